@@ -1,0 +1,17 @@
+/**
+ * The shared library behind every notebook. Notebooks import it as
+ *   import * as ae from "../lib";
+ * which resolves (via lib/package.json) to the compiled build in lib/dist, so tslab
+ * type-checks it from .d.ts files and never trips over its rootDir limit.
+ */
+export * from "./random";
+export * from "./display";
+export * from "./setup";
+export * from "./backend";
+export * from "./data/mnist";
+export * from "./data/noise";
+export * from "./train";
+export * from "./progress";
+export * from "./weights";
+export * from "./plots";
+export * from "./png";
