@@ -100,10 +100,12 @@ export function formatProgress(state: ProgressState): string {
   const parts: string[] = [];
   if (state.label) parts.push(state.label);
   if (state.done) {
-    if (state.error) parts.push(`failed in epoch ${state.epoch}/${state.numEpochs}`);
-    else if (state.stopReason) parts.push(`stopped after epoch ${state.epoch}/${state.numEpochs}`);
-    else parts.push(`done: ${state.epoch} epoch${state.epoch === 1 ? "" : "s"}`);
-    if (state.elapsedSeconds !== undefined) parts.push(`in ${formatDuration(state.elapsedSeconds)}`);
+    let head: string;
+    if (state.error) head = `failed in epoch ${state.epoch}/${state.numEpochs}`;
+    else if (state.stopReason) head = `stopped after epoch ${state.epoch}/${state.numEpochs}`;
+    else head = `done: ${state.epoch} epoch${state.epoch === 1 ? "" : "s"}`;
+    if (state.elapsedSeconds !== undefined) head += ` in ${formatDuration(state.elapsedSeconds)}`;
+    parts.push(head);
   } else {
     parts.push(`epoch ${state.epoch}/${state.numEpochs}`);
     if (state.batch !== undefined && state.batchesPerEpoch !== undefined) {
