@@ -1,0 +1,40 @@
+/**
+ * The one command line that starts the project's own tslab kernel, shared by the
+ * headless runner and the JupyterLab kernelspec so both run exactly the same kernel.
+ */
+import * as fs from "fs";
+import * as path from "path";
+
+/** Kernel name used in the kernelspec and in notebook metadata. */
+export const KERNEL_NAME = "autoencoder-notebooks";
+
+/** What JupyterLab shows in its kernel picker. */
+export const KERNEL_DISPLAY_NAME = "TypeScript (autoencoder-notebooks)";
+
+/** The project root (the folder holding package.json and node_modules). */
+export function projectRoot(): string {
+  // lib/runner/*.ts (ts-node) or lib/dist/runner/*.js (compiled): walk up to package.json with our name.
+  let dir = __dirname;
+  for (;;) {
+    const manifest = path.join(dir, "package.json");
+    if (fs.existsSync(manifest) && fs.existsSync(path.join(dir, "node_modules"))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`projectRoot: no package.json with node_modules above ${__dirname}`);
+    dir = parent;
+  }
+}
+
+/** Absolute path of the project's tslab launcher (node_modules/tslab/bin/tslab). */
+export function tslabBinPath(root: string = projectRoot()): string {
+  const bin = path.join(root, "node_modules", "tslab", "bin", "tslab");
+  if (!fs.existsSync(bin)) throw new Error(`tslab is not installed: ${bin} is missing (run npm ci)`);
+  return bin;
+}
+
+/**
+ * argv that starts the kernel: absolute node, absolute tslab, `kernel --config-path <file>`.
+ * The kernelspec passes the literal `{connection_file}` placeholder that Jupyter fills in.
+ */
+export function kernelArgv(connectionFile: string, root: string = projectRoot()): string[] {
+  return [process.execPath, tslabBinPath(root), "kernel", "--config-path", connectionFile];
+}
