@@ -182,6 +182,8 @@ export interface TrainHistory {
   seconds: number;
   /** Optimiser steps taken. */
   steps: number;
+  /** The tfjs backend that ran it (tf.getBackend()). */
+  backend: string;
   stoppedEarly: boolean;
   stopReason?: string;
 }
@@ -537,7 +539,8 @@ export async function trainModel<D extends TensorRecord>(options: TrainOptions<D
 
   const allVariables = trainableVariables(options.models ?? [], options.variables ?? []);
   if (allVariables.length === 0) {
-    throw new Error(`${fn}: nothing to train: give variables or models with at least one trainable (not frozen) weight`);
+    throw new Error(`${fn}: nothing to train: give variables or models with at least one trainable (not frozen) weight ` +
+      `(a model whose first layer has no inputShape has no weights until it is first called)`);
   }
   const decay = resolveWeightDecay(options.weightDecay, allVariables, fn);
   const reservedNames = decay ? ["total", "weightDecay"] : ["total"];
@@ -546,7 +549,7 @@ export async function trainModel<D extends TensorRecord>(options: TrainOptions<D
   const reporter = resolveProgress(options.progress, options.label);
 
   const history: TrainHistory = {
-    epochs: [], terms: {}, learningRate: [], samplesPerSecond: [], epochSeconds: [], seconds: 0, steps: 0, stoppedEarly: false,
+    epochs: [], terms: {}, learningRate: [], samplesPerSecond: [], epochSeconds: [], seconds: 0, steps: 0, backend: tf.getBackend(), stoppedEarly: false,
   };
   const state: StepState = { lossNames: null, logNames: [], variables: allVariables, variablesChecked: false };
   let sums: tf.Tensor1D | null = null;

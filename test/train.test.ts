@@ -47,6 +47,7 @@ describe("trainModel", () => {
     expect(b.dataSync()[0]).toBeCloseTo(-2, 2);
     expect(history.samplesPerSecond.every((r) => r > 0)).toBe(true);
     expect(history.stoppedEarly).toBe(false);
+    expect(history.backend).toBe("cpu");
     tf.dispose([data.xs, data.ys, w, b]);
   });
 });
