@@ -276,15 +276,15 @@ export function fontHasGlyph(char: string): boolean {
 }
 
 /** Width and height in pixels of `text` drawn in the built-in font at integer `scale`. */
-export function measureText(text: string, scale = 1): { width: number; height: number } {
+export function measureBitmapText(text: string, scale = 1): { width: number; height: number } {
   const chars = Array.from(text);
   if (chars.length === 0) return { width: 0, height: 0 };
   return { width: (chars.length * FONT_ADVANCE - 1) * scale, height: FONT_GLYPH_HEIGHT * scale };
 }
 
 /** Draw `text` into an 8-bit grayscale canvas with its top-left corner at (x, y); pixels outside are clipped. */
-export function drawText(canvas: RawImage, text: string, x: number, y: number, options: { scale?: number; value?: number } = {}): void {
-  if (canvas.channels !== 1) throw new Error(`drawText: the canvas must be grayscale (channels 1), got ${canvas.channels}`);
+export function drawBitmapText(canvas: RawImage, text: string, x: number, y: number, options: { scale?: number; value?: number } = {}): void {
+  if (canvas.channels !== 1) throw new Error(`drawBitmapText: the canvas must be grayscale (channels 1), got ${canvas.channels}`);
   const scale = options.scale ?? 1;
   const value = options.value ?? 0;
   let penX = x;
@@ -509,9 +509,9 @@ export function imageGridLayout(input: ReadonlyArray<ImageGridRow> | ImageSource
   }
   if (rows.length === 0 || rows.every((row) => row.count === 0)) throw new Error("imageGridPng: there are no images to draw");
 
-  const lineHeight = measureText("0", fontScale).height;
+  const lineHeight = measureBitmapText("0", fontScale).height;
   const titles = rows.map((row) => row.title ?? "");
-  const titleColumnWidth = Math.max(0, ...titles.map((t) => measureText(t, fontScale).width));
+  const titleColumnWidth = Math.max(0, ...titles.map((t) => measureBitmapText(t, fontScale).width));
   const left = padding + (titleColumnWidth > 0 ? titleColumnWidth + padding : 0);
   const top = padding + (options.title ? lineHeight + padding : 0);
 
@@ -519,7 +519,7 @@ export function imageGridLayout(input: ReadonlyArray<ImageGridRow> | ImageSource
   const columnWidths = new Array<number>(columnCount).fill(0);
   for (const row of rows) {
     for (let c = 0; c < row.count; c++) {
-      columnWidths[c] = Math.max(columnWidths[c], row.stack.width * scale, measureText(row.captions[c] ?? "", fontScale).width);
+      columnWidths[c] = Math.max(columnWidths[c], row.stack.width * scale, measureBitmapText(row.captions[c] ?? "", fontScale).width);
     }
   }
   const columnX: number[] = [];
@@ -529,7 +529,7 @@ export function imageGridLayout(input: ReadonlyArray<ImageGridRow> | ImageSource
     x += columnWidths[c] + padding;
   }
   // The last column's trailing padding is the right margin; a long title widens the grid.
-  const width = Math.max(x, options.title ? 2 * padding + measureText(options.title, fontScale).width : 0);
+  const width = Math.max(x, options.title ? 2 * padding + measureBitmapText(options.title, fontScale).width : 0);
 
   const laidOut: ImageGridLayout["rows"] = [];
   let y = top;
@@ -559,22 +559,26 @@ function grayByte(value: number, name: string): number {
  * Either an array of rows or a single stack (wrapped into `columns` per row).
  */
 export function imageGridPng(input: ReadonlyArray<ImageGridRow> | ImageSource, options: ImageGridOptions = {}): Uint8Array {
-  const layout = imageGridLayout(input, options);
+  return renderImageGrid(imageGridLayout(input, options), options);
+}
+
+/** Draw a grid laid out by imageGridLayout (same options) and encode it as PNG. */
+export function renderImageGrid(layout: ImageGridLayout, options: ImageGridOptions = {}): Uint8Array {
   const background = grayByte(options.background ?? 1, "background");
   const ink = grayByte(options.textColor ?? 0, "textColor");
   const canvas: RawImage = { width: layout.width, height: layout.height, channels: 1, pixels: new Uint8Array(layout.width * layout.height).fill(background) };
   const { scale, fontScale } = layout;
   const invert = options.invert ?? false;
 
-  if (options.title) drawText(canvas, options.title, layout.padding, layout.titleY, { scale: fontScale, value: ink });
+  if (options.title) drawBitmapText(canvas, options.title, layout.padding, layout.titleY, { scale: fontScale, value: ink });
   for (const row of layout.rows) {
     const { stack } = row;
     const first = row.first;
     const pixelsPerImage = stack.height * stack.width;
     if (row.title) {
       const tileHeight = stack.height * scale;
-      const textHeight = measureText(row.title, fontScale).height;
-      drawText(canvas, row.title, layout.padding, row.y + Math.max(0, Math.floor((tileHeight - textHeight) / 2)), { scale: fontScale, value: ink });
+      const textHeight = measureBitmapText(row.title, fontScale).height;
+      drawBitmapText(canvas, row.title, layout.padding, row.y + Math.max(0, Math.floor((tileHeight - textHeight) / 2)), { scale: fontScale, value: ink });
     }
     row.tiles.forEach((tile, c) => {
       const base = (first + c) * pixelsPerImage;
@@ -592,9 +596,9 @@ export function imageGridPng(input: ReadonlyArray<ImageGridRow> | ImageSource, o
       }
       const caption = row.captions[c];
       if (caption) {
-        const textWidth = measureText(caption, fontScale).width;
+        const textWidth = measureBitmapText(caption, fontScale).width;
         const columnX = layout.columnX[c];
-        drawText(canvas, caption, columnX + Math.floor((layout.columnWidths[c] - textWidth) / 2), row.captionY, { scale: fontScale, value: ink });
+        drawBitmapText(canvas, caption, columnX + Math.floor((layout.columnWidths[c] - textWidth) / 2), row.captionY, { scale: fontScale, value: ink });
       }
     });
   }

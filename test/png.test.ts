@@ -8,7 +8,7 @@ import {
   readImageStack,
   imageGridPng,
   imageGridLayout,
-  measureText,
+  measureBitmapText,
   fontHasGlyph,
   FONT_GLYPH_HEIGHT,
 } from "../lib/png";
@@ -203,7 +203,7 @@ describe("imageGridPng", () => {
     const layout = imageGridLayout(rows, { scale: 4, padding: 3, background: 1 });
     const lineHeight = FONT_GLYPH_HEIGHT;
     expect(layout.height).toBeGreaterThan(plain.height + 2 * lineHeight - 1);
-    expect(layout.width).toBe(plain.width + measureText("input").width + 3);
+    expect(layout.width).toBe(plain.width + measureBitmapText("input").width + 3);
     const d = decodePng(imageGridPng(rows, { scale: 4, padding: 3, background: 1 }));
     expect({ width: d.width, height: d.height }).toEqual({ width: layout.width, height: layout.height });
     const inkIn = (x0: number, y0: number, x1: number, y1: number): number => {
