@@ -1,0 +1,208 @@
+/** Unit tests of the runner's pure parts: wire protocol, error explanation, notebook selection, CLI args, reports. */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseCliArgs } from "../lib/runner/cli";
+import { explainCellError } from "../lib/runner/errors";
+import { KERNEL_NAME, kernelArgv, projectRoot } from "../lib/runner/kernel-command";
+import { freePorts, writeConnectionFile } from "../lib/runner/kernel";
+import { figureSize } from "../lib/runner/plot-png";
+import { decodeMessage, encodeMessage, newRequest, ProtocolError } from "../lib/runner/protocol";
+import { formatFailure, formatSummary } from "../lib/runner/report";
+import { defaultOutPath, NotebookResult, summarize } from "../lib/runner/runner";
+import { selectNotebooks } from "../lib/runner/select";
+
+describe("wire protocol", () => {
+  const key = "0123456789abcdef";
+
+  it("encodes and decodes a signed message", () => {
+    const message = newRequest("execute_request", { code: "1 + 1" }, "session-1");
+    const frames = encodeMessage(message, key);
+    expect(frames[0].toString()).toBe("<IDS|MSG>");
+    expect(frames[1].toString()).toMatch(/^[0-9a-f]{64}$/);
+    const decoded = decodeMessage([Buffer.from("router-identity"), ...frames], key);
+    expect(decoded.header.msg_type).toBe("execute_request");
+    expect(decoded.header.msg_id).toBe(message.header.msg_id);
+    expect(decoded.content).toEqual({ code: "1 + 1" });
+  });
+
+  it("rejects a tampered message and a wrong key", () => {
+    const frames = encodeMessage(newRequest("kernel_info_request", {}, "s"), key);
+    const tampered = [...frames];
+    tampered[5] = Buffer.from(JSON.stringify({ code: "evil()" }));
+    expect(() => decodeMessage(tampered, key)).toThrow(ProtocolError);
+    expect(() => decodeMessage(frames, "another key")).toThrow(/signature/);
+    expect(() => decodeMessage(frames.slice(1), key)).toThrow(/delimiter/);
+  });
+
+  it("connection files: loopback tcp, five distinct free ports, a 256-bit key, owner-only permissions", async () => {
+    const { dir, file, info } = await writeConnectionFile();
+    try {
+      expect(info.ip).toBe("127.0.0.1");
+      expect(info.transport).toBe("tcp");
+      expect(info.signature_scheme).toBe("hmac-sha256");
+      expect(info.key).toMatch(/^[0-9a-f]{64}$/);
+      const ports = [info.shell_port, info.iopub_port, info.stdin_port, info.control_port, info.hb_port];
+      expect(new Set(ports).size).toBe(5);
+      expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+      expect(JSON.parse(fs.readFileSync(file, "utf8"))).toEqual(info);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    expect((await freePorts(3)).every((port) => port > 0)).toBe(true);
+  });
+
+  it("the kernel command is this node and this project's tslab", () => {
+    const argv = kernelArgv("{connection_file}");
+    expect(argv).toEqual([process.execPath, path.join(projectRoot(), "node_modules", "tslab", "bin", "tslab"), "kernel", "--config-path", "{connection_file}"]);
+    expect(KERNEL_NAME).toBe("autoencoder-notebooks");
+  });
+});
+
+describe("explainCellError (tslab prints errors only on stderr)", () => {
+  it("a type error points at its line and column in the cell", () => {
+    const source = "const fine: number = 1;\nconst wrong: number = \"x\";";
+    const info = explainCellError(source, "2:7 - Type 'string' is not assignable to type 'number'.\n");
+    expect(info.message).toBe("2:7 - Type 'string' is not assignable to type 'number'.");
+    expect(info.location).toEqual({ line: 2, column: 7, text: "const wrong: number = \"x\";" });
+  });
+
+  it("a diagnostic in another file is reported without a cell line", () => {
+    const info = explainCellError("import { a } from './mod';", "mod.ts 3:1 - Cannot find name 'b'.\n");
+    expect(info.message).toBe("mod.ts:3:1 - Cannot find name 'b'.");
+    expect(info.location).toBeNull();
+  });
+
+  it("a synchronous throw is traced back through the compiled line Node prints", () => {
+    const source = "function f() {\n  // comment\n  const a = 1;\n  throw new Error(\"boom\");\n}\nf();";
+    const stderr =
+      'evalmachine.<anonymous>:6\n    throw new Error("boom");\n    ^\n\nError: boom\n    at f (evalmachine.<anonymous>:6:11)\n    at evalmachine.<anonymous>:9:22\n';
+    const info = explainCellError(source, stderr);
+    expect(info.message).toBe("Error: boom");
+    expect(info.location).toEqual({ line: 4, text: '  throw new Error("boom");' });
+  });
+
+  it("an asynchronous error keeps its message; the line is unknown (the stack refers to compiled code)", () => {
+    const stderr = "TypeError: Cannot read properties of null (reading 'foo')\n    at evalmachine.<anonymous>:6:24\n    at async Object.execute (x.js:1:1)\n";
+    const info = explainCellError("await 1;\nconst q: any = null;\nq.foo;", stderr);
+    expect(info.message).toBe("TypeError: Cannot read properties of null (reading 'foo')");
+    expect(info.location).toBeNull();
+  });
+
+  it("says so when tslab printed nothing", () => {
+    expect(explainCellError("x", "").message).toMatch(/printed nothing/);
+  });
+});
+
+describe("notebook selection and output paths", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "select-"));
+    for (const name of ["2-b.ipynb", "1-functionally-separate.ipynb", "10-c.ipynb", "notes.txt"]) fs.writeFileSync(path.join(dir, name), "{}");
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("no names → every notebook, sorted", () => {
+    expect(selectNotebooks([], dir).map((f) => path.basename(f))).toEqual(["1-functionally-separate.ipynb", "10-c.ipynb", "2-b.ipynb"]);
+  });
+
+  it("bare stems, unique prefixes and paths", () => {
+    expect(selectNotebooks(["1-functionally-separate"], dir)).toEqual([path.join(dir, "1-functionally-separate.ipynb")]);
+    expect(selectNotebooks(["2"], dir)).toEqual([path.join(dir, "2-b.ipynb")]);
+    expect(selectNotebooks([path.join(dir, "10-c.ipynb")], dir)).toEqual([path.join(dir, "10-c.ipynb")]);
+  });
+
+  it("ambiguous or unknown names fail with the candidates", () => {
+    expect(() => selectNotebooks(["1"], dir)).toThrow(/matches several notebooks: 1-functionally-separate.ipynb, 10-c.ipynb/);
+    expect(() => selectNotebooks(["9-nothing"], dir)).toThrow(/no notebook matches "9-nothing"/);
+  });
+
+  it("full runs write in place, quick runs to data/quick-runs, --out wins", () => {
+    const nb = path.join(dir, "2-b.ipynb");
+    expect(defaultOutPath(nb, "full", undefined, "/root-x")).toBe(nb);
+    expect(defaultOutPath(nb, "quick", undefined, "/root-x")).toBe("/root-x/data/quick-runs/2-b.ipynb");
+    expect(defaultOutPath(nb, "full", "/tmp/out", "/root-x")).toBe("/tmp/out/2-b.ipynb");
+  });
+});
+
+describe("command line", () => {
+  it("parses names and options with defaults", () => {
+    expect(parseCliArgs([])).toEqual({ names: [], mode: "full", outDir: undefined, cellTimeoutMs: undefined, png: true, build: true, help: false });
+    expect(parseCliArgs(["a", "b", "--mode", "quick", "--out", "x", "--cell-timeout", "2.5", "--no-png", "--no-build"])).toEqual({
+      names: ["a", "b"],
+      mode: "quick",
+      outDir: "x",
+      cellTimeoutMs: 2500,
+      png: false,
+      build: false,
+      help: false,
+    });
+  });
+
+  it("rejects bad values", () => {
+    expect(() => parseCliArgs(["--mode", "fast"])).toThrow(/--mode must be "quick" or "full"/);
+    expect(() => parseCliArgs(["--cell-timeout=0"])).toThrow(/--cell-timeout must be a positive number/);
+    expect(() => parseCliArgs(["--cell-timeout", "soon"])).toThrow(/--cell-timeout must be a positive number/);
+    expect(() => parseCliArgs(["--bogus"])).toThrow();
+  });
+
+  it("figure size comes from the layout, else the defaults", () => {
+    expect(figureSize({ layout: { width: 400, height: 300 } }, { width: 700, height: 450 })).toEqual({ width: 400, height: 300 });
+    expect(figureSize({ data: [] }, { width: 700, height: 450 })).toEqual({ width: 700, height: 450 });
+  });
+});
+
+describe("reports", () => {
+  const failed: NotebookResult = {
+    notebook: "/x/notebooks/1-a.ipynb",
+    outPath: "/x/data/quick-runs/1-a.ipynb",
+    mode: "quick",
+    ok: false,
+    saved: true,
+    kernelStartMs: 2500,
+    kernelPid: 1,
+    cellCount: 5,
+    codeCellCount: 3,
+    cells: [
+      { cellIndex: 0, codeIndex: 0, ms: 100, status: "ok", executionCount: 1 },
+      { cellIndex: 3, codeIndex: 1, ms: 50, status: "error", executionCount: 2 },
+    ],
+    totalMs: 4000,
+    png: null,
+    failure: {
+      kind: "cell-error",
+      message: "2:7 - Type 'string' is not assignable to type 'number'.",
+      cellIndex: 3,
+      codeIndex: 1,
+      codeCellCount: 3,
+      location: { line: 2, column: 7, text: 'const wrong: number = "x";' },
+      stderr: "2:7 - Type 'string' is not assignable to type 'number'.\n",
+    },
+  };
+
+  it("a failure names the notebook, the cell index, the source line and tslab's stderr", () => {
+    const text = formatFailure(failed);
+    expect(text).toContain("/x/notebooks/1-a.ipynb");
+    expect(text).toContain("cell index 3 (code cell 2 of 3)");
+    expect(text).toContain("at line 2, column 7 of the cell:");
+    expect(text).toContain('const wrong: number = "x";');
+    expect(text).toContain("tslab stderr:");
+    expect(text).toContain("saved in /x/data/quick-runs/1-a.ipynb");
+    expect(formatFailure({ ...failed, ok: true, failure: null })).toBe("");
+  });
+
+  it("the summary counts notebooks, cells, time, the slowest and failures", () => {
+    const good: NotebookResult = { ...failed, notebook: "/x/notebooks/2-b.ipynb", ok: true, failure: null, totalMs: 9000 };
+    const summary = summarize([failed, good], 13_000);
+    expect(summary.ok).toBe(false);
+    expect(summary.cellsRun).toBe(4);
+    expect(summary.slowest?.notebook).toBe("/x/notebooks/2-b.ipynb");
+    const text = formatSummary(summary);
+    expect(text).toContain("notebooks: 2, cells run: 4, total 13 s");
+    expect(text).toContain("slowest: 2-b.ipynb (9.0 s)");
+    expect(text).toContain("failures: 1-a.ipynb");
+    expect(summarize([good], 1).ok).toBe(true);
+    expect(summarize([], 1).ok).toBe(false);
+  });
+});
