@@ -1,2 +1,291 @@
-// Placeholder: filled in by the module's owner.
-export {};
+/**
+ * Kernels for @tensorflow/tfjs-backend-wasm 4.22 that our models need and wasm lacks or
+ * gets wrong, plus two helpers to find such gaps programmatically (`kernelsUsedBy` records
+ * the kernels a computation runs; `unregisteredKernels` says which a backend does not have).
+ *
+ * What the audit (test/wasm-kernels.test.ts) found for the layers of the five papers
+ * (dense, conv2d, conv2dTranspose, max/avg pooling, upsampling, batch norm, leaky relu,
+ * sigmoid, tanh, softmax), forward and backward:
+ * - missing: `Conv2DBackpropFilter` (the filter gradient of conv2d and conv2dTranspose).
+ *   wasm's `Conv3DBackpropFilterV2`, the obvious base, is itself wrong for strides > 1
+ *   (its output-range bounds use truncating division), so ours is im2col + wasm's BatchMatMul.
+ * - wrong: `MaxPoolGrad` starts its running max at FLT_MIN (the smallest *positive* float),
+ *   so any pooling window whose values are all ≤ 0 sends its gradient to the wrong place.
+ *   Replaced by a typed-array kernel with tfjs-cpu/TensorFlow semantics (first maximum wins).
+ * - also added: `UnsortedSegmentSum`, the gradient of `tf.gather`.
+ * Not added (no model here uses them): the depthwise-conv gradients.
+ *
+ * Nothing is registered on import: `registerWasmKernels()` does it (initBackend calls it).
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** The slice of tfjs-backend-wasm's `BackendWasm` that our kernels use. */
+interface WasmBackendLike {
+  typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
+  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: tf.TypedArray): tf.TensorInfo;
+  disposeData(dataId: tf.DataId, force?: boolean): boolean;
+}
+
+/** Arguments every kernel function receives. */
+interface KernelArgs {
+  inputs: tf.NamedTensorInfoMap;
+  backend: {};
+  attrs?: tf.NamedAttrMap;
+}
+
+/** One kernel this module puts on the wasm backend. */
+export interface WasmKernelPatch {
+  kernelName: string;
+  /** "added": wasm had none; "replaced": wasm's own is wrong. */
+  action: "added" | "replaced";
+  /** How ours computes it. */
+  method: string;
+}
+
+/** The kernels this module puts on the wasm backend. */
+export const WASM_EXTRA_KERNELS: readonly WasmKernelPatch[] = [
+  { kernelName: "Conv2DBackpropFilter", action: "added", method: "im2col in typed arrays on the wasm heap, then wasm's BatchMatMul" },
+  { kernelName: "MaxPoolGrad", action: "replaced", method: "typed-array loop (wasm's own is wrong for windows with no positive value)" },
+  { kernelName: "UnsortedSegmentSum", action: "added", method: "typed-array loop" },
+];
+
+/** Largest im2col buffer (float32 elements, 32 MB) before the batch is split into chunks. */
+const MAX_IM2COL_ELEMENTS = 1 << 23;
+
+/** Run a kernel the wasm backend already has, or fail saying which is missing. */
+function runWasmKernel(kernelName: string, args: KernelArgs): tf.TensorInfo {
+  const config = tf.getKernel(kernelName, "wasm");
+  if (!config) throw new Error(`wasm kernels: the wasm backend has no '${kernelName}' kernel to build on (is @tensorflow/tfjs-backend-wasm 4.22 loaded?)`);
+  return config.kernelFunc(args) as tf.TensorInfo;
+}
+
+/** Normalise a stride or size attribute to [height, width]. */
+function pair(value: number | [number, number]): [number, number] {
+  return typeof value === "number" ? [value, value] : value;
+}
+
+/**
+ * Fill rows of the im2col matrix for images [firstImage, firstImage + numImages): row
+ * (b, oy, ox) holds the receptive field X[b, oy·sh + i − padTop, ox·sw + j − padLeft, :] for all
+ * filter taps (i, j), in filter order [i][j][c]; taps outside the image are 0.
+ */
+function fillIm2col(cols: Float32Array, x: tf.TypedArray, info: tf.backend_util.Conv2DInfo, firstImage: number, numImages: number): void {
+  const { inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth } = info;
+  const { top, left } = info.padInfo;
+  const rowLength = filterHeight * filterWidth * inChannels;
+  let row = 0;
+  for (let b = firstImage; b < firstImage + numImages; b++) {
+    const imageBase = b * inHeight * inWidth * inChannels;
+    for (let oy = 0; oy < outHeight; oy++) {
+      for (let ox = 0; ox < outWidth; ox++, row++) {
+        let dst = row * rowLength;
+        for (let i = 0; i < filterHeight; i++) {
+          const y = oy * strideHeight + i - top;
+          for (let j = 0; j < filterWidth; j++, dst += inChannels) {
+            const xx = ox * strideWidth + j - left;
+            if (y < 0 || y >= inHeight || xx < 0 || xx >= inWidth) {
+              cols.fill(0, dst, dst + inChannels);
+              continue;
+            }
+            const src = imageBase + (y * inWidth + xx) * inChannels;
+            for (let c = 0; c < inChannels; c++) cols[dst + c] = x[src + c];
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Conv2DBackpropFilter on wasm: dL/dW[i,j,c,f] = Σ_{b,y,x} X[b, y·sh + i − padTop, x·sw + j − padLeft, c] · dY[b,y,x,f],
+ * i.e. dW = im2col(X)ᵀ · dY with im2col(X) of shape [b·oh·ow, fh·fw·c] and dY as [b·oh·ow, f].
+ * im2col is filled in typed arrays on the wasm heap; the product is wasm's BatchMatMul.
+ * Large batches are split so the im2col buffer stays under 32 MB.
+ */
+export function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const { x, dy } = args.inputs as tf.Conv2DBackpropFilterInputs;
+  if (!x || !dy) throw new Error("Conv2DBackpropFilter (wasm): inputs x and dy are required");
+  if (attrs.dataFormat === "NCHW") {
+    throw new Error("Conv2DBackpropFilter (wasm): dataFormat 'NCHW' is not supported (wasm's own Conv2D supports only 'NHWC')");
+  }
+  if (x.dtype !== "float32" || dy.dtype !== "float32") {
+    throw new Error(`Conv2DBackpropFilter (wasm): x and dy must be float32, got ${x.dtype} and ${dy.dtype}`);
+  }
+  const filterShape = attrs.filterShape;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number], filterShape, pair(attrs.strides), 1, attrs.pad, attrs.dimRoundingMode,
+  );
+  const { batchSize, outHeight, outWidth, outChannels } = info;
+  if (dy.shape.length !== 4 || dy.shape[0] !== batchSize || dy.shape[1] !== outHeight || dy.shape[2] !== outWidth || dy.shape[3] !== outChannels) {
+    throw new Error(`Conv2DBackpropFilter (wasm): dy has shape [${dy.shape}] but x [${x.shape}], filter [${filterShape}] and the strides/padding give [${batchSize},${outHeight},${outWidth},${outChannels}]`);
+  }
+  const rowLength = filterShape[0] * filterShape[1] * filterShape[2];
+  const rowsPerImage = outHeight * outWidth;
+  const imagesPerChunk = Math.max(1, Math.floor(MAX_IM2COL_ELEMENTS / Math.max(1, rowsPerImage * rowLength)));
+  if (imagesPerChunk >= batchSize) {
+    const product = im2colProduct(backend, x, dy, info, 0, batchSize);
+    return { dataId: product.dataId, shape: [...filterShape], dtype: "float32" };
+  }
+  const total = new Float32Array(rowLength * outChannels);
+  for (let first = 0; first < batchSize; first += imagesPerChunk) {
+    const product = im2colProduct(backend, x, dy, info, first, Math.min(imagesPerChunk, batchSize - first));
+    const values = backend.typedArrayFromHeap(product);
+    for (let k = 0; k < total.length; k++) total[k] += values[k];
+    backend.disposeData(product.dataId);
+  }
+  return backend.makeOutput([...filterShape], "float32", undefined, total);
+}
+
+/** im2col(X[images])ᵀ · dY[images] as a [1, fh·fw·c, f] wasm tensor (the caller disposes it). */
+function im2colProduct(
+  backend: WasmBackendLike, x: tf.TensorInfo, dy: tf.TensorInfo, info: tf.backend_util.Conv2DInfo, firstImage: number, numImages: number,
+): tf.TensorInfo {
+  const rowLength = info.filterHeight * info.filterWidth * info.inChannels;
+  const rows = numImages * info.outHeight * info.outWidth;
+  const wholeBatch = firstImage === 0 && numImages === info.batchSize;
+  // Allocate first: allocation may grow (and so detach) the wasm heap under earlier views.
+  const cols = backend.makeOutput([1, rows, rowLength], "float32");
+  const dyChunk = wholeBatch ? null : backend.makeOutput([1, rows, info.outChannels], "float32");
+  try {
+    fillIm2col(backend.typedArrayFromHeap(cols) as Float32Array, backend.typedArrayFromHeap(x), info, firstImage, numImages);
+    if (dyChunk) {
+      const chunkSize = rows * info.outChannels;
+      const start = firstImage * info.outHeight * info.outWidth * info.outChannels;
+      (backend.typedArrayFromHeap(dyChunk) as Float32Array).set(backend.typedArrayFromHeap(dy).subarray(start, start + chunkSize));
+    }
+    const dy3d: tf.TensorInfo = dyChunk ?? { dataId: dy.dataId, shape: [1, rows, info.outChannels], dtype: "float32" };
+    return runWasmKernel("BatchMatMul", {
+      inputs: { a: cols, b: dy3d },
+      backend,
+      attrs: { transposeA: true, transposeB: false },
+    });
+  } finally {
+    backend.disposeData(cols.dataId);
+    if (dyChunk) backend.disposeData(dyChunk.dataId);
+  }
+}
+
+/**
+ * MaxPoolGrad on wasm: each dY[b,y,x,c] goes to the position of its window's maximum in X
+ * (the first one on ties, as tfjs-cpu and TensorFlow do); windows clipped by padding.
+ */
+export function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { dy, input } = args.inputs as tf.MaxPoolGradInputs;
+  const attrs = args.attrs as unknown as tf.MaxPoolGradAttrs;
+  if (!dy || !input) throw new Error("MaxPoolGrad (wasm): inputs dy and input are required");
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode,
+  );
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
+  const { top, left } = info.padInfo;
+  const xValues = backend.typedArrayFromHeap(input);
+  const dyValues = backend.typedArrayFromHeap(dy);
+  const dx = new Float32Array(xValues.length);
+  for (let b = 0; b < batchSize; b++) {
+    const imageBase = b * inHeight * inWidth * inChannels;
+    for (let oy = 0; oy < outHeight; oy++) {
+      const yStart = Math.max(0, oy * strideHeight - top);
+      const yEnd = Math.min(inHeight, oy * strideHeight - top + filterHeight);
+      for (let ox = 0; ox < outWidth; ox++) {
+        const xStart = Math.max(0, ox * strideWidth - left);
+        const xEnd = Math.min(inWidth, ox * strideWidth - left + filterWidth);
+        const dyBase = ((b * outHeight + oy) * outWidth + ox) * inChannels;
+        for (let c = 0; c < inChannels; c++) {
+          let best = Number.NEGATIVE_INFINITY;
+          let bestIndex = -1;
+          for (let y = yStart; y < yEnd; y++) {
+            for (let xx = xStart; xx < xEnd; xx++) {
+              const index = imageBase + (y * inWidth + xx) * inChannels + c;
+              if (xValues[index] > best) {
+                best = xValues[index];
+                bestIndex = index;
+              }
+            }
+          }
+          if (bestIndex >= 0) dx[bestIndex] += dyValues[dyBase + c];
+        }
+      }
+    }
+  }
+  return backend.makeOutput([...input.shape], "float32", undefined, dx);
+}
+
+/**
+ * UnsortedSegmentSum on wasm: out[s, …] = Σ_{i : segmentIds[i] = s} x[i, …]; ids outside
+ * [0, numSegments) are dropped (as tfjs's cpu kernel does). It is the gradient of `tf.gather`.
+ */
+export function unsortedSegmentSumWasm(args: KernelArgs): tf.TensorInfo {
+  const { x, segmentIds } = args.inputs as tf.UnsortedSegmentSumInputs;
+  const { numSegments } = args.attrs as unknown as tf.UnsortedSegmentSumAttrs;
+  const backend = args.backend as WasmBackendLike;
+  if (!x || !segmentIds) throw new Error("UnsortedSegmentSum (wasm): inputs x and segmentIds are required");
+  const idsRank = segmentIds.shape.length;
+  for (let axis = 0; axis < idsRank; axis++) {
+    if (segmentIds.shape[axis] !== x.shape[axis]) {
+      throw new Error(`UnsortedSegmentSum (wasm): segmentIds shape [${segmentIds.shape}] must be a prefix of x shape [${x.shape}]`);
+    }
+  }
+  if (x.dtype !== "float32" && x.dtype !== "int32") throw new Error(`UnsortedSegmentSum (wasm): x must be float32 or int32, got ${x.dtype}`);
+  const innerShape = x.shape.slice(idsRank);
+  const inner = innerShape.reduce((a, b) => a * b, 1);
+  const xValues = backend.typedArrayFromHeap(x);
+  const ids = backend.typedArrayFromHeap(segmentIds);
+  const out = x.dtype === "float32" ? new Float32Array(numSegments * inner) : new Int32Array(numSegments * inner);
+  for (let i = 0; i < ids.length; i++) {
+    const segment = ids[i];
+    if (segment < 0 || segment >= numSegments) continue;
+    const from = i * inner;
+    const to = segment * inner;
+    for (let j = 0; j < inner; j++) out[to + j] += xValues[from + j];
+  }
+  // Inputs were read before this allocation, which may grow (and detach) the wasm heap.
+  return backend.makeOutput([numSegments, ...innerShape], x.dtype, undefined, out);
+}
+
+const KERNEL_FUNCS: Record<string, tf.KernelFunc> = {
+  Conv2DBackpropFilter: conv2DBackpropFilterWasm,
+  MaxPoolGrad: maxPoolGradWasm,
+  UnsortedSegmentSum: unsortedSegmentSumWasm,
+};
+
+/**
+ * Put our kernels on the wasm backend (idempotent). An "added" kernel is registered only
+ * where wasm has none; a "replaced" one takes the place of wasm's own. Returns the names
+ * registered by this call.
+ */
+export function registerWasmKernels(): string[] {
+  const registered: string[] = [];
+  for (const { kernelName, action } of WASM_EXTRA_KERNELS) {
+    const existing = tf.getKernel(kernelName, "wasm");
+    if (existing && (existing.kernelFunc === KERNEL_FUNCS[kernelName] || action === "added")) continue;
+    if (existing) tf.unregisterKernel(kernelName, "wasm");
+    tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: KERNEL_FUNCS[kernelName] });
+    registered.push(kernelName);
+  }
+  return registered;
+}
+
+/** Whether the wasm kernel of this name is the one from this module. */
+export function isOurWasmKernel(kernelName: string): boolean {
+  const config = tf.getKernel(kernelName, "wasm");
+  return config !== undefined && KERNEL_FUNCS[kernelName] !== undefined && config.kernelFunc === KERNEL_FUNCS[kernelName];
+}
+
+/**
+ * The kernel names a computation runs (forward, and backward when `fn` takes gradients),
+ * recorded with `tf.profile` on the current backend; op-scope names (`…__op`) are left out.
+ * Run it on a backend that has every kernel (cpu) to see what another backend would need.
+ */
+export async function kernelsUsedBy(fn: () => tf.TensorContainer): Promise<string[]> {
+  const info = await tf.profile(fn);
+  tf.dispose(info.result as tf.TensorContainer);
+  return [...new Set(info.kernelNames.filter((name) => !name.endsWith("__op")))].sort();
+}
+
+/** The names in `kernelNames` that `backendName` has no kernel for. */
+export function unregisteredKernels(kernelNames: Iterable<string>, backendName: string): string[] {
+  return [...new Set(kernelNames)].filter((name) => !tf.getKernel(name, backendName)).sort();
+}
