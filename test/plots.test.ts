@@ -318,6 +318,9 @@ describe("networkDiagram", () => {
     const figure = networkDiagram([{ weights: [[1, 0.05], [0, -0.5]] }], { hideBelow: 0.1 });
     expect(edgeStyles(figure).size).toBe(2);
     expect(figure.description).toContain("2 of 4 edges drawn (1 positive, 1 negative)");
+    // maxEdges keeps the strongest: of |w| = 1, 2, 0.5, 3, 0.1, 0.2 the edges 3, 2 and 1 remain.
+    const strongest = networkDiagram([{ weights: [[1, -2, 0.5], [3, -0.1, 0.2]] }], { maxEdges: 3 });
+    expect([...edgeStyles(strongest).keys()].sort()).toEqual([key(0, 0, 2, 0, 3), key(0, 0, 2, 1, 3), key(0, 1, 2, 0, 3)].sort());
   });
 });
 
@@ -423,5 +426,26 @@ describe("tables", () => {
     expect(formatTableNumber(2.5e10, 3)).toBe("2.50e+10");
     expect(() => formatTable([])).toThrow(/rows is empty/);
     expect(() => formatTable(rows, { precision: -1 })).toThrow(/precision for column 'metric' must be an integer 0–20/);
+  });
+});
+
+describe("large inputs", () => {
+  it("handle a 600×600 matrix and a 784×64 layer without spreading huge arrays", () => {
+    const big = Array.from({ length: 600 }, (_, i) => Float64Array.from({ length: 600 }, (_, j) => (i * j) % 97));
+    const figure = heatmap(big);
+    expect(figure.data[0]).not.toHaveProperty("text"); // too many cells to write values by default
+    expect(figure.description).toBe("Heatmap: 600 × 600, values 0 … 96");
+    const weights = Array.from({ length: 784 }, (_, i) => Array.from({ length: 64 }, (_, j) => Math.sin(i * 64 + j + 1)));
+    const all = networkDiagram([{ weights, biases: new Array(64).fill(0.1) }], { maxEdges: Infinity });
+    const edgeTraces = all.data.filter((t) => (t.meta as { role: string }).role === "edges");
+    expect(edgeTraces.length).toBeLessThanOrEqual(12);
+    expect(edgeTraces.reduce((sum, t) => sum + (t.meta as { count: number }).count, 0)).toBe(784 * 64);
+    expect(all.data.some((t) => (t.meta as { role: string }).role === "edge-hover")).toBe(false);
+    // By default only the 2000 strongest edges are drawn: the weakest drawn is at least as strong as the strongest left out.
+    const net = networkDiagram([{ weights, biases: new Array(64).fill(0.1) }]);
+    expect(net.description).toContain("2000 of 50176 edges drawn");
+    const sorted = weights.flat().map(Math.abs).sort((a, b) => b - a);
+    const drawnBuckets = net.data.filter((t) => (t.meta as { role: string }).role === "edges").map((t) => (t.meta as { bucket: number }).bucket);
+    expect(Math.min(...drawnBuckets)).toBe(Math.min(5, Math.floor((sorted[1999] / sorted[0]) * 6)));
   });
 });

@@ -241,3 +241,14 @@ export function orderedClasses(labels: ReadonlyArray<number | string>): Array<nu
   const strings = [...seen].filter((v): v is string => typeof v === "string");
   return [...numbers, ...strings];
 }
+
+/** Smallest and largest value without spreading (safe for millions of values); null when empty. */
+export function extent(values: ArrayLike<number>): [number, number] | null {
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return lo <= hi ? [lo, hi] : null;
+}

@@ -22,6 +22,7 @@ import {
   orderedClasses,
   quotedTitle,
   shortNumber,
+  extent,
 } from "./common";
 
 // ---------------------------------------------------------------------------
@@ -311,7 +312,7 @@ export function heatmap(matrix: MatrixInput, options: HeatmapOptions = {}): Plot
   const allIntegers = flat.every((v) => Number.isInteger(v));
   const precision = options.precision ?? (allIntegers ? 0 : 2);
   const showValues = options.showValues ?? rows * cols <= 400;
-  const finite = flat.filter((v) => Number.isFinite(v));
+  const range = extent(flat.filter((v) => Number.isFinite(v)));
   const trace: PlotlyTrace = {
     type: "heatmap",
     z: z.map((row) => finiteOrNull(row)),
@@ -343,7 +344,7 @@ export function heatmap(matrix: MatrixInput, options: HeatmapOptions = {}): Plot
     }, { width: side > 12 ? 760 : 620, height: side > 12 ? 700 : 560 }),
     config: baseConfig(),
     description: `Heatmap${quotedTitle(options.title)}: ${rows} × ${cols}` +
-      (finite.length ? `, values ${shortNumber(Math.min(...finite))} … ${shortNumber(Math.max(...finite))}` : ", no finite values"),
+      (range ? `, values ${shortNumber(range[0])} … ${shortNumber(range[1])}` : ", no finite values"),
   };
 }
 

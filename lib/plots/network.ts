@@ -18,6 +18,7 @@ import {
   NEGATIVE_COLOR,
   POSITIVE_COLOR,
   DIVERGING_COLORSCALE,
+  extent,
 } from "./common";
 
 /** One dense layer. */
@@ -46,9 +47,14 @@ export interface NetworkDiagramOptions extends FigureOptions {
   hideBelow?: number;
   /** Hover text on every edge (default: when there are ≤ 400 edges). */
   hoverEdges?: boolean;
-  /** Node marker size in pixels (default from the largest layer). */
+  /** Draw at most this many edges, the strongest (default 2000; large layers make heavy figures). */
+  maxEdges?: number;
+  /** Node marker size in pixels (default: from the spacing of each column). */
   nodeSize?: number;
 }
+
+/** Tallest column, in unit spacings; bigger layers are squeezed into it. */
+const MAX_SPAN = 15;
 
 interface Edge {
   layer: number;
@@ -83,15 +89,24 @@ export function networkDiagram(layers: ReadonlyArray<NetworkLayer>, options: Net
   const names = options.layerNames ? options.layerNames.slice() : sizes.map((_, k) => (k === 0 ? "input" : k === sizes.length - 1 ? "output" : `hidden ${k}`));
   if (names.length !== sizes.length) throw new Error(`networkDiagram: ${names.length} layerNames for ${sizes.length} columns of units (layers + 1)`);
 
-  const nodeY = (layerIndex: number, unit: number) => (sizes[layerIndex] - 1) / 2 - unit;
+  // Columns are centred; unit spacing is 1 until a column would be taller than MAX_SPAN, then it is squeezed to fit.
+  const maxUnits = Math.max(...sizes);
+  const span = Math.min(maxUnits - 1, MAX_SPAN);
+  const spacing = sizes.map((m) => (m > 1 ? Math.min(1, span / (m - 1)) : 1));
+  const nodeY = (layerIndex: number, unit: number) => ((sizes[layerIndex] - 1) / 2 - unit) * spacing[layerIndex];
   const edges: Edge[] = [];
   read.forEach((layer, l) => layer.weights.forEach((row, i) => row.forEach((weight, j) => {
     if (!Number.isFinite(weight)) throw new Error(`networkDiagram: layer ${l} weight [${i}][${j}] is ${weight}`);
     edges.push({ layer: l, from: i, to: j, weight });
   })));
-  const maxAbs = Math.max(0, ...edges.map((e) => Math.abs(e.weight)));
+  const maxAbs = edges.reduce((m, e) => Math.max(m, Math.abs(e.weight)), 0);
   const hideBelow = options.hideBelow ?? 0;
-  const drawn = edges.filter((e) => e.weight !== 0 && Math.abs(e.weight) >= hideBelow * maxAbs);
+  let drawn = edges.filter((e) => e.weight !== 0 && Math.abs(e.weight) >= hideBelow * maxAbs);
+  const maxEdges = options.maxEdges ?? 2000;
+  if (drawn.length > maxEdges) {
+    const keep = new Set(drawn.slice().sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight)).slice(0, maxEdges));
+    drawn = drawn.filter((e) => keep.has(e));
+  }
 
   const buckets = options.widthBuckets ?? 6;
   if (!Number.isInteger(buckets) || buckets < 1) throw new Error(`networkDiagram: widthBuckets must be a positive integer, got ${buckets}`);
@@ -134,39 +149,41 @@ export function networkDiagram(layers: ReadonlyArray<NetworkLayer>, options: Net
     });
   }
   // Nodes: units without a bias (inputs) in grey; units with a bias coloured by it.
-  const maxUnits = Math.max(...sizes);
   const plotHeight = (options.height ?? 450) - 90;
-  const nodeSize = options.nodeSize ?? Math.max(5, Math.min(24, (0.6 * plotHeight) / maxUnits));
+  const pixelsPerUnit = plotHeight / (span + 1.8);
+  const columnNodeSize = spacing.map((s) => options.nodeSize ?? Math.max(3, Math.min(24, 0.6 * pixelsPerUnit * s)));
+  const plainSizes: number[] = [], biasedSizes: number[] = [];
   const plain = { x: [] as number[], y: [] as number[], text: [] as string[] };
   const biased = { x: [] as number[], y: [] as number[], text: [] as string[], bias: [] as number[] };
   sizes.forEach((size, k) => {
     const biases = k === 0 ? null : read[k - 1].biases;
     for (let u = 0; u < size; u++) {
       if (biases) {
-        biased.x.push(k); biased.y.push(nodeY(k, u)); biased.bias.push(biases[u]);
+        biased.x.push(k); biased.y.push(nodeY(k, u)); biased.bias.push(biases[u]); biasedSizes.push(columnNodeSize[k]);
         biased.text.push(`${names[k]} ${u}: bias ${shortNumber(biases[u])}`);
       } else {
-        plain.x.push(k); plain.y.push(nodeY(k, u)); plain.text.push(`${names[k]} ${u}`);
+        plain.x.push(k); plain.y.push(nodeY(k, u)); plain.text.push(`${names[k]} ${u}`); plainSizes.push(columnNodeSize[k]);
       }
     }
   });
-  const nodeLine = { color: "#333333", width: 1 };
+  // Thin outlines only where nodes are big enough for them not to turn a column black.
+  const nodeLine = (sizes: number[]) => ({ color: "#333333", width: sizes.map((s) => (s >= 7 ? 1 : 0)) });
   if (plain.x.length > 0) {
-    data.push({ type: "scatter", mode: "markers", name: "units", showlegend: false, x: plain.x, y: plain.y, hovertext: plain.text, hoverinfo: "text", marker: { size: nodeSize, color: "#d9d9d9", line: nodeLine }, meta: { role: "nodes" } });
+    data.push({ type: "scatter", mode: "markers", name: "units", showlegend: false, x: plain.x, y: plain.y, hovertext: plain.text, hoverinfo: "text", marker: { size: plainSizes, color: "#d9d9d9", opacity: 1, line: nodeLine(plainSizes) }, meta: { role: "nodes" } });
   }
-  const biasAbs = Math.max(0, ...biased.bias.map((b) => Math.abs(b)));
+  const biasAbs = biased.bias.reduce((m, b) => Math.max(m, Math.abs(b)), 0);
   const biasRange = biasAbs > 0 ? biasAbs : 1;
   if (biased.x.length > 0) {
     data.push({
       type: "scatter", mode: "markers", name: "units (bias)", showlegend: false, x: biased.x, y: biased.y, hovertext: biased.text, hoverinfo: "text",
       marker: {
-        size: nodeSize, color: biased.bias, colorscale: DIVERGING_COLORSCALE, cmin: -biasRange, cmax: biasRange, cmid: 0,
-        showscale: true, colorbar: { title: { text: "bias" }, thickness: 14, len: 0.7, outlinewidth: 0 }, line: nodeLine,
+        size: biasedSizes, opacity: 1, color: biased.bias, colorscale: DIVERGING_COLORSCALE, cmin: -biasRange, cmax: biasRange, cmid: 0,
+        showscale: true, colorbar: { title: { text: "bias" }, thickness: 14, len: 0.7, outlinewidth: 0 }, line: nodeLine(biasedSizes),
       },
       meta: { role: "nodes" },
     });
   }
-  const top = (maxUnits - 1) / 2;
+  const top = span / 2;
   const hidden = { visible: false, showgrid: false, zeroline: false, fixedrange: true };
   const layout = baseLayout(options, {
     xaxis: { ...hidden, range: [-0.4, sizes.length - 0.6] },
@@ -177,13 +194,13 @@ export function networkDiagram(layers: ReadonlyArray<NetworkLayer>, options: Net
     margin: { l: 20, r: 20, t: options.title ? 60 : 20, b: 40 },
   });
   const positive = drawn.filter((e) => e.weight > 0).length;
-  const biasValues = biased.bias;
+  const biasExtent = extent(biased.bias);
   return {
     data,
     layout,
     config: baseConfig(),
     description: `Network diagram${quotedTitle(options.title)}: ${sizes.join("-")} units, ${drawn.length} of ${edges.length} edges drawn ` +
       `(${positive} positive, ${drawn.length - positive} negative), max |w| ${shortNumber(maxAbs)}` +
-      (biasValues.length ? `, biases ${shortNumber(Math.min(...biasValues))} … ${shortNumber(Math.max(...biasValues))}` : ""),
+      (biasExtent ? `, biases ${shortNumber(biasExtent[0])} … ${shortNumber(biasExtent[1])}` : ""),
   };
 }
