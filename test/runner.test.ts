@@ -196,6 +196,23 @@ describe("a cell that runs too long", () => {
   }, 90_000);
 });
 
+describe("a kernel that dies in a cell", () => {
+  it("is reported with its exit code; processes it started are killed with its process group", async () => {
+    const outPath = path.join(tmp, "crash.ipynb");
+    const result = await runNotebook(fixture("runner-crash.ipynb"), { mode: "quick", outPath, cellTimeoutMs: 60_000, png: false });
+    expect(result.failure).toMatchObject({ kind: "kernel-died", cellIndex: 1, message: expect.stringContaining("exit code 3") });
+    expect(result.cells.map((c) => c.status)).toEqual(["ok", "died"]);
+    expectKernelGone(result);
+    const nb = readNotebook(outPath);
+    const text = String(codeCell(nb, "spawn").outputs[0].text);
+    const sleeperPid = Number(/child (\d+)/.exec(text)?.[1]);
+    expect(sleeperPid).toBeGreaterThan(0);
+    expect(exists(sleeperPid)).toBe(false);
+    expect(codeCell(nb, "crash").outputs).toEqual([{ output_type: "stream", name: "stdout", text: "exiting\n" }]);
+    expect(codeCell(nb, "never").execution_count).toBeNull();
+  }, 90_000);
+});
+
 describe("notebooks that cannot be run", () => {
   it("a malformed notebook gets a clear error; no kernel starts and nothing is written", async () => {
     const outPath = path.join(tmp, "malformed-out.ipynb");

@@ -154,6 +154,11 @@ export class RunningKernel {
     return this.exitDeferred.promise;
   }
 
+  /** How the process ended, or null while it runs. */
+  get exitStatus(): KernelExit | null {
+    return this.exitInfo;
+  }
+
   /** True until the process has exited. */
   isAlive(): boolean {
     return this.exitInfo === null;
@@ -176,6 +181,24 @@ export class RunningKernel {
         // already gone
       }
     }
+  }
+
+  /** True while any process of the kernel's process group exists (zombies included). */
+  groupExists(): boolean {
+    if (this.pid <= 0) return false;
+    try {
+      process.kill(-this.pid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === "EPERM";
+    }
+  }
+
+  /** Wait (up to `ms`) until the kernel has exited and its process group is empty. */
+  private async waitUntilGone(ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    if (this.isAlive()) await withTimeout(this.exited, ms, "kernel exit").catch(() => undefined);
+    while (this.groupExists() && Date.now() < deadline) await sleep(25);
   }
 
   /** Synchronous last-resort cleanup (process 'exit' hook): SIGKILL the group, remove temp files. */
@@ -202,9 +225,11 @@ export class RunningKernel {
       }
       // tslab closes its sockets on shutdown but may leave the process (and anything it started) running.
       this.signalGroup("SIGTERM");
-      if (this.isAlive()) await withTimeout(this.exited, graceMs, "kernel exit after SIGTERM").catch(() => undefined);
-      this.signalGroup("SIGKILL");
-      if (this.isAlive()) await withTimeout(this.exited, graceMs, "kernel exit after SIGKILL").catch(() => undefined);
+      await this.waitUntilGone(graceMs);
+      if (this.groupExists() || this.isAlive()) {
+        this.signalGroup("SIGKILL");
+        await this.waitUntilGone(graceMs);
+      }
     } finally {
       this.client.close();
       fs.rmSync(this.tempDir, { recursive: true, force: true });

@@ -32,7 +32,7 @@ export function formatProgress(event: ProgressEvent): string | null {
     case "cell-start":
       return `  ${name}: cell ${event.cellIndex + 1}/${event.cellCount} (code ${event.codeIndex + 1}/${event.codeCellCount}) ${firstLine(event.source)}`;
     case "cell-end":
-      return `  ${name}: cell ${event.cellIndex + 1}/${event.cellCount} ${event.status === "ok" ? "done" : event.status.toUpperCase()} in ${formatSeconds(event.ms)}`;
+      return `  ${name}: cell ${event.cellIndex + 1}/${event.cellCount} ${event.status === "ok" ? "done" : event.status === "died" ? "KERNEL DIED" : event.status.toUpperCase()} in ${formatSeconds(event.ms)}`;
   }
 }
 

@@ -20,6 +20,9 @@ import { anySignal } from "./timeouts";
 
 export type RunMode = "quick" | "full";
 
+/** How a cell ended: the execute status, or "died" when the kernel process exited while it ran. */
+export type CellStatus = ExecuteStatus | "died";
+
 /** Default per-cell limits: 10 min in quick mode, 1 h in full mode. */
 export const DEFAULT_CELL_TIMEOUT_MS: Record<RunMode, number> = { quick: 600_000, full: 3_600_000 };
 
@@ -27,7 +30,7 @@ export type ProgressEvent =
   | { kind: "notebook-start"; notebook: string; codeCellCount: number }
   | { kind: "kernel-started"; notebook: string; ms: number }
   | { kind: "cell-start"; notebook: string; cellIndex: number; cellCount: number; codeIndex: number; codeCellCount: number; source: string }
-  | { kind: "cell-end"; notebook: string; cellIndex: number; cellCount: number; codeIndex: number; codeCellCount: number; ms: number; status: ExecuteStatus };
+  | { kind: "cell-end"; notebook: string; cellIndex: number; cellCount: number; codeIndex: number; codeCellCount: number; ms: number; status: CellStatus };
 
 export interface RunNotebookOptions {
   /** quick or full; sets AE_MODE for the kernel (default "full"). */
@@ -56,7 +59,7 @@ export interface CellRun {
   cellIndex: number;
   codeIndex: number;
   ms: number;
-  status: ExecuteStatus;
+  status: CellStatus;
   executionCount: number | null;
 }
 
@@ -100,6 +103,8 @@ interface RunState {
   result: NotebookResult;
   displays: DisplayRegistry;
   byMsgId: Map<string, CellOutputs>;
+  /** Fires on Ctrl-C or when the kernel dies (one combined signal per notebook, not one per cell). */
+  stopSignal?: AbortSignal;
 }
 
 function defaultWarn(message: string): void {
@@ -131,7 +136,7 @@ function executionMetadata(outcome: { busyAt?: string; idleAt?: string; replyAt?
 }
 
 /** The failure record for a cell that did not end "ok". */
-function cellFailure(status: ExecuteStatus, kernel: RunningKernel, cell: CodeCell, outputs: CellOutputs, reason: string | undefined): NotebookFailure {
+function cellFailure(status: CellStatus, kernel: RunningKernel, cell: CodeCell, outputs: CellOutputs, reason: string | undefined): NotebookFailure {
   const explained: CellErrorInfo = explainCellError(cell.source, outputs.stderr);
   const kernelOutput = kernel.processOutput().trim() || undefined;
   switch (status) {
@@ -141,14 +146,18 @@ function cellFailure(status: ExecuteStatus, kernel: RunningKernel, cell: CodeCel
       return { kind: "cell-aborted", message: "tslab aborted the request (it arrived right after a failed cell)", stderr: outputs.stderr, kernelOutput };
     case "timeout":
       return { kind: "timeout", message: reason ?? "the cell timed out", stderr: outputs.stderr, kernelOutput };
+    case "died": {
+      const exit = kernel.exitStatus;
+      const how = exit?.signal ? `signal ${exit.signal}` : `exit code ${exit?.code}`;
+      return { kind: "kernel-died", message: `the kernel process died while the cell ran (${how})`, stderr: outputs.stderr, kernelOutput };
+    }
     default:
-      if (!kernel.isAlive()) return { kind: "kernel-died", message: `the kernel process died while the cell ran`, stderr: outputs.stderr, kernelOutput };
       return { kind: "interrupted", message: reason ?? "interrupted", stderr: outputs.stderr, kernelOutput };
   }
 }
 
 /** Execute one code cell, recording outputs, count and timing into the notebook; returns its status. */
-async function runCell(state: RunState, kernel: RunningKernel, cellIndex: number, codeIndex: number, options: RunNotebookOptions): Promise<ExecuteStatus> {
+async function runCell(state: RunState, kernel: RunningKernel, cellIndex: number, codeIndex: number, options: RunNotebookOptions): Promise<CellStatus> {
   const cell = state.notebook.cells[cellIndex] as CodeCell;
   const codeCellCount = state.result.codeCellCount;
   const base = { notebook: state.result.notebook, cellIndex, cellCount: state.notebook.cells.length, codeIndex, codeCellCount };
@@ -159,19 +168,20 @@ async function runCell(state: RunState, kernel: RunningKernel, cellIndex: number
   cell.outputs = outputs.outputs;
   const outcome = await kernel.client.execute(cell.source, {
     timeoutMs: options.cellTimeoutMs ?? DEFAULT_CELL_TIMEOUT_MS[state.result.mode],
-    signal: anySignal([kernel.deathSignal, options.signal]),
+    signal: state.stopSignal,
     onIopub: (message) => outputs.handle(message),
     onSent: (msgId) => state.byMsgId.set(msgId, outputs),
   });
+  const status: CellStatus = outcome.status === "interrupted" && !kernel.isAlive() ? "died" : outcome.status;
   cell.outputs = outputs.finalOutputs();
   cell.execution_count = outcome.executionCount;
   cell.metadata.execution = executionMetadata(outcome);
-  state.result.cells.push({ cellIndex, codeIndex, ms: outcome.elapsedMs, status: outcome.status, executionCount: outcome.executionCount });
-  options.onProgress?.({ kind: "cell-end", ...base, ms: outcome.elapsedMs, status: outcome.status });
-  if (outcome.status !== "ok") {
-    state.result.failure = { ...cellFailure(outcome.status, kernel, cell, outputs, outcome.reason), cellIndex, codeIndex, codeCellCount };
+  state.result.cells.push({ cellIndex, codeIndex, ms: outcome.elapsedMs, status, executionCount: outcome.executionCount });
+  options.onProgress?.({ kind: "cell-end", ...base, ms: outcome.elapsedMs, status });
+  if (status !== "ok") {
+    state.result.failure = { ...cellFailure(status, kernel, cell, outputs, outcome.reason), cellIndex, codeIndex, codeCellCount };
   }
-  return outcome.status;
+  return status;
 }
 
 /** Run every code cell in order until one fails; later code cells are cleared. */
@@ -268,6 +278,7 @@ export async function runNotebook(file: string, options: RunNotebookOptions = {}
     const kernel = await startNotebookKernel(file, result, options);
     if (!kernel) return result;
     options.onProgress?.({ kind: "kernel-started", notebook: file, ms: kernel.startMs });
+    state.stopSignal = anySignal([kernel.deathSignal, options.signal]);
     kernel.client.onStrayIopub((message, parentId) => state.byMsgId.get(parentId)?.handle(message));
     try {
       await runCells(state, kernel, options);
