@@ -49,8 +49,16 @@ export const WASM_EXTRA_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "UnsortedSegmentSum", action: "added", method: "typed-array loop" },
 ];
 
-/** Largest im2col buffer (float32 elements, 32 MB) before the batch is split into chunks. */
-const MAX_IM2COL_ELEMENTS = 1 << 23;
+/** Largest im2col buffer (float32 elements; default 2^23 = 32 MB) before the batch is split into chunks. */
+let maxIm2colElements = 1 << 23;
+
+/** Set the im2col size limit of Conv2DBackpropFilter (float32 elements); returns the previous one. For tuning and tests. */
+export function setIm2colLimit(elements: number): number {
+  if (!Number.isInteger(elements) || elements < 1) throw new Error(`setIm2colLimit: elements must be a positive integer, got ${elements}`);
+  const previous = maxIm2colElements;
+  maxIm2colElements = elements;
+  return previous;
+}
 
 /** Run a kernel the wasm backend already has, or fail saying which is missing. */
 function runWasmKernel(kernelName: string, args: KernelArgs): tf.TensorInfo {
@@ -123,7 +131,7 @@ export function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   }
   const rowLength = filterShape[0] * filterShape[1] * filterShape[2];
   const rowsPerImage = outHeight * outWidth;
-  const imagesPerChunk = Math.max(1, Math.floor(MAX_IM2COL_ELEMENTS / Math.max(1, rowsPerImage * rowLength)));
+  const imagesPerChunk = Math.max(1, Math.floor(maxIm2colElements / Math.max(1, rowsPerImage * rowLength)));
   if (imagesPerChunk >= batchSize) {
     const product = im2colProduct(backend, x, dy, info, 0, batchSize);
     return { dataId: product.dataId, shape: [...filterShape], dtype: "float32" };
@@ -245,6 +253,9 @@ export function unsortedSegmentSumWasm(args: KernelArgs): tf.TensorInfo {
   return backend.makeOutput([numSegments, ...innerShape], x.dtype, undefined, out);
 }
 
+/** wasm's own kernels that registerWasmKernels replaced, kept so tests can show they are still wrong. */
+const replacedKernels = new Map<string, tf.KernelConfig>();
+
 const KERNEL_FUNCS: Record<string, tf.KernelFunc> = {
   Conv2DBackpropFilter: conv2DBackpropFilterWasm,
   MaxPoolGrad: maxPoolGradWasm,
@@ -261,11 +272,19 @@ export function registerWasmKernels(): string[] {
   for (const { kernelName, action } of WASM_EXTRA_KERNELS) {
     const existing = tf.getKernel(kernelName, "wasm");
     if (existing && (existing.kernelFunc === KERNEL_FUNCS[kernelName] || action === "added")) continue;
-    if (existing) tf.unregisterKernel(kernelName, "wasm");
+    if (existing) {
+      replacedKernels.set(kernelName, existing);
+      tf.unregisterKernel(kernelName, "wasm");
+    }
     tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: KERNEL_FUNCS[kernelName] });
     registered.push(kernelName);
   }
   return registered;
+}
+
+/** wasm's own kernel that ours replaced (undefined if none was replaced). */
+export function replacedWasmKernel(kernelName: string): tf.KernelConfig | undefined {
+  return replacedKernels.get(kernelName);
 }
 
 /** Whether the wasm kernel of this name is the one from this module. */
