@@ -213,6 +213,35 @@ describe("a kernel that dies in a cell", () => {
   }, 90_000);
 });
 
+describe("a runner that is killed without cleaning up", () => {
+  it("takes its kernel and the kernel's process group with it (the preloaded parent watchdog)", async () => {
+    const tsNode = path.join(ROOT, "node_modules", "ts-node", "dist", "bin.js");
+    const helper = spawn(process.execPath, [tsNode, "--transpile-only", fixture("kernel-orphan-helper.ts")], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      const timer = setTimeout(() => reject(new Error("the helper did not report its kernel")), 60_000);
+      helper.stdout?.on("data", (chunk) => {
+        out += chunk;
+        if (out.includes("\n")) {
+          clearTimeout(timer);
+          resolve(out.split("\n")[0]);
+        }
+      });
+    });
+    const { kernelPid, sleeperPid, connectionFile } = JSON.parse(line) as { kernelPid: number; sleeperPid: number; connectionFile: string };
+    expect(fs.existsSync(connectionFile)).toBe(true);
+    expect(exists(kernelPid)).toBe(true);
+    expect(exists(sleeperPid)).toBe(true);
+    helper.kill("SIGKILL");
+    const deadline = Date.now() + 10_000;
+    while ((exists(kernelPid) || exists(-kernelPid)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(exists(kernelPid)).toBe(false);
+    expect(exists(-kernelPid)).toBe(false);
+    expect(exists(sleeperPid)).toBe(false);
+    expect(fs.existsSync(path.dirname(connectionFile))).toBe(false);
+  }, 90_000);
+});
+
 describe("notebooks that cannot be run", () => {
   it("a malformed notebook gets a clear error; no kernel starts and nothing is written", async () => {
     const outPath = path.join(tmp, "malformed-out.ipynb");

@@ -31,10 +31,24 @@ export function tslabBinPath(root: string = projectRoot()): string {
   return bin;
 }
 
+/** The script the runner preloads into its kernels so they die with it (lib/runner/parent-watchdog.js). */
+export function watchdogPath(root: string = projectRoot()): string {
+  return path.join(root, "lib", "runner", "parent-watchdog.js");
+}
+
+export interface KernelArgvOptions {
+  /** Project root holding node_modules/tslab (default: found from this file). */
+  root?: string;
+  /** Preload the parent watchdog (the runner does; Jupyter manages its own kernels) (default false). */
+  watchdog?: boolean;
+}
+
 /**
  * argv that starts the kernel: absolute node, absolute tslab, `kernel --config-path <file>`.
  * The kernelspec passes the literal `{connection_file}` placeholder that Jupyter fills in.
  */
-export function kernelArgv(connectionFile: string, root: string = projectRoot()): string[] {
-  return [process.execPath, tslabBinPath(root), "kernel", "--config-path", connectionFile];
+export function kernelArgv(connectionFile: string, options: KernelArgvOptions = {}): string[] {
+  const root = options.root ?? projectRoot();
+  const preload = options.watchdog ? ["--require", watchdogPath(root)] : [];
+  return [process.execPath, ...preload, tslabBinPath(root), "kernel", "--config-path", connectionFile];
 }

@@ -139,6 +139,11 @@ export class RunningKernel {
     });
   }
 
+  /** The connection file the kernel was started with (removed again by shutdown). */
+  get connectionFile(): string {
+    return path.join(this.tempDir, "connection.json");
+  }
+
   /** Process id of the kernel (also its process group id). */
   get pid(): number {
     return this.child.pid ?? -1;
@@ -246,7 +251,7 @@ export async function startKernel(options: StartKernelOptions): Promise<RunningK
   }
   installExitHook();
   const { dir, file, info } = await writeConnectionFile();
-  const [command, ...args] = kernelArgv(file, options.root ?? projectRoot());
+  const [command, ...args] = kernelArgv(file, { root: options.root ?? projectRoot(), watchdog: true });
   const started = Date.now();
   let child: ChildProcess;
   try {

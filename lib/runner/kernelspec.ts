@@ -23,7 +23,7 @@ export interface KernelspecOptions {
 /** The kernel.json content: absolute node + absolute tslab + `kernel --config-path {connection_file}`. */
 export function kernelSpec(root: string = projectRoot()): Record<string, unknown> {
   return {
-    argv: kernelArgv("{connection_file}", root),
+    argv: kernelArgv("{connection_file}", { root }),
     display_name: KERNEL_DISPLAY_NAME,
     language: "typescript",
     interrupt_mode: "signal",

@@ -246,11 +246,11 @@ async function startNotebookKernel(file: string, result: NotebookResult, options
   }
 }
 
-/** Fill PNGs and write the notebook atomically; failures to write are recorded, not thrown. */
+/** Fill PNGs (not after Ctrl-C: stop fast) and write the notebook atomically; write failures are recorded, not thrown. */
 async function saveNotebook(state: RunState, options: RunNotebookOptions, filler: PngFiller | null): Promise<void> {
   const { notebook, result } = state;
   try {
-    if (filler) {
+    if (filler && !options.signal?.aborted) {
       result.png = await filler.fill(notebook);
       for (const message of result.png.errors) (options.warn ?? defaultWarn)(`warning: ${result.notebook}: a Plotly output got no PNG: ${message}`);
     }
