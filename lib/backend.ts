@@ -45,7 +45,7 @@ export interface BackendReport {
   simd?: boolean;
   /** wasm only: threads of its thread pool (1 in Node: tfjs disables wasm threads there). */
   threads?: number;
-  /** wasm only: kernels ./wasm-kernels added to the backend. */
+  /** wasm only: kernels ./wasm-kernels added to the backend or replaced there (see WASM_EXTRA_KERNELS). */
   extraKernels?: string[];
   /** Version of @tensorflow/tfjs-core. */
   tfjsVersion: string;
@@ -98,6 +98,11 @@ function firstLine(error: unknown): string {
   return message.split("\n")[0].trim();
 }
 
+/** At most `limit` characters of `text`. */
+function shorten(text: string, limit = 240): string {
+  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+}
+
 /**
  * `tf.setBackend(name)`, turning tfjs's "returned false and logged a warning" into an error
  * that carries the warning. Warnings of a successful switch are passed on.
@@ -118,7 +123,7 @@ async function activate(name: BackendName): Promise<void> {
     console.warn = originalWarn;
   }
   if (!ok) {
-    const why = warnings.map((w) => w.split("\n")[0]).join(" ").trim() || "no reason given";
+    const why = shorten(warnings.map((w) => w.split("\n")[0].trim()).find((w) => w !== "") ?? "no reason given");
     throw new BackendUnavailable(`tf.setBackend("${name}") failed: ${why}`);
   }
   for (const warning of warnings) originalWarn(warning);
@@ -173,9 +178,15 @@ async function loadWasm(): Promise<LoadedBackend> {
   } catch (error) {
     throw new BackendUnavailable(`@tensorflow/tfjs-backend-wasm failed to load (${firstLine(error)})`);
   }
-  if (!wasmPathsSet && !tf.findBackend("wasm")) {
+  if (!wasmPathsSet) {
     // Point it at the installed binaries explicitly: in Node it reads them with fs, never fetches.
-    wasm.setWasmPaths(wasmBinaryFolder() + path.sep);
+    // (Not tf.findBackend("wasm") to ask whether it started: that call would start it.)
+    const folder = wasmBinaryFolder();
+    try {
+      wasm.setWasmPaths(folder + path.sep);
+    } catch {
+      // Only thrown after a failed initialisation, which setBackend below reports.
+    }
     wasmPathsSet = true;
   }
   registerWasmKernels();
@@ -184,7 +195,7 @@ async function loadWasm(): Promise<LoadedBackend> {
   const threads = wasm.getThreadsCount();
   const extraKernels = WASM_EXTRA_KERNELS.map((k) => k.kernelName);
   return {
-    summary: `wasm loaded (SIMD ${simd ? "on" : "off"}, ${threads} thread${threads === 1 ? "" : "s"}; added ${extraKernels.join(", ")})`,
+    summary: `wasm loaded (SIMD ${simd ? "on" : "off"}, ${threads} thread${threads === 1 ? "" : "s"}; ${extraKernels.length} kernels added or fixed)`,
     simd,
     threads,
     extraKernels,
@@ -276,10 +287,10 @@ async function initBackendNow(options: InitBackendOptions): Promise<BackendRepor
   if (current) await activate(current.name).catch(() => undefined); // leave the previous backend in place
   const failures = attempts.map((a) => `${a.name}: ${a.error}`).join("; ");
   if (request === "auto") throw new Error(`initBackend: no backend works (${failures})`);
-  const hint = request === "tensorflow" ? " Install it with `npm install @tensorflow/tfjs-node`, or" : "";
+  const hint = request === "tensorflow" ? "Install it with `npm install @tensorflow/tfjs-node`, or choose" : "Choose";
   throw new Error(
-    `initBackend: cannot use backend "${request}" (${requestedByText(request, requestedBy)}): ${attempts[0].error}.${hint} ` +
-      `choose another with AE_BACKEND=${BACKEND_PREFERENCE.filter((n) => n !== request).join("|")}|auto.`,
+    `initBackend: cannot use backend "${request}" (${requestedByText(request, requestedBy)}): ${attempts[0].error}. ${hint} ` +
+      `another with AE_BACKEND=${BACKEND_PREFERENCE.filter((n) => n !== request).join("|")}|auto.`,
   );
 }
 
