@@ -182,7 +182,7 @@ describe("a cell that runs too long", () => {
   it("is stopped by the per-cell timeout; what ran is saved and the kernel is killed", async () => {
     const outPath = path.join(tmp, "timeout.ipynb");
     const started = Date.now();
-    const result = await runNotebook(fixture("runner-timeout.ipynb"), { mode: "quick", outPath, cellTimeoutMs: 2000, png: false });
+    const result = await runNotebook(fixture("runner-timeout.ipynb"), { mode: "quick", outPath, cellTimeoutMs: 4000, png: false });
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(result.ok).toBe(false);
     expect(result.failure).toMatchObject({ kind: "timeout", cellIndex: 1, codeIndex: 1 });
@@ -299,7 +299,7 @@ describe("the CLI", () => {
         }
       });
     });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // let "waiting" reach the runner
     child.kill("SIGINT");
     const run = await done;
     expect(run.code).toBe(130);
