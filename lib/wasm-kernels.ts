@@ -44,7 +44,7 @@ export interface WasmKernelPatch {
 
 /** The kernels this module puts on the wasm backend. */
 export const WASM_EXTRA_KERNELS: readonly WasmKernelPatch[] = [
-  { kernelName: "Conv2DBackpropFilter", action: "added", method: "im2col in typed arrays on the wasm heap, then wasm's BatchMatMul" },
+  { kernelName: "Conv2DBackpropFilter", action: "added", method: "transposed im2col in typed arrays on the wasm heap, then wasm's BatchMatMul" },
   { kernelName: "MaxPoolGrad", action: "replaced", method: "typed-array loop (wasm's own is wrong for windows with no positive value)" },
   { kernelName: "UnsortedSegmentSum", action: "added", method: "typed-array loop" },
 ];
@@ -73,30 +73,33 @@ function pair(value: number | [number, number]): [number, number] {
 }
 
 /**
- * Fill rows of the im2col matrix for images [firstImage, firstImage + numImages): row
- * (b, oy, ox) holds the receptive field X[b, oy·sh + i − padTop, ox·sw + j − padLeft, :] for all
- * filter taps (i, j), in filter order [i][j][c]; taps outside the image are 0.
+ * Fill the transposed im2col matrix for images [firstImage, firstImage + numImages): row k =
+ * (i, j, c) of the filter (filter order), column (b, oy, ox) of the output, holding
+ * X[b, oy·sh + i − padTop, ox·sw + j − padLeft, c], or 0 outside the image. Transposed because
+ * wasm's BatchMatMul is about 10× slower with transposeA than on a pre-transposed operand.
  */
-function fillIm2col(cols: Float32Array, x: tf.TypedArray, info: tf.backend_util.Conv2DInfo, firstImage: number, numImages: number): void {
+function fillIm2colTransposed(colsT: Float32Array, x: tf.TypedArray, info: tf.backend_util.Conv2DInfo, firstImage: number, numImages: number): void {
   const { inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth } = info;
   const { top, left } = info.padInfo;
-  const rowLength = filterHeight * filterWidth * inChannels;
-  let row = 0;
-  for (let b = firstImage; b < firstImage + numImages; b++) {
-    const imageBase = b * inHeight * inWidth * inChannels;
-    for (let oy = 0; oy < outHeight; oy++) {
-      for (let ox = 0; ox < outWidth; ox++, row++) {
-        let dst = row * rowLength;
-        for (let i = 0; i < filterHeight; i++) {
-          const y = oy * strideHeight + i - top;
-          for (let j = 0; j < filterWidth; j++, dst += inChannels) {
-            const xx = ox * strideWidth + j - left;
-            if (y < 0 || y >= inHeight || xx < 0 || xx >= inWidth) {
-              cols.fill(0, dst, dst + inChannels);
+  const imageSize = inHeight * inWidth * inChannels;
+  let dst = 0;
+  for (let i = 0; i < filterHeight; i++) {
+    for (let j = 0; j < filterWidth; j++) {
+      for (let c = 0; c < inChannels; c++) {
+        for (let b = firstImage; b < firstImage + numImages; b++) {
+          const imageBase = b * imageSize + c;
+          for (let oy = 0; oy < outHeight; oy++) {
+            const y = oy * strideHeight + i - top;
+            if (y < 0 || y >= inHeight) {
+              colsT.fill(0, dst, dst + outWidth);
+              dst += outWidth;
               continue;
             }
-            const src = imageBase + (y * inWidth + xx) * inChannels;
-            for (let c = 0; c < inChannels; c++) cols[dst + c] = x[src + c];
+            const rowBase = imageBase + y * inWidth * inChannels;
+            for (let ox = 0; ox < outWidth; ox++, dst++) {
+              const xx = ox * strideWidth + j - left;
+              colsT[dst] = xx < 0 || xx >= inWidth ? 0 : x[rowBase + xx * inChannels];
+            }
           }
         }
       }
@@ -107,7 +110,7 @@ function fillIm2col(cols: Float32Array, x: tf.TypedArray, info: tf.backend_util.
 /**
  * Conv2DBackpropFilter on wasm: dL/dW[i,j,c,f] = Σ_{b,y,x} X[b, y·sh + i − padTop, x·sw + j − padLeft, c] · dY[b,y,x,f],
  * i.e. dW = im2col(X)ᵀ · dY with im2col(X) of shape [b·oh·ow, fh·fw·c] and dY as [b·oh·ow, f].
- * im2col is filled in typed arrays on the wasm heap; the product is wasm's BatchMatMul.
+ * im2col(X)ᵀ is filled in typed arrays on the wasm heap; the product is wasm's BatchMatMul.
  * Large batches are split so the im2col buffer stays under 32 MB.
  */
 export function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
@@ -154,10 +157,10 @@ function im2colProduct(
   const rows = numImages * info.outHeight * info.outWidth;
   const wholeBatch = firstImage === 0 && numImages === info.batchSize;
   // Allocate first: allocation may grow (and so detach) the wasm heap under earlier views.
-  const cols = backend.makeOutput([1, rows, rowLength], "float32");
+  const colsT = backend.makeOutput([1, rowLength, rows], "float32");
   const dyChunk = wholeBatch ? null : backend.makeOutput([1, rows, info.outChannels], "float32");
   try {
-    fillIm2col(backend.typedArrayFromHeap(cols) as Float32Array, backend.typedArrayFromHeap(x), info, firstImage, numImages);
+    fillIm2colTransposed(backend.typedArrayFromHeap(colsT) as Float32Array, backend.typedArrayFromHeap(x), info, firstImage, numImages);
     if (dyChunk) {
       const chunkSize = rows * info.outChannels;
       const start = firstImage * info.outHeight * info.outWidth * info.outChannels;
@@ -165,12 +168,12 @@ function im2colProduct(
     }
     const dy3d: tf.TensorInfo = dyChunk ?? { dataId: dy.dataId, shape: [1, rows, info.outChannels], dtype: "float32" };
     return runWasmKernel("BatchMatMul", {
-      inputs: { a: cols, b: dy3d },
+      inputs: { a: colsT, b: dy3d },
       backend,
-      attrs: { transposeA: true, transposeB: false },
+      attrs: { transposeA: false, transposeB: false },
     });
   } finally {
-    backend.disposeData(cols.dataId);
+    backend.disposeData(colsT.dataId);
     if (dyChunk) backend.disposeData(dyChunk.dataId);
   }
 }
