@@ -14,6 +14,9 @@
  *   Replaced by a typed-array kernel with tfjs-cpu/TensorFlow semantics (first maximum wins).
  * - also added: `UnsortedSegmentSum`, the gradient of `tf.gather`.
  * Not added (no model here uses them): the depthwise-conv gradients.
+ * Beware (not ours to fix): with a numeric pad and a non-square filter or stride, tfjs-core
+ * 4.22 computes conv output sizes from the height alone, and wasm's forward Conv2D then
+ * writes out of bounds. tfjs-layers only uses "same"/"valid", which are fine.
  *
  * Nothing is registered on import: `registerWasmKernels()` does it (initBackend calls it).
  */

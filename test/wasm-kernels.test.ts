@@ -6,9 +6,14 @@
  * Tolerances (see test/helpers/gradcheck.ts):
  * - wasm vs cpu: max |diff| ≤ 1e-6 + 1e-4 · max |cpu value| per tensor (BACKEND_TOLERANCE).
  * - wasm vs central finite differences (upsampling, whose cpu gradient is wrong for batch > 1):
- *   max |diff| ≤ 1e-5 + 1e-4 · max |gradient|, with step 0.25 (observed: ≤ 7e-6). The model has no nonlinearity,
- *   so its output is affine in each single parameter and the MSE loss quadratic in it: central
- *   differences then have no truncation error, only float32 rounding of the loss (~1e-7·L/0.25).
+ *   max |diff| ≤ 1e-5 + 1e-4 · max |gradient|, with step 0.25 (observed: ≤ 7e-6). The model
+ *   has no nonlinearity, so its output is affine in each single parameter and the MSE loss
+ *   quadratic in it: central differences then have no truncation error, only float32 rounding
+ *   of the loss (~1e-7·L/0.25).
+ * Kernel-level checks follow: our Conv2DBackpropFilter over paddings × strides × filter sizes,
+ * our MaxPoolGrad (replacing wasm's, which is wrong), UnsortedSegmentSum; two tests document
+ * the wasm bugs we work around (they fail once tfjs fixes them). Then the kernel inventory
+ * and a leak test.
  * Batch size 4 throughout.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -200,6 +205,7 @@ async function trainOneStep(backend: string, layerCase: LayerCase, seed: number)
 }
 
 beforeAll(async () => {
+  await initBackend({ backend: "cpu" }); // through initBackend once, which silences cpu's first-use banner
   const report = await initBackend({ backend: "wasm" });
   expect(report.name).toBe("wasm");
 });
