@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, beforeEach } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { collectedOutputs } from "../lib/display";
+import { collectedOutputs, newDisplayId } from "../lib/display";
 import { readPngInfo } from "../lib/png";
 import {
   CATEGORY_COLORS,
@@ -327,12 +327,12 @@ describe("networkDiagram", () => {
 describe("showFigure", () => {
   it("sends exactly one bundle: the Plotly JSON and a one-line text/plain, never text/html", () => {
     const figure = linePlot({ loss: [3, 2, 1] }, { title: "Loss" });
-    const id = showFigure(figure);
+    expect(showFigure(figure)).toBeUndefined(); // a notebook cell ending with it prints nothing more
     const outputs = collectedOutputs(true);
     expect(outputs).toHaveLength(1);
     expect(Object.keys(outputs[0].data).sort()).toEqual([PLOTLY_MIME_TYPE, "text/plain"].sort());
     expect(outputs[0].data).not.toHaveProperty("text/html");
-    expect(outputs[0].displayId).toBe(id);
+    expect(outputs[0].displayId).toMatch(/^[0-9a-f]{16}$/);
     const json = outputs[0].data[PLOTLY_MIME_TYPE] as { data: unknown[]; layout: { width: number; height: number }; config: object };
     expect(Object.keys(json).sort()).toEqual(["config", "data", "layout"]);
     expect(json.data).toHaveLength(1);
@@ -346,7 +346,8 @@ describe("showFigure", () => {
       data: [{ type: "scatter", x: new Float32Array([1, 2]), y: [NaN, Infinity] }],
       layout: { width: 400, height: 300, title: { text: "Raw" } },
     };
-    const id = showFigure(figure);
+    const id = newDisplayId();
+    showFigure(figure, { displayId: id });
     showFigure(figure, { displayId: id, update: true, description: "updated" });
     const [first, second] = collectedOutputs(true);
     const json = first.data[PLOTLY_MIME_TYPE] as { data: Array<{ x: unknown; y: unknown }> };
@@ -414,7 +415,9 @@ describe("tables", () => {
   });
 
   it("takes per-column precision and column order, and shows markdown + text/plain", () => {
-    const shown = showTable(rows, { columns: ["metric", "ours"], precision: { ours: 1 } });
+    const options = { columns: ["metric", "ours"], precision: { ours: 1 } };
+    expect(showTable(rows, options)).toBeUndefined();
+    const shown = formatTable(rows, options);
     const [output] = collectedOutputs(true);
     expect(Object.keys(output.data).sort()).toEqual(["text/markdown", "text/plain"]);
     expect(output.data["text/markdown"]).toBe(shown.markdown);

@@ -40,8 +40,12 @@ export function figureJson(figure: PlotlyFigure): { data: unknown[]; layout: Rec
   return JSON.parse(text);
 }
 
-/** Display a figure: one output with the Plotly JSON and a one-line text/plain. Returns its display id (for updates in place). */
-export function showFigure(figure: PlotlyFigure, options: ShowFigureOptions = {}): string {
+/**
+ * Display a figure: one output with the Plotly JSON and a one-line text/plain. Returns nothing,
+ * so a notebook cell that ends with it prints nothing more (tslab echoes a last value to stdout);
+ * to update a figure in place, pass your own `displayId` (from `newDisplayId()`) with `update`.
+ */
+export function showFigure(figure: PlotlyFigure, options: ShowFigureOptions = {}): void {
   const json = figureJson(figure);
   if (typeof json.layout.width !== "number" || typeof json.layout.height !== "number") {
     throw new Error("showFigure: layout.width and layout.height must be set (the PNG renderer needs a size)");
@@ -51,7 +55,6 @@ export function showFigure(figure: PlotlyFigure, options: ShowFigureOptions = {}
     { [PLOTLY_MIME_TYPE]: json, "text/plain": options.description ?? describeFigure(figure) },
     { displayId, update: options.update, metadata: options.metadata },
   );
-  return displayId;
 }
 
 /** An image grid encoded as PNG, with its size and a text description listing the captions. */
@@ -78,13 +81,12 @@ export function imageGrid(input: ReadonlyArray<ImageGridRow> | ImageSource, opti
   return { png, width: layout.width, height: layout.height, description };
 }
 
-/** Display an image grid as one image/png + text/plain output (no browser needed). Returns its display id. */
-export function showImageGrid(input: ReadonlyArray<ImageGridRow> | ImageSource, options: ImageGridOptions & DisplayOptions = {}): string {
+/** Display an image grid as one image/png + text/plain output (no browser needed); returns nothing (see showFigure). */
+export function showImageGrid(input: ReadonlyArray<ImageGridRow> | ImageSource, options: ImageGridOptions & DisplayOptions = {}): void {
   const grid = imageGrid(input, options);
   const displayId = options.displayId ?? newDisplayId();
   displayBundle(
     { "image/png": Buffer.from(grid.png).toString("base64"), "text/plain": grid.description },
     { displayId, update: options.update, metadata: options.metadata },
   );
-  return displayId;
 }

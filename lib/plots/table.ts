@@ -94,9 +94,8 @@ export function formatTable(rows: ReadonlyArray<Record<string, TableCell>>, opti
   return { markdown, text };
 }
 
-/** Show a table (text/markdown + text/plain), e.g. the paper's numbers next to ours. */
-export function showTable(rows: ReadonlyArray<Record<string, TableCell>>, options: TableOptions & DisplayOptions = {}): FormattedTable {
+/** Show a table (text/markdown + text/plain), e.g. the paper's numbers next to ours; returns nothing (formatTable gives the text). */
+export function showTable(rows: ReadonlyArray<Record<string, TableCell>>, options: TableOptions & DisplayOptions = {}): void {
   const table = formatTable(rows, options);
   displayBundle({ "text/markdown": table.markdown, "text/plain": table.text }, { displayId: options.displayId, update: options.update, metadata: options.metadata });
-  return table;
 }

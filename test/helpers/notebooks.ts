@@ -1,0 +1,57 @@
+/**
+ * Run a notebook in quick mode on the real tslab kernel (outputs to a temp dir, the
+ * source untouched) and read back what it showed, for tests that assert on a
+ * notebook's outputs: one test file per notebook uses this.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { buildLib } from "../../lib/runner/build";
+import { CodeCell, Notebook, NotebookOutput, readNotebook } from "../../lib/runner/notebook";
+import { NotebookResult, runNotebook } from "../../lib/runner/runner";
+
+export const ROOT = path.resolve(__dirname, "..", "..");
+
+export interface QuickRun {
+  result: NotebookResult;
+  notebook: Notebook;
+  /** The code cells in order, with their outputs. */
+  codeCells: CodeCell[];
+  /** Every output of every code cell, in order. */
+  outputs: NotebookOutput[];
+  /** All stdout of the run, joined. */
+  stdout: string;
+  /** The text/plain of every rich output, joined by newlines. */
+  plainText: string;
+}
+
+/** Join a Jupyter multi-line string (string or list of lines). */
+export function joinText(value: unknown): string {
+  return Array.isArray(value) ? value.join("") : typeof value === "string" ? value : "";
+}
+
+/** Execute `notebook` (a path relative to the repo root) in quick mode; throws with the runner's failure report when a cell fails. */
+export async function runQuick(notebook: string, options: { cellTimeoutMs?: number; png?: boolean } = {}): Promise<QuickRun> {
+  const build = buildLib({ root: ROOT });
+  if (!build.ok) throw new Error(`lib does not build:\n${build.output}`);
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "quick-run-"));
+  try {
+    const outPath = path.join(outDir, path.basename(notebook));
+    const result = await runNotebook(path.join(ROOT, notebook), { mode: "quick", outPath, cellTimeoutMs: options.cellTimeoutMs, png: options.png, warn: () => {} });
+    if (!result.ok) {
+      const f = result.failure;
+      throw new Error(`${notebook} failed (${f?.kind}) at cell ${f?.cellIndex}: ${f?.message}\n${f?.stderr ?? ""}`);
+    }
+    const executed = readNotebook(outPath);
+    const codeCells = executed.cells.filter((c): c is CodeCell => c.cell_type === "code");
+    const outputs = codeCells.flatMap((c) => c.outputs);
+    const stdout = outputs.filter((o) => o.output_type === "stream" && o.name === "stdout").map((o) => joinText(o.text)).join("");
+    const plainText = outputs
+      .filter((o) => o.output_type === "display_data" || o.output_type === "execute_result")
+      .map((o) => joinText((o.data as Record<string, unknown>)["text/plain"]))
+      .join("\n");
+    return { result, notebook: executed, codeCells, outputs, stdout, plainText };
+  } finally {
+    fs.rmSync(outDir, { recursive: true, force: true });
+  }
+}
