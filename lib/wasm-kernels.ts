@@ -21,25 +21,14 @@
  * Nothing is registered on import: `registerWasmKernels()` does it (initBackend calls it).
  */
 import * as tf from "@tensorflow/tfjs";
-
-/** The slice of tfjs-backend-wasm's `BackendWasm` that our kernels use. */
-interface WasmBackendLike {
-  typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
-  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: tf.TypedArray): tf.TensorInfo;
-  disposeData(dataId: tf.DataId, force?: boolean): boolean;
-}
-
-/** Arguments every kernel function receives. */
-interface KernelArgs {
-  inputs: tf.NamedTensorInfoMap;
-  backend: {};
-  attrs?: tf.NamedAttrMap;
-}
+import { KernelArgs, pair, runWasmKernel, stockKernels, WasmBackendLike } from "./kernels/common";
+import { batchMatMulWasm } from "./kernels/matmul";
+import { conv2DBackpropInputWasm } from "./kernels/conv";
 
 /** One kernel this module puts on the wasm backend. */
 export interface WasmKernelPatch {
   kernelName: string;
-  /** "added": wasm had none; "replaced": wasm's own is wrong. */
+  /** "added": wasm had none; "replaced": wasm's own is wrong (or, in WASM_FASTER_KERNELS, right but slow). */
   action: "added" | "replaced";
   /** How ours computes it. */
   method: string;
@@ -50,6 +39,15 @@ export const WASM_EXTRA_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "Conv2DBackpropFilter", action: "added", method: "transposed im2col in typed arrays on the wasm heap, then wasm's BatchMatMul" },
   { kernelName: "MaxPoolGrad", action: "replaced", method: "typed-array loop (wasm's own is wrong for windows with no positive value)" },
   { kernelName: "UnsortedSegmentSum", action: "added", method: "typed-array loop" },
+];
+
+/**
+ * Kernels wasm has and gets right, but slowly, that ours replace for speed (lib/kernels/);
+ * wasm's own stays reachable (replacedWasmKernel) for the cases ours hands back to it.
+ */
+export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
+  { kernelName: "BatchMatMul", action: "replaced", method: "transposed operands materialised with wasm's Transpose, then wasm's XNNPACK product (its own runs a naive loop when either is transposed)" },
+  { kernelName: "Conv2DBackpropInput", action: "replaced", method: "forward wasm Conv2D (XNNPACK) of the (dilated) dy with the flipped, in/out-swapped filter and full padding (wasm's own is a naive loop)" },
 ];
 
 /** Largest im2col buffer (float32 elements; default 2^23 = 32 MB) before the batch is split into chunks. */
@@ -63,17 +61,6 @@ export function setIm2colLimit(elements: number): number {
   return previous;
 }
 
-/** Run a kernel the wasm backend already has, or fail saying which is missing. */
-function runWasmKernel(kernelName: string, args: KernelArgs): tf.TensorInfo {
-  const config = tf.getKernel(kernelName, "wasm");
-  if (!config) throw new Error(`wasm kernels: the wasm backend has no '${kernelName}' kernel to build on (is @tensorflow/tfjs-backend-wasm 4.22 loaded?)`);
-  return config.kernelFunc(args) as tf.TensorInfo;
-}
-
-/** Normalise a stride or size attribute to [height, width]. */
-function pair(value: number | [number, number]): [number, number] {
-  return typeof value === "number" ? [value, value] : value;
-}
 
 /**
  * Fill the transposed im2col matrix for images [firstImage, firstImage + numImages): row k =
@@ -259,13 +246,15 @@ export function unsortedSegmentSumWasm(args: KernelArgs): tf.TensorInfo {
   return backend.makeOutput([numSegments, ...innerShape], x.dtype, undefined, out);
 }
 
-/** wasm's own kernels that registerWasmKernels replaced, kept so tests can show they are still wrong. */
-const replacedKernels = new Map<string, tf.KernelConfig>();
+/** wasm's own kernels that registerWasmKernels replaced: kept so tests can show they are still wrong, and so ours can fall back to them. */
+const replacedKernels = stockKernels;
 
 const KERNEL_FUNCS: Record<string, tf.KernelFunc> = {
   Conv2DBackpropFilter: conv2DBackpropFilterWasm,
   MaxPoolGrad: maxPoolGradWasm,
   UnsortedSegmentSum: unsortedSegmentSumWasm,
+  BatchMatMul: batchMatMulWasm,
+  Conv2DBackpropInput: conv2DBackpropInputWasm,
 };
 
 /**
@@ -275,14 +264,18 @@ const KERNEL_FUNCS: Record<string, tf.KernelFunc> = {
  */
 export function registerWasmKernels(): string[] {
   const registered: string[] = [];
-  for (const { kernelName, action } of WASM_EXTRA_KERNELS) {
+  for (const { kernelName, action } of [...WASM_EXTRA_KERNELS, ...WASM_FASTER_KERNELS]) {
     const existing = tf.getKernel(kernelName, "wasm");
     if (existing && (existing.kernelFunc === KERNEL_FUNCS[kernelName] || action === "added")) continue;
     if (existing) {
       replacedKernels.set(kernelName, existing);
       tf.unregisterKernel(kernelName, "wasm");
     }
-    tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: KERNEL_FUNCS[kernelName] });
+    // Keep the stock kernel's setup: wasm runs it when the backend starts (after this call when
+    // initBackend registers first), and our kernels call the stock one, which needs it.
+    const setupFunc = existing?.setupFunc;
+    const disposeFunc = existing?.disposeFunc;
+    tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: KERNEL_FUNCS[kernelName], ...(setupFunc ? { setupFunc } : {}), ...(disposeFunc ? { disposeFunc } : {}) });
     registered.push(kernelName);
   }
   return registered;

@@ -1,0 +1,276 @@
+/**
+ * Profiling script (not part of the library API): where a training step's time goes on the
+ * current backend, kernel by kernel, split into forward, backward and optimiser phases.
+ *
+ *   npx ts-node --transpile-only lib/bench/profile.ts [--models mlp,cae,cnn] [--steps 5]
+ *       [--batch 128] [--backend wasm] [--stock] [--train 2048]
+ *
+ * Every kernel registered for the backend is wrapped with a timer (wasm kernels are
+ * synchronous, so wall time around the call is the kernel's time). Only the outermost kernel
+ * call is counted: a kernel that runs others through the registry (ours do) is charged for
+ * them. Phases: "backward" = inside tfjs's gradient tape ('backward' scope), "optimizer" =
+ * inside optimizer.applyGradients, "forward" = the rest of the step (loss included).
+ * `--stock` runs without this project's wasm kernels (tfjs-backend-wasm's own, where it has them).
+ * `--train N` also trains through lib/train.ts trainModel on N samples (after a warm-up
+ * epoch of 256) and prints samples/s, which is what notebooks get.
+ * Inputs are seeded uniform [0, 1) images (kernel times do not depend on the pixel values
+ * beyond max-pool tie patterns).
+ */
+import * as tf from "@tensorflow/tfjs";
+import * as os from "os";
+import { initBackend, describeBackend, BackendRequest } from "../backend";
+import { trainModel } from "../train";
+import { registerWasmKernels, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS, replacedWasmKernel } from "../wasm-kernels";
+
+const L = tf.layers;
+
+/** One reference model: its layers, input shape, loss and a batch of inputs/targets. */
+interface ProfileModel {
+  name: string;
+  model: tf.LayersModel;
+  loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar;
+  data: (n: number, seed: number) => { x: tf.Tensor; y: tf.Tensor };
+}
+
+function uniformImages(n: number, shape: number[], seed: number): tf.Tensor {
+  return tf.randomUniform([n, ...shape], 0, 1, "float32", seed);
+}
+
+const bce = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.mean(tf.metrics.binaryCrossentropy(yTrue, yPred)) as tf.Scalar;
+const cce = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.mean(tf.metrics.categoricalCrossentropy(yTrue, yPred)) as tf.Scalar;
+
+/** MLP autoencoder 784-400-40-400-784, relu hidden, sigmoid out. */
+function mlpAutoencoder(): ProfileModel {
+  const model = tf.sequential({
+    layers: [
+      L.dense({ inputShape: [784], units: 400, activation: "relu" }),
+      L.dense({ units: 40, activation: "relu" }),
+      L.dense({ units: 400, activation: "relu" }),
+      L.dense({ units: 784, activation: "sigmoid" }),
+    ],
+  });
+  return {
+    name: "MLP AE 784-400-40-400-784", model, loss: bce,
+    data: (n, seed) => { const x = uniformImages(n, [784], seed); return { x, y: x.clone() }; },
+  };
+}
+
+/** The 2,561-parameter convolutional denoising autoencoder. */
+function convDenoisingAutoencoder(): ProfileModel {
+  const model = tf.sequential({
+    layers: [
+      L.conv2d({ inputShape: [28, 28, 1], filters: 16, kernelSize: 3, padding: "same", activation: "relu" }),
+      L.maxPooling2d({ poolSize: 2, padding: "same" }),
+      L.conv2d({ filters: 8, kernelSize: 3, padding: "same", activation: "relu" }),
+      L.maxPooling2d({ poolSize: 2, padding: "same" }),
+      L.conv2d({ filters: 8, kernelSize: 3, padding: "same", activation: "relu" }),
+      L.upSampling2d({ size: [2, 2] }),
+      L.conv2dTranspose({ filters: 8, kernelSize: 3, padding: "same", activation: "relu" }),
+      L.upSampling2d({ size: [2, 2] }),
+      L.conv2dTranspose({ filters: 1, kernelSize: 3, padding: "same", activation: "sigmoid" }),
+    ],
+  });
+  return {
+    name: `conv DAE (${model.countParams()} params)`, model, loss: bce,
+    data: (n, seed) => {
+      const y = uniformImages(n, [28, 28, 1], seed);
+      const x = tf.tidy(() => tf.clipByValue(tf.add(y, tf.randomNormal(y.shape, 0, 0.5, "float32", seed + 1)), 0, 1));
+      return { x, y };
+    },
+  };
+}
+
+/** CNN classifier: 3 valid 3×3 convs 32/64/64 relu, dense 128 relu, dense 10 softmax. */
+function cnnClassifier(): ProfileModel {
+  const model = tf.sequential({
+    layers: [
+      L.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: "relu" }),
+      L.conv2d({ filters: 64, kernelSize: 3, activation: "relu" }),
+      L.conv2d({ filters: 64, kernelSize: 3, activation: "relu" }),
+      L.flatten(),
+      L.dense({ units: 128, activation: "relu" }),
+      L.dense({ units: 10, activation: "softmax" }),
+    ],
+  });
+  return {
+    name: "CNN classifier 32/64/64+128+10", model, loss: cce,
+    data: (n, seed) => {
+      const x = uniformImages(n, [28, 28, 1], seed);
+      const labels = tf.tidy(() => tf.cast(tf.floor(tf.randomUniform([n], 0, 10, "float32", seed + 2)), "int32"));
+      const y = tf.oneHot(labels as tf.Tensor1D, 10).toFloat();
+      labels.dispose();
+      return { x, y };
+    },
+  };
+}
+
+const BUILDERS: Record<string, () => ProfileModel> = { mlp: mlpAutoencoder, cae: convDenoisingAutoencoder, cnn: cnnClassifier };
+
+type Phase = "forward" | "backward" | "optimizer";
+
+/** Accumulated time per (phase, kernel). */
+class KernelTimer {
+  times = new Map<string, { ms: number; calls: number }>();
+  depth = 0;
+  inOptimizer = false;
+  private restore: Array<() => void> = [];
+
+  /** Wrap every kernel of `backendName` with a timer. */
+  install(backendName: string): void {
+    const engine = tf.engine() as unknown as { state: { scopeStack: Array<{ name: string }> } };
+    for (const config of tf.getKernelsForBackend(backendName)) {
+      const original = config.kernelFunc;
+      const name = config.kernelName;
+      const wrapped: tf.KernelFunc = (args) => {
+        if (this.depth > 0) return original(args);
+        this.depth++;
+        const start = performance.now();
+        try {
+          return original(args);
+        } finally {
+          const ms = performance.now() - start;
+          this.depth--;
+          const phase: Phase = this.inOptimizer ? "optimizer" : engine.state.scopeStack.some((s) => s.name === "backward") ? "backward" : "forward";
+          const key = `${phase}\t${name}`;
+          const entry = this.times.get(key) ?? { ms: 0, calls: 0 };
+          entry.ms += ms;
+          entry.calls++;
+          this.times.set(key, entry);
+        }
+      };
+      tf.unregisterKernel(name, backendName);
+      tf.registerKernel({ ...config, kernelFunc: wrapped });
+      this.restore.push(() => {
+        tf.unregisterKernel(name, backendName);
+        tf.registerKernel(config);
+      });
+    }
+  }
+
+  uninstall(): void {
+    for (const undo of this.restore) undo();
+    this.restore = [];
+  }
+
+  reset(): void {
+    this.times.clear();
+  }
+}
+
+function parseArgs(argv: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith("--")) continue;
+    const key = a.slice(2);
+    const next = argv[i + 1];
+    if (next !== undefined && !next.startsWith("--")) {
+      out[key] = next;
+      i++;
+    } else out[key] = "true";
+  }
+  return out;
+}
+
+/** Put wasm's own kernels back where ours replaced or added them (for --stock). */
+function useStockWasmKernels(): void {
+  for (const { kernelName, action } of [...WASM_EXTRA_KERNELS, ...WASM_FASTER_KERNELS]) {
+    const original = replacedWasmKernel(kernelName);
+    if (action === "added" || !original) continue; // wasm has none: keep ours so training runs
+    tf.unregisterKernel(kernelName, "wasm");
+    tf.registerKernel(original);
+  }
+}
+
+async function profileModel(pm: ProfileModel, steps: number, batch: number, timer: KernelTimer): Promise<void> {
+  const optimizer = tf.train.adam(1e-3);
+  const { x, y } = pm.data(batch, 1);
+  const variables = pm.model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const step = () => tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => pm.loss(y, pm.model.apply(x, { training: true }) as tf.Tensor), variables);
+    timer.inOptimizer = true;
+    try {
+      optimizer.applyGradients(grads as unknown as Parameters<typeof optimizer.applyGradients>[0]);
+    } finally {
+      timer.inOptimizer = false;
+    }
+    return value;
+  });
+  step().dispose(); // warm-up: Adam slots, first-call setup
+  timer.reset();
+  const start = performance.now();
+  let last: tf.Tensor | null = null;
+  for (let s = 0; s < steps; s++) {
+    last?.dispose();
+    last = step();
+  }
+  last?.dataSync();
+  last?.dispose();
+  const stepMs = (performance.now() - start) / steps;
+  tf.dispose([x, y]);
+  optimizer.dispose();
+
+  const rows = [...timer.times.entries()].map(([key, v]) => {
+    const [phase, kernel] = key.split("\t");
+    return { phase, kernel, ms: v.ms / steps, calls: v.calls / steps };
+  }).sort((a, b) => b.ms - a.ms);
+  const kernelTotal = rows.reduce((s, r) => s + r.ms, 0);
+  const byPhase: Record<string, number> = {};
+  for (const r of rows) byPhase[r.phase] = (byPhase[r.phase] ?? 0) + r.ms;
+  console.log(`\n## ${pm.name}: batch ${batch}, ${steps} steps, ${stepMs.toFixed(1)} ms/step (${(1000 * batch / stepMs).toFixed(0)} samples/s), kernels ${kernelTotal.toFixed(1)} ms`);
+  console.log(`phases: ${Object.entries(byPhase).map(([p, ms]) => `${p} ${ms.toFixed(1)} ms (${(100 * ms / stepMs).toFixed(0)}%)`).join(", ")}; outside kernels ${(stepMs - kernelTotal).toFixed(1)} ms`);
+  console.log("| phase | kernel | ms/step | calls/step | share |");
+  console.log("|---|---|---:|---:|---:|");
+  for (const r of rows) {
+    if (r.ms / stepMs < 0.005 && rows.indexOf(r) > 12) continue;
+    console.log(`| ${r.phase} | ${r.kernel} | ${r.ms.toFixed(2)} | ${r.calls.toFixed(0)} | ${(100 * r.ms / stepMs).toFixed(1)}% |`);
+  }
+}
+
+async function trainSpeed(pm: ProfileModel, samples: number, batch: number): Promise<number> {
+  const { x, y } = pm.data(samples, 3);
+  const lossTerms = (b: Record<string, tf.Tensor>) => ({ loss: pm.loss(b.y, pm.model.apply(b.x, { training: true }) as tf.Tensor) });
+  const warm = { x: x.slice(0, Math.min(256, samples)), y: y.slice(0, Math.min(256, samples)) };
+  await trainModel({ data: warm, lossTerms, models: [pm.model], numEpochs: 1, batchSize: batch, progress: false, optimizer: { name: "adam", learningRate: 1e-3 } });
+  const history = await trainModel({ data: { x, y }, lossTerms, models: [pm.model], numEpochs: 1, batchSize: batch, progress: false, optimizer: { name: "adam", learningRate: 1e-3 } });
+  tf.dispose([x, y, warm.x, warm.y]);
+  return history.samplesPerSecond[0];
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const names = (args.models ?? "mlp,cae,cnn").split(",");
+  const steps = Number(args.steps ?? 5);
+  const batch = Number(args.batch ?? 128);
+  const report = await initBackend({ backend: (args.backend ?? "wasm") as BackendRequest });
+  if (report.name === "wasm") registerWasmKernels();
+  if (args.stock === "true") useStockWasmKernels();
+  console.log(describeBackend(report) + (args.stock === "true" ? " · STOCK wasm kernels" : ""));
+  console.log(`load average ${os.loadavg().map((v) => v.toFixed(2)).join(" ")}, ${new Date().toISOString()}`);
+  for (const name of names) {
+    const builder = BUILDERS[name];
+    if (!builder) throw new Error(`--models: unknown model "${name}" (expected ${Object.keys(BUILDERS).join(", ")})`);
+    const pm = builder();
+    if (args.train !== undefined) {
+      const samples = Number(args.train);
+      const before = os.loadavg()[0];
+      const sps = await trainSpeed(pm, samples, batch);
+      console.log(`trainModel ${pm.name}: ${sps.toFixed(0)} samples/s (${samples} samples, batch ${batch}, adam; load ${before.toFixed(2)} → ${os.loadavg()[0].toFixed(2)})`);
+    }
+    if (steps > 0) {
+      const timer = new KernelTimer();
+      timer.install(tf.getBackend());
+      try {
+        await profileModel(pm, steps, batch, timer);
+      } finally {
+        timer.uninstall();
+      }
+    }
+    pm.model.dispose();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

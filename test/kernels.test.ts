@@ -1,0 +1,143 @@
+/**
+ * Our faster wasm kernels (lib/kernels/) against tfjs's cpu backend, over the shapes,
+ * strides, paddings and transposes the reference models and the audited layers use.
+ * Tolerance: BACKEND_TOLERANCE (max |diff| ≤ 1e-6 + 1e-4 · max |cpu value|), as in the audit.
+ * Each test also checks the kernel in the wasm registry is ours, so a pass is not the stock kernel's.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../lib/backend";
+import { isOurWasmKernel } from "../lib/wasm-kernels";
+import { assertClose, BACKEND_TOLERANCE, seededNormal, withBackend } from "./helpers/gradcheck";
+
+beforeAll(async () => {
+  await initBackend({ backend: "cpu" });
+  const report = await initBackend({ backend: "wasm" });
+  expect(report.name).toBe("wasm");
+});
+
+afterAll(() => {
+  tf.disposeVariables();
+});
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** Run `fn` on wasm and on cpu from the same seeded inputs; compare. */
+async function compareBackends(label: string, fn: () => tf.Tensor): Promise<void> {
+  const run = (backend: string) => withBackend(backend, () => tf.tidy(() => Float32Array.from(fn().dataSync())));
+  const wasm = await run("wasm");
+  const cpu = await run("cpu");
+  expect(wasm.length).toBe(cpu.length);
+  assertClose(wasm, cpu, BACKEND_TOLERANCE, label);
+}
+
+describe("BatchMatMul (ours: transposes materialised, then XNNPACK) vs cpu", () => {
+  test("is ours", () => expect(isOurWasmKernel("BatchMatMul")).toBe(true));
+
+  // [m, k, n] and batch shapes: the MLP's layers (784/400/40), the CNN's dense, odd sizes, batched and broadcast.
+  const sizes: Array<[number, number, number]> = [[128, 784, 400], [128, 400, 40], [40, 128, 400], [7, 5, 3], [1, 9, 4], [6, 1, 5]];
+  const batches: Array<[number[], number[]]> = [[[], []], [[3], [3]], [[2, 3], [2, 3]], [[1], [4]]];
+  for (const transposeA of [false, true]) {
+    for (const transposeB of [false, true]) {
+      test(`transposeA ${transposeA}, transposeB ${transposeB}: every size × batch shape`, async () => {
+        let seed = 1;
+        for (const [m, k, n] of sizes) {
+          for (const [batchA, batchB] of batches) {
+            if (m * k * n > 1000 && batchA.length > 0) continue; // big products only unbatched
+            const aShape = [...batchA, ...(transposeA ? [k, m] : [m, k])];
+            const bShape = [...batchB, ...(transposeB ? [n, k] : [k, n])];
+            const s = seed++;
+            await compareBackends(`${JSON.stringify(aShape)}·${JSON.stringify(bShape)} tA ${transposeA} tB ${transposeB}`, () =>
+              tf.matMul(tf.tensor(seededNormal(size(aShape), s), aShape), tf.tensor(seededNormal(size(bShape), s + 1000), bShape), transposeA, transposeB));
+          }
+        }
+      });
+    }
+  }
+
+  test("dense layer gradients (the products with transposes a training step runs)", async () => {
+    await compareBackends("d/dW and d/dx of Σ relu(x·W + b) ⊙ v", () => {
+      const x = tf.tensor(seededNormal(32 * 50, 3), [32, 50]);
+      const w = tf.tensor(seededNormal(50 * 20, 4, 0.2), [50, 20]);
+      const v = tf.tensor(seededNormal(32 * 20, 5), [32, 20]);
+      const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.relu(tf.matMul(a, b)), v)))([x, w]);
+      return tf.concat([gx.flatten(), gw.flatten()]);
+    });
+  });
+});
+
+describe("Conv2DBackpropInput (ours: forward XNNPACK conv of the dilated dy with the flipped filter) vs cpu", () => {
+  test("is ours", () => expect(isOurWasmKernel("Conv2DBackpropInput")).toBe(true));
+
+  const pads: Array<"valid" | "same" | tf.backend_util.ExplicitPadding> = ["valid", "same", [[0, 0], [1, 2], [0, 1], [0, 0]]];
+  const strides: Array<number | [number, number]> = [1, 2, [2, 1], 3];
+  const filterSizes: Array<[number, number]> = [[1, 1], [2, 2], [3, 3], [3, 2], [5, 5]];
+
+  test("input gradient of conv2d: every padding × stride × filter size (x [2,7,6,3], 4 filters)", async () => {
+    let checked = 0;
+    for (const pad of pads) {
+      for (const stride of strides) {
+        for (const [fh, fw] of filterSizes) {
+          const xShape: [number, number, number, number] = [2, 7, 6, 3];
+          const fShape: [number, number, number, number] = [fh, fw, 3, 4];
+          const s = 10 * checked;
+          await compareBackends(`pad ${JSON.stringify(pad)}, strides ${JSON.stringify(stride)}, filter ${fh}x${fw}`, () => {
+            const x = tf.tensor4d(seededNormal(size(xShape), s), xShape);
+            const f = tf.tensor4d(seededNormal(size(fShape), s + 1), fShape);
+            const outShape = tf.conv2d(x, f, stride, pad).shape;
+            const w = tf.tensor(seededNormal(size(outShape), s + 2), outShape);
+            return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, f, stride, pad), w)))(x);
+          });
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBe(60);
+  });
+
+  test("conv2dTranspose forward: the models' shapes (28×28, 14×14, 7×7; 1, 8, 16 channels) and strided ones", async () => {
+    const cases: Array<{ x: [number, number, number, number]; f: [number, number, number, number]; out: [number, number, number, number]; stride: number; pad: "same" | "valid" }> = [
+      { x: [3, 14, 14, 8], f: [3, 3, 8, 8], out: [3, 14, 14, 8], stride: 1, pad: "same" },
+      { x: [3, 28, 28, 8], f: [3, 3, 1, 8], out: [3, 28, 28, 1], stride: 1, pad: "same" },
+      { x: [2, 7, 7, 16], f: [3, 3, 8, 16], out: [2, 14, 14, 8], stride: 2, pad: "same" },
+      { x: [2, 4, 4, 2], f: [3, 3, 3, 2], out: [2, 9, 9, 3], stride: 2, pad: "valid" },
+      { x: [2, 5, 5, 4], f: [3, 3, 2, 4], out: [2, 7, 7, 2], stride: 1, pad: "valid" },
+    ];
+    for (const [index, c] of cases.entries()) {
+      await compareBackends(`conv2dTranspose ${JSON.stringify(c)}`, () =>
+        tf.conv2dTranspose(tf.tensor4d(seededNormal(size(c.x), index), c.x), tf.tensor4d(seededNormal(size(c.f), index + 50), c.f), c.out, c.stride, c.pad));
+    }
+  });
+
+  test("CNN classifier's layer sizes: input gradient of 3×3 valid convs 32→64 and 64→64", async () => {
+    for (const [inC, outC, hw] of [[32, 64, 26], [64, 64, 24]]) {
+      await compareBackends(`3x3 valid ${inC}→${outC} at ${hw}×${hw}`, () => {
+        const x = tf.tensor4d(seededNormal(2 * hw * hw * inC, inC), [2, hw, hw, inC]);
+        const f = tf.tensor4d(seededNormal(9 * inC * outC, outC, 0.1), [3, 3, inC, outC]);
+        const w = tf.tensor4d(seededNormal(2 * (hw - 2) * (hw - 2) * outC, 7), [2, hw - 2, hw - 2, outC]);
+        return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, f, 1, "valid"), w)))(x);
+      });
+    }
+  });
+});
+
+describe("no leaks from our kernels", () => {
+  test("matmuls with transposes and conv input gradients leave no tensors or data buffers behind", async () => {
+    await withBackend("wasm", () => {
+      const step = () => tf.tidy(() => {
+        const x = tf.tensor4d(seededNormal(2 * 6 * 6 * 2, 1), [2, 6, 6, 2]);
+        const f = tf.tensor4d(seededNormal(3 * 3 * 2 * 3, 2), [3, 3, 2, 3]);
+        const w = tf.tensor2d(seededNormal(27 * 5, 3), [27, 5]);
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.matMul(tf.reshape(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, "same"), [2, 27]), w)))([x, f]);
+        const t = tf.conv2dTranspose(x, tf.tensor4d(seededNormal(9 * 3 * 2, 4), [3, 3, 3, 2]), [2, 12, 12, 3], 2, "same");
+        return tf.add(tf.sum(g[0]), tf.add(tf.sum(g[1]), tf.sum(t))).dataSync();
+      });
+      step();
+      const before = tf.memory();
+      step();
+      const after = tf.memory();
+      expect(after.numTensors).toBe(before.numTensors);
+      expect(after.numDataBuffers).toBe(before.numDataBuffers);
+    });
+  });
+});
