@@ -15,3 +15,4 @@ export * from "./progress";
 export * from "./weights";
 export * from "./plots";
 export * from "./png";
+export * from "./models";
