@@ -23,7 +23,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { KernelArgs, pair, runWasmKernel, stockKernels, WasmBackendLike } from "./kernels/common";
 import { batchMatMulWasm } from "./kernels/matmul";
-import { conv2DBackpropInputWasm } from "./kernels/conv";
+import { conv2DBackpropFilterByConv, conv2DBackpropInputWasm } from "./kernels/conv";
 
 /** One kernel this module puts on the wasm backend. */
 export interface WasmKernelPatch {
@@ -52,6 +52,17 @@ export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
 
 /** Largest im2col buffer (float32 elements; default 2^23 = 32 MB) before the batch is split into chunks. */
 let maxIm2colElements = 1 << 23;
+
+/** How Conv2DBackpropFilter computes: "conv" (one XNNPACK convolution, batch and channels swapped, for ≥ 4 input channels; im2col for fewer or where it cannot) or "im2col". */
+let filterMethod: "conv" | "im2col" = "conv";
+
+/** Choose Conv2DBackpropFilter's method (see filterMethod); returns the previous one. For tuning and tests. */
+export function setConv2DBackpropFilterMethod(method: "conv" | "im2col"): "conv" | "im2col" {
+  if (method !== "conv" && method !== "im2col") throw new Error(`setConv2DBackpropFilterMethod: method must be "conv" or "im2col", got ${JSON.stringify(method)}`);
+  const previous = filterMethod;
+  filterMethod = method;
+  return previous;
+}
 
 /** Set the im2col size limit of Conv2DBackpropFilter (float32 elements); returns the previous one. For tuning and tests. */
 export function setIm2colLimit(elements: number): number {
@@ -121,6 +132,12 @@ export function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   const { batchSize, outHeight, outWidth, outChannels } = info;
   if (dy.shape.length !== 4 || dy.shape[0] !== batchSize || dy.shape[1] !== outHeight || dy.shape[2] !== outWidth || dy.shape[3] !== outChannels) {
     throw new Error(`Conv2DBackpropFilter (wasm): dy has shape [${dy.shape}] but x [${x.shape}], filter [${filterShape}] and the strides/padding give [${batchSize},${outHeight},${outWidth},${outChannels}]`);
+  }
+  // With few input channels the convolution's GEMM has only c·fh·fw rows (9 for one channel) and
+  // im2col is both small and faster (measured on the models' first layers); from 4 channels on, conv wins.
+  if (filterMethod === "conv" && info.inChannels >= 4) {
+    const byConv = conv2DBackpropFilterByConv(backend, x, dy, info);
+    if (byConv) return byConv;
   }
   const rowLength = filterShape[0] * filterShape[1] * filterShape[2];
   const rowsPerImage = outHeight * outWidth;

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend";
-import { isOurWasmKernel } from "../lib/wasm-kernels";
+import { isOurWasmKernel, setConv2DBackpropFilterMethod } from "../lib/wasm-kernels";
 import { assertClose, BACKEND_TOLERANCE, seededNormal, withBackend } from "./helpers/gradcheck";
 
 beforeAll(async () => {
@@ -121,15 +121,72 @@ describe("Conv2DBackpropInput (ours: forward XNNPACK conv of the dilated dy with
   });
 });
 
+describe("Conv2DBackpropFilter (ours) vs cpu: both methods", () => {
+  const pads: Array<"valid" | "same" | tf.backend_util.ExplicitPadding> = ["valid", "same", [[0, 0], [1, 2], [0, 1], [0, 0]]];
+  const strides: Array<number | [number, number]> = [1, 2, [2, 1], 3];
+  const filterSizes: Array<[number, number]> = [[1, 1], [2, 2], [3, 3], [3, 2]];
+
+  /** Filter gradient of Σ conv2d(x, f) ⊙ w on both backends; x has 5 channels, so the conv method applies (≥ 4). */
+  async function grid(method: "conv" | "im2col"): Promise<number> {
+    const previous = setConv2DBackpropFilterMethod(method);
+    let checked = 0;
+    try {
+      for (const pad of pads) {
+        for (const stride of strides) {
+          for (const [fh, fw] of filterSizes) {
+            const xShape: [number, number, number, number] = [3, 7, 6, 5];
+            const fShape: [number, number, number, number] = [fh, fw, 5, 4];
+            const s = 7 * checked + 1;
+            await compareBackends(`${method}: pad ${JSON.stringify(pad)}, strides ${JSON.stringify(stride)}, filter ${fh}x${fw}`, () => {
+              const x = tf.tensor4d(seededNormal(size(xShape), s), xShape);
+              const f = tf.tensor4d(seededNormal(size(fShape), s + 1), fShape);
+              const outShape = tf.conv2d(x, f, stride, pad).shape;
+              const w = tf.tensor(seededNormal(size(outShape), s + 2), outShape);
+              return tf.grad((filter: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, filter as tf.Tensor4D, stride, pad), w)))(f);
+            });
+            checked++;
+          }
+        }
+      }
+    } finally {
+      setConv2DBackpropFilterMethod(previous);
+    }
+    return checked;
+  }
+
+  test("conv method (one XNNPACK convolution, batch and channels swapped): every padding × stride × filter size", async () => {
+    expect(await grid("conv")).toBe(48);
+  });
+
+  test("im2col method: every padding × stride × filter size", async () => {
+    expect(await grid("im2col")).toBe(48);
+  });
+
+  test("the CNN classifier's and conv autoencoder's layer shapes (conv method)", async () => {
+    const cases: Array<[[number, number, number, number], [number, number, number, number], "same" | "valid"]> = [
+      [[2, 26, 26, 32], [3, 3, 32, 64], "valid"], [[2, 14, 14, 16], [3, 3, 16, 8], "same"], [[2, 28, 28, 8], [3, 3, 8, 1], "same"],
+    ];
+    for (const [i, [xShape, fShape, pad]] of cases.entries()) {
+      await compareBackends(`x ${xShape} filter ${fShape} ${pad}`, () => {
+        const x = tf.tensor4d(seededNormal(size(xShape), i), xShape);
+        const f = tf.tensor4d(seededNormal(size(fShape), i + 1, 0.2), fShape);
+        const outShape = tf.conv2d(x, f, 1, pad).shape;
+        const w = tf.tensor(seededNormal(size(outShape), i + 2), outShape);
+        return tf.grad((filter: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, filter as tf.Tensor4D, 1, pad), w)))(f);
+      });
+    }
+  });
+});
+
 describe("no leaks from our kernels", () => {
-  test("matmuls with transposes and conv input gradients leave no tensors or data buffers behind", async () => {
+  test("matmuls with transposes, conv input and filter gradients (conv method) leave no tensors or data buffers behind", async () => {
     await withBackend("wasm", () => {
       const step = () => tf.tidy(() => {
-        const x = tf.tensor4d(seededNormal(2 * 6 * 6 * 2, 1), [2, 6, 6, 2]);
-        const f = tf.tensor4d(seededNormal(3 * 3 * 2 * 3, 2), [3, 3, 2, 3]);
+        const x = tf.tensor4d(seededNormal(2 * 6 * 6 * 4, 1), [2, 6, 6, 4]);
+        const f = tf.tensor4d(seededNormal(3 * 3 * 4 * 3, 2), [3, 3, 4, 3]);
         const w = tf.tensor2d(seededNormal(27 * 5, 3), [27, 5]);
         const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.matMul(tf.reshape(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, "same"), [2, 27]), w)))([x, f]);
-        const t = tf.conv2dTranspose(x, tf.tensor4d(seededNormal(9 * 3 * 2, 4), [3, 3, 3, 2]), [2, 12, 12, 3], 2, "same");
+        const t = tf.conv2dTranspose(x, tf.tensor4d(seededNormal(9 * 3 * 4, 4), [3, 3, 3, 4]), [2, 12, 12, 3], 2, "same");
         return tf.add(tf.sum(g[0]), tf.add(tf.sum(g[1]), tf.sum(t))).dataSync();
       });
       step();

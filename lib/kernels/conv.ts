@@ -87,3 +87,41 @@ export function conv2DBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
     if (dilated) backend.disposeData(dilated.dataId);
   }
 }
+
+/**
+ * Conv2DBackpropFilter as one forward wasm Conv2D (XNNPACK), batch and channels swapped:
+ *   dW[i, j, c, f] = Σ_{b,y,x} X[b, y·sh + i − pt, x·sw + j − pl, c] · dY[b, y, x, f]
+ * is a convolution of X' = X as [c, H, W, b] (c images with b channels) with the filter
+ * dY' = dY as [oh, ow, b, f], dilated by the forward strides, padded top/left by the forward
+ * padding, giving [c, fh, fw, f], transposed to [fh, fw, c, f]. The transposes are wasm's.
+ * Returns null where the shapes need negative padding (forward "valid" rows that no output
+ * reads); the caller then uses im2col.
+ */
+export function conv2DBackpropFilterByConv(backend: WasmBackendLike, x: tf.TensorInfo, dy: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo | null {
+  const { inHeight, inWidth, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
+  const { top, left } = info.padInfo;
+  const padBottom = filterHeight + (outHeight - 1) * strideHeight - inHeight - top;
+  const padRight = filterWidth + (outWidth - 1) * strideWidth - inWidth - left;
+  if (padBottom < 0 || padRight < 0 || top < 0 || left < 0) return null;
+  const temporaries: tf.TensorInfo[] = [];
+  try {
+    const xT = runStockKernel("Transpose", { inputs: { x }, backend, attrs: { perm: [3, 1, 2, 0] } });
+    temporaries.push(xT);
+    const dyT = runStockKernel("Transpose", { inputs: { x: dy }, backend, attrs: { perm: [1, 2, 0, 3] } });
+    temporaries.push(dyT);
+    const product = runStockKernel("Conv2D", {
+      inputs: { x: xT, filter: dyT },
+      backend,
+      attrs: {
+        strides: [1, 1], pad: [[0, 0], [top, padBottom], [left, padRight], [0, 0]], dataFormat: "NHWC", dilations: [strideHeight, strideWidth],
+      } as unknown as tf.NamedAttrMap,
+    });
+    temporaries.push(product);
+    if (product.shape[1] !== filterHeight || product.shape[2] !== filterWidth) {
+      throw new Error(`Conv2DBackpropFilter (wasm): internal shape mismatch [${product.shape}] for a ${filterHeight}x${filterWidth} filter`);
+    }
+    return runStockKernel("Transpose", { inputs: { x: product }, backend, attrs: { perm: [1, 2, 0, 3] } });
+  } finally {
+    for (const t of temporaries) backend.disposeData(t.dataId);
+  }
+}
