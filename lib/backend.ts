@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { registerWasmKernels, WASM_EXTRA_KERNELS } from "./wasm-kernels";
+import { activateWasmWithThreads, resolveWasmThreads, WasmThreadsRequest } from "./wasm-threads";
 
 export { kernelsUsedBy, unregisteredKernels, WASM_EXTRA_KERNELS } from "./wasm-kernels";
 
@@ -43,7 +44,7 @@ export interface BackendReport {
   requestedBy: "option" | "AE_BACKEND" | "default";
   /** wasm only: whether the SIMD binary runs. */
   simd?: boolean;
-  /** wasm only: threads of its thread pool (1 in Node: tfjs disables wasm threads there). */
+  /** wasm only: threads of its XNNPACK pool (>1 only with the threaded build, see ./wasm-threads). */
   threads?: number;
   /** wasm only: kernels ./wasm-kernels added to the backend or replaced there (see WASM_EXTRA_KERNELS). */
   extraKernels?: string[];
@@ -55,8 +56,10 @@ export interface BackendReport {
 export interface InitBackendOptions {
   /** Which backend (default: AE_BACKEND, else "auto"). */
   backend?: BackendRequest;
-  /** Environment to read AE_BACKEND from (default process.env). */
+  /** Environment to read AE_BACKEND and AE_WASM_THREADS from (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** wasm threads: a count, or "auto" (default: AE_WASM_THREADS, else auto); fixed once wasm has started. */
+  threads?: WasmThreadsRequest;
 }
 
 /** Parse a backend name, failing with one that names the input and the allowed values. */
@@ -166,12 +169,13 @@ function wasmBinaryFolder(): string {
 interface WasmPackage {
   setWasmPaths(prefix: string): void;
   getThreadsCount(): number;
+  setThreadsCount(threads: number): void;
 }
 
 let wasmPathsSet = false;
 
 /** Load tfjs-backend-wasm from local files (no network), add our kernels, switch to it. */
-async function loadWasm(): Promise<LoadedBackend> {
+async function loadWasm(options: InitBackendOptions): Promise<LoadedBackend> {
   let wasm: WasmPackage;
   try {
     wasm = require("@tensorflow/tfjs-backend-wasm");
@@ -190,12 +194,11 @@ async function loadWasm(): Promise<LoadedBackend> {
     wasmPathsSet = true;
   }
   registerWasmKernels();
-  await activate("wasm");
+  const { threads, note } = await activateWasmWithThreads(wasm, () => activate("wasm"), options);
   const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
-  const threads = wasm.getThreadsCount();
   const extraKernels = WASM_EXTRA_KERNELS.map((k) => k.kernelName);
   return {
-    summary: `wasm loaded (SIMD ${simd ? "on" : "off"}, ${threads} thread${threads === 1 ? "" : "s"}; ${extraKernels.length} kernels added or fixed)`,
+    summary: `wasm loaded (SIMD ${simd ? "on" : "off"}, ${threads} thread${threads === 1 ? "" : "s"}${note ? `: ${note}` : ""}; ${extraKernels.length} kernels added or fixed)`,
     simd,
     threads,
     extraKernels,
@@ -211,7 +214,7 @@ async function loadCpu(): Promise<LoadedBackend> {
   return { summary: "cpu ready (pure JavaScript, the slowest)" };
 }
 
-const LOADERS: Record<BackendName, () => Promise<LoadedBackend>> = {
+const LOADERS: Record<BackendName, (options: InitBackendOptions) => Promise<LoadedBackend>> = {
   tensorflow: loadTensorflow,
   wasm: loadWasm,
   cpu: loadCpu,
@@ -223,7 +226,7 @@ const loaded = new Map<BackendName, LoadedBackend>();
 const failed = new Map<BackendName, string>();
 
 /** Try one backend: load it (once per process) and make it active. */
-async function tryBackend(name: BackendName): Promise<LoadedBackend> {
+async function tryBackend(name: BackendName, options: InitBackendOptions): Promise<LoadedBackend> {
   const known = loaded.get(name);
   if (known) {
     await activate(name);
@@ -232,7 +235,7 @@ async function tryBackend(name: BackendName): Promise<LoadedBackend> {
   const previousFailure = failed.get(name);
   if (previousFailure !== undefined) throw new BackendUnavailable(previousFailure);
   try {
-    const result = await LOADERS[name]();
+    const result = await LOADERS[name](options);
     loaded.set(name, result);
     return result;
   } catch (error) {
@@ -253,6 +256,7 @@ function requestedByText(request: BackendRequest, by: BackendReport["requestedBy
 /** Pick, load and activate the backend (see the module comment). */
 async function initBackendNow(options: InitBackendOptions): Promise<BackendReport> {
   const { request, requestedBy } = resolveBackendRequest(options);
+  resolveWasmThreads(options); // a bad threads option / AE_WASM_THREADS is the caller's error, not a reason to skip wasm
   if (current && (request === "auto" || request === current.name)) {
     await activate(current.name); // someone may have switched with tf.setBackend meanwhile
     return current;
@@ -262,7 +266,7 @@ async function initBackendNow(options: InitBackendOptions): Promise<BackendRepor
   const notes: string[] = [];
   for (const name of candidates) {
     try {
-      const result = await tryBackend(name);
+      const result = await tryBackend(name, options);
       attempts.push({ name, ok: true });
       notes.push(result.summary);
       const prefix = request === "auto" ? "" : `${requestedByText(request, requestedBy)}: `;
