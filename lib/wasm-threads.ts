@@ -169,9 +169,9 @@ interface SavedGlobals {
 export interface WasmThreadSession {
   /** Threads asked of XNNPACK. */
   threads: number;
-  /** Success: restore worker_threads.Worker (started workers keep running, unref'd). */
+  /** Success: restore worker_threads.Worker, os.cpus and globalThis.Worker (started workers keep running, unref'd). */
   finish(): void;
-  /** Failure: terminate every worker started, restore worker_threads.Worker and globalThis.Worker. */
+  /** Failure: restore as `finish` does, and terminate every worker started. */
   abort(): Promise<void>;
 }
 
@@ -208,18 +208,20 @@ export function beginWasmThreads(threads: number): WasmThreadSession {
     while (cores.length > 0 && listed.length < 2 * threads) listed.push(cores[listed.length % cores.length]);
     return listed;
   };
-  const restoreExport = (): void => {
+  const restore = (): void => {
     exportsObject.Worker = saved.workerExport;
     osModule.cpus = saved.cpus;
+    // The glue set globalThis.Worker; it only needs it again if its 8 preallocated workers run
+    // out, which a pool of at most MAX_WASM_THREADS threads never does.
+    if (saved.globalWorker) Object.defineProperty(globalThis, "Worker", saved.globalWorker);
+    else delete (globalThis as { Worker?: unknown }).Worker;
     active = null;
   };
   return {
     threads,
-    finish: restoreExport,
+    finish: restore,
     abort: async () => {
-      restoreExport();
-      if (saved.globalWorker) Object.defineProperty(globalThis, "Worker", saved.globalWorker);
-      else delete (globalThis as { Worker?: unknown }).Worker;
+      restore();
       const workers = [...liveWorkers];
       liveWorkers.clear();
       await Promise.all(workers.map((worker) => worker.terminate().catch(() => undefined)));

@@ -6,6 +6,7 @@
  * This file's process runs the threaded backend (threads: 2), whatever the machine.
  */
 import { spawnSync } from "child_process";
+import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as tf from "@tensorflow/tfjs";
@@ -16,6 +17,16 @@ import {
 import { assertClose, BACKEND_TOLERANCE, seededNormal, withBackend } from "./helpers/gradcheck";
 
 const ROOT = path.resolve(__dirname, "..");
+
+/** Cores as os.cpus() lists them in this (unpatched) process. */
+function cpuCountHere(): number {
+  return os.cpus().length;
+}
+
+/** The JSON object a child printed on its last stdout line. */
+function lastJsonLine(stdout: string): unknown {
+  return JSON.parse(stdout.trim().split("\n").pop() as string);
+}
 
 describe("thread request", () => {
   test("accepts auto and 1…MAX_WASM_THREADS, rejects the rest naming the source", () => {
@@ -57,7 +68,8 @@ describe("a child process with the threaded backend", () => {
           const cpu = tf.matMul(tf.tensor(a.dataSync(), a.shape), tf.tensor(b.dataSync(), b.shape)).dataSync();
           let maxDiff = 0;
           for (let i = 0; i < cpu.length; i++) maxDiff = Math.max(maxDiff, Math.abs(cpu[i] - wasm[i]));
-          console.log(JSON.stringify({ threads: report.threads, reason: report.reason, maxDiff }));
+          const restored = typeof globalThis.Worker === "undefined" && require("worker_threads").Worker.name === "Worker" && require("os").cpus().length === ${cpuCountHere()};
+          console.log(JSON.stringify({ threads: report.threads, reason: report.reason, maxDiff, restored }));
         });
       });`; // no process.exit: the test is that it ends on its own
     const child = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], {
@@ -65,10 +77,36 @@ describe("a child process with the threaded backend", () => {
     });
     expect(child.error, "the child did not exit by itself within 90 s").toBeUndefined();
     expect(child.status, child.stderr).toBe(0);
-    const result = JSON.parse(child.stdout.trim().split("\n").pop() as string) as { threads: number; reason: string; maxDiff: number };
+    const result = lastJsonLine(child.stdout) as { threads: number; reason: string; maxDiff: number; restored: boolean };
     expect(result.reason).toContain("2 threads");
     expect(result.threads).toBe(2);
     expect(result.maxDiff).toBeLessThan(1e-3);
+    expect(result.restored, "worker_threads.Worker, globalThis.Worker and os.cpus are as before").toBe(true);
+  });
+
+  test("a threaded start that fails (here: times out) ends its workers, restores globals and falls back to 1 thread", () => {
+    const script = `
+      const path = require("path");
+      const tf = require("@tensorflow/tfjs");
+      const wasm = require("@tensorflow/tfjs-backend-wasm");
+      const { activateWasmWithThreads, wasmThreadWorkerCount } = require("./lib/wasm-threads");
+      wasm.setWasmPaths(path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm")) + path.sep);
+      const activate = async () => { if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend(wasm) failed"); };
+      activateWasmWithThreads(wasm, activate, { threads: 2, timeoutMs: 1 }).then((outcome) => {
+        const sum = Array.from(tf.add(tf.tensor([1, 2]), tf.tensor([3, 4])).dataSync());
+        const restored = typeof globalThis.Worker === "undefined" && require("worker_threads").Worker.name === "Worker" && require("os").cpus().length === ${cpuCountHere()};
+        console.log(JSON.stringify({ outcome, backend: tf.getBackend(), sum, workers: wasmThreadWorkerCount(), restored }));
+      });`;
+    const child = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: ROOT, encoding: "utf8", timeout: 90_000 });
+    expect(child.error, "the child did not exit by itself within 90 s").toBeUndefined();
+    expect(child.status, child.stderr).toBe(0);
+    const result = lastJsonLine(child.stdout) as { outcome: { threads: number; note: string }; backend: string; sum: number[]; workers: number; restored: boolean };
+    expect(result.outcome.threads).toBe(1);
+    expect(result.outcome.note).toMatch(/^threaded build failed \(threaded wasm initialisation took longer than 1 ms\); single-threaded$/);
+    expect(result.backend).toBe("wasm");
+    expect(result.sum).toEqual([4, 6]);
+    expect(result.workers).toBe(0);
+    expect(result.restored).toBe(true);
   });
 });
 
