@@ -23,6 +23,11 @@
 import * as tf from "@tensorflow/tfjs";
 import { KernelArgs, pair, runWasmKernel, stockKernels, WasmBackendLike } from "./kernels/common";
 import { batchMatMulWasm } from "./kernels/matmul";
+import { maxPoolGradWasm } from "./kernels/pool";
+import { sumWasm } from "./kernels/reduce";
+import { resizeNearestNeighborGradWasm } from "./kernels/resize";
+
+export { maxPoolGradWasm } from "./kernels/pool";
 import { conv2DBackpropFilterByConv, conv2DBackpropInputWasm } from "./kernels/conv";
 
 /** One kernel this module puts on the wasm backend. */
@@ -37,7 +42,7 @@ export interface WasmKernelPatch {
 /** The kernels this module puts on the wasm backend. */
 export const WASM_EXTRA_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "Conv2DBackpropFilter", action: "added", method: "transposed im2col in typed arrays on the wasm heap, then wasm's BatchMatMul" },
-  { kernelName: "MaxPoolGrad", action: "replaced", method: "typed-array loop (wasm's own is wrong for windows with no positive value)" },
+  { kernelName: "MaxPoolGrad", action: "replaced", method: "channel-vectorised typed-array loop on the wasm heap (wasm's own is wrong for windows with no positive value)" },
   { kernelName: "UnsortedSegmentSum", action: "added", method: "typed-array loop" },
 ];
 
@@ -47,6 +52,8 @@ export const WASM_EXTRA_KERNELS: readonly WasmKernelPatch[] = [
  */
 export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "BatchMatMul", action: "replaced", method: "transposed operands materialised with wasm's Transpose, then wasm's XNNPACK product (its own runs a naive loop when either is transposed)" },
+  { kernelName: "ResizeNearestNeighborGrad", action: "replaced", method: "integer upscaling (UpSampling2D): sh·sw × wasm's XNNPACK AvgPool of dy; else wasm's own" },
+  { kernelName: "Sum", action: "replaced", method: "over leading axes (bias gradients): one pass over the rows on the wasm heap, double accumulation; else wasm's own (which transposes first)" },
   { kernelName: "Conv2DBackpropInput", action: "replaced", method: "forward wasm Conv2D (XNNPACK) of the (dilated) dy with the flipped, in/out-swapped filter and full padding (wasm's own is a naive loop)" },
 ];
 
@@ -186,52 +193,6 @@ function im2colProduct(
 }
 
 /**
- * MaxPoolGrad on wasm: each dY[b,y,x,c] goes to the position of its window's maximum in X
- * (the first one on ties, as tfjs-cpu and TensorFlow do); windows clipped by padding.
- */
-export function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
-  const backend = args.backend as WasmBackendLike;
-  const { dy, input } = args.inputs as tf.MaxPoolGradInputs;
-  const attrs = args.attrs as unknown as tf.MaxPoolGradAttrs;
-  if (!dy || !input) throw new Error("MaxPoolGrad (wasm): inputs dy and input are required");
-  const info = tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode,
-  );
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
-  const { top, left } = info.padInfo;
-  const xValues = backend.typedArrayFromHeap(input);
-  const dyValues = backend.typedArrayFromHeap(dy);
-  const dx = new Float32Array(xValues.length);
-  for (let b = 0; b < batchSize; b++) {
-    const imageBase = b * inHeight * inWidth * inChannels;
-    for (let oy = 0; oy < outHeight; oy++) {
-      const yStart = Math.max(0, oy * strideHeight - top);
-      const yEnd = Math.min(inHeight, oy * strideHeight - top + filterHeight);
-      for (let ox = 0; ox < outWidth; ox++) {
-        const xStart = Math.max(0, ox * strideWidth - left);
-        const xEnd = Math.min(inWidth, ox * strideWidth - left + filterWidth);
-        const dyBase = ((b * outHeight + oy) * outWidth + ox) * inChannels;
-        for (let c = 0; c < inChannels; c++) {
-          let best = Number.NEGATIVE_INFINITY;
-          let bestIndex = -1;
-          for (let y = yStart; y < yEnd; y++) {
-            for (let xx = xStart; xx < xEnd; xx++) {
-              const index = imageBase + (y * inWidth + xx) * inChannels + c;
-              if (xValues[index] > best) {
-                best = xValues[index];
-                bestIndex = index;
-              }
-            }
-          }
-          if (bestIndex >= 0) dx[bestIndex] += dyValues[dyBase + c];
-        }
-      }
-    }
-  }
-  return backend.makeOutput([...input.shape], "float32", undefined, dx);
-}
-
-/**
  * UnsortedSegmentSum on wasm: out[s, …] = Σ_{i : segmentIds[i] = s} x[i, …]; ids outside
  * [0, numSegments) are dropped (as tfjs's cpu kernel does). It is the gradient of `tf.gather`.
  */
@@ -272,6 +233,8 @@ const KERNEL_FUNCS: Record<string, tf.KernelFunc> = {
   UnsortedSegmentSum: unsortedSegmentSumWasm,
   BatchMatMul: batchMatMulWasm,
   Conv2DBackpropInput: conv2DBackpropInputWasm,
+  ResizeNearestNeighborGrad: resizeNearestNeighborGradWasm,
+  Sum: sumWasm,
 };
 
 /**

@@ -178,16 +178,84 @@ describe("Conv2DBackpropFilter (ours) vs cpu: both methods", () => {
   });
 });
 
+describe("ResizeNearestNeighborGrad (ours: block sums via XNNPACK AvgPool) vs the closed form", () => {
+  test("is ours", () => expect(isOurWasmKernel("ResizeNearestNeighborGrad")).toBe(true));
+
+  // The gradient of integer nearest-neighbour upscaling: dX[b,y,x,c] = Σ_{i<sh, j<sw} dY[b, y·sh+i, x·sw+j, c].
+  // (Not cpu: tfjs-cpu 4.22's kernel is wrong for batch > 1; see the audit.)
+  function blockSums(dy: Float32Array, [b, h, w, c]: number[], sh: number, sw: number): Float64Array {
+    const out = new Float64Array(b * h * w * c);
+    for (let n = 0; n < b; n++) for (let y = 0; y < h * sh; y++) for (let x = 0; x < w * sw; x++) for (let k = 0; k < c; k++) {
+      out[((n * h + Math.floor(y / sh)) * w + Math.floor(x / sw)) * c + k] += dy[((n * h * sh + y) * w * sw + x) * c + k];
+    }
+    return out;
+  }
+
+  test("scales 2×2 (UpSampling2D), 3×2, 1×1 and the conv AE's shapes, batch 3", async () => {
+    const cases: Array<[number[], number, number]> = [[[3, 7, 7, 8], 2, 2], [[3, 14, 14, 8], 2, 2], [[3, 4, 5, 3], 3, 2], [[3, 4, 5, 2], 1, 1]];
+    for (const [index, [shape, sh, sw]] of cases.entries()) {
+      const [b, h, w, c] = shape;
+      const dyValues = seededNormal(b * h * sh * w * sw * c, 40 + index);
+      const wasm = await withBackend("wasm", () => tf.tidy(() => {
+        const images = tf.zeros(shape);
+        const dy = tf.tensor(dyValues, [b, h * sh, w * sw, c]);
+        const g = tf.engine().runKernel("ResizeNearestNeighborGrad", { images, dy }, { alignCorners: false, halfPixelCenters: false }) as tf.Tensor;
+        return Float32Array.from(g.dataSync());
+      }));
+      assertClose(wasm, blockSums(dyValues, shape, sh, sw), BACKEND_TOLERANCE, `resize grad ${shape} × ${sh}x${sw}`);
+    }
+  });
+
+  test("alignCorners and halfPixelCenters go to wasm's own kernel and still agree with cpu at batch 1", async () => {
+    for (const [alignCorners, halfPixelCenters] of [[true, false], [false, true]]) {
+      await compareBackends(`alignCorners ${alignCorners}, halfPixelCenters ${halfPixelCenters}`, () => {
+        const x = tf.tensor4d(seededNormal(4 * 5 * 2, 9), [1, 4, 5, 2]);
+        const w = tf.tensor4d(seededNormal(8 * 10 * 2, 10), [1, 8, 10, 2]);
+        return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.image.resizeNearestNeighbor(input as tf.Tensor4D, [8, 10], alignCorners, halfPixelCenters), w)))(x);
+      });
+    }
+  });
+});
+
+describe("Sum (ours over leading axes) vs cpu", () => {
+  test("is ours", () => expect(isOurWasmKernel("Sum")).toBe(true));
+
+  test("leading and other axes, keepDims, the bias-gradient shapes", async () => {
+    const shape = [6, 5, 4, 3];
+    const axesList: Array<number | number[]> = [0, [0, 1], [0, 1, 2], [1, 0], 1, [1, 2], 3, [0, 3], [0, 1, 2, 3]];
+    for (const [index, axes] of axesList.entries()) {
+      for (const keepDims of [false, true]) {
+        await compareBackends(`sum over ${JSON.stringify(axes)} keepDims ${keepDims}`, () => tf.sum(tf.tensor(seededNormal(size(shape), index), shape), axes, keepDims));
+      }
+    }
+    await compareBackends("bias gradient of a [128, 26, 26, 32] conv output", () => tf.sum(tf.tensor(seededNormal(128 * 26 * 26 * 32, 5), [128, 26, 26, 32]), [0, 1, 2]));
+  });
+});
+
+describe("MaxPoolGrad (ours) on the conv AE's shapes vs cpu", () => {
+  test("28×28×16 and 14×14×8, pool 2 same, relu-like inputs with ties", async () => {
+    for (const [index, shape] of [[4, 28, 28, 16], [4, 14, 14, 8], [2, 7, 7, 8]].entries()) {
+      await compareBackends(`maxPool grad ${shape}`, () => {
+        const x = tf.relu(tf.tensor4d(seededNormal(size(shape), 60 + index), shape as [number, number, number, number]));
+        const outShape = tf.maxPool(x, 2, 2, "same").shape;
+        const w = tf.tensor(seededNormal(size(outShape), 70 + index), outShape);
+        return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(input as tf.Tensor4D, 2, 2, "same"), w)))(x);
+      });
+    }
+  });
+});
+
 describe("no leaks from our kernels", () => {
-  test("matmuls with transposes, conv input and filter gradients (conv method) leave no tensors or data buffers behind", async () => {
+  test("matmuls with transposes, conv input and filter gradients (conv method), upsampling and max-pool gradients, sums leave no tensors or data buffers behind", async () => {
     await withBackend("wasm", () => {
       const step = () => tf.tidy(() => {
         const x = tf.tensor4d(seededNormal(2 * 6 * 6 * 4, 1), [2, 6, 6, 4]);
         const f = tf.tensor4d(seededNormal(3 * 3 * 4 * 3, 2), [3, 3, 4, 3]);
         const w = tf.tensor2d(seededNormal(27 * 5, 3), [27, 5]);
         const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.matMul(tf.reshape(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, "same"), [2, 27]), w)))([x, f]);
+        const u = tf.grad((v: tf.Tensor) => tf.sum(tf.maxPool(tf.image.resizeNearestNeighbor(v as tf.Tensor4D, [12, 12]), 2, 2, "same")))(x);
         const t = tf.conv2dTranspose(x, tf.tensor4d(seededNormal(9 * 3 * 4, 4), [3, 3, 3, 4]), [2, 12, 12, 3], 2, "same");
-        return tf.add(tf.sum(g[0]), tf.add(tf.sum(g[1]), tf.sum(t))).dataSync();
+        return tf.add(tf.sum(g[0]), tf.add(tf.sum(g[1]), tf.add(tf.sum(t), tf.sum(u, [0, 1, 2])).sum())).dataSync();
       });
       step();
       const before = tf.memory();

@@ -3,13 +3,14 @@
  * current backend, kernel by kernel, split into forward, backward and optimiser phases.
  *
  *   npx ts-node --transpile-only lib/bench/profile.ts [--models mlp,cae,cnn] [--steps 5]
- *       [--batch 128] [--backend wasm] [--stock] [--train 2048]
+ *       [--batch 128] [--backend wasm] [--stock] [--train 2048] [--shapes]
  *
  * Every kernel registered for the backend is wrapped with a timer (wasm kernels are
  * synchronous, so wall time around the call is the kernel's time). Only the outermost kernel
  * call is counted: a kernel that runs others through the registry (ours do) is charged for
  * them. Phases: "backward" = inside tfjs's gradient tape ('backward' scope), "optimizer" =
  * inside optimizer.applyGradients, "forward" = the rest of the step (loss included).
+ * `--shapes` splits each kernel's time by its input shapes.
  * `--stock` runs without this project's wasm kernels (tfjs-backend-wasm's own, where it has them).
  * `--train N` also trains through lib/train.ts trainModel on N samples (after a warm-up
  * epoch of 256) and prints samples/s, which is what notebooks get.
@@ -113,6 +114,8 @@ class KernelTimer {
   times = new Map<string, { ms: number; calls: number }>();
   depth = 0;
   inOptimizer = false;
+  /** Also split each kernel's time by its input shapes. */
+  byShape = false;
   private restore: Array<() => void> = [];
 
   /** Wrap every kernel of `backendName` with a timer. */
@@ -131,7 +134,8 @@ class KernelTimer {
           const ms = performance.now() - start;
           this.depth--;
           const phase: Phase = this.inOptimizer ? "optimizer" : engine.state.scopeStack.some((s) => s.name === "backward") ? "backward" : "forward";
-          const key = `${phase}\t${name}`;
+          const shapes = this.byShape ? " " + Object.values(args.inputs).map((t) => `[${t ? t.shape : ""}]`).join("") : "";
+          const key = `${phase}\t${name}${shapes}`;
           const entry = this.times.get(key) ?? { ms: 0, calls: 0 };
           entry.ms += ms;
           entry.calls++;
@@ -259,6 +263,7 @@ async function main(): Promise<void> {
     }
     if (steps > 0) {
       const timer = new KernelTimer();
+      timer.byShape = args.shapes === "true";
       timer.install(tf.getBackend());
       try {
         await profileModel(pm, steps, batch, timer);
