@@ -245,6 +245,32 @@ describe("MaxPoolGrad (ours) on the conv AE's shapes vs cpu", () => {
   });
 });
 
+describe("GatherV2 (ours for whole rows) vs cpu", () => {
+  test("is ours", () => expect(isOurWasmKernel("GatherV2")).toBe(true));
+
+  test("rows of float32/int32/bool tensors, repeated indices, 2-D indices, other axes (wasm's own)", async () => {
+    for (const dtype of ["float32", "int32", "bool"] as const) {
+      for (const [label, indices, axis] of [["rows", [4, 0, 4, 2, 1], 0], ["2-D indices", [[3, 1], [0, 4]], 0], ["axis 1", [2, 0, 2], 1], ["axis -1", [1, 0], -1]] as const) {
+        await compareBackends(`${dtype} ${label}`, () => {
+          const x = tf.tensor(seededNormal(5 * 3 * 2, 21).map((v) => (dtype === "float32" ? v : dtype === "int32" ? Math.round(4 * v) : v > 0 ? 1 : 0)), [5, 3, 2], dtype);
+          return tf.cast(tf.gather(x, tf.tensor(indices as unknown as number[], undefined, "int32"), axis), "float32");
+        });
+      }
+    }
+  });
+
+  test("an out-of-range index fails, naming it", async () => {
+    await withBackend("wasm", () => {
+      expect(() => tf.tidy(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([0, 3], "int32")).dataSync())).toThrow(/index value 3/);
+    });
+  });
+
+  test("the epoch shuffle's shape: 1,000 MNIST-sized rows", async () => {
+    const order = Int32Array.from({ length: 1000 }, (_, i) => (i * 7919) % 1000);
+    await compareBackends("gather 1000×784", () => tf.gather(tf.tensor(seededNormal(1000 * 784, 22), [1000, 784]), tf.tensor1d(order, "int32")));
+  });
+});
+
 describe("no leaks from our kernels", () => {
   test("matmuls with transposes, conv input and filter gradients (conv method), upsampling and max-pool gradients, sums leave no tensors or data buffers behind", async () => {
     await withBackend("wasm", () => {
@@ -254,6 +280,7 @@ describe("no leaks from our kernels", () => {
         const w = tf.tensor2d(seededNormal(27 * 5, 3), [27, 5]);
         const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.matMul(tf.reshape(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, "same"), [2, 27]), w)))([x, f]);
         const u = tf.grad((v: tf.Tensor) => tf.sum(tf.maxPool(tf.image.resizeNearestNeighbor(v as tf.Tensor4D, [12, 12]), 2, 2, "same")))(x);
+        tf.gather(x, tf.tensor1d([1, 0, 1], "int32")).dataSync();
         const t = tf.conv2dTranspose(x, tf.tensor4d(seededNormal(9 * 3 * 4, 4), [3, 3, 3, 4]), [2, 12, 12, 3], 2, "same");
         return tf.add(tf.sum(g[0]), tf.add(tf.sum(g[1]), tf.add(tf.sum(t), tf.sum(u, [0, 1, 2])).sum())).dataSync();
       });

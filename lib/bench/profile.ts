@@ -3,7 +3,7 @@
  * current backend, kernel by kernel, split into forward, backward and optimiser phases.
  *
  *   npx ts-node --transpile-only lib/bench/profile.ts [--models mlp,cae,cnn] [--steps 5]
- *       [--batch 128] [--backend wasm] [--stock] [--train 2048] [--shapes]
+ *       [--batch 128] [--backend wasm] [--stock] [--train 2048 [--profile-train]] [--shapes]
  *
  * Every kernel registered for the backend is wrapped with a timer (wasm kernels are
  * synchronous, so wall time around the call is the kernel's time). Only the outermost kernel
@@ -231,13 +231,34 @@ async function profileModel(pm: ProfileModel, steps: number, batch: number, time
   }
 }
 
-async function trainSpeed(pm: ProfileModel, samples: number, batch: number): Promise<number> {
+/** Print the timer's table: per (phase, kernel) ms per step and share of `stepMs`. */
+function printTable(title: string, timer: KernelTimer, steps: number, stepMs: number): void {
+  const rows = [...timer.times.entries()].map(([key, v]) => {
+    const [phase, kernel] = key.split("\t");
+    return { phase, kernel, ms: v.ms / steps, calls: v.calls / steps };
+  }).sort((a, b) => b.ms - a.ms);
+  const kernelTotal = rows.reduce((s, r) => s + r.ms, 0);
+  const byPhase: Record<string, number> = {};
+  for (const r of rows) byPhase[r.phase] = (byPhase[r.phase] ?? 0) + r.ms;
+  console.log(`\n## ${title}: ${stepMs.toFixed(1)} ms/step, kernels ${kernelTotal.toFixed(1)} ms`);
+  console.log(`phases: ${Object.entries(byPhase).map(([p, ms]) => `${p} ${ms.toFixed(1)} ms (${(100 * ms / stepMs).toFixed(0)}%)`).join(", ")}; outside kernels ${(stepMs - kernelTotal).toFixed(1)} ms`);
+  console.log("| phase | kernel | ms/step | calls/step | share |");
+  console.log("|---|---|---:|---:|---:|");
+  rows.forEach((r, i) => {
+    if (i >= 12 && r.ms / stepMs < 0.005) return;
+    console.log(`| ${r.phase} | ${r.kernel} | ${r.ms.toFixed(2)} | ${r.calls.toFixed(0)} | ${(100 * r.ms / stepMs).toFixed(1)}% |`);
+  });
+}
+
+async function trainSpeed(pm: ProfileModel, samples: number, batch: number, timer?: KernelTimer): Promise<number> {
   const { x, y } = pm.data(samples, 3);
   const lossTerms = (b: Record<string, tf.Tensor>) => ({ loss: pm.loss(b.y, pm.model.apply(b.x, { training: true }) as tf.Tensor) });
   const warm = { x: x.slice(0, Math.min(256, samples)), y: y.slice(0, Math.min(256, samples)) };
   await trainModel({ data: warm, lossTerms, models: [pm.model], numEpochs: 1, batchSize: batch, progress: false, optimizer: { name: "adam", learningRate: 1e-3 } });
+  timer?.reset();
   const history = await trainModel({ data: { x, y }, lossTerms, models: [pm.model], numEpochs: 1, batchSize: batch, progress: false, optimizer: { name: "adam", learningRate: 1e-3 } });
   tf.dispose([x, y, warm.x, warm.y]);
+  if (timer) printTable(`trainModel ${pm.name} (per step, incl. the epoch's gather)`, timer, history.steps, 1000 * history.seconds / history.steps);
   return history.samplesPerSecond[0];
 }
 
@@ -258,7 +279,18 @@ async function main(): Promise<void> {
     if (args.train !== undefined) {
       const samples = Number(args.train);
       const before = os.loadavg()[0];
-      const sps = await trainSpeed(pm, samples, batch);
+      let trainTimer: KernelTimer | undefined;
+      if (args["profile-train"] === "true") {
+        trainTimer = new KernelTimer();
+        trainTimer.byShape = args.shapes === "true";
+        trainTimer.install(tf.getBackend());
+      }
+      let sps: number;
+      try {
+        sps = await trainSpeed(pm, samples, batch, trainTimer);
+      } finally {
+        trainTimer?.uninstall();
+      }
       console.log(`trainModel ${pm.name}: ${sps.toFixed(0)} samples/s (${samples} samples, batch ${batch}, adam; load ${before.toFixed(2)} → ${os.loadavg()[0].toFixed(2)})`);
     }
     if (steps > 0) {
