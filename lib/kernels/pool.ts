@@ -34,6 +34,11 @@ export function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
     bestValues = new Float32Array(C);
     bestIndices = new Int32Array(C);
   }
+  if (filterHeight === 2 && filterWidth === 2 && strideHeight === 2 && strideWidth === 2 && top === 0 && left === 0 &&
+      2 * outHeight <= inHeight && 2 * outWidth <= inWidth) {
+    maxPoolGrad2x2(dx, x, g, batchSize, inHeight, inWidth, C, outHeight, outWidth);
+    return out;
+  }
   const best = bestValues;
   const where = bestIndices;
   const rowStride = inWidth * C;
@@ -69,4 +74,40 @@ export function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
     }
   }
   return out;
+}
+
+/**
+ * The 2×2, stride-2 case with every window inside the image (MaxPooling2D's default on even
+ * sizes): the four candidates compared in window order, first maximum wins; a window of NaNs
+ * sends nothing (as the general loop and tfjs-cpu).
+ */
+function maxPoolGrad2x2(
+  dx: Float32Array, x: tf.TypedArray, g: tf.TypedArray, batchSize: number, inHeight: number, inWidth: number, C: number, outHeight: number, outWidth: number,
+): void {
+  const rowStride = inWidth * C;
+  for (let b = 0; b < batchSize; b++) {
+    const imageBase = b * inHeight * rowStride;
+    for (let oy = 0; oy < outHeight; oy++) {
+      for (let ox = 0; ox < outWidth; ox++) {
+        const p00 = imageBase + 2 * oy * rowStride + 2 * ox * C;
+        const p01 = p00 + C;
+        const p10 = p00 + rowStride;
+        const p11 = p10 + C;
+        const dyBase = ((b * outHeight + oy) * outWidth + ox) * C;
+        for (let c = 0; c < C; c++) {
+          let best = Number.NEGATIVE_INFINITY;
+          let where = -1;
+          let v = x[p00 + c];
+          if (v > best) { best = v; where = p00 + c; }
+          v = x[p01 + c];
+          if (v > best) { best = v; where = p01 + c; }
+          v = x[p10 + c];
+          if (v > best) { best = v; where = p10 + c; }
+          v = x[p11 + c];
+          if (v > best) { where = p11 + c; }
+          if (where >= 0) dx[where] += g[dyBase + c];
+        }
+      }
+    }
+  }
 }
