@@ -1,0 +1,265 @@
+/**
+ * Bench results: the machine they came from, console tables, the README section (between
+ * `<!-- bench:start -->` and `<!-- bench:end -->`, written only by `npm run bench -- --write-readme`)
+ * and atomic file writes.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { BenchArgs } from "./args";
+import { BenchRow, BenchSkip } from "./run";
+import { BENCH_MODELS, BenchModelId } from "./specs";
+import { TorchInfo, TorchRow } from "./torch";
+
+export const README_BENCH_START = "<!-- bench:start -->";
+export const README_BENCH_END = "<!-- bench:end -->";
+
+/** Where the numbers were measured. */
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  platform: string;
+}
+
+/** The PyTorch side of a run. */
+export interface TorchResults {
+  info?: TorchInfo;
+  rows: TorchRow[];
+  /** Why nothing ran (no torch), if so. */
+  skipped?: string;
+  failures: Array<{ model: BenchModelId; threads: number; error: string }>;
+}
+
+/** Everything one `npm run bench` produced. */
+export interface BenchResults {
+  /** ISO time the run started. */
+  date: string;
+  /** The command as typed, e.g. "npm run bench -- --compare-torch". */
+  command: string;
+  machine: MachineInfo;
+  args: BenchArgs;
+  rows: BenchRow[];
+  skips: BenchSkip[];
+  torch?: TorchResults;
+  /** 1/5/15-minute load averages before and after (the machine may be shared). */
+  loadBefore: number[];
+  loadAfter: number[];
+  seconds: number;
+}
+
+/** CPU model (from /proc/cpuinfo), cores, memory, Node version. */
+export function machineInfo(): MachineInfo {
+  let cpuModel = os.cpus()[0]?.model ?? "unknown CPU";
+  try {
+    const lines = fs.readFileSync("/proc/cpuinfo", "utf8").split("\n");
+    const field = (name: string) => lines.find((l) => l.split(":")[0].trim() === name)?.split(":").slice(1).join(":").trim();
+    const flags = (field("flags") ?? "").split(/\s+/);
+    const details = [
+      field("cpu family") !== undefined ? `family ${field("cpu family")}, model ${field("model")}` : "",
+      flags.includes("avx512f") ? "AVX-512" : flags.includes("avx2") ? "AVX2" : "",
+    ].filter((d) => d !== "");
+    cpuModel = (field("model name") ?? cpuModel) + (details.length > 0 ? ` (${details.join(", ")})` : "");
+  } catch {
+    // not Linux: os.cpus() it is
+  }
+  return {
+    cpuModel,
+    cores: os.cpus().length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
+}
+
+/** A number with thousands separators and `digits` decimals. */
+export function fmt(value: number, digits = 0): string {
+  if (!Number.isFinite(value)) return "—";
+  return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** Samples/s with 3 significant digits below 100, whole numbers above. */
+export function fmtRate(value: number): string {
+  if (!Number.isFinite(value)) return "—";
+  return value >= 100 ? fmt(value) : value >= 10 ? fmt(value, 1) : fmt(value, 2);
+}
+
+/** A plain-text table with right-aligned numbers. */
+export function textTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const numeric = header.map((_, i) => rows.every((r) => /^[\d,.—×%\s→*-]*$/.test(r[i] ?? "")));
+  const line = (cells: string[]) => cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+/** A Markdown table. */
+export function markdownTable(header: string[], rows: string[][]): string {
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[\d,.—×%\s→*-]*$/.test(r[i] ?? "")));
+  return [
+    `| ${header.join(" | ")} |`,
+    `|${header.map((_, i) => (numeric[i] ? "---:" : "---")).join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
+}
+
+/** The torch rows of the thread count the ratio uses: 2 if measured, else the first. */
+export function ratioThreads(results: BenchResults): number | undefined {
+  const threads = [...new Set((results.torch?.rows ?? []).map((r) => r.threads))];
+  if (threads.length === 0) return undefined;
+  return threads.includes(2) ? 2 : threads[0];
+}
+
+function torchRow(results: BenchResults, model: BenchModelId, threads: number | undefined): TorchRow | undefined {
+  return results.torch?.rows.find((r) => r.model === model && r.threads === threads);
+}
+
+/** Backends that produced at least one row, in run order. */
+function backendsRun(results: BenchResults): string[] {
+  return [...new Set(results.rows.map((r) => r.backend))];
+}
+
+/** Console table: one line per model × backend. */
+export function casesTable(results: BenchResults): string {
+  const rows = results.rows.map((r) => [
+    r.model, r.backend, fmt(r.samples) + (r.samples < r.samplesRequested ? "*" : ""), fmtRate(r.samplesPerSecond), fmt(r.gflopsPerSecond, 2),
+    fmt(r.peakRssMiB), `${r.tensorsBefore}→${r.tensorsAfter}`, `${r.tensorsAtStart}→${r.tensorsAtEnd}`,
+  ]);
+  return textTable(["model", "backend", "samples", "samples/s", "GFLOP/s", "peak RSS MiB", "tensors run", "tensors case"], rows);
+}
+
+/** Console/Markdown comparison: per model, samples/s per backend, PyTorch and the ratios. */
+export function comparisonRows(results: BenchResults): { header: string[]; rows: string[][] } {
+  const backends = backendsRun(results);
+  const threads = ratioThreads(results);
+  const header = ["model", "params", "train MFLOP/sample", ...backends.map((b) => `${b} samples/s`), ...backends.slice(0, 1).map((b) => `${b} GFLOP/s`)];
+  if (threads !== undefined) header.push(`PyTorch ${threads} thr samples/s`, ...backends.map((b) => `${b} ÷ PyTorch`));
+  const rows: string[][] = [];
+  for (const spec of BENCH_MODELS) {
+    const ours = results.rows.filter((r) => r.model === spec.id);
+    const torch = torchRow(results, spec.id, threads);
+    if (ours.length === 0 && !torch) continue;
+    const any = ours[0];
+    const cells = [spec.id, any ? fmt(any.params) : torch ? fmt(torch.params) : "—", any ? fmt(any.trainingFlopsPerSample / 1e6, 1) : "—"];
+    for (const b of backends) {
+      const r = ours.find((x) => x.backend === b);
+      cells.push(r ? fmtRate(r.samplesPerSecond) + (r.samples < r.samplesRequested ? "*" : "") : "—");
+    }
+    for (const b of backends.slice(0, 1)) {
+      const r = ours.find((x) => x.backend === b);
+      cells.push(r ? fmt(r.gflopsPerSecond, 2) : "—");
+    }
+    if (threads !== undefined) {
+      cells.push(torch ? fmtRate(torch.samplesPerSecond) + (torch.samples < torch.samplesRequested ? "*" : "") : "—");
+      for (const b of backends) {
+        const r = ours.find((x) => x.backend === b);
+        cells.push(r && torch ? `${(r.samplesPerSecond / torch.samplesPerSecond).toFixed(2)}×` : "—");
+      }
+    }
+    rows.push(cells);
+  }
+  return { header, rows };
+}
+
+/** PyTorch's build and the BLAS/oneDNN libraries actually mapped, in one line. */
+export function describeTorch(info: TorchInfo): string {
+  const libs = info.blas.mappedLibraries.map((l) => l.split(" -> ").pop()!).filter((l) => /blas|lapack|dnnl|mkl/i.test(l));
+  const blas = libs.filter((l) => /openblas|libblas|mkl/i.test(l)).map((l) => path.relative("/usr/lib/x86_64-linux-gnu", l).startsWith("..") ? l : path.relative("/usr/lib/x86_64-linux-gnu", l));
+  const dnn = info.blas.dnn.length > 0 ? info.blas.dnn.join(", ") : info.blas.mkldnnAvailable ? "oneDNN (mkldnn)" : "none";
+  const build = Object.entries(info.blas.build).map(([k, v]) => `${k}=${v}`).join(" ");
+  return `PyTorch ${info.torchVersion} (${info.python}), ${info.threads} threads; build ${build || "?"}; ` +
+    `BLAS mapped: ${blas.length > 0 ? blas.join(", ") : "none seen"}; convolutions: ${dnn}`;
+}
+
+/** Notes that qualify the numbers: caps, skips, failures, load. */
+export function resultNotes(results: BenchResults): string[] {
+  const notes: string[] = [];
+  for (const r of results.rows) for (const n of r.notes) notes.push(`${r.model} on ${r.backend}: ${n}`);
+  const unavailable = new Map<string, string>();
+  for (const s of results.skips) {
+    if (s.backendUnavailable) unavailable.set(s.backend, s.reason);
+    else notes.push(`${s.model} on ${s.backend}: skipped — ${s.reason}`);
+  }
+  for (const [backend, reason] of unavailable) notes.unshift(`${backend}: not run — ${reason}`);
+  if (results.torch?.skipped) notes.push(`PyTorch: skipped — ${results.torch.skipped}`);
+  for (const r of results.torch?.rows ?? []) for (const n of r.notes) notes.push(`${r.model} in PyTorch (${r.threads} threads): ${n}`);
+  for (const f of results.torch?.failures ?? []) notes.push(`${f.model} in PyTorch (${f.threads} threads): failed — ${f.error}`);
+  return notes;
+}
+
+function loadText(load: number[]): string {
+  return load.map((l) => l.toFixed(2)).join(" / ");
+}
+
+/** The whole result as console text. */
+export function formatResults(results: BenchResults): string {
+  const parts: string[] = [];
+  parts.push(casesTable(results));
+  const torchRows = results.torch?.rows ?? [];
+  if (torchRows.length > 0) {
+    parts.push(textTable(
+      ["model", "PyTorch threads", "samples", "samples/s", "peak RSS MiB"],
+      torchRows.map((r) => [r.model, String(r.threads), fmt(r.samples) + (r.samples < r.samplesRequested ? "*" : ""), fmtRate(r.samplesPerSecond), fmt(r.peakRssMiB)]),
+    ));
+  }
+  const { header, rows } = comparisonRows(results);
+  parts.push(textTable(header, rows));
+  const backendLines = [...new Map(results.rows.map((r) => [r.backend, r.backendDescription])).values()];
+  parts.push(["Backends that ran:", ...backendLines.map((l) => `  ${l}`)].join("\n"));
+  if (results.torch?.info) parts.push(describeTorch(results.torch.info));
+  const notes = resultNotes(results);
+  if (notes.length > 0) parts.push(["Notes (* = fewer samples than asked):", ...notes.map((n) => `  - ${n}`)].join("\n"));
+  parts.push(`Load average (1/5/15 min) before: ${loadText(results.loadBefore)}; after: ${loadText(results.loadAfter)} on ${results.machine.cores} cores.`);
+  return parts.join("\n\n");
+}
+
+/** The README section (Markdown, without the markers). */
+export function readmeSection(results: BenchResults): string {
+  const m = results.machine;
+  const a = results.args;
+  const lines: string[] = [];
+  lines.push(
+    `Written by \`${results.command}\` on ${results.date.slice(0, 16).replace("T", " ")} UTC — ${m.cpuModel}, ${m.cores} cores, ` +
+      `${m.memoryGiB} GiB, Node ${m.node}. Each model trains through \`trainModel\` on the first ${fmt(a.samples)} MNIST ` +
+      `training images (batch ${a.batchSize}, Adam ${a.learningRate}, one epoch, after ${a.warmupSteps} warm-up steps), ` +
+      `each model × backend in its own process. GFLOP/s counts 3 × 2 × the multiply-adds of the dense and convolution layers.`,
+  );
+  lines.push("");
+  const { header, rows } = comparisonRows(results);
+  lines.push(markdownTable(header, rows));
+  lines.push("");
+  const backendLines = [...new Map(results.rows.map((r) => [r.backend, r.backendDescription])).values()];
+  for (const l of backendLines) lines.push(`- ${l.replace(/^backend: /, "Backend ")}`);
+  if (results.torch?.info) lines.push(`- ${describeTorch(results.torch.info)}`);
+  for (const n of resultNotes(results)) lines.push(`- ${n}`);
+  lines.push(`- Load average (1/5/15 min) before: ${loadText(results.loadBefore)}; after: ${loadText(results.loadAfter)}` +
+    ` (a shared machine slows every column, multi-threaded PyTorch most).`);
+  lines.push("- `*`: fewer samples than asked (see the notes). Rerun with `npm run bench -- --help` for the options.");
+  return lines.join("\n");
+}
+
+/** Put `section` between the bench markers; the first time, add "## Performance" and the markers before "## Data". */
+export function replaceReadmeSection(readme: string, section: string): string {
+  const start = readme.indexOf(README_BENCH_START);
+  const end = readme.indexOf(README_BENCH_END);
+  const block = `${README_BENCH_START}\n${section.trim()}\n${README_BENCH_END}`;
+  if (start >= 0 || end >= 0) {
+    if (start < 0 || end < start) throw new Error(`README: found only one of ${README_BENCH_START} and ${README_BENCH_END}, or in the wrong order; fix them by hand`);
+    return readme.slice(0, start) + block + readme.slice(end + README_BENCH_END.length);
+  }
+  const data = readme.search(/^## Data\s*$/m);
+  if (data < 0) throw new Error(`README: no "## Data" heading to put the "## Performance" section before`);
+  return `${readme.slice(0, data)}## Performance\n\n${block}\n\n${readme.slice(data)}`;
+}
+
+/** Write a file atomically (temp file in the same folder, then rename). */
+export function writeFileAtomic(file: string, text: string): void {
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  fs.writeFileSync(temp, text);
+  try {
+    fs.renameSync(temp, file);
+  } catch (error) {
+    fs.rmSync(temp, { force: true });
+    throw error;
+  }
+}

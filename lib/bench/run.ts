@@ -1,0 +1,245 @@
+/**
+ * One bench case: train one reference model on one backend through lib/train's `trainModel`
+ * (what notebooks run), after a warm-up, and measure it. Runs in the calling process; the
+ * CLI runs each case in a child process (lib/bench/worker.ts) so RSS and backend state are clean.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { BackendName, describeBackend, initBackend } from "../backend";
+import { trainModel, TensorRecord } from "../train";
+import { seedGlobalRandom } from "../random";
+import { benchModel, BenchModelId } from "./specs";
+
+/** What one case needs. */
+export interface BenchCaseOptions {
+  model: BenchModelId | string;
+  backend: BackendName;
+  /** Images to time (default 12,000: one "epoch-slice"). */
+  samples?: number;
+  /** Default 128. */
+  batchSize?: number;
+  /** Adam's learning rate (default 1e-3). */
+  learningRate?: number;
+  /** Single-batch steps before timing: kernel compilation, allocation, optimiser state (default 3). */
+  warmupSteps?: number;
+  /** Cap the timed run at about this many seconds, from the warm-up's rate (0: no cap; default 60). */
+  maxSeconds?: number;
+  /** The cpu backend times at most this many samples (default 1,024). */
+  cpuSamples?: number;
+  /** Skip a model on cpu when its estimated time (from CPU_BACKEND_GFLOPS) exceeds this (default 60 s; 0: never skip). */
+  cpuMaxSeconds?: number;
+  /** Seed of the weights, data noise and shuffles (default 0). */
+  seed?: number;
+  /** Progress lines (default: none). */
+  log?: (line: string) => void;
+}
+
+/** A measured case. */
+export interface BenchRow {
+  model: BenchModelId;
+  title: string;
+  /** The backend that actually ran (tf.getBackend() after initBackend). */
+  backend: string;
+  /** initBackend's report in one line (SIMD, threads, extra kernels, why). */
+  backendDescription: string;
+  /** Images trained in the timed run. */
+  samples: number;
+  /** Images asked for (before the cpu / time caps). */
+  samplesRequested: number;
+  batchSize: number;
+  /** Seconds of the timed trainModel call. */
+  seconds: number;
+  /** trainModel's samples/s (its epoch time: gather, steps and the final read-back). */
+  samplesPerSecond: number;
+  /** trainingFlopsPerSample × samples/s ÷ 1e9. */
+  gflopsPerSecond: number;
+  params: number;
+  trainingFlopsPerSample: number;
+  /** Peak resident set of this process so far (process.resourceUsage().maxRSS), MiB. */
+  peakRssMiB: number;
+  /** tf.memory().numTensors just before and just after the timed run (model, data and optimiser state live). */
+  tensorsBefore: number;
+  tensorsAfter: number;
+  /** … and after freeing the model, data and optimiser (should match the count before the case). */
+  tensorsAtStart: number;
+  tensorsAtEnd: number;
+  warmupSteps: number;
+  warmupSeconds: number;
+  /** Mean loss terms of the timed run. */
+  loss: Record<string, number>;
+  /** Caps and other facts a reader of the number must know. */
+  notes: string[];
+}
+
+/** A case that did not run, and why. */
+export interface BenchSkip {
+  model: BenchModelId;
+  title: string;
+  /** The backend asked for. */
+  backend: string;
+  reason: string;
+  /** The backend itself could not start (so the other models on it are skipped too). */
+  backendUnavailable: boolean;
+}
+
+export type BenchOutcome = { status: "ok"; row: BenchRow } | { status: "skipped"; skip: BenchSkip };
+
+/**
+ * Assumed training speed of tfjs's pure-JS cpu backend, for the skip estimate (GFLOP/s), measured
+ * on this project's 2-core machine: ≈ 0.5–0.7 on the dense MLP autoencoder, ≈ 0.03 on the conv
+ * denoising AE (its convolution gradients and up-sampling are naive loops).
+ */
+export const CPU_BACKEND_GFLOPS: Readonly<{ dense: number; convolutional: number }> = { dense: 0.5, convolutional: 0.03 };
+
+const MiB = 1024 * 1024;
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`runBenchCase: ${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+/** Rows [0, n) of every tensor (new tensors). */
+function headOf(data: TensorRecord, n: number): TensorRecord {
+  const out: TensorRecord = {};
+  for (const key of Object.keys(data)) out[key] = tf.slice(data[key], 0, n);
+  return out;
+}
+
+/** Train one model on one backend and measure it (see BenchRow); a backend that cannot start gives a skip. */
+export async function runBenchCase(options: BenchCaseOptions): Promise<BenchOutcome> {
+  const spec = benchModel(options.model);
+  const log = options.log ?? (() => undefined);
+  const samplesRequested = positiveInteger(options.samples ?? 12_000, "samples");
+  const batchSize = positiveInteger(options.batchSize ?? 128, "batchSize");
+  const warmupSteps = options.warmupSteps ?? 3;
+  if (!Number.isInteger(warmupSteps) || warmupSteps < 0) throw new Error(`runBenchCase: warmupSteps must be an integer ≥ 0, got ${warmupSteps}`);
+  const maxSeconds = options.maxSeconds ?? 60;
+  const learningRate = options.learningRate ?? 1e-3;
+  const seed = options.seed ?? 0;
+  const skip = (reason: string, backendUnavailable = false): BenchOutcome => ({
+    status: "skipped", skip: { model: spec.id, title: spec.title, backend: options.backend, reason, backendUnavailable },
+  });
+
+  let report;
+  try {
+    report = await initBackend({ backend: options.backend });
+  } catch (error) {
+    return skip(error instanceof Error ? error.message : String(error), true);
+  }
+  seedGlobalRandom(seed);
+  const notes: string[] = [];
+  let samples = samplesRequested;
+  if (report.name === "cpu") {
+    const cap = positiveInteger(options.cpuSamples ?? 1024, "cpuSamples");
+    if (samples > cap) {
+      notes.push(`cpu backend: ${samples.toLocaleString("en-US")} samples capped at ${cap.toLocaleString("en-US")} (--cpu-samples)`);
+      samples = cap;
+    }
+  }
+
+  const tensorsAtStart = tf.memory().numTensors;
+  const prepared = spec.prepare(samples, seed);
+  const optimizer = tf.train.adam(learningRate);
+  let outcome: BenchOutcome;
+  try {
+    if (report.name === "cpu") {
+      const gflops = spec.convolutional ? CPU_BACKEND_GFLOPS.convolutional : CPU_BACKEND_GFLOPS.dense;
+      const estimate = ((samples + warmupSteps * batchSize) * prepared.trainingFlopsPerSample) / (gflops * 1e9);
+      const limit = options.cpuMaxSeconds ?? 60;
+      if (limit > 0 && estimate > limit) {
+        outcome = skip(
+          `cpu backend would take ≈ ${Math.round(estimate)} s for ${samples.toLocaleString("en-US")} samples ` +
+            `(${(prepared.trainingFlopsPerSample / 1e6).toFixed(1)} MFLOP each at ≈ ${gflops} GFLOP/s) > ${limit} s (--cpu-max-seconds)`,
+        );
+        return outcome;
+      }
+    }
+    const common = {
+      lossTerms: prepared.lossTerms, lossWeights: prepared.lossWeights, models: prepared.models, optimizer,
+      batchSize, progress: false as const, seed,
+    };
+
+    // Warm-up: single-batch calls (so a slow model can stop early), on the same optimiser.
+    const warmStart = performance.now();
+    let lastStepSeconds = NaN;
+    let warmed = 0;
+    for (let step = 0; step < warmupSteps; step++) {
+      const rows = Math.min(batchSize, samples);
+      const batch = headOf(prepared.data, rows);
+      const t0 = performance.now();
+      try {
+        await trainModel({ ...common, data: batch, numEpochs: 1, seed: seed + 1000 + step });
+      } finally {
+        tf.dispose(Object.values(batch));
+      }
+      lastStepSeconds = (performance.now() - t0) / 1000;
+      warmed++;
+      log(`  warm-up step ${step + 1}/${warmupSteps}: ${lastStepSeconds.toFixed(2)} s`);
+      if (maxSeconds > 0 && warmed >= 2 && (performance.now() - warmStart) / 1000 > maxSeconds / 3) break;
+    }
+    const warmupSeconds = (performance.now() - warmStart) / 1000;
+
+    let data = prepared.data;
+    if (maxSeconds > 0 && warmed > 0 && Number.isFinite(lastStepSeconds)) {
+      const rate = Math.min(batchSize, samples) / lastStepSeconds;
+      if (samples / rate > maxSeconds) {
+        const capped = Math.max(batchSize, Math.floor((rate * maxSeconds) / batchSize) * batchSize);
+        if (capped < samples) {
+          notes.push(
+            `${samples.toLocaleString("en-US")} samples capped at ${capped.toLocaleString("en-US")} ` +
+              `(≈ ${maxSeconds} s at the warm-up rate of ${rate.toFixed(1)} samples/s; --max-seconds)`,
+          );
+          samples = capped;
+          data = headOf(prepared.data, samples);
+        }
+      }
+    }
+    if (warmed < warmupSteps) notes.push(`warm-up stopped after ${warmed} of ${warmupSteps} steps (slow model)`);
+
+    log(`  timing ${samples.toLocaleString("en-US")} samples…`);
+    const tensorsBefore = tf.memory().numTensors;
+    const t0 = performance.now();
+    let history;
+    let tensorsAfter: number;
+    try {
+      history = await trainModel({ ...common, data, numEpochs: 1 });
+      tensorsAfter = tf.memory().numTensors;
+    } finally {
+      if (data !== prepared.data) tf.dispose(Object.values(data));
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const samplesPerSecond = history.samplesPerSecond[0];
+    const loss: Record<string, number> = {};
+    for (const [name, series] of Object.entries(history.terms)) loss[name] = series[series.length - 1];
+    if (history.backend !== report.name) notes.push(`trainModel reports backend ${history.backend}`);
+
+    const row: BenchRow = {
+      model: spec.id,
+      title: spec.title,
+      backend: tf.getBackend(),
+      backendDescription: describeBackend(report),
+      samples,
+      samplesRequested,
+      batchSize,
+      seconds,
+      samplesPerSecond,
+      gflopsPerSecond: (prepared.trainingFlopsPerSample * samplesPerSecond) / 1e9,
+      params: prepared.params,
+      trainingFlopsPerSample: prepared.trainingFlopsPerSample,
+      peakRssMiB: (process.resourceUsage().maxRSS * 1024) / MiB,
+      tensorsBefore,
+      tensorsAfter,
+      tensorsAtStart,
+      tensorsAtEnd: -1, // filled in once the model, data and optimiser are freed
+      warmupSteps: warmed,
+      warmupSeconds,
+      loss,
+      notes,
+    };
+    outcome = { status: "ok", row };
+  } finally {
+    optimizer.dispose();
+    prepared.dispose();
+  }
+  if (outcome.status === "ok") outcome.row.tensorsAtEnd = tf.memory().numTensors;
+  return outcome;
+}

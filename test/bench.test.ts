@@ -1,0 +1,210 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as tf from "@tensorflow/tfjs";
+import { parseBenchArgs, defaultBenchArgs } from "../lib/bench/args";
+import { runBenchCase, BenchRow } from "../lib/bench/run";
+import { benchModel, BENCH_MODELS, BENCH_MODEL_IDS } from "../lib/bench/specs";
+import {
+  BenchResults, comparisonRows, formatResults, machineInfo, readmeSection, replaceReadmeSection, writeFileAtomic,
+  README_BENCH_START, README_BENCH_END,
+} from "../lib/bench/report";
+import { findTorchPython } from "../lib/bench/torch";
+import { runBench } from "../lib/bench/cli";
+
+let tmp: string;
+
+beforeAll(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-test-"));
+  await tf.setBackend("cpu");
+});
+
+afterAll(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("parseBenchArgs", () => {
+  it("defaults: 12,000 samples, batch 128, Adam 1e-3, every model and backend, 2 PyTorch threads", () => {
+    const args = parseBenchArgs([]);
+    expect(args).toEqual(defaultBenchArgs());
+    expect(args).toMatchObject({ samples: 12_000, batchSize: 128, learningRate: 1e-3, compareTorch: false, writeReadme: false, torchThreads: [2] });
+    expect(args.models).toEqual([...BENCH_MODEL_IDS]);
+    expect(args.backends).toEqual(["tensorflow", "wasm", "cpu"]);
+  });
+
+  it("reads values in both --flag value and --flag=value form, aliases and lists", () => {
+    const args = parseBenchArgs([
+      "--samples", "512", "--batch=64", "--models", "mlp,cae,csae,fsae,cnn,mlp", "--backends=wasm,cpu", "--compare-torch",
+      "--write-readme", "--json", "/tmp/x.json", "--warmup", "0", "--max-seconds=0", "--cpu-samples", "256", "--torch-threads", "1,2",
+      "--lr", "0.01", "--seed", "4", "--python", "/usr/bin/python3", "--readme", "R.md", "--cpu-max-seconds", "5",
+    ]);
+    expect(args).toMatchObject({
+      samples: 512, batchSize: 64, backends: ["wasm", "cpu"], compareTorch: true, writeReadme: true, json: "/tmp/x.json", warmupSteps: 0,
+      maxSeconds: 0, cpuSamples: 256, torchThreads: [1, 2], learningRate: 0.01, seed: 4, python: "/usr/bin/python3", readme: "R.md", cpuMaxSeconds: 5,
+    });
+    expect(args.models).toEqual(["mlp-ae", "conv-dae", "csae-l", "fsae-classifier", "cnn"]);
+    expect(parseBenchArgs(["-h"]).help).toBe(true);
+  });
+
+  it("fails with the flag's name on bad input", () => {
+    expect(() => parseBenchArgs(["--samples", "0"])).toThrow(/--samples must be an integer ≥ 1/);
+    expect(() => parseBenchArgs(["--samples", "12k"])).toThrow(/--samples must be an integer/);
+    expect(() => parseBenchArgs(["--batch"])).toThrow(/--batch needs a value/);
+    expect(() => parseBenchArgs(["--models", "resnet"])).toThrow(/--models: unknown model "resnet"/);
+    expect(() => parseBenchArgs(["--backends", "webgl"])).toThrow(/--backends: unknown backend "webgl"/);
+    expect(() => parseBenchArgs(["--fast"])).toThrow(/unknown option "--fast"/);
+    expect(() => parseBenchArgs(["--compare-torch=yes"])).toThrow(/--compare-torch takes no value/);
+    expect(() => parseBenchArgs(["--lr", "-1"])).toThrow(/--lr must be a positive number/);
+  });
+});
+
+describe("bench model specs", () => {
+  it("lists the five reference models with their parameter counts", () => {
+    expect(BENCH_MODELS.map((m) => m.id)).toEqual([...BENCH_MODEL_IDS]);
+    const counts: Record<string, number> = {};
+    for (const spec of BENCH_MODELS) {
+      const before = tf.memory().numTensors;
+      const prepared = spec.prepare(8, 0);
+      counts[spec.id] = prepared.params;
+      expect(prepared.trainingFlopsPerSample).toBeGreaterThan(0);
+      for (const t of Object.values(prepared.data)) expect(t.shape[0]).toBe(8);
+      prepared.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    expect(counts).toEqual({ "mlp-ae": 660_824, "conv-dae": 2_561, cnn: 4_022_090, "csae-l": 660_824, "fsae-classifier": 4_022_090 });
+    expect(benchModel("CAE").id).toBe("conv-dae");
+  });
+});
+
+describe("runBenchCase (in-process, cpu backend)", () => {
+  it("trains a few samples through trainModel and reports a row with positive samples/s and no leaked tensors", async () => {
+    const outcome = await runBenchCase({ model: "mlp-ae", backend: "cpu", samples: 192, batchSize: 64, warmupSteps: 1, maxSeconds: 0 });
+    expect(outcome.status).toBe("ok");
+    const row = (outcome as { row: BenchRow }).row;
+    expect(row.backend).toBe("cpu");
+    expect(row.backendDescription).toMatch(/^backend: cpu/);
+    expect(row.samples).toBe(192);
+    expect(row.samplesPerSecond).toBeGreaterThan(0);
+    expect(row.gflopsPerSecond).toBeCloseTo((row.samplesPerSecond * 3 * 2 * 659_200) / 1e9, 9);
+    expect(row.peakRssMiB).toBeGreaterThan(10);
+    expect(row.tensorsAfter).toBe(row.tensorsBefore);
+    expect(row.tensorsAtEnd).toBe(row.tensorsAtStart);
+    expect(Object.keys(row.loss)).toEqual(["reconstruction", "total"]);
+    expect(Number.isFinite(row.loss.total)).toBe(true);
+  });
+
+  it("caps the cpu backend's samples and says so", async () => {
+    const outcome = await runBenchCase({ model: "csae-l", backend: "cpu", samples: 256, cpuSamples: 64, batchSize: 32, warmupSteps: 0, maxSeconds: 0 });
+    expect(outcome.status).toBe("ok");
+    const row = (outcome as { row: BenchRow }).row;
+    expect(row.samples).toBe(64);
+    expect(row.samplesRequested).toBe(256);
+    expect(row.notes.join(" ")).toMatch(/capped at 64 \(--cpu-samples\)/);
+    expect(Object.keys(row.loss).sort()).toEqual(["centroid", "laplacian", "pixel", "total"]);
+  });
+
+  it("skips a convolutional model on cpu when it would take too long, with the estimate", async () => {
+    const before = tf.memory().numTensors;
+    const outcome = await runBenchCase({ model: "cnn", backend: "cpu", samples: 1024 });
+    expect(outcome.status).toBe("skipped");
+    if (outcome.status === "skipped") {
+      expect(outcome.skip.reason).toMatch(/cpu backend would take ≈ \d+ s .* > 60 s \(--cpu-max-seconds\)/);
+      expect(outcome.skip.backendUnavailable).toBe(false);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+/** A hand-made result for the formatting tests. */
+function fakeResults(): BenchResults {
+  const row = (model: "mlp-ae" | "conv-dae", backend: string, samplesPerSecond: number): BenchRow => ({
+    model, title: model, backend, backendDescription: `backend: ${backend} · tfjs 4.22.0`, samples: 1024, samplesRequested: model === "conv-dae" ? 2048 : 1024,
+    batchSize: 128, seconds: 1, samplesPerSecond, gflopsPerSecond: 1, params: 10, trainingFlopsPerSample: 2e6, peakRssMiB: 300,
+    tensorsBefore: 20, tensorsAfter: 20, tensorsAtStart: 0, tensorsAtEnd: 0, warmupSteps: 3, warmupSeconds: 0.1, loss: {}, notes: [],
+  });
+  const torchRow = (model: "mlp-ae" | "conv-dae", threads: number, samplesPerSecond: number) => ({
+    model, samples: 1024, samplesRequested: 1024, batchSize: 128, seconds: 1, samplesPerSecond, params: 10, threads, warmupSteps: 3,
+    warmupSeconds: 0.1, loss: 0.1, peakRssMiB: 300, torchVersion: "1.13", python: "/usr/bin/python3", notes: [],
+  });
+  return {
+    date: "2026-01-02T03:04:05.000Z", command: "npm run bench -- --compare-torch", machine: machineInfo(), args: defaultBenchArgs(),
+    rows: [row("mlp-ae", "wasm", 500), row("conv-dae", "wasm", 300), row("mlp-ae", "cpu", 100)],
+    skips: [{ model: "mlp-ae", title: "", backend: "tensorflow", reason: "tfjs-node not installed", backendUnavailable: true },
+      { model: "conv-dae", title: "", backend: "tensorflow", reason: "tfjs-node not installed", backendUnavailable: true }],
+    torch: {
+      rows: [torchRow("mlp-ae", 1, 4000), torchRow("mlp-ae", 2, 1000), torchRow("conv-dae", 2, 600)], failures: [],
+      info: { python: "/usr/bin/python3", torchVersion: "1.13", threads: 2, blas: { build: { BLAS_INFO: "generic" }, dnn: ["MKL-DNN v2.6.3"], mkldnnAvailable: true, mappedLibraries: ["/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3"], parallel: [] } },
+    },
+    loadBefore: [1, 1, 1], loadAfter: [2, 2, 2], seconds: 10,
+  };
+}
+
+describe("bench report", () => {
+  it("computes ours ÷ PyTorch per model against the 2-thread PyTorch run", () => {
+    const { header, rows } = comparisonRows(fakeResults());
+    expect(header).toEqual(["model", "params", "train MFLOP/sample", "wasm samples/s", "cpu samples/s", "wasm GFLOP/s", "PyTorch 2 thr samples/s", "wasm ÷ PyTorch", "cpu ÷ PyTorch"]);
+    expect(rows[0]).toEqual(["mlp-ae", "10", "2.0", "500", "100", "1.00", "1,000", "0.50×", "0.10×"]);
+    expect(rows[1]).toEqual(["conv-dae", "10", "2.0", "300*", "—", "1.00", "600", "0.50×", "—"]);
+  });
+
+  it("prints which backend ran, the BLAS, the notes and groups an unavailable backend into one note", () => {
+    const text = formatResults(fakeResults());
+    expect(text).toContain("backend: wasm · tfjs 4.22.0");
+    expect(text).toContain("openblas-openmp/libblas.so.3");
+    expect(text.match(/tensorflow: not run — tfjs-node not installed/g)).toHaveLength(1);
+    expect(text).toMatch(/Load average .* before: 1\.00 \/ 1\.00 \/ 1\.00; after: 2\.00/);
+  });
+
+  it("puts the section under '## Performance' before '## Data' once, then replaces it between the markers", () => {
+    const readme = "# T\n\nintro\n\n## Backends\n\ntext\n\n## Data\n\ndata text\n";
+    const section = readmeSection(fakeResults());
+    expect(section).toContain("`npm run bench -- --compare-torch`");
+    expect(section).toContain("| mlp-ae |");
+    const once = replaceReadmeSection(readme, section);
+    expect(once.indexOf("## Performance")).toBeLessThan(once.indexOf("## Data"));
+    expect(once.indexOf("## Backends")).toBeLessThan(once.indexOf("## Performance"));
+    const twice = replaceReadmeSection(once, "new table");
+    expect(twice.split(README_BENCH_START)).toHaveLength(2);
+    expect(twice.split("## Performance")).toHaveLength(2);
+    expect(twice).toContain(`${README_BENCH_START}\nnew table\n${README_BENCH_END}`);
+    expect(twice).not.toContain("| mlp-ae |");
+    expect(twice.endsWith("## Data\n\ndata text\n")).toBe(true);
+    expect(() => replaceReadmeSection("# no data heading\n", "x")).toThrow(/no "## Data" heading/);
+    expect(() => replaceReadmeSection(`${README_BENCH_END}\n${README_BENCH_START}`, "x")).toThrow(/wrong order/);
+  });
+
+  it("writes files atomically (no temp file left)", () => {
+    const file = path.join(tmp, "out.json");
+    writeFileAtomic(file, "{}\n");
+    writeFileAtomic(file, "[1]\n");
+    expect(fs.readFileSync(file, "utf8")).toBe("[1]\n");
+    expect(fs.readdirSync(tmp).filter((f) => f.includes(".tmp"))).toEqual([]);
+  });
+
+  it("names the interpreters it tried when no Python with torch is found", () => {
+    const found = findTorchPython(path.join(tmp, "no-such-python"));
+    expect(found.ok).toBe(false);
+    if (!found.ok) expect(found.reason).toMatch(/no-such-python: not found/);
+  });
+});
+
+describe("npm run bench (child process)", () => {
+  it("runs a tiny case in a child, writes JSON and the README section", async () => {
+    const json = path.join(tmp, "bench.json");
+    const readme = path.join(tmp, "README.md");
+    fs.writeFileSync(readme, "# X\n\n## Data\n\nd\n");
+    const results = await runBench([
+      "--samples", "128", "--batch", "64", "--models", "mlp", "--backends", "cpu", "--warmup", "1", "--json", json,
+      "--write-readme", "--readme", readme,
+    ]);
+    expect(results).not.toBeNull();
+    const saved = JSON.parse(fs.readFileSync(json, "utf8")) as BenchResults;
+    expect(saved.rows).toHaveLength(1);
+    expect(saved.rows[0]).toMatchObject({ model: "mlp-ae", backend: "cpu", samples: 128 });
+    expect(saved.rows[0].samplesPerSecond).toBeGreaterThan(0);
+    const text = fs.readFileSync(readme, "utf8");
+    expect(text).toMatch(/## Performance\n\n<!-- bench:start -->\nWritten by `npm run bench -- --samples 128/);
+    expect(text).toContain("| mlp-ae | 660,824 | 4.0 |");
+  });
+});
