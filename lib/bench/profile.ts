@@ -21,7 +21,7 @@ import * as tf from "@tensorflow/tfjs";
 import * as os from "os";
 import { initBackend, describeBackend, BackendRequest } from "../backend";
 import { trainModel } from "../train";
-import { registerWasmKernels, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS, replacedWasmKernel } from "../wasm-kernels";
+import { registerWasmKernels, replacedWasmKernel, setConv2DBackpropFilterMethod, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "../wasm-kernels";
 
 const L = tf.layers;
 
@@ -176,8 +176,13 @@ function parseArgs(argv: string[]): Record<string, string> {
   return out;
 }
 
-/** Put wasm's own kernels back where ours replaced or added them (for --stock). */
+/**
+ * Put wasm's own kernels back where ours replaced them (for --stock); kernels wasm lacks
+ * (Conv2DBackpropFilter, UnsortedSegmentSum) stay ours, Conv2DBackpropFilter by im2col as
+ * before lib/kernels existed.
+ */
 function useStockWasmKernels(): void {
+  setConv2DBackpropFilterMethod("im2col");
   for (const { kernelName, action } of [...WASM_EXTRA_KERNELS, ...WASM_FASTER_KERNELS]) {
     const original = replacedWasmKernel(kernelName);
     if (action === "added" || !original) continue; // wasm has none: keep ours so training runs
@@ -291,7 +296,7 @@ async function main(): Promise<void> {
       } finally {
         trainTimer?.uninstall();
       }
-      console.log(`trainModel ${pm.name}: ${sps.toFixed(0)} samples/s (${samples} samples, batch ${batch}, adam; load ${before.toFixed(2)} → ${os.loadavg()[0].toFixed(2)})`);
+      console.log(`trainModel ${pm.name}${args.stock === "true" ? " [stock]" : ""}: ${sps.toFixed(0)} samples/s (${samples} samples, batch ${batch}, adam; load ${before.toFixed(2)} → ${os.loadavg()[0].toFixed(2)})`);
     }
     if (steps > 0) {
       const timer = new KernelTimer();
