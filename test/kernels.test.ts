@@ -271,6 +271,30 @@ describe("GatherV2 (ours for whole rows) vs cpu", () => {
   });
 });
 
+describe("Slice (ours: heap to heap) vs cpu", () => {
+  test("is ours", () => expect(isOurWasmKernel("Slice")).toBe(true));
+
+  test("contiguous and strided slices of ranks 1–5, float32/int32/bool, -1 sizes, empty", async () => {
+    const cases: Array<[number[], number[], number[]]> = [
+      [[10], [3], [4]], [[6, 5], [2, 0], [3, 5]], [[6, 5], [1, 2], [4, 2]], [[6, 5], [0, 4], [-1, 1]],
+      [[4, 3, 5], [1, 1, 1], [2, 2, 3]], [[4, 3, 5], [2, 0, 0], [2, 3, 5]], [[3, 4, 5, 2], [1, 1, 2, 0], [2, 2, 3, 2]],
+      [[3, 4, 5, 2], [0, 2, 0, 1], [3, 2, 5, 1]], [[2, 3, 4, 5, 2], [1, 0, 1, 2, 0], [1, 3, 2, 2, 2]], [[6, 5], [2, 1], [0, 3]],
+    ];
+    for (const dtype of ["float32", "int32", "bool"] as const) {
+      for (const [index, [shape, begin, sz]] of cases.entries()) {
+        await compareBackends(`${dtype} slice of [${shape}] at [${begin}] size [${sz}]`, () => {
+          const values = seededNormal(size(shape), 80 + index).map((v) => (dtype === "float32" ? v : dtype === "int32" ? Math.round(5 * v) : v > 0 ? 1 : 0));
+          return tf.cast(tf.slice(tf.tensor(values, shape, dtype), begin, sz), "float32");
+        });
+      }
+    }
+  });
+
+  test("a batch of an MNIST-sized dataset (what trainModel does every step)", async () => {
+    await compareBackends("rows 256..383 of [2048, 784]", () => tf.slice(tf.tensor(seededNormal(2048 * 784, 81), [2048, 784]), [256, 0], [128, 784]));
+  });
+});
+
 describe("no leaks from our kernels", () => {
   test("Adam training steps of a model running every one of them leave tensor and buffer counts and the wasm heap unchanged", async () => {
     await withBackend("wasm", () => {
