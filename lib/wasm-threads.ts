@@ -3,7 +3,7 @@
  *
  * tfjs-backend-wasm 4.22 ships a threaded SIMD build (XNNPACK splits matrix products and
  * convolutions over a pthreadpool), but tfjs turns it off in Node (WASM_HAS_MULTITHREAD_SUPPORT
- * is false there). Three things stand between that build and Node, and this module fixes
+ * is false there). Four things stand between that build and Node, and this module fixes
  * exactly those, only while the backend initialises:
  * 1. Emscripten's glue starts each pthread with `new Worker(url)` where Worker is
  *    `require("worker_threads").Worker` and url is a `blob:` URL (tfjs's locateFile), which
@@ -19,6 +19,20 @@
  * 3. Process exit: Emscripten ref()s a worker while it runs a pthread, and XNNPACK's pool
  *    threads run for the life of the backend, so Node would never exit. A PthreadWorker is
  *    unref'd once it has loaded and stays so: an idle pool never keeps the process alive.
+ * 4. tfjs caps the pool at emscripten_num_logical_cores() / 2, i.e. os.cpus().length / 2 in
+ *    Node (1 on a 2-core machine); os.cpus lists each core repeatedly during initialisation.
+ * Costs and caveats (measured on the shared 2-core machine, Node 20):
+ * - Memory: about +290 MB RSS for 2 threads, +40 MB per further thread (Emscripten starts 8
+ *   pthread workers; the spares are ended after initialisation, but glibc keeps most of their
+ *   arenas; MALLOC_ARENA_MAX=2 halves it). Initialisation takes ~1.3 s instead of ~0.05 s.
+ * - XNNPACK's pool threads spin (pthreadpool's spin-wait) for a while after each operation
+ *   before they sleep, so on a busy machine they take CPU from the main thread and from others.
+ *   Only XNNPACK operations (dense and conv forward, elementwise) run on the pool; tfjs-wasm's
+ *   naive kernels (e.g. BatchMatMul with a transposed operand) stay on one thread.
+ * - Measured through trainModel, batch 128, Adam, load average 4–6 on 2 cores (others'
+ *   benchmarks), three interleaved rounds: the CNN classifier (3 valid convs 32/64/64 + dense
+ *   128 + 10) trained 19–130% faster with 2 threads; the MLP autoencoder 784-400-40-400-784 11–44%
+ *   slower. Hence "auto" stays single-threaded and threads are opt-in (AE_WASM_THREADS=2).
  * The caller sets the flag and the thread count (`setThreadsCount`) before `tf.setBackend("wasm")`
  * and calls {@link WasmThreadSession.finish}; on failure `abort` terminates every worker
  * started here and restores every global changed, so a single-threaded retry starts clean.
@@ -257,6 +271,21 @@ export interface WasmThreadsOutcome {
   note: string;
 }
 
+/**
+ * End the pthread workers Emscripten preallocated but XNNPACK's pool did not take (it starts 8;
+ * a 2-thread pool uses 1): each holds ~40 MB. Nothing in tfjs starts a pthread after
+ * initialisation; if something did, Emscripten would need globalThis.Worker again.
+ */
+function releaseSpareWorkers(): void {
+  const backend = tf.findBackend("wasm") as unknown as { wasm?: { PThread?: { unusedWorkers?: workerThreads.Worker[] } } } | null;
+  const spare = backend?.wasm?.PThread?.unusedWorkers;
+  if (!Array.isArray(spare)) return;
+  for (const worker of spare.splice(0, spare.length)) {
+    liveWorkers.delete(worker);
+    void worker.terminate().catch(() => undefined);
+  }
+}
+
 /** `promise`, or a rejection after `ms` milliseconds (the timer does not keep the process alive). */
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -305,6 +334,7 @@ export async function activateWasmWithThreads(
     wasm.setThreadsCount(wanted);
     await withTimeout(activate(), options.timeoutMs ?? 60_000, "threaded wasm initialisation");
     session.finish();
+    releaseSpareWorkers();
     const threads = wasm.getThreadsCount();
     return { threads, note: threads < wanted ? `${wanted} threads asked, the build gave ${threads}` : "" };
   } catch (error) {
