@@ -8,12 +8,19 @@
  * sigmoid, tanh, softmax), forward and backward:
  * - missing: `Conv2DBackpropFilter` (the filter gradient of conv2d and conv2dTranspose).
  *   wasm's `Conv3DBackpropFilterV2`, the obvious base, is itself wrong for strides > 1
- *   (its output-range bounds use truncating division), so ours is im2col + wasm's BatchMatMul.
+ *   (its output-range bounds use truncating division), so ours is one XNNPACK Conv2D with batch
+ *   and channels swapped (≥ 4 input channels) or im2col + wasm's BatchMatMul (fewer).
  * - wrong: `MaxPoolGrad` starts its running max at FLT_MIN (the smallest *positive* float),
  *   so any pooling window whose values are all ≤ 0 sends its gradient to the wrong place.
- *   Replaced by a typed-array kernel with tfjs-cpu/TensorFlow semantics (first maximum wins).
+ *   Replaced by a typed-array kernel with tfjs-cpu/TensorFlow semantics (first maximum wins;
+ *   lib/kernels/pool.ts).
  * - also added: `UnsortedSegmentSum`, the gradient of `tf.gather`.
  * Not added (no model here uses them): the depthwise-conv gradients.
+ * Faster (WASM_FASTER_KERNELS, lib/kernels/, profiled with lib/bench/profile.ts): kernels wasm
+ * gets right but slowly in training: BatchMatMul with transposes (naive loop → XNNPACK after a
+ * Transpose), Conv2DBackpropInput (naive loop → XNNPACK conv with the flipped filter; also
+ * conv2dTranspose's forward pass), ResizeNearestNeighborGrad (→ XNNPACK AvgPool), Sum over
+ * leading axes (no transpose), GatherV2 of rows and Slice (no whole-input copy).
  * Beware (not ours to fix): with a numeric pad and a non-square filter or stride, tfjs-core
  * 4.22 computes conv output sizes from the height alone, and wasm's forward Conv2D then
  * writes out of bounds. tfjs-layers only uses "same"/"valid", which are fine.
