@@ -10,6 +10,9 @@
  * call is counted: a kernel that runs others through the registry (ours do) is charged for
  * them. Phases: "backward" = inside tfjs's gradient tape ('backward' scope), "optimizer" =
  * inside optimizer.applyGradients, "forward" = the rest of the step (loss included).
+ * `--bench ID,…` (mlp, cae, cnn, csae, fsae; lib/bench/specs.ts: real MNIST and the bench's losses)
+ * trains those reference models through trainModel instead (--train N samples, default 2048)
+ * and prints samples/s, GFLOP/s and, with --profile-train, the kernel table of the timed epoch.
  * `--shapes` splits each kernel's time by its input shapes.
  * `--stock` runs without this project's wasm kernels (tfjs-backend-wasm's own, where it has them).
  * `--train N` also trains through lib/train.ts trainModel on N samples (after a warm-up
@@ -21,6 +24,7 @@ import * as tf from "@tensorflow/tfjs";
 import * as os from "os";
 import { initBackend, describeBackend, BackendRequest } from "../backend";
 import { trainModel } from "../train";
+import { benchModel } from "./specs";
 import { registerWasmKernels, replacedWasmKernel, setConv2DBackpropFilterMethod, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "../wasm-kernels";
 
 const L = tf.layers;
@@ -267,6 +271,33 @@ async function trainSpeed(pm: ProfileModel, samples: number, batch: number, time
   return history.samplesPerSecond[0];
 }
 
+/** Train a lib/bench/specs.ts model through trainModel: warm-up epoch on 256 samples, then one timed epoch. */
+async function benchSpec(id: string, samples: number, batch: number, profile: boolean, byShape: boolean): Promise<void> {
+  const spec = benchModel(id);
+  const prepared = spec.prepare(samples, 1);
+  const common = { lossTerms: prepared.lossTerms, lossWeights: prepared.lossWeights, models: prepared.models, batchSize: batch, progress: false, optimizer: { name: "adam" as const, learningRate: 1e-3 } };
+  const warm: Record<string, tf.Tensor> = {};
+  for (const [key, t] of Object.entries(prepared.data)) warm[key] = t.slice(0, Math.min(256, samples));
+  await trainModel({ ...common, data: warm, numEpochs: 1 });
+  tf.dispose(Object.values(warm));
+  const timer = profile ? new KernelTimer() : undefined;
+  if (timer) {
+    timer.byShape = byShape;
+    timer.install(tf.getBackend());
+  }
+  const load = os.loadavg()[0];
+  let history;
+  try {
+    history = await trainModel({ ...common, data: prepared.data, numEpochs: 1 });
+  } finally {
+    timer?.uninstall();
+  }
+  const sps = history.samplesPerSecond[0];
+  console.log(`bench ${spec.id} (${spec.title}): ${sps.toFixed(0)} samples/s, ${(sps * prepared.trainingFlopsPerSample / 1e9).toFixed(1)} GFLOP/s (${samples} samples, batch ${batch}, adam; load ${load.toFixed(2)} → ${os.loadavg()[0].toFixed(2)})`);
+  if (timer) printTable(`trainModel ${spec.id} (per step)`, timer, history.steps, 1000 * history.seconds / history.steps);
+  prepared.dispose();
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const names = (args.models ?? "mlp,cae,cnn").split(",");
@@ -277,6 +308,12 @@ async function main(): Promise<void> {
   if (args.stock === "true") useStockWasmKernels();
   console.log(describeBackend(report) + (args.stock === "true" ? " · STOCK wasm kernels" : ""));
   console.log(`load average ${os.loadavg().map((v) => v.toFixed(2)).join(" ")}, ${new Date().toISOString()}`);
+  if (args.bench !== undefined) {
+    for (const id of args.bench.split(",")) {
+      await benchSpec(id, Number(args.train ?? 2048), batch, args["profile-train"] === "true", args.shapes === "true");
+    }
+    return;
+  }
   for (const name of names) {
     const builder = BUILDERS[name];
     if (!builder) throw new Error(`--models: unknown model "${name}" (expected ${Object.keys(BUILDERS).join(", ")})`);
