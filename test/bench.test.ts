@@ -86,6 +86,8 @@ describe("runBenchCase (in-process, cpu backend)", () => {
     expect(row.backendDescription).toMatch(/^backend: cpu/);
     expect(row.samples).toBe(192);
     expect(row.samplesPerSecond).toBeGreaterThan(0);
+    expect(row.cpuSeconds).toBeGreaterThan(0);
+    expect(row.cpuUtilization).toBeCloseTo(row.cpuSeconds / row.seconds, 9);
     expect(row.gflopsPerSecond).toBeCloseTo((row.samplesPerSecond * 3 * 2 * 659_200) / 1e9, 9);
     expect(row.peakRssMiB).toBeGreaterThan(10);
     expect(row.tensorsAfter).toBe(row.tensorsBefore);
@@ -120,11 +122,11 @@ describe("runBenchCase (in-process, cpu backend)", () => {
 function fakeResults(): BenchResults {
   const row = (model: "mlp-ae" | "conv-dae", backend: string, samplesPerSecond: number): BenchRow => ({
     model, title: model, backend, backendDescription: `backend: ${backend} · tfjs 4.22.0`, samples: 1024, samplesRequested: model === "conv-dae" ? 2048 : 1024,
-    batchSize: 128, seconds: 1, samplesPerSecond, gflopsPerSecond: 1, params: 10, trainingFlopsPerSample: 2e6, peakRssMiB: 300,
+    batchSize: 128, seconds: 1, cpuSeconds: 0.9, cpuUtilization: 0.9, samplesPerSecond, gflopsPerSecond: 1, params: 10, trainingFlopsPerSample: 2e6, peakRssMiB: 300,
     tensorsBefore: 20, tensorsAfter: 20, tensorsAtStart: 0, tensorsAtEnd: 0, warmupSteps: 3, warmupSeconds: 0.1, loss: {}, notes: [],
   });
   const torchRow = (model: "mlp-ae" | "conv-dae", threads: number, samplesPerSecond: number) => ({
-    model, samples: 1024, samplesRequested: 1024, batchSize: 128, seconds: 1, samplesPerSecond, params: 10, threads, warmupSteps: 3,
+    model, samples: 1024, samplesRequested: 1024, batchSize: 128, seconds: 1, cpuSeconds: 1.5, cpuUtilization: 1.5, samplesPerSecond, params: 10, threads, warmupSteps: 3,
     warmupSeconds: 0.1, loss: 0.1, peakRssMiB: 300, torchVersion: "1.13", python: "/usr/bin/python3", notes: [],
   });
   return {
@@ -143,9 +145,12 @@ function fakeResults(): BenchResults {
 describe("bench report", () => {
   it("computes ours ÷ PyTorch per model against the 2-thread PyTorch run", () => {
     const { header, rows } = comparisonRows(fakeResults());
-    expect(header).toEqual(["model", "params", "train MFLOP/sample", "wasm samples/s", "cpu samples/s", "wasm GFLOP/s", "PyTorch 2 thr samples/s", "wasm ÷ PyTorch", "cpu ÷ PyTorch"]);
-    expect(rows[0]).toEqual(["mlp-ae", "10", "2.0", "500", "100", "1.00", "1,000", "0.50×", "0.10×"]);
-    expect(rows[1]).toEqual(["conv-dae", "10", "2.0", "300*", "—", "1.00", "600", "0.50×", "—"]);
+    expect(header).toEqual([
+      "model", "params", "train MFLOP/sample", "wasm samples/s", "cpu samples/s", "wasm GFLOP/s", "wasm CPU util",
+      "PyTorch 1 thr samples/s", "PyTorch 1 thr CPU util", "PyTorch 2 thr samples/s", "PyTorch 2 thr CPU util", "wasm ÷ PyTorch 2 thr", "cpu ÷ PyTorch 2 thr",
+    ]);
+    expect(rows[0]).toEqual(["mlp-ae", "10", "2.0", "500", "100", "1.00", "0.90", "4,000", "1.50", "1,000", "1.50", "0.50×", "0.10×"]);
+    expect(rows[1]).toEqual(["conv-dae", "10", "2.0", "300*", "—", "1.00", "0.90", "—", "—", "600", "1.50", "0.50×", "—"]);
   });
 
   it("prints which backend ran, the BLAS, the notes and groups an unavailable backend into one note", () => {

@@ -109,7 +109,7 @@ async function runOurs(args: BenchArgs, results: BenchResults): Promise<void> {
       results.rows.push(r);
       console.log(
         `  ran on ${r.backend}: ${fmtRate(r.samplesPerSecond)} samples/s over ${fmt(r.samples)} samples (${r.seconds.toFixed(1)} s), ` +
-          `${fmt(r.gflopsPerSecond, 2)} GFLOP/s, peak RSS ${fmt(r.peakRssMiB)} MiB, tensors ${r.tensorsBefore}→${r.tensorsAfter}` +
+          `${fmt(r.gflopsPerSecond, 2)} GFLOP/s, CPU util ${fmt(r.cpuUtilization, 2)}, peak RSS ${fmt(r.peakRssMiB)} MiB, tensors ${r.tensorsBefore}→${r.tensorsAfter}` +
           (r.notes.length > 0 ? `\n  note: ${r.notes.join("; ")}` : ""),
       );
       console.log(`  ${r.backendDescription}`);
@@ -143,7 +143,7 @@ function runTorch(args: BenchArgs): TorchResults {
           maxSeconds: args.maxSeconds, threads, seed: args.seed,
         });
         torch.rows.push(row);
-        console.log(`  ${fmtRate(row.samplesPerSecond)} samples/s over ${fmt(row.samples)} samples (${row.seconds.toFixed(1)} s), peak RSS ${fmt(row.peakRssMiB)} MiB` +
+        console.log(`  ${fmtRate(row.samplesPerSecond)} samples/s over ${fmt(row.samples)} samples (${row.seconds.toFixed(1)} s), CPU util ${fmt(row.cpuUtilization, 2)}, peak RSS ${fmt(row.peakRssMiB)} MiB` +
           (row.notes.length > 0 ? `\n  note: ${row.notes.join("; ")}` : ""));
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);

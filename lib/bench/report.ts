@@ -123,17 +123,23 @@ function backendsRun(results: BenchResults): string[] {
 export function casesTable(results: BenchResults): string {
   const rows = results.rows.map((r) => [
     r.model, r.backend, fmt(r.samples) + (r.samples < r.samplesRequested ? "*" : ""), fmtRate(r.samplesPerSecond), fmt(r.gflopsPerSecond, 2),
-    fmt(r.peakRssMiB), `${r.tensorsBefore}→${r.tensorsAfter}`, `${r.tensorsAtStart}→${r.tensorsAtEnd}`,
+    fmt(r.cpuUtilization, 2), fmt(r.peakRssMiB), `${r.tensorsBefore}→${r.tensorsAfter}`, `${r.tensorsAtStart}→${r.tensorsAtEnd}`,
   ]);
-  return textTable(["model", "backend", "samples", "samples/s", "GFLOP/s", "peak RSS MiB", "tensors run", "tensors case"], rows);
+  return textTable(["model", "backend", "samples", "samples/s", "GFLOP/s", "CPU util", "peak RSS MiB", "tensors run", "tensors case"], rows);
 }
 
-/** Console/Markdown comparison: per model, samples/s per backend, PyTorch and the ratios. */
+/** Per model: params, FLOPs, samples/s per backend, GFLOP/s and CPU use of the first, PyTorch per thread count, ours ÷ PyTorch. */
 export function comparisonRows(results: BenchResults): { header: string[]; rows: string[][] } {
   const backends = backendsRun(results);
   const threads = ratioThreads(results);
-  const header = ["model", "params", "train MFLOP/sample", ...backends.map((b) => `${b} samples/s`), ...backends.slice(0, 1).map((b) => `${b} GFLOP/s`)];
-  if (threads !== undefined) header.push(`PyTorch ${threads} thr samples/s`, ...backends.map((b) => `${b} ÷ PyTorch`));
+  const torchThreads = [...new Set((results.torch?.rows ?? []).map((r) => r.threads))];
+  const header = [
+    "model", "params", "train MFLOP/sample", ...backends.map((b) => `${b} samples/s`),
+    ...backends.slice(0, 1).flatMap((b) => [`${b} GFLOP/s`, `${b} CPU util`]),
+    ...torchThreads.flatMap((t) => [`PyTorch ${t} thr samples/s`, `PyTorch ${t} thr CPU util`]),
+    ...(threads !== undefined ? backends.map((b) => `${b} ÷ PyTorch ${threads} thr`) : []),
+  ];
+  const star = (r: { samples: number; samplesRequested: number }) => (r.samples < r.samplesRequested ? "*" : "");
   const rows: string[][] = [];
   for (const spec of BENCH_MODELS) {
     const ours = results.rows.filter((r) => r.model === spec.id);
@@ -143,14 +149,17 @@ export function comparisonRows(results: BenchResults): { header: string[]; rows:
     const cells = [spec.id, any ? fmt(any.params) : torch ? fmt(torch.params) : "—", any ? fmt(any.trainingFlopsPerSample / 1e6, 1) : "—"];
     for (const b of backends) {
       const r = ours.find((x) => x.backend === b);
-      cells.push(r ? fmtRate(r.samplesPerSecond) + (r.samples < r.samplesRequested ? "*" : "") : "—");
+      cells.push(r ? fmtRate(r.samplesPerSecond) + star(r) : "—");
     }
     for (const b of backends.slice(0, 1)) {
       const r = ours.find((x) => x.backend === b);
-      cells.push(r ? fmt(r.gflopsPerSecond, 2) : "—");
+      cells.push(r ? fmt(r.gflopsPerSecond, 2) : "—", r ? fmt(r.cpuUtilization, 2) : "—");
+    }
+    for (const t of torchThreads) {
+      const r = torchRow(results, spec.id, t);
+      cells.push(r ? fmtRate(r.samplesPerSecond) + star(r) : "—", r ? fmt(r.cpuUtilization, 2) : "—");
     }
     if (threads !== undefined) {
-      cells.push(torch ? fmtRate(torch.samplesPerSecond) + (torch.samples < torch.samplesRequested ? "*" : "") : "—");
       for (const b of backends) {
         const r = ours.find((x) => x.backend === b);
         cells.push(r && torch ? `${(r.samplesPerSecond / torch.samplesPerSecond).toFixed(2)}×` : "—");
@@ -182,8 +191,9 @@ export function resultNotes(results: BenchResults): string[] {
   }
   for (const [backend, reason] of unavailable) notes.unshift(`${backend}: not run — ${reason}`);
   if (results.torch?.skipped) notes.push(`PyTorch: skipped — ${results.torch.skipped}`);
-  for (const r of results.torch?.rows ?? []) for (const n of r.notes) notes.push(`${r.model} in PyTorch (${r.threads} threads): ${n}`);
-  for (const f of results.torch?.failures ?? []) notes.push(`${f.model} in PyTorch (${f.threads} threads): failed — ${f.error}`);
+  const thr = (t: number) => `${t} thread${t === 1 ? "" : "s"}`;
+  for (const r of results.torch?.rows ?? []) for (const n of r.notes) notes.push(`${r.model} in PyTorch (${thr(r.threads)}): ${n}`);
+  for (const f of results.torch?.failures ?? []) notes.push(`${f.model} in PyTorch (${thr(f.threads)}): failed — ${f.error}`);
   return notes;
 }
 
@@ -198,8 +208,8 @@ export function formatResults(results: BenchResults): string {
   const torchRows = results.torch?.rows ?? [];
   if (torchRows.length > 0) {
     parts.push(textTable(
-      ["model", "PyTorch threads", "samples", "samples/s", "peak RSS MiB"],
-      torchRows.map((r) => [r.model, String(r.threads), fmt(r.samples) + (r.samples < r.samplesRequested ? "*" : ""), fmtRate(r.samplesPerSecond), fmt(r.peakRssMiB)]),
+      ["model", "PyTorch threads", "samples", "samples/s", "CPU util", "peak RSS MiB"],
+      torchRows.map((r) => [r.model, String(r.threads), fmt(r.samples) + (r.samples < r.samplesRequested ? "*" : ""), fmtRate(r.samplesPerSecond), fmt(r.cpuUtilization, 2), fmt(r.peakRssMiB)]),
     ));
   }
   const { header, rows } = comparisonRows(results);
@@ -233,7 +243,8 @@ export function readmeSection(results: BenchResults): string {
   if (results.torch?.info) lines.push(`- ${describeTorch(results.torch.info)}`);
   for (const n of resultNotes(results)) lines.push(`- ${n}`);
   lines.push(`- Load average (1/5/15 min) before: ${loadText(results.loadBefore)}; after: ${loadText(results.loadAfter)}` +
-    ` (a shared machine slows every column, multi-threaded PyTorch most).`);
+    ` on ${m.cores} cores. CPU util = CPU seconds ÷ wall seconds of the timed run (≈ 1 for single-threaded wasm on an idle core,` +
+    ` ≈ threads for PyTorch): lower means other processes took the cores and the rate understates that side.`);
   lines.push("- `*`: fewer samples than asked (see the notes). Rerun with `npm run bench -- --help` for the options.");
   return lines.join("\n");
 }

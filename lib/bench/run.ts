@@ -48,6 +48,13 @@ export interface BenchRow {
   batchSize: number;
   /** Seconds of the timed trainModel call. */
   seconds: number;
+  /** CPU seconds this process used meanwhile (user + system, all its threads). */
+  cpuSeconds: number;
+  /**
+   * cpuSeconds ÷ seconds: ≈ 1 for a single-threaded backend on an idle core; well below 1 means
+   * other processes took the CPU and the wall-clock rate understates the backend.
+   */
+  cpuUtilization: number;
   /** trainModel's samples/s (its epoch time: gather, steps and the final read-back). */
   samplesPerSecond: number;
   /** trainingFlopsPerSample × samples/s ÷ 1e9. */
@@ -197,6 +204,7 @@ export async function runBenchCase(options: BenchCaseOptions): Promise<BenchOutc
 
     log(`  timing ${samples.toLocaleString("en-US")} samples…`);
     const tensorsBefore = tf.memory().numTensors;
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     let history;
     let tensorsAfter: number;
@@ -207,6 +215,8 @@ export async function runBenchCase(options: BenchCaseOptions): Promise<BenchOutc
       if (data !== prepared.data) tf.dispose(Object.values(data));
     }
     const seconds = (performance.now() - t0) / 1000;
+    const cpuUsed = process.cpuUsage(cpu0);
+    const cpuSeconds = (cpuUsed.user + cpuUsed.system) / 1e6;
     const samplesPerSecond = history.samplesPerSecond[0];
     const loss: Record<string, number> = {};
     for (const [name, series] of Object.entries(history.terms)) loss[name] = series[series.length - 1];
@@ -221,6 +231,8 @@ export async function runBenchCase(options: BenchCaseOptions): Promise<BenchOutc
       samplesRequested,
       batchSize,
       seconds,
+      cpuSeconds,
+      cpuUtilization: cpuSeconds / seconds,
       samplesPerSecond,
       gflopsPerSecond: (prepared.trainingFlopsPerSample * samplesPerSecond) / 1e9,
       params: prepared.params,

@@ -33,6 +33,10 @@ export interface TorchRow {
   samplesRequested: number;
   batchSize: number;
   seconds: number;
+  /** CPU seconds of the Python process meanwhile (all threads; OpenMP threads may spin while waiting). */
+  cpuSeconds: number;
+  /** cpuSeconds ÷ seconds (≈ threads when it had the cores to itself). */
+  cpuUtilization: number;
   samplesPerSecond: number;
   params: number;
   threads: number;

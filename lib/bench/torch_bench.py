@@ -15,6 +15,7 @@ import gzip
 import json
 import math
 import os
+import re
 import resource
 import struct
 import sys
@@ -136,12 +137,7 @@ def train_epoch(data, loss_fn, optimizer, batch, generator):
 def blas_info():
     """Which BLAS torch was built for and which shared libraries are actually mapped."""
     config = torch.__config__.show()
-    wanted = ("BLAS_INFO", "LAPACK_INFO", "USE_MKLDNN", "USE_OPENMP")
-    build = {}
-    for item in config.replace("\n", ",").split(","):
-        key, _, value = item.strip().partition("=")
-        if key in wanted:
-            build[key] = value
+    build = dict(re.findall(r"\b(BLAS_INFO|LAPACK_INFO|USE_MKLDNN|USE_OPENMP)=([^,\s]+)", config))
     dnn = [line.strip(" -") for line in config.splitlines() if "MKL-DNN" in line or "oneDNN" in line]
     mapped = set()
     try:
@@ -221,14 +217,18 @@ def main():
                 data = {k: v[:samples] for k, v in data.items()}
 
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
     loss = train_epoch(data, loss_fn, optimizer, args.batch, generator)
     seconds = time.perf_counter() - t0
+    cpu_seconds = time.process_time() - cpu0
     print(json.dumps({
         "model": args.model,
         "samples": samples,
         "samplesRequested": args.samples,
         "batchSize": args.batch,
         "seconds": seconds,
+        "cpuSeconds": cpu_seconds,
+        "cpuUtilization": cpu_seconds / seconds,
         "samplesPerSecond": samples / seconds,
         "params": sum(p.numel() for p in params),
         "threads": torch.get_num_threads(),
