@@ -64,7 +64,7 @@ export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "ResizeNearestNeighborGrad", action: "replaced", method: "integer upscaling (UpSampling2D): sh·sw × wasm's XNNPACK AvgPool of dy; else wasm's own" },
   { kernelName: "GatherV2", action: "replaced", method: "whole rows (axis 0): one heap memmove per row (the epoch shuffle); else wasm's own (element by element)" },
   { kernelName: "Slice", action: "replaced", method: "heap to heap, only the slice (wasm's own first copies the whole input out with readSync: a dataset copy per batch)" },
-  { kernelName: "Sum", action: "replaced", method: "over leading axes (bias gradients): one pass over the rows on the wasm heap, double accumulation; else wasm's own (which transposes first)" },
+  { kernelName: "Sum", action: "replaced", method: "over leading axes with rows ≥ 32 wide and ≥ 1024 of them (conv bias gradients): one pass over the rows on the wasm heap, double accumulation; else wasm's own (which transposes first)" },
   { kernelName: "Conv2DBackpropInput", action: "replaced", method: "forward wasm Conv2D (XNNPACK) of the (dilated) dy with the flipped, in/out-swapped filter and full padding (wasm's own is a naive loop)" },
 ];
 

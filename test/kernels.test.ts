@@ -228,6 +228,9 @@ describe("Sum (ours over leading axes) vs cpu", () => {
         await compareBackends(`sum over ${JSON.stringify(axes)} keepDims ${keepDims}`, () => tf.sum(tf.tensor(seededNormal(size(shape), index), shape), axes, keepDims));
       }
     }
+    for (const [index, axes] of ([[0, 1], [0], [1, 0]] as number[][]).entries()) {
+      await compareBackends(`wide rows (ours): [40, 30, 32] over ${JSON.stringify(axes)}`, () => tf.sum(tf.tensor(seededNormal(40 * 30 * 32, 90 + index), [40, 30, 32]), axes, index === 1));
+    }
     await compareBackends("bias gradient of a [128, 26, 26, 32] conv output", () => tf.sum(tf.tensor(seededNormal(128 * 26 * 26 * 32, 5), [128, 26, 26, 32]), [0, 1, 2]));
   });
 });
