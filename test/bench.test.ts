@@ -7,7 +7,7 @@ import { parseBenchArgs, defaultBenchArgs } from "../lib/bench/args";
 import { runBenchCase, BenchRow } from "../lib/bench/run";
 import { benchModel, BENCH_MODELS, BENCH_MODEL_IDS } from "../lib/bench/specs";
 import {
-  BenchResults, comparisonRows, formatResults, machineInfo, readmeSection, replaceReadmeSection, writeFileAtomic,
+  BenchResults, comparisonRows, contendedMark, formatResults, machineInfo, readmeSection, replaceReadmeSection, writeFileAtomic,
   README_BENCH_START, README_BENCH_END,
 } from "../lib/bench/report";
 import { findTorchPython } from "../lib/bench/torch";
@@ -50,6 +50,7 @@ describe("parseBenchArgs", () => {
   it("fails with the flag's name on bad input", () => {
     expect(() => parseBenchArgs(["--samples", "0"])).toThrow(/--samples must be an integer ≥ 1/);
     expect(() => parseBenchArgs(["--samples", "12k"])).toThrow(/--samples must be an integer/);
+    expect(() => parseBenchArgs(["--samples", "60001"])).toThrow(/--samples must be at most 60000/);
     expect(() => parseBenchArgs(["--batch"])).toThrow(/--batch needs a value/);
     expect(() => parseBenchArgs(["--models", "resnet"])).toThrow(/--models: unknown model "resnet"/);
     expect(() => parseBenchArgs(["--backends", "webgl"])).toThrow(/--backends: unknown backend "webgl"/);
@@ -135,7 +136,8 @@ function fakeResults(): BenchResults {
     skips: [{ model: "mlp-ae", title: "", backend: "tensorflow", reason: "tfjs-node not installed", backendUnavailable: true },
       { model: "conv-dae", title: "", backend: "tensorflow", reason: "tfjs-node not installed", backendUnavailable: true }],
     torch: {
-      rows: [torchRow("mlp-ae", 1, 4000), torchRow("mlp-ae", 2, 1000), torchRow("conv-dae", 2, 600)], failures: [],
+      rows: [torchRow("mlp-ae", 1, 4000), torchRow("mlp-ae", 2, 1000), torchRow("conv-dae", 2, 600)].map((r) => (r.threads === 2 ? { ...r, cpuUtilization: 1.2 } : r)),
+      failures: [],
       info: { python: "/usr/bin/python3", torchVersion: "1.13", threads: 2, blas: { build: { BLAS_INFO: "generic" }, dnn: ["MKL-DNN v2.6.3"], mkldnnAvailable: true, mappedLibraries: ["/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3"], parallel: [] } },
     },
     loadBefore: [1, 1, 1], loadAfter: [2, 2, 2], seconds: 10,
@@ -143,14 +145,22 @@ function fakeResults(): BenchResults {
 }
 
 describe("bench report", () => {
-  it("computes ours ÷ PyTorch per model against the 2-thread PyTorch run", () => {
+  it("computes ours ÷ PyTorch per model and thread count (2 threads first), marks caps (*) and contended runs (†)", () => {
     const { header, rows } = comparisonRows(fakeResults());
     expect(header).toEqual([
-      "model", "params", "train MFLOP/sample", "wasm samples/s", "cpu samples/s", "wasm GFLOP/s", "wasm CPU util",
-      "PyTorch 1 thr samples/s", "PyTorch 1 thr CPU util", "PyTorch 2 thr samples/s", "PyTorch 2 thr CPU util", "wasm ÷ PyTorch 2 thr", "cpu ÷ PyTorch 2 thr",
+      "model", "params", "train MFLOP/sample", "wasm samples/s", "cpu samples/s", "wasm GFLOP/s",
+      "PyTorch 2 thr samples/s", "PyTorch 1 thr samples/s", "wasm ÷ PyTorch 2 thr", "wasm ÷ PyTorch 1 thr",
     ]);
-    expect(rows[0]).toEqual(["mlp-ae", "10", "2.0", "500", "100", "1.00", "0.90", "4,000", "1.50", "1,000", "1.50", "0.50×", "0.10×"]);
-    expect(rows[1]).toEqual(["conv-dae", "10", "2.0", "300*", "—", "1.00", "0.90", "—", "—", "600", "1.50", "0.50×", "—"]);
+    // PyTorch with 2 threads used 1.2 CPU s per s < 0.75 × 2: contended (†)
+    expect(rows[0]).toEqual(["mlp-ae", "10", "2.0", "500", "100", "1.00", "1,000†", "4,000", "0.50×", "0.13×"]);
+    expect(rows[1]).toEqual(["conv-dae", "10", "2.0", "300*", "—", "1.00", "600†", "—", "0.50×", "—"]);
+  });
+
+  it("contendedMark: below 0.75 × threads, only when the thread count is known", () => {
+    expect(contendedMark(0.74, 1)).toBe("†");
+    expect(contendedMark(0.75, 1)).toBe("");
+    expect(contendedMark(1.4, 2)).toBe("†");
+    expect(contendedMark(0.1, undefined)).toBe("");
   });
 
   it("prints which backend ran, the BLAS, the notes and groups an unavailable backend into one note", () => {
@@ -191,6 +201,22 @@ describe("bench report", () => {
     const found = findTorchPython(path.join(tmp, "no-such-python"));
     expect(found.ok).toBe(false);
     if (!found.ok) expect(found.reason).toMatch(/no-such-python: not found/);
+  });
+});
+
+describe("npm run bench -- --from-json", () => {
+  it("renders saved results without measuring, naming both commands", async () => {
+    const saved = path.join(tmp, "saved.json");
+    const readme = path.join(tmp, "README-from-json.md");
+    fs.writeFileSync(saved, JSON.stringify(fakeResults()));
+    fs.writeFileSync(readme, "# X\n\n## Data\n");
+    const results = await runBench(["--from-json", saved, "--write-readme", "--readme", readme]);
+    expect(results?.rows).toHaveLength(3);
+    const text = fs.readFileSync(readme, "utf8");
+    expect(text).toContain("Written by `npm run bench -- --compare-torch` on 2026-01-02 03:04 UTC");
+    expect(text).toContain(`rendered again from that run's saved results by \`npm run bench -- --from-json ${saved}`);
+    fs.writeFileSync(saved, "{}");
+    await expect(runBench(["--from-json", saved])).rejects.toThrow(/not a results file/);
   });
 });
 

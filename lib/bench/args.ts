@@ -31,6 +31,8 @@ export interface BenchArgs {
   readme?: string;
   /** Write all results as JSON here. */
   json?: string;
+  /** Measure nothing: print (and with --write-readme write) the results saved by an earlier --json. */
+  fromJson?: string;
   help: boolean;
 }
 
@@ -56,6 +58,7 @@ achieved GFLOP/s, peak RSS and tensor counts.
   --write-readme       write the results table into README.md between the bench markers
   --readme PATH        README to write (default: the project's README.md)
   --json FILE          write every result as JSON
+  --from-json FILE     measure nothing: print the results an earlier --json saved (with --write-readme: render them into README.md)
   -h, --help           this text`;
 
 /** Defaults of every option. */
@@ -87,9 +90,12 @@ function list(flag: string, text: string): string[] {
   return items;
 }
 
+/** Images in MNIST's training split, the most a run can use. */
+const MNIST_TRAINING_IMAGES = 60_000;
+
 const VALUE_FLAGS = new Set([
   "--samples", "--batch", "--lr", "--models", "--backends", "--warmup", "--max-seconds", "--cpu-samples", "--cpu-max-seconds",
-  "--seed", "--torch-threads", "--python", "--readme", "--json",
+  "--seed", "--torch-threads", "--python", "--readme", "--json", "--from-json",
 ]);
 const SWITCHES = new Set(["--compare-torch", "--write-readme", "--help", "-h"]);
 
@@ -119,7 +125,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       value = argv[++i];
     }
     switch (flag) {
-      case "--samples": args.samples = integer(flag, value, 1); break;
+      case "--samples":
+        args.samples = integer(flag, value, 1);
+        if (args.samples > MNIST_TRAINING_IMAGES) throw new Error(`--samples must be at most ${MNIST_TRAINING_IMAGES} (the MNIST training split), got ${args.samples}`);
+        break;
       case "--batch": args.batchSize = integer(flag, value, 1); break;
       case "--lr": args.learningRate = positiveNumber(flag, value); break;
       case "--models": {
@@ -152,6 +161,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case "--python": args.python = value; break;
       case "--readme": args.readme = value; break;
       case "--json": args.json = value; break;
+      case "--from-json": args.fromJson = value; break;
     }
   }
   return args;

@@ -155,6 +155,20 @@ function runTorch(args: BenchArgs): TorchResults {
   return torch;
 }
 
+/** Results saved by an earlier `--json`, checked to look like them. */
+export function loadSavedResults(file: string): BenchResults {
+  let parsed: BenchResults;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, "utf8")) as BenchResults;
+  } catch (error) {
+    throw new Error(`--from-json: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!parsed || !Array.isArray(parsed.rows) || typeof parsed.command !== "string" || typeof parsed.date !== "string" || !parsed.machine) {
+    throw new Error(`--from-json: ${file} is not a results file written by npm run bench -- --json`);
+  }
+  return parsed;
+}
+
 /** The whole bench; returns the results (and writes JSON / README when asked). */
 export async function runBench(argv: readonly string[]): Promise<BenchResults | null> {
   const args = parseBenchArgs(argv);
@@ -162,25 +176,33 @@ export async function runBench(argv: readonly string[]): Promise<BenchResults | 
     console.log(BENCH_USAGE);
     return null;
   }
-  const started = performance.now();
-  const results: BenchResults = {
-    date: new Date().toISOString(),
-    command: `npm run bench${argv.length > 0 ? ` -- ${argv.join(" ")}` : ""}`,
-    machine: machineInfo(),
-    args,
-    rows: [],
-    skips: [],
-    loadBefore: os.loadavg(),
-    loadAfter: [],
-    seconds: 0,
-  };
-  const m = results.machine;
-  console.log(`${m.cpuModel} · ${m.cores} cores · ${m.memoryGiB} GiB · Node ${m.node} · load ${results.loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
-  console.log(`${fmt(args.samples)} samples, batch ${args.batchSize}, Adam ${args.learningRate}; models ${args.models.join(", ")}; backends ${args.backends.join(", ")}`);
-  await runOurs(args, results);
-  if (args.compareTorch) results.torch = runTorch(args);
-  results.loadAfter = os.loadavg();
-  results.seconds = (performance.now() - started) / 1000;
+  const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(" ")}` : ""}`;
+  let results: BenchResults;
+  if (args.fromJson) {
+    results = loadSavedResults(args.fromJson);
+    results.renderedBy = command;
+    console.log(`Results of \`${results.command}\` (${results.date}), read from ${path.resolve(args.fromJson)}; nothing measured.`);
+  } else {
+    const started = performance.now();
+    results = {
+      date: new Date().toISOString(),
+      command,
+      machine: machineInfo(),
+      args,
+      rows: [],
+      skips: [],
+      loadBefore: os.loadavg(),
+      loadAfter: [],
+      seconds: 0,
+    };
+    const m = results.machine;
+    console.log(`${m.cpuModel} · ${m.cores} cores · ${m.memoryGiB} GiB · Node ${m.node} · load ${results.loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
+    console.log(`${fmt(args.samples)} samples, batch ${args.batchSize}, Adam ${args.learningRate}; models ${args.models.join(", ")}; backends ${args.backends.join(", ")}`);
+    await runOurs(args, results);
+    if (args.compareTorch) results.torch = runTorch(args);
+    results.loadAfter = os.loadavg();
+    results.seconds = (performance.now() - started) / 1000;
+  }
   console.log("\n" + formatResults(results));
   if (args.json) {
     writeFileAtomic(path.resolve(args.json), JSON.stringify(results, null, 2) + "\n");

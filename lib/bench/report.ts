@@ -43,6 +43,8 @@ export interface BenchResults {
   rows: BenchRow[];
   skips: BenchSkip[];
   torch?: TorchResults;
+  /** Set when the tables were rendered again from saved results (`--from-json`): that command. */
+  renderedBy?: string;
   /** 1/5/15-minute load averages before and after (the machine may be shared). */
   loadBefore: number[];
   loadAfter: number[];
@@ -88,14 +90,14 @@ export function fmtRate(value: number): string {
 /** A plain-text table with right-aligned numbers. */
 export function textTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const numeric = header.map((_, i) => rows.every((r) => /^[\d,.—×%\s→*-]*$/.test(r[i] ?? "")));
+  const numeric = header.map((_, i) => rows.every((r) => /^[\d,.—×%\s→*†-]*$/.test(r[i] ?? "")));
   const line = (cells: string[]) => cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
 /** A Markdown table. */
 export function markdownTable(header: string[], rows: string[][]): string {
-  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[\d,.—×%\s→*-]*$/.test(r[i] ?? "")));
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[\d,.—×%\s→*†-]*$/.test(r[i] ?? "")));
   return [
     `| ${header.join(" | ")} |`,
     `|${header.map((_, i) => (numeric[i] ? "---:" : "---")).join("|")}|`,
@@ -128,18 +130,39 @@ export function casesTable(results: BenchResults): string {
   return textTable(["model", "backend", "samples", "samples/s", "GFLOP/s", "CPU util", "peak RSS MiB", "tensors run", "tensors case"], rows);
 }
 
-/** Per model: params, FLOPs, samples/s per backend, GFLOP/s and CPU use of the first, PyTorch per thread count, ours ÷ PyTorch. */
+/** Below this fraction of the CPU a run could use (threads × wall time), it is marked contended (†). */
+export const CONTENDED_UTILIZATION = 0.75;
+
+/** "†" when a run got less than CONTENDED_UTILIZATION of the cores it could use; "" otherwise or when unknown. */
+export function contendedMark(cpuUtilization: number, threads: number | undefined): string {
+  return threads !== undefined && Number.isFinite(cpuUtilization) && cpuUtilization < CONTENDED_UTILIZATION * threads ? "†" : "";
+}
+
+/** Threads a row's backend computed on: recorded, else read from its description ("1 thread"), else 1 for cpu. */
+function rowThreads(row: BenchRow): number | undefined {
+  if (row.threads !== undefined) return row.threads;
+  const match = /\b(\d+) threads?\b/.exec(row.backendDescription);
+  if (match) return Number(match[1]);
+  return row.backend === "cpu" ? 1 : undefined;
+}
+
+/**
+ * Per model: params, FLOPs, samples/s per backend, GFLOP/s of the first backend, PyTorch per
+ * thread count, and ours ÷ PyTorch for every non-cpu backend and thread count (ratio thread count first).
+ * `*` marks fewer samples than asked, `†` a contended run (see contendedMark).
+ */
 export function comparisonRows(results: BenchResults): { header: string[]; rows: string[][] } {
   const backends = backendsRun(results);
   const threads = ratioThreads(results);
-  const torchThreads = [...new Set((results.torch?.rows ?? []).map((r) => r.threads))];
+  const torchThreads = [...new Set((results.torch?.rows ?? []).map((r) => r.threads))].sort((a, b) => (a === threads ? -1 : b === threads ? 1 : a - b));
+  const fast = backends.filter((b) => b !== "cpu");
   const header = [
-    "model", "params", "train MFLOP/sample", ...backends.map((b) => `${b} samples/s`),
-    ...backends.slice(0, 1).flatMap((b) => [`${b} GFLOP/s`, `${b} CPU util`]),
-    ...torchThreads.flatMap((t) => [`PyTorch ${t} thr samples/s`, `PyTorch ${t} thr CPU util`]),
-    ...(threads !== undefined ? backends.map((b) => `${b} ÷ PyTorch ${threads} thr`) : []),
+    "model", "params", "train MFLOP/sample", ...backends.map((b) => `${b} samples/s`), ...backends.slice(0, 1).map((b) => `${b} GFLOP/s`),
+    ...torchThreads.map((t) => `PyTorch ${t} thr samples/s`),
+    ...torchThreads.flatMap((t) => fast.map((b) => `${b} ÷ PyTorch ${t} thr`)),
   ];
-  const star = (r: { samples: number; samplesRequested: number }) => (r.samples < r.samplesRequested ? "*" : "");
+  const marks = (r: { samples: number; samplesRequested: number; cpuUtilization: number }, threadCount: number | undefined) =>
+    (r.samples < r.samplesRequested ? "*" : "") + contendedMark(r.cpuUtilization, threadCount);
   const rows: string[][] = [];
   for (const spec of BENCH_MODELS) {
     const ours = results.rows.filter((r) => r.model === spec.id);
@@ -149,20 +172,21 @@ export function comparisonRows(results: BenchResults): { header: string[]; rows:
     const cells = [spec.id, any ? fmt(any.params) : torch ? fmt(torch.params) : "—", any ? fmt(any.trainingFlopsPerSample / 1e6, 1) : "—"];
     for (const b of backends) {
       const r = ours.find((x) => x.backend === b);
-      cells.push(r ? fmtRate(r.samplesPerSecond) + star(r) : "—");
+      cells.push(r ? fmtRate(r.samplesPerSecond) + marks(r, rowThreads(r)) : "—");
     }
     for (const b of backends.slice(0, 1)) {
       const r = ours.find((x) => x.backend === b);
-      cells.push(r ? fmt(r.gflopsPerSecond, 2) : "—", r ? fmt(r.cpuUtilization, 2) : "—");
+      cells.push(r ? fmt(r.gflopsPerSecond, 2) : "—");
     }
     for (const t of torchThreads) {
       const r = torchRow(results, spec.id, t);
-      cells.push(r ? fmtRate(r.samplesPerSecond) + star(r) : "—", r ? fmt(r.cpuUtilization, 2) : "—");
+      cells.push(r ? fmtRate(r.samplesPerSecond) + marks(r, r.threads) : "—");
     }
-    if (threads !== undefined) {
-      for (const b of backends) {
+    for (const t of torchThreads) {
+      const theirs = torchRow(results, spec.id, t);
+      for (const b of fast) {
         const r = ours.find((x) => x.backend === b);
-        cells.push(r && torch ? `${(r.samplesPerSecond / torch.samplesPerSecond).toFixed(2)}×` : "—");
+        cells.push(r && theirs ? `${(r.samplesPerSecond / theirs.samplesPerSecond).toFixed(2)}×` : "—");
       }
     }
     rows.push(cells);
@@ -218,7 +242,7 @@ export function formatResults(results: BenchResults): string {
   parts.push(["Backends that ran:", ...backendLines.map((l) => `  ${l}`)].join("\n"));
   if (results.torch?.info) parts.push(describeTorch(results.torch.info));
   const notes = resultNotes(results);
-  if (notes.length > 0) parts.push(["Notes (* = fewer samples than asked):", ...notes.map((n) => `  - ${n}`)].join("\n"));
+  if (notes.length > 0) parts.push(["Notes (* = fewer samples than asked; † = contended: CPU util < 0.75 × threads):", ...notes.map((n) => `  - ${n}`)].join("\n"));
   parts.push(`Load average (1/5/15 min) before: ${loadText(results.loadBefore)}; after: ${loadText(results.loadAfter)} on ${results.machine.cores} cores.`);
   return parts.join("\n\n");
 }
@@ -232,7 +256,8 @@ export function readmeSection(results: BenchResults): string {
     `Written by \`${results.command}\` on ${results.date.slice(0, 16).replace("T", " ")} UTC — ${m.cpuModel}, ${m.cores} cores, ` +
       `${m.memoryGiB} GiB, Node ${m.node}. Each model trains through \`trainModel\` on the first ${fmt(a.samples)} MNIST ` +
       `training images (batch ${a.batchSize}, Adam ${a.learningRate}, one epoch, after ${a.warmupSteps} warm-up steps), ` +
-      `each model × backend in its own process. GFLOP/s counts 3 × 2 × the multiply-adds of the dense and convolution layers.`,
+      `each model × backend in its own process. GFLOP/s counts 3 × 2 × the multiply-adds of the dense and convolution layers.` +
+      (results.renderedBy ? ` (Table rendered again from that run's saved results by \`${results.renderedBy}\`.)` : ""),
   );
   lines.push("");
   const { header, rows } = comparisonRows(results);
@@ -242,10 +267,10 @@ export function readmeSection(results: BenchResults): string {
   for (const l of backendLines) lines.push(`- ${l.replace(/^backend: /, "Backend ")}`);
   if (results.torch?.info) lines.push(`- ${describeTorch(results.torch.info)}`);
   for (const n of resultNotes(results)) lines.push(`- ${n}`);
-  lines.push(`- Load average (1/5/15 min) before: ${loadText(results.loadBefore)}; after: ${loadText(results.loadAfter)}` +
-    ` on ${m.cores} cores. CPU util = CPU seconds ÷ wall seconds of the timed run (≈ 1 for single-threaded wasm on an idle core,` +
-    ` ≈ threads for PyTorch): lower means other processes took the cores and the rate understates that side.`);
-  lines.push("- `*`: fewer samples than asked (see the notes). Rerun with `npm run bench -- --help` for the options.");
+  lines.push(`- Load average (1/5/15 min) before: ${loadText(results.loadBefore)}; after: ${loadText(results.loadAfter)} on ${m.cores} cores.` +
+    " CPU util (CPU seconds ÷ wall seconds of each timed run) is in the JSON and the console output.");
+  lines.push(`- \`*\`: fewer samples than asked (see the notes above); \`†\`: the run got less than ${CONTENDED_UTILIZATION * 100}% of the CPU ` +
+    "it could use (CPU util below 0.75 × its threads), so the machine was busy and that rate is too low. Options: `npm run bench -- --help`.");
   return lines.join("\n");
 }
 

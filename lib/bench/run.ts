@@ -41,6 +41,8 @@ export interface BenchRow {
   backend: string;
   /** initBackend's report in one line (SIMD, threads, extra kernels, why). */
   backendDescription: string;
+  /** Threads the backend computes on (wasm: its pool, cpu: 1; unknown for tensorflow). */
+  threads?: number;
   /** Images trained in the timed run. */
   samples: number;
   /** Images asked for (before the cpu / time caps). */
@@ -227,6 +229,7 @@ export async function runBenchCase(options: BenchCaseOptions): Promise<BenchOutc
       title: spec.title,
       backend: tf.getBackend(),
       backendDescription: describeBackend(report),
+      ...(report.name === "cpu" ? { threads: 1 } : report.threads !== undefined ? { threads: report.threads } : {}),
       samples,
       samplesRequested,
       batchSize,
