@@ -29,10 +29,13 @@
  *   before they sleep, so on a busy machine they take CPU from the main thread and from others.
  *   Only XNNPACK operations (dense and conv forward, elementwise) run on the pool; tfjs-wasm's
  *   naive kernels (e.g. BatchMatMul with a transposed operand) stay on one thread.
- * - Measured through trainModel, batch 128, Adam, load average 4–6 on 2 cores (others'
- *   benchmarks), three interleaved rounds: the CNN classifier (3 valid convs 32/64/64 + dense
- *   128 + 10) trained 19–130% faster with 2 threads; the MLP autoencoder 784-400-40-400-784 11–44%
- *   slower. Hence "auto" stays single-threaded and threads are opt-in (AE_WASM_THREADS=2).
+ * - Measured (2 cores, 2,048 samples through trainModel, batch 128, Adam, 1 vs 2 threads back
+ *   to back): with the machine nearly idle (load 0.4–2.4), the CNN classifier (3 valid convs
+ *   32/64/64 + dense 128 + 10) trained 34–49% faster and the MLP autoencoder 784-400-40-400-784
+ *   between 16% slower and 7% faster; a lone XNNPACK conv2d went from 21–27 to 46–54 GFLOP/s.
+ *   With the cores oversubscribed (load 4–6) both swung from +130% to −55%. Hence "auto" stays
+ *   single-threaded and threads are opt-in (AE_WASM_THREADS=2), worth it for conv nets on a
+ *   machine with idle cores.
  * The caller sets the flag and the thread count (`setThreadsCount`) before `tf.setBackend("wasm")`
  * and calls {@link WasmThreadSession.finish}; on failure `abort` terminates every worker
  * started here and restores every global changed, so a single-threaded retry starts clean.
@@ -80,9 +83,9 @@ export function cpuCount(): number {
 }
 
 /**
- * What "auto" means: for now 1 thread (the stock single-threaded build). Measured on the shared
- * 2-core machine the threaded build did not pay (see the README's benchmark notes); ask for
- * threads with AE_WASM_THREADS=2 or `initBackend({ threads: 2 })`. `cores` is kept so the rule
+ * What "auto" means: for now 1 thread (the stock single-threaded build): threads pay for conv
+ * nets on idle cores but not for MLPs, and hurt on a busy machine (see the module comment); ask
+ * for them with AE_WASM_THREADS=2 or `initBackend({ threads: 2 })`. `cores` is kept so the rule
  * can become core-dependent without changing callers.
  */
 export function autoWasmThreads(cores = cpuCount()): number {
