@@ -11,10 +11,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
-import { registerWasmKernels, WASM_EXTRA_KERNELS } from "./wasm-kernels";
+import { registerWasmKernels, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "./wasm-kernels";
 import { activateWasmWithThreads, resolveWasmThreads, WasmThreadsRequest } from "./wasm-threads";
 
-export { kernelsUsedBy, unregisteredKernels, WASM_EXTRA_KERNELS } from "./wasm-kernels";
+export { kernelsUsedBy, setConv2DBackpropFilterMethod, unregisteredKernels, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "./wasm-kernels";
 
 /** The TensorFlow.js backends this project runs on. */
 export type BackendName = "tensorflow" | "wasm" | "cpu";
@@ -48,6 +48,8 @@ export interface BackendReport {
   threads?: number;
   /** wasm only: kernels ./wasm-kernels added to the backend or replaced there (see WASM_EXTRA_KERNELS). */
   extraKernels?: string[];
+  /** wasm only: wasm's own kernels that are correct but slow, replaced by faster ones from ./kernels (see WASM_FASTER_KERNELS). */
+  fasterKernels?: string[];
   /** Version of @tensorflow/tfjs-core. */
   tfjsVersion: string;
 }
@@ -90,6 +92,7 @@ interface LoadedBackend {
   simd?: boolean;
   threads?: number;
   extraKernels?: string[];
+  fasterKernels?: string[];
 }
 
 /** A backend that cannot be used, with a short reason. */
@@ -197,11 +200,15 @@ async function loadWasm(options: InitBackendOptions): Promise<LoadedBackend> {
   const { threads, note } = await activateWasmWithThreads(wasm, () => activate("wasm"), options);
   const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
   const extraKernels = WASM_EXTRA_KERNELS.map((k) => k.kernelName);
+  const fasterKernels = WASM_FASTER_KERNELS.map((k) => k.kernelName);
   return {
-    summary: `wasm loaded (SIMD ${simd ? "on" : "off"}, ${threads} thread${threads === 1 ? "" : "s"}${note ? `: ${note}` : ""}; ${extraKernels.length} kernels added or fixed)`,
+    summary:
+      `wasm loaded (SIMD ${simd ? "on" : "off"}, ${threads} thread${threads === 1 ? "" : "s"}${note ? `: ${note}` : ""}; ` +
+      `${extraKernels.length} kernels added or fixed, ${fasterKernels.length} made faster)`,
     simd,
     threads,
     extraKernels,
+    fasterKernels,
   };
 }
 
@@ -279,6 +286,7 @@ async function initBackendNow(options: InitBackendOptions): Promise<BackendRepor
         ...(result.simd !== undefined ? { simd: result.simd } : {}),
         ...(result.threads !== undefined ? { threads: result.threads } : {}),
         ...(result.extraKernels !== undefined ? { extraKernels: result.extraKernels } : {}),
+        ...(result.fasterKernels !== undefined ? { fasterKernels: result.fasterKernels } : {}),
         tfjsVersion: tf.version_core,
       };
       return current;

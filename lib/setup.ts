@@ -13,6 +13,8 @@ export interface SetupOptions {
   seed?: number;
   /** Force a backend; default "auto", or the AE_BACKEND environment variable. */
   backend?: BackendName | "auto";
+  /** wasm threads (a count or "auto"); default the AE_WASM_THREADS environment variable, else one thread. */
+  threads?: number | "auto";
   /** Default: the AE_MODE environment variable (set by the runner), else "quick". */
   mode?: Mode;
   /** Print the one-line report (default true). */
@@ -48,7 +50,7 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed)) throw new Error(`setup: seed must be an integer, got ${seed}`);
   seedGlobalRandom(seed);
-  const backend = await initBackend({ backend: options.backend });
+  const backend = await initBackend({ backend: options.backend, threads: options.threads });
   lastSetup = { mode, quick: mode === "quick", seed, backend };
   if (options.verbose ?? true) {
     console.log(`mode: ${mode} · seed: ${seed} · backend: ${backend.name} (${backend.reason})`);

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, test } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import {
-  backendReport, describeBackend, initBackend, parseBackendRequest, resolveBackendRequest,
+  backendReport, describeBackend, initBackend, parseBackendRequest, resolveBackendRequest, WASM_FASTER_KERNELS,
 } from "../lib/backend";
 
 /** Whether tfjs-node could even be found on this machine (it is not installed here). */
@@ -78,6 +78,9 @@ describe("initBackend", () => {
     expect(typeof report.simd).toBe("boolean");
     expect(report.threads).toBe(1);
     expect(report.extraKernels).toEqual(["Conv2DBackpropFilter", "MaxPoolGrad", "UnsortedSegmentSum"]);
+    expect(report.fasterKernels).toEqual(WASM_FASTER_KERNELS.map((k) => k.kernelName));
+    expect(report.fasterKernels!.length).toBeGreaterThan(0);
+    expect(report.reason).toMatch(new RegExp(`3 kernels added or fixed, ${report.fasterKernels!.length} made faster\\)`));
     expect(report.tfjsVersion).toBe(tf.version_core);
     expect(describeBackend(report)).toMatch(/^backend: wasm \(SIMD (on|off), 1 thread\) · tfjs \d+\.\d+\.\d+ · tfjs-node not installed/);
     // The wasm backend works, including a kernel we added.
