@@ -28,7 +28,7 @@ describe("parseBenchArgs", () => {
   it("defaults: 12,000 samples, batch 128, Adam 1e-3, every model and backend, 2 PyTorch threads", () => {
     const args = parseBenchArgs([]);
     expect(args).toEqual(defaultBenchArgs());
-    expect(args).toMatchObject({ samples: 12_000, batchSize: 128, learningRate: 1e-3, compareTorch: false, writeReadme: false, torchThreads: [2] });
+    expect(args).toMatchObject({ samples: 12_000, batchSize: 128, learningRate: 1e-3, compareTorch: false, writeReadme: false, torchThreads: [2], wasmThreads: [1] });
     expect(args.models).toEqual([...BENCH_MODEL_IDS]);
     expect(args.backends).toEqual(["tensorflow", "wasm", "cpu"]);
   });
@@ -37,11 +37,11 @@ describe("parseBenchArgs", () => {
     const args = parseBenchArgs([
       "--samples", "512", "--batch=64", "--models", "mlp,cae,csae,fsae,cnn,mlp", "--backends=wasm,cpu", "--compare-torch",
       "--write-readme", "--json", "/tmp/x.json", "--warmup", "0", "--max-seconds=0", "--cpu-samples", "256", "--torch-threads", "1,2",
-      "--lr", "0.01", "--seed", "4", "--python", "/usr/bin/python3", "--readme", "R.md", "--cpu-max-seconds", "5",
+      "--wasm-threads", "1,2,2", "--lr", "0.01", "--seed", "4", "--python", "/usr/bin/python3", "--readme", "R.md", "--cpu-max-seconds", "5",
     ]);
     expect(args).toMatchObject({
       samples: 512, batchSize: 64, backends: ["wasm", "cpu"], compareTorch: true, writeReadme: true, json: "/tmp/x.json", warmupSteps: 0,
-      maxSeconds: 0, cpuSamples: 256, torchThreads: [1, 2], learningRate: 0.01, seed: 4, python: "/usr/bin/python3", readme: "R.md", cpuMaxSeconds: 5,
+      maxSeconds: 0, cpuSamples: 256, torchThreads: [1, 2], wasmThreads: [1, 2], learningRate: 0.01, seed: 4, python: "/usr/bin/python3", readme: "R.md", cpuMaxSeconds: 5,
     });
     expect(args.models).toEqual(["mlp-ae", "conv-dae", "csae-l", "fsae-classifier", "cnn"]);
     expect(parseBenchArgs(["-h"]).help).toBe(true);

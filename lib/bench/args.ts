@@ -24,6 +24,8 @@ export interface BenchArgs {
   compareTorch: boolean;
   /** torch.set_num_threads values to measure (default [2]; the ratio uses 2 when measured). */
   torchThreads: number[];
+  /** wasm thread counts to measure, each its own column (default [1]; 2 uses the threaded build, see lib/wasm-threads). */
+  wasmThreads: number[];
   /** Python interpreter for the PyTorch side (default: first of python3, /usr/bin/python3 that imports torch). */
   python?: string;
   writeReadme: boolean;
@@ -54,6 +56,7 @@ achieved GFLOP/s, peak RSS and tensor counts.
   --seed N             weights, noise and shuffles (default 0)
   --compare-torch      also train the same models in PyTorch (python3 with torch) and print ours/torch
   --torch-threads N,M  torch.set_num_threads value(s) to measure (default 2; the ratio uses 2)
+  --wasm-threads N,M   wasm thread count(s) to measure, each a column "wasm×N" (default 1)
   --python PATH        interpreter for --compare-torch (default: python3, then /usr/bin/python3)
   --write-readme       write the results table into README.md between the bench markers
   --readme PATH        README to write (default: the project's README.md)
@@ -65,7 +68,7 @@ achieved GFLOP/s, peak RSS and tensor counts.
 export function defaultBenchArgs(): BenchArgs {
   return {
     samples: 12_000, batchSize: 128, learningRate: 1e-3, models: [...BENCH_MODEL_IDS], backends: [...BACKEND_PREFERENCE],
-    warmupSteps: 3, maxSeconds: 60, cpuSamples: 1024, cpuMaxSeconds: 60, seed: 0, compareTorch: false, torchThreads: [2],
+    warmupSteps: 3, maxSeconds: 60, cpuSamples: 1024, cpuMaxSeconds: 60, seed: 0, compareTorch: false, torchThreads: [2], wasmThreads: [1],
     writeReadme: false, help: false,
   };
 }
@@ -95,7 +98,7 @@ const MNIST_TRAINING_IMAGES = 60_000;
 
 const VALUE_FLAGS = new Set([
   "--samples", "--batch", "--lr", "--models", "--backends", "--warmup", "--max-seconds", "--cpu-samples", "--cpu-max-seconds",
-  "--seed", "--torch-threads", "--python", "--readme", "--json", "--from-json",
+  "--seed", "--torch-threads", "--wasm-threads", "--python", "--readme", "--json", "--from-json",
 ]);
 const SWITCHES = new Set(["--compare-torch", "--write-readme", "--help", "-h"]);
 
@@ -158,6 +161,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case "--cpu-max-seconds": args.cpuMaxSeconds = integer(flag, value, 0); break;
       case "--seed": args.seed = integer(flag, value, 0); break;
       case "--torch-threads": args.torchThreads = [...new Set(list(flag, value).map((t) => integer(flag, t, 1)))]; break;
+      case "--wasm-threads": args.wasmThreads = [...new Set(list(flag, value).map((t) => integer(flag, t, 1)))]; break;
       case "--python": args.python = value; break;
       case "--readme": args.readme = value; break;
       case "--json": args.json = value; break;

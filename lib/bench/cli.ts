@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { BenchArgs, BENCH_USAGE, parseBenchArgs } from "./args";
+import { BackendName } from "../backend";
 import { BenchCaseOptions, BenchOutcome } from "./run";
 import { benchModel } from "./specs";
 import {
@@ -76,7 +77,9 @@ export function projectRoot(): string {
 
 /** Our side: every model × backend, each in a child; a backend that cannot start skips its other models. */
 async function runOurs(args: BenchArgs, results: BenchResults): Promise<void> {
-  for (const backend of args.backends) {
+  const variants = args.backends.flatMap((backend): Array<{ backend: BackendName; threads?: number }> =>
+    backend === "wasm" ? args.wasmThreads.map((threads) => ({ backend, threads })) : [{ backend }]);
+  for (const { backend, threads } of variants) {
     let unavailable: string | null = null;
     for (const model of args.models) {
       const spec = benchModel(model);
@@ -84,10 +87,11 @@ async function runOurs(args: BenchArgs, results: BenchResults): Promise<void> {
         results.skips.push({ model, title: spec.title, backend, reason: unavailable, backendUnavailable: true });
         continue;
       }
-      console.log(`▶ ${model} on ${backend}`);
+      console.log(`▶ ${model} on ${backend}${threads !== undefined && threads > 1 ? ` (${threads} threads)` : ""}`);
       const options: BenchCaseOptions = {
         model, backend, samples: args.samples, batchSize: args.batchSize, learningRate: args.learningRate, warmupSteps: args.warmupSteps,
         maxSeconds: args.maxSeconds, cpuSamples: args.cpuSamples, cpuMaxSeconds: args.cpuMaxSeconds, seed: args.seed,
+        ...(threads !== undefined ? { threads } : {}),
       };
       const timeout = args.maxSeconds > 0 ? 6 * args.maxSeconds + 300 : 24 * 3600;
       let outcome: BenchOutcome;

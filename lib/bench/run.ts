@@ -29,6 +29,8 @@ export interface BenchCaseOptions {
   cpuMaxSeconds?: number;
   /** Seed of the weights, data noise and shuffles (default 0). */
   seed?: number;
+  /** wasm only: threads of its XNNPACK pool (default 1); rows of more than one are labelled "wasm×N". */
+  threads?: number;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
 }
@@ -130,7 +132,7 @@ export async function runBenchCase(options: BenchCaseOptions): Promise<BenchOutc
 
   let report;
   try {
-    report = await initBackend({ backend: options.backend });
+    report = await initBackend({ backend: options.backend, ...(options.backend === "wasm" ? { threads: options.threads ?? 1 } : {}) });
   } catch (error) {
     return skip(error instanceof Error ? error.message : String(error), true);
   }
@@ -227,7 +229,7 @@ export async function runBenchCase(options: BenchCaseOptions): Promise<BenchOutc
     const row: BenchRow = {
       model: spec.id,
       title: spec.title,
-      backend: tf.getBackend(),
+      backend: report.name === "wasm" && (report.threads ?? 1) > 1 ? `wasm×${report.threads}` : tf.getBackend(),
       backendDescription: describeBackend(report),
       ...(report.name === "cpu" ? { threads: 1 } : report.threads !== undefined ? { threads: report.threads } : {}),
       samples,
