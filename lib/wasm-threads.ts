@@ -29,13 +29,12 @@
  *   before they sleep, so on a busy machine they take CPU from the main thread and from others.
  *   Only XNNPACK operations (dense and conv forward, elementwise) run on the pool; tfjs-wasm's
  *   naive kernels (e.g. BatchMatMul with a transposed operand) stay on one thread.
- * - Measured (2 cores, 2,048 samples through trainModel, batch 128, Adam, 1 vs 2 threads back
- *   to back): with the machine nearly idle (load 0.4–2.4), the CNN classifier (3 valid convs
- *   32/64/64 + dense 128 + 10) trained 34–49% faster and the MLP autoencoder 784-400-40-400-784
- *   between 16% slower and 7% faster; a lone XNNPACK conv2d went from 21–27 to 46–54 GFLOP/s.
- *   With the cores oversubscribed (load 4–6) both swung from +130% to −55%. Hence "auto" stays
- *   single-threaded and threads are opt-in (AE_WASM_THREADS=2), worth it for conv nets on a
- *   machine with idle cores.
+ * - Measured by `npm run bench -- --wasm-threads 1,2` (README, "Performance"): on an otherwise
+ *   idle 2-core machine two threads trained the conv models clearly faster and the MLPs about as
+ *   fast or faster; with the cores oversubscribed by other processes, results swing both ways.
+ *   Hence "auto" takes 2 threads where there are 2 cores or more (more threads are unmeasured),
+ *   and a busy or shared machine can say AE_WASM_THREADS=1 (the test suite does: its workers
+ *   share the cores).
  * The caller sets the flag and the thread count (`setThreadsCount`) before `tf.setBackend("wasm")`
  * and calls {@link WasmThreadSession.finish}; on failure `abort` terminates every worker
  * started here and restores every global changed, so a single-threaded retry starts clean.
@@ -83,14 +82,12 @@ export function cpuCount(): number {
 }
 
 /**
- * What "auto" means: for now 1 thread (the stock single-threaded build): threads pay for conv
- * nets on idle cores but not for MLPs, and hurt on a busy machine (see the module comment); ask
- * for them with AE_WASM_THREADS=2 or `initBackend({ threads: 2 })`. `cores` is kept so the rule
- * can become core-dependent without changing callers.
+ * What "auto" means: 2 threads on a machine with 2 or more cores (measured to win there, see the
+ * module comment), else the single-threaded build. AE_WASM_THREADS=1 or `initBackend({ threads: 1 })`
+ * turns threads off; a larger count asks for more.
  */
 export function autoWasmThreads(cores = cpuCount()): number {
-  void cores;
-  return 1;
+  return cores >= 2 ? 2 : 1;
 }
 
 /** A small module using shared memory and an atomic instruction (from wasm-feature-detect's threads test). */

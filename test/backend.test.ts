@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import {
   backendReport, describeBackend, initBackend, parseBackendRequest, resolveBackendRequest, WASM_FASTER_KERNELS,
 } from "../lib/backend";
+import { autoWasmThreads } from "../lib/wasm-threads";
 
 /** Whether tfjs-node could even be found on this machine (it is not installed here). */
 function tfjsNodeInstalled(): boolean {
@@ -74,15 +75,17 @@ describe("initBackend", () => {
       { name: "tensorflow", ok: false, error: expect.stringContaining("tfjs-node not installed (Cannot find module '@tensorflow/tfjs-node'") },
       { name: "wasm", ok: true },
     ]);
-    expect(report.reason).toMatch(/^tfjs-node not installed \(Cannot find module '@tensorflow\/tfjs-node'.*\); wasm loaded \(SIMD (on|off), 1 thread/);
+    expect(report.reason).toMatch(/^tfjs-node not installed \(Cannot find module '@tensorflow\/tfjs-node'.*\); wasm loaded \(SIMD (on|off), \d threads?/);
     expect(typeof report.simd).toBe("boolean");
-    expect(report.threads).toBe(1);
+    // "auto" threads: 2 on a machine with 2+ cores (the threaded build), else 1.
+    expect(report.threads).toBe(autoWasmThreads());
+    expect(report.reason).toContain(`${report.threads} thread`);
     expect(report.extraKernels).toEqual(["Conv2DBackpropFilter", "MaxPoolGrad", "UnsortedSegmentSum"]);
     expect(report.fasterKernels).toEqual(WASM_FASTER_KERNELS.map((k) => k.kernelName));
     expect(report.fasterKernels!.length).toBeGreaterThan(0);
     expect(report.reason).toMatch(new RegExp(`3 kernels added or fixed, ${report.fasterKernels!.length} made faster\\)`));
     expect(report.tfjsVersion).toBe(tf.version_core);
-    expect(describeBackend(report)).toMatch(/^backend: wasm \(SIMD (on|off), 1 thread\) · tfjs \d+\.\d+\.\d+ · tfjs-node not installed/);
+    expect(describeBackend(report)).toMatch(/^backend: wasm \(SIMD (on|off), \d threads?\) · tfjs \d+\.\d+\.\d+ · tfjs-node not installed/);
     // The wasm backend works, including a kernel we added.
     const g = tf.tidy(() => tf.grad((f: tf.Tensor) => tf.sum(tf.conv2d(tf.ones([1, 3, 3, 1]) as tf.Tensor4D, f as tf.Tensor4D, 1, "valid")))(tf.zeros([2, 2, 1, 1])).arraySync());
     expect(g).toEqual([[[[4]], [[4]]], [[[4]], [[4]]]]);

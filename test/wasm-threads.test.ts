@@ -45,10 +45,10 @@ describe("thread request", () => {
     expect(resolveWasmThreads({ env: {} })).toEqual({ request: "auto", requestedBy: "default" });
   });
 
-  test("auto: the single-threaded build, on any number of cores (threads are opt-in)", () => {
+  test("auto: 2 threads where there are 2 cores or more, else the single-threaded build", () => {
     expect(autoWasmThreads(1)).toBe(1);
-    expect(autoWasmThreads(2)).toBe(1);
-    expect(autoWasmThreads(16)).toBe(1);
+    expect(autoWasmThreads(2)).toBe(2);
+    expect(autoWasmThreads(16)).toBe(2);
   });
 
   test("a bad AE_WASM_THREADS fails initBackend clearly instead of skipping wasm", async () => {
