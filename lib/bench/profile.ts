@@ -223,21 +223,7 @@ async function profileModel(pm: ProfileModel, steps: number, batch: number, time
   tf.dispose([x, y]);
   optimizer.dispose();
 
-  const rows = [...timer.times.entries()].map(([key, v]) => {
-    const [phase, kernel] = key.split("\t");
-    return { phase, kernel, ms: v.ms / steps, calls: v.calls / steps };
-  }).sort((a, b) => b.ms - a.ms);
-  const kernelTotal = rows.reduce((s, r) => s + r.ms, 0);
-  const byPhase: Record<string, number> = {};
-  for (const r of rows) byPhase[r.phase] = (byPhase[r.phase] ?? 0) + r.ms;
-  console.log(`\n## ${pm.name}: batch ${batch}, ${steps} steps, ${stepMs.toFixed(1)} ms/step (${(1000 * batch / stepMs).toFixed(0)} samples/s), kernels ${kernelTotal.toFixed(1)} ms`);
-  console.log(`phases: ${Object.entries(byPhase).map(([p, ms]) => `${p} ${ms.toFixed(1)} ms (${(100 * ms / stepMs).toFixed(0)}%)`).join(", ")}; outside kernels ${(stepMs - kernelTotal).toFixed(1)} ms`);
-  console.log("| phase | kernel | ms/step | calls/step | share |");
-  console.log("|---|---|---:|---:|---:|");
-  for (const r of rows) {
-    if (r.ms / stepMs < 0.005 && rows.indexOf(r) > 12) continue;
-    console.log(`| ${r.phase} | ${r.kernel} | ${r.ms.toFixed(2)} | ${r.calls.toFixed(0)} | ${(100 * r.ms / stepMs).toFixed(1)}% |`);
-  }
+  printTable(`${pm.name}: batch ${batch}, ${steps} steps, ${(1000 * batch / stepMs).toFixed(0)} samples/s`, timer, steps, stepMs);
 }
 
 /** Print the timer's table: per (phase, kernel) ms per step and share of `stepMs`. */
