@@ -55,14 +55,22 @@ function expectKernelGone(result: NotebookResult): void {
   expect(exists(-(result.kernelPid as number))).toBe(false);
 }
 
-/** tslab kernel processes whose working directory is the fixtures folder (left behind by a CLI run). */
+/**
+ * Marks the CLI runs this file starts (and so the kernels they start): other test files run
+ * kernels in the fixtures folder at the same time (test/tour.test.ts), which must not count.
+ */
+const CLI_RUN_TAG = `AE_RUNNER_TEST_TAG=${process.pid}-${Date.now()}`;
+
+/** tslab kernel processes started by this file's CLI runs and still alive (left behind). */
 function fixtureKernels(): number[] {
   const found: number[] = [];
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (cmdline.includes("tslab") && cmdline.includes("kernel") && fs.realpathSync(`/proc/${entry}/cwd`) === fs.realpathSync(FIXTURES)) found.push(Number(entry));
+      if (!cmdline.includes("tslab") || !cmdline.includes("kernel")) continue;
+      if (fs.realpathSync(`/proc/${entry}/cwd`) !== fs.realpathSync(FIXTURES)) continue;
+      if (fs.readFileSync(`/proc/${entry}/environ`, "utf8").split("\0").includes(CLI_RUN_TAG)) found.push(Number(entry));
     } catch {
       // the process ended meanwhile, or is not ours to read
     }
@@ -87,7 +95,7 @@ function startCli(args: string[]): { child: ChildProcess; done: Promise<CliRun> 
   const tsNode = path.join(ROOT, "node_modules", "ts-node", "dist", "bin.js");
   const child = spawn(process.execPath, [tsNode, "--transpile-only", path.join(ROOT, "lib", "runner", "cli.ts"), ...args], {
     cwd: ROOT,
-    env: { ...process.env },
+    env: { ...process.env, [CLI_RUN_TAG.split("=")[0]]: CLI_RUN_TAG.split("=")[1] },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
