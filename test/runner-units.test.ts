@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCliArgs } from "../lib/runner/cli";
 import { explainCellError } from "../lib/runner/errors";
 import { KERNEL_NAME, kernelArgv, projectRoot } from "../lib/runner/kernel-command";
-import { freePorts, writeConnectionFile } from "../lib/runner/kernel";
+import { ephemeralPortRange, freePorts, writeConnectionFile } from "../lib/runner/kernel";
 import { figureSize } from "../lib/runner/plot-png";
 import { decodeMessage, encodeMessage, newRequest, ProtocolError } from "../lib/runner/protocol";
 import { formatFailure, formatSummary } from "../lib/runner/report";
@@ -51,6 +51,14 @@ describe("wire protocol", () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
     expect((await freePorts(3)).every((port) => port > 0)).toBe(true);
+  });
+
+  it("picks kernel ports below the ephemeral range, so no outgoing connection can take them first", async () => {
+    const range = ephemeralPortRange();
+    const ports = await freePorts(5);
+    expect(new Set(ports).size).toBe(5);
+    if (range && range[0] > 11_000) for (const port of ports) expect(port < range[0] && port >= 10_000).toBe(true);
+    expect(ephemeralPortRange("/nonexistent")).toBeNull();
   });
 
   it("the kernel command is this node and this project's tslab", () => {

@@ -5,7 +5,7 @@
  * cleanup (also when the runner crashes or exits early).
  */
 import { ChildProcess, spawn } from "child_process";
-import { randomUUID } from "crypto";
+import { randomInt, randomUUID } from "crypto";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
@@ -23,7 +23,7 @@ export interface StartKernelOptions {
   cwd: string;
   /** Extra environment variables (merged over process.env), e.g. { AE_MODE: "quick" }. */
   env?: Record<string, string>;
-  /** How long the kernel may take to answer kernel_info (default 60 s). */
+  /** How long the kernel may take to answer kernel_info, per attempt (default 30 s; a failed start is tried once more). */
   startTimeoutMs?: number;
   /** Project root holding node_modules/tslab (default: found from this file). */
   root?: string;
@@ -60,11 +60,51 @@ function installExitHook(): void {
   });
 }
 
-/** Ask the OS for `count` distinct free TCP ports on 127.0.0.1. */
+/** Linux's range for ephemeral (outgoing and port-0) ports, or null where it cannot be read. */
+export function ephemeralPortRange(file = "/proc/sys/net/ipv4/ip_local_port_range"): [number, number] | null {
+  try {
+    const [low, high] = fs.readFileSync(file, "utf8").trim().split(/\s+/).map(Number);
+    return Number.isInteger(low) && Number.isInteger(high) && low <= high ? [low, high] : null;
+  } catch {
+    return null;
+  }
+}
+
+/** True when `port` can be bound on `host` right now. */
+async function canBind(port: number, host: string): Promise<boolean> {
+  const server = net.createServer();
+  const ok = await new Promise<boolean>((resolve) => {
+    server.once("error", () => resolve(false));
+    server.listen(port, host, () => resolve(true));
+  });
+  if (ok) await new Promise<void>((resolve) => server.close(() => resolve()));
+  return ok;
+}
+
+/**
+ * `count` distinct free TCP ports on 127.0.0.1 for the kernel to bind, chosen BELOW the
+ * ephemeral range where there is room. A port from the ephemeral range (what listen(0) hands
+ * out) can be taken between our probe and the kernel's bind by any outgoing connection —
+ * including ZeroMQ's own reconnect attempts, which can even connect a socket to itself when
+ * source and destination port coincide — and then the kernel never answers. Ports below the
+ * range are never handed out implicitly.
+ */
 export async function freePorts(count: number, host = "127.0.0.1"): Promise<number[]> {
+  const range = ephemeralPortRange();
+  const low = 10_000;
+  const high = range ? range[0] - 1 : 0;
+  const ports: number[] = [];
+  if (high - low >= 1_000) {
+    for (let tries = 0; ports.length < count && tries < 200; tries++) {
+      const port = randomInt(low, high + 1);
+      if (!ports.includes(port) && (await canBind(port, host))) ports.push(port);
+    }
+    if (ports.length === count) return ports;
+  }
+  // No room below the range (or no Linux): let the OS choose.
   const servers: net.Server[] = [];
   try {
-    const ports: number[] = [];
+    ports.length = 0;
     for (let i = 0; i < count; i++) {
       const server = net.createServer();
       servers.push(server);
@@ -80,7 +120,6 @@ export async function freePorts(count: number, host = "127.0.0.1"): Promise<numb
   }
 }
 
-/** Write a connection file (mode 0600) into a fresh private temp dir; returns both paths and the info. */
 export async function writeConnectionFile(): Promise<{ dir: string; file: string; info: ConnectionInfo }> {
   const [shell, iopub, stdin, control, hb] = await freePorts(5);
   const info: ConnectionInfo = {
@@ -244,12 +283,29 @@ export class RunningKernel {
   }
 }
 
-/** Spawn tslab in `cwd` and wait until it answers; kills it again if it does not come up. */
+/**
+ * Spawn tslab in `cwd` and wait until it answers; kills it again if it does not come up. A start
+ * that fails (timeout, or the kernel died) is tried once more on fresh ports before giving up.
+ */
 export async function startKernel(options: StartKernelOptions): Promise<RunningKernel> {
   if (!fs.existsSync(options.cwd) || !fs.statSync(options.cwd).isDirectory()) {
     throw new Error(`startKernel: working directory ${options.cwd} does not exist`);
   }
   installExitHook();
+  try {
+    return await startKernelOnce(options);
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    try {
+      return await startKernelOnce(options);
+    } catch (second) {
+      throw new Error(`${(second as Error).message}\n(first attempt: ${(error as Error).message})`);
+    }
+  }
+}
+
+/** One start: connection file on fresh ports, spawn, wait for kernel_info (default 30 s). */
+async function startKernelOnce(options: StartKernelOptions): Promise<RunningKernel> {
   const { dir, file, info } = await writeConnectionFile();
   const [command, ...args] = kernelArgv(file, { root: options.root ?? projectRoot(), watchdog: true });
   const started = Date.now();
@@ -269,7 +325,7 @@ export async function startKernel(options: StartKernelOptions): Promise<RunningK
   liveKernels.add(kernel);
   try {
     const signal = anySignal([kernel.deathSignal, options.signal]);
-    await kernel.client.waitForReady({ timeoutMs: options.startTimeoutMs ?? 60_000, signal });
+    await kernel.client.waitForReady({ timeoutMs: options.startTimeoutMs ?? 30_000, signal });
     kernel.startMs = Date.now() - started;
     return kernel;
   } catch (error) {

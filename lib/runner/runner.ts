@@ -39,7 +39,7 @@ export interface RunNotebookOptions {
   outPath?: string;
   /** Limit for one cell (default 600 s quick / 3600 s full). */
   cellTimeoutMs?: number;
-  /** Limit for the kernel to come up (default 60 s). */
+  /** Limit for the kernel to come up, per attempt (default 30 s; a failed start is tried once more). */
   startTimeoutMs?: number;
   /** Render PNGs for Plotly outputs with chromium (default true). */
   png?: boolean;
