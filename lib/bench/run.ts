@@ -35,9 +35,34 @@ export interface BenchCaseOptions {
   log?: (line: string) => void;
 }
 
-/** A measured case. */
-export interface BenchRow {
+/** What every timed training run reports, ours and PyTorch's alike. */
+export interface TimedRun {
   model: BenchModelId;
+  /** Images trained in the timed run. */
+  samples: number;
+  /** Images asked for (before the cpu / time caps). */
+  samplesRequested: number;
+  batchSize: number;
+  /** Seconds of the timed run. */
+  seconds: number;
+  /** CPU seconds the process used meanwhile (user + system, all its threads). */
+  cpuSeconds: number;
+  /**
+   * cpuSeconds ÷ seconds: ≈ its thread count when it had the cores to itself; well below means
+   * other processes took the CPU and the wall-clock rate understates it.
+   */
+  cpuUtilization: number;
+  /** Samples per second of the timed run (ours: trainModel's epoch time, gather, steps and the final read-back). */
+  samplesPerSecond: number;
+  params: number;
+  /** Peak resident set of the process, MiB. */
+  peakRssMiB: number;
+  /** Caps and other facts a reader of the number must know. */
+  notes: string[];
+}
+
+/** A measured case of ours. */
+export interface BenchRow extends TimedRun {
   title: string;
   /** The backend that actually ran (tf.getBackend() after initBackend). */
   backend: string;
@@ -45,28 +70,9 @@ export interface BenchRow {
   backendDescription: string;
   /** Threads the backend computes on (wasm: its pool, cpu: 1; unknown for tensorflow). */
   threads?: number;
-  /** Images trained in the timed run. */
-  samples: number;
-  /** Images asked for (before the cpu / time caps). */
-  samplesRequested: number;
-  batchSize: number;
-  /** Seconds of the timed trainModel call. */
-  seconds: number;
-  /** CPU seconds this process used meanwhile (user + system, all its threads). */
-  cpuSeconds: number;
-  /**
-   * cpuSeconds ÷ seconds: ≈ 1 for a single-threaded backend on an idle core; well below 1 means
-   * other processes took the CPU and the wall-clock rate understates the backend.
-   */
-  cpuUtilization: number;
-  /** trainModel's samples/s (its epoch time: gather, steps and the final read-back). */
-  samplesPerSecond: number;
   /** trainingFlopsPerSample × samples/s ÷ 1e9. */
   gflopsPerSecond: number;
-  params: number;
   trainingFlopsPerSample: number;
-  /** Peak resident set of this process so far (process.resourceUsage().maxRSS), MiB. */
-  peakRssMiB: number;
   /** tf.memory().numTensors just before and just after the timed run (model, data and optimiser state live). */
   tensorsBefore: number;
   tensorsAfter: number;
@@ -77,8 +83,6 @@ export interface BenchRow {
   warmupSeconds: number;
   /** Mean loss terms of the timed run. */
   loss: Record<string, number>;
-  /** Caps and other facts a reader of the number must know. */
-  notes: string[];
 }
 
 /** A case that did not run, and why. */

@@ -7,6 +7,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { mnistFiles } from "../data/mnist";
+import type { TimedRun } from "./run";
 import { BenchModelId } from "./specs";
 
 /** Interpreters tried in order: `python3` on PATH (may be a pyenv one without torch), then Debian's. */
@@ -26,27 +27,14 @@ export interface TorchInfo {
   };
 }
 
-/** One model trained in PyTorch. */
-export interface TorchRow {
-  model: BenchModelId;
-  samples: number;
-  samplesRequested: number;
-  batchSize: number;
-  seconds: number;
-  /** CPU seconds of the Python process meanwhile (all threads; OpenMP threads may spin while waiting). */
-  cpuSeconds: number;
-  /** cpuSeconds ÷ seconds (≈ threads when it had the cores to itself). */
-  cpuUtilization: number;
-  samplesPerSecond: number;
-  params: number;
+/** One model trained in PyTorch (its CPU seconds count all threads; OpenMP threads may spin while waiting). */
+export interface TorchRow extends TimedRun {
   threads: number;
   warmupSteps: number;
   warmupSeconds: number;
   loss: number;
-  peakRssMiB: number;
   torchVersion: string;
   python: string;
-  notes: string[];
 }
 
 /** A Python with torch, or the reasons none was found. */
