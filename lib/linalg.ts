@@ -1,0 +1,2 @@
+/** Small dense linear algebra for the notebooks: PCA, principal angles, pseudo-inverse. (Being written.) */
+export {};

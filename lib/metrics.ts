@@ -1,0 +1,2 @@
+/** Evaluation metrics shared by the notebooks: MSE, MAE, cosine similarity, PSNR, accuracy, linear probes. (Being written.) */
+export {};
