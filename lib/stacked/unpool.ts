@@ -1,0 +1,163 @@
+/**
+ * Max pooling Ψ and its inverses (lecture, "Convolutional Auto Encoders Training": Ψ is not
+ * invertible, so the slides give two approximate inverses; we add the exact one on the max):
+ *  - `unpoolRandomLocation`: the pooled value goes to one random position of its window, zeros elsewhere;
+ *  - `unpoolEvenSpread`: the pooled value is spread evenly, v/(k·k) at each position of its window
+ *    (mode "copy": v at each position, i.e. nearest-neighbour upsampling);
+ *  - `unpoolWithSwitches`: the value goes back where the maximum was, remembered by
+ *    `maxPoolWithSwitches` (Zeiler & Fergus' "switches").
+ * Non-overlapping k×k windows (stride k). Everything is built from reshapes and rank-4
+ * transposes, so it runs (and differentiates) on every backend; switches are int32 window
+ * offsets 0 … k²−1 in row-major order (dy·k + dx), ties going to the first maximum.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** Pool size k of non-overlapping k×k windows. */
+export interface PoolingOptions {
+  /** Window side k (default 2); stride = k. */
+  poolSize?: number;
+}
+
+function checkPoolSize(poolSize: number | undefined, fn: string): number {
+  const k = poolSize ?? 2;
+  if (!Number.isInteger(k) || k < 1) throw new Error(`${fn}: poolSize must be a positive integer, got ${poolSize}`);
+  return k;
+}
+
+function checkRank4(x: tf.Tensor, name: string, fn: string): [number, number, number, number] {
+  if (!(x instanceof tf.Tensor)) throw new Error(`${fn}: ${name} must be a tf.Tensor [n, height, width, channels]`);
+  if (x.isDisposed) throw new Error(`${fn}: ${name} has been disposed`);
+  if (x.rank !== 4) throw new Error(`${fn}: ${name} must have rank 4 [n, height, width, channels], got shape [${x.shape}]`);
+  return x.shape as [number, number, number, number];
+}
+
+/** [n, h·k, w·k, c] → [n·h·w, k·k, c]: one row per window, its k² positions in row-major order. */
+function toWindows(x: tf.Tensor, k: number): tf.Tensor3D {
+  const [n, height, width, c] = x.shape as number[];
+  const h = height / k, w = width / k;
+  const a = tf.reshape(x, [n * h, k, w, k * c]);
+  const b = tf.transpose(a, [0, 2, 1, 3]); // [n·h, w, k(dy), k·c (dx, c)]
+  return tf.reshape(b, [n * h * w, k * k, c]);
+}
+
+/** [n·h·w, k·k, c] → [n, h·k, w·k, c] (inverse of toWindows). */
+function fromWindows(windows: tf.Tensor, n: number, h: number, w: number, k: number, c: number): tf.Tensor4D {
+  const a = tf.reshape(windows, [n * h, w, k, k * c]);
+  const b = tf.transpose(a, [0, 2, 1, 3]); // [n·h, k(dy), w, k·c]
+  return tf.reshape(b, [n, h * k, w * k, c]);
+}
+
+/** The pooled map and, per pooled value, where in its window the maximum was. */
+export interface PooledWithSwitches {
+  /** [n, h, w, c]: the maximum of each k×k window. */
+  pooled: tf.Tensor4D;
+  /** [n, h, w, c] int32: offset dy·k + dx of the (first) maximum in its window. */
+  switches: tf.Tensor4D;
+}
+
+/** Max pooling Ψ over non-overlapping k×k windows, also returning the argmax "switches" (needs height, width divisible by k). */
+export function maxPoolWithSwitches(x: tf.Tensor4D, options: PoolingOptions = {}): PooledWithSwitches {
+  const fn = "maxPoolWithSwitches";
+  const k = checkPoolSize(options.poolSize, fn);
+  const [n, height, width, c] = checkRank4(x, "x", fn);
+  if (height % k !== 0 || width % k !== 0) {
+    throw new Error(`${fn}: height ${height} and width ${width} must be divisible by poolSize ${k} (crop or pad first)`);
+  }
+  const h = height / k, w = width / k;
+  return tf.tidy(() => {
+    const windows = toWindows(x, k);
+    const pooled = tf.reshape(tf.max(windows, 1), [n, h, w, c]) as tf.Tensor4D;
+    const switches = tf.reshape(tf.argMax(windows, 1), [n, h, w, c]) as tf.Tensor4D;
+    return { pooled, switches };
+  });
+}
+
+/** Place pooled values into their windows by a [n·h·w, k², c] weight pattern. */
+function spread(pooled: tf.Tensor, weights: tf.Tensor, k: number): tf.Tensor4D {
+  const [n, h, w, c] = pooled.shape as number[];
+  const values = tf.reshape(pooled, [n * h * w, 1, c]);
+  return fromWindows(tf.mul(values, weights), n, h, w, k, c);
+}
+
+/** One-hot window pattern [n·h·w, k², c] from offsets [n, h, w, c]. */
+function oneHotWindows(offsets: tf.Tensor, k: number): tf.Tensor {
+  const [n, h, w, c] = offsets.shape as number[];
+  const flat = tf.reshape(tf.cast(offsets, "int32"), [n * h * w * c]);
+  const hot = tf.reshape(tf.oneHot(flat, k * k, 1, 0, "float32"), [n * h * w, c, k * k]);
+  return tf.transpose(hot, [0, 2, 1]);
+}
+
+/** Exact inverse on the maxima: each pooled value goes back to its switch position, zeros elsewhere (Ψ⁻¹ with switches). */
+export function unpoolWithSwitches(pooled: tf.Tensor4D, switches: tf.Tensor4D, options: PoolingOptions = {}): tf.Tensor4D {
+  const fn = "unpoolWithSwitches";
+  const k = checkPoolSize(options.poolSize, fn);
+  const shape = checkRank4(pooled, "pooled", fn);
+  const sshape = checkRank4(switches, "switches", fn);
+  if (shape.some((d, i) => d !== sshape[i])) {
+    throw new Error(`${fn}: switches [${sshape}] must have the shape of pooled [${shape}] (both from maxPoolWithSwitches)`);
+  }
+  if (switches.dtype !== "int32") throw new Error(`${fn}: switches must be int32 window offsets, got ${switches.dtype}`);
+  return tf.tidy(() => spread(pooled, oneHotWindows(switches, k), k));
+}
+
+/** Options of `unpoolRandomLocation`. */
+export interface RandomUnpoolOptions extends PoolingOptions {
+  /** Seed of the random positions (same seed → same positions); default: tfjs's stream. */
+  seed?: number;
+}
+
+/** Random window offsets [n, h, w, c] in 0 … k²−1 (the positions unpoolRandomLocation uses). */
+export function randomSwitches(shape: [number, number, number, number], options: RandomUnpoolOptions = {}): tf.Tensor4D {
+  const fn = "randomSwitches";
+  const k = checkPoolSize(options.poolSize, fn);
+  if (!Array.isArray(shape) || shape.length !== 4 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new Error(`${fn}: shape must be 4 positive integers [n, h, w, c], got ${JSON.stringify(shape)}`);
+  }
+  if (options.seed !== undefined && !Number.isInteger(options.seed)) throw new Error(`${fn}: seed must be an integer, got ${options.seed}`);
+  const seed = options.seed === undefined ? undefined : (options.seed >>> 0) + 1; // tfjs treats 0 as unseeded
+  return tf.tidy(() => {
+    const u = tf.randomUniform(shape, 0, k * k, "float32", seed);
+    return tf.cast(tf.minimum(tf.floor(u), k * k - 1), "int32") as tf.Tensor4D;
+  });
+}
+
+/** The slides' first approximate inverse: each pooled value at ONE random position of its k×k window, zeros elsewhere. */
+export function unpoolRandomLocation(pooled: tf.Tensor4D, options: RandomUnpoolOptions = {}): tf.Tensor4D {
+  const fn = "unpoolRandomLocation";
+  const k = checkPoolSize(options.poolSize, fn);
+  const shape = checkRank4(pooled, "pooled", fn);
+  return tf.tidy(() => spread(pooled, oneHotWindows(randomSwitches(shape, { poolSize: k, seed: options.seed }), k), k));
+}
+
+/** Options of `unpoolEvenSpread`. */
+export interface EvenUnpoolOptions extends PoolingOptions {
+  /** "share" (default): v/k² at each position, so the window sums to v; "copy": v at each position (nearest-neighbour upsampling). */
+  mode?: "share" | "copy";
+}
+
+/** The slides' second approximate inverse: each pooled value distributed evenly over its k×k window. */
+export function unpoolEvenSpread(pooled: tf.Tensor4D, options: EvenUnpoolOptions = {}): tf.Tensor4D {
+  const fn = "unpoolEvenSpread";
+  const k = checkPoolSize(options.poolSize, fn);
+  const [, , , c] = checkRank4(pooled, "pooled", fn);
+  const mode = options.mode ?? "share";
+  if (mode !== "share" && mode !== "copy") throw new Error(`${fn}: mode must be "share" or "copy", got ${JSON.stringify(mode)}`);
+  return tf.tidy(() => spread(pooled, tf.fill([1, k * k, c], mode === "share" ? 1 / (k * k) : 1), k));
+}
+
+/** The three inverses by name, for comparisons. */
+export type UnpoolingKind = "random" | "even" | "switches";
+
+export const UNPOOLING_KINDS: readonly UnpoolingKind[] = ["random", "even", "switches"];
+
+/** Pool x with Ψ then invert with `kind` (switches from the same pooling; even in "share" mode unless given): a round trip for comparisons. */
+export function poolUnpoolRoundTrip(x: tf.Tensor4D, kind: UnpoolingKind, options: RandomUnpoolOptions & EvenUnpoolOptions = {}): tf.Tensor4D {
+  const fn = "poolUnpoolRoundTrip";
+  if (!UNPOOLING_KINDS.includes(kind)) throw new Error(`${fn}: kind must be one of ${UNPOOLING_KINDS.join(", ")}, got ${JSON.stringify(kind)}`);
+  return tf.tidy(() => {
+    const { pooled, switches } = maxPoolWithSwitches(x, options);
+    if (kind === "switches") return unpoolWithSwitches(pooled, switches, options);
+    if (kind === "random") return unpoolRandomLocation(pooled, options);
+    return unpoolEvenSpread(pooled, options);
+  });
+}
