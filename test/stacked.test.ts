@@ -445,3 +445,35 @@ describe("convolutional autoencoder with a pooling inverse", () => {
     cae.dispose();
   });
 });
+
+describe("the pooling inverses on wasm (what the notebook runs) agree with cpu", () => {
+  it("forward values and gradients match, switches and random positions included", async () => {
+    const { initBackend } = await import("../lib/backend");
+    const compute = () => tf.tidy(() => {
+      const xs = tf.tensor4d(Array.from({ length: 2 * 4 * 6 * 3 }, (_, i) => Math.sin(i * 1.7) + 0.01 * i), [2, 4, 6, 3]);
+      const w = tf.tensor4d(Array.from({ length: 2 * 4 * 6 * 3 }, (_, i) => Math.cos(i * 0.9)), [2, 4, 6, 3]);
+      const { pooled, switches } = maxPoolWithSwitches(xs);
+      const out: number[][] = [Array.from(switches.dataSync())];
+      for (const f of [
+        (p: tf.Tensor) => unpoolWithSwitches(p as tf.Tensor4D, switches),
+        (p: tf.Tensor) => unpoolRandomLocation(p as tf.Tensor4D, { seed: 3 }),
+        (p: tf.Tensor) => unpoolEvenSpread(p as tf.Tensor4D),
+      ]) {
+        out.push(Array.from(f(pooled).dataSync()));
+        out.push(Array.from(tf.grad((p: tf.Tensor) => tf.sum(tf.mul(f(p), w)))(pooled).dataSync()));
+      }
+      return out;
+    });
+    const onCpu = compute();
+    const report = await initBackend({ backend: "wasm" });
+    expect(report.name).toBe("wasm");
+    try {
+      const onWasm = compute();
+      onWasm.forEach((values, i) => values.forEach((v, j) => expect(Math.abs(v - onCpu[i][j]), `output ${i}[${j}]`).toBeLessThan(1e-5)));
+      // a gradient that is all zeros would pass the comparison only if cpu's were too: it is not
+      expect(Math.max(...onCpu[2].map(Math.abs))).toBeGreaterThan(0.1);
+    } finally {
+      await tf.setBackend("cpu");
+    }
+  });
+});

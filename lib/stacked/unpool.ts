@@ -83,7 +83,8 @@ function spread(pooled: tf.Tensor, weights: tf.Tensor, k: number): tf.Tensor4D {
 function oneHotWindows(offsets: tf.Tensor, k: number): tf.Tensor {
   const [n, h, w, c] = offsets.shape as number[];
   const flat = tf.reshape(tf.cast(offsets, "int32"), [n * h * w * c]);
-  const hot = tf.reshape(tf.oneHot(flat, k * k, 1, 0, "float32"), [n * h * w, c, k * k]);
+  // int32 one-hot then cast: wasm's OneHot ignores a float32 dtype (writes int32 bits into a float32 tensor).
+  const hot = tf.reshape(tf.cast(tf.oneHot(flat, k * k), "float32"), [n * h * w, c, k * k]);
   return tf.transpose(hot, [0, 2, 1]);
 }
 
