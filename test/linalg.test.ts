@@ -10,7 +10,7 @@ import { orthonormalColumns, pca, principalAngles, pseudoInverse, symmetricEigen
 import { createRng, randomNormal } from "../lib/random";
 
 beforeAll(async () => {
-  await initBackend({ verbose: false });
+  await initBackend();
 });
 
 function randomMatrix(rows: number, cols: number, seed: number): tf.Tensor2D {

@@ -9,7 +9,7 @@ import { accuracy, linearProbe, meanAbsoluteError, meanCosineSimilarity, meanSqu
 import { createRng, randomNormal } from "../lib/random";
 
 beforeAll(async () => {
-  await initBackend({ verbose: false });
+  await initBackend();
 });
 
 const read = (s: tf.Scalar) => {
