@@ -416,6 +416,8 @@ describe("convolutional autoencoder with a pooling inverse", () => {
     const before = tf.memory().numTensors;
     two.dispose();
     expect(before - tf.memory().numTensors).toBe(12);
+    // building and disposing leaves nothing behind
+    expect(leakedBy(() => poolingConvAutoencoder({ unpooling: "switches", inputShape: [8, 8, 1], codeDim: 2 }).dispose())).toBe(0);
     xs.dispose();
   });
 

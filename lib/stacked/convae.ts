@@ -91,12 +91,11 @@ export function poolingConvAutoencoder(options: PoolingConvAutoencoderOptions): 
   const layers = [conv1, conv2, ...(toCode ? [toCode, fromCode!] : []), conv3, conv4];
   // Build every layer by one concrete call (weights exist, dispose() frees them).
   tf.tidy(() => {
-    const a = applyLayer(conv1, tf.zeros([1, height, width, channels]));
+    applyLayer(conv1, tf.zeros([1, height, width, channels]));
     applyLayer(conv2, tf.zeros([1, height / 2, width / 2, f1]));
     if (toCode) applyLayer(fromCode!, applyLayer(toCode, tf.zeros([1, h4 * w4 * f2])));
     applyLayer(conv3, tf.zeros([1, height / 2, width / 2, f2]));
     applyLayer(conv4, tf.zeros([1, height, width, f1]));
-    return a;
   });
 
   const pool = (x: tf.Tensor4D, keepSwitches: boolean): { pooled: tf.Tensor4D; switches?: tf.Tensor4D } => {
