@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  TiedDense, codeBytes, denseAutoencoder, denseKernelVariable, dequantizeCodes, fineTuneClassifier, fitCodeRange, maxPoolWithSwitches,
+  TiedDense, codeBytes, basicAutoencoder, denseKernelVariable, dequantizeCodes, fineTuneClassifier, fitCodeRange, maxPoolWithSwitches,
   poolUnpoolRoundTrip, poolingConvAutoencoder, pretrainStackedDenoising, quantizationStep, quantizeCodes, randomSwitches,
   reconstructionCrossEntropy, stackedClassifier, tiedDense, tiedDenseApply, transmitCodes, unpoolEvenSpread, unpoolRandomLocation,
   unpoolWithSwitches,
@@ -85,8 +85,8 @@ describe("tied weights W′ = Wᵀ", () => {
   });
 
   it("counts d·k + k + d parameters tied and d·k + k + k·d + d untied, and reconstructs alike in shape", () => {
-    const tied = denseAutoencoder({ codeDim: 32, tiedWeights: true });
-    const untied = denseAutoencoder({ codeDim: 32, tiedWeights: false });
+    const tied = basicAutoencoder({ codeDim: 32, tiedWeights: true });
+    const untied = basicAutoencoder({ codeDim: 32, tiedWeights: false });
     expect(tied.paramCount).toBe(784 * 32 + 32 + 784);
     expect(untied.paramCount).toBe(784 * 32 + 32 + 32 * 784 + 784);
     const x = tf.randomUniform([3, 784], 0, 1, "float32", 1) as tf.Tensor2D;
@@ -109,8 +109,8 @@ describe("tied weights W′ = Wᵀ", () => {
     const enc = tf.layers.dense({ units: 4, inputShape: [6] });
     tf.tidy(() => { enc.apply(tf.zeros([1, 6])); });
     expect(() => tf.tidy(() => { tiedDense({ tiedTo: enc }).apply(tf.zeros([1, 5])); })).toThrow(/input has 5 features but .* has 4 units/);
-    expect(() => denseAutoencoder({ codeDim: 0 })).toThrow(/codeDim must be a positive integer/);
-    expect(() => denseAutoencoder({ codeDim: 2, activation: "leakyRelu" })).toThrow(/leakyRelu/);
+    expect(() => basicAutoencoder({ codeDim: 0 })).toThrow(/codeDim must be a positive integer/);
+    expect(() => basicAutoencoder({ codeDim: 2, activation: "leakyRelu" })).toThrow(/leakyRelu/);
     enc.dispose();
   });
 });

@@ -134,8 +134,8 @@ export function tiedDense(options: TiedDenseOptions): TiedDense {
   return new TiedDense(options);
 }
 
-/** Options of `denseAutoencoder`. */
-export interface DenseAutoencoderOptions {
+/** Options of `basicAutoencoder`. */
+export interface BasicAutoencoderOptions {
   /** Input width d (default 784). */
   inputDim?: number;
   /** Code width k. */
@@ -151,7 +151,7 @@ export interface DenseAutoencoderOptions {
 }
 
 /** A one-hidden-layer autoencoder y = φ(Wx + b), z = φ(W′y + b′), its parts and its parameter count. */
-export interface DenseAutoencoder {
+export interface BasicAutoencoder {
   encoderLayer: tf.layers.Layer;
   decoderLayer: tf.layers.Layer;
   /** x → z as one model (encoder then decoder). */
@@ -166,8 +166,8 @@ export interface DenseAutoencoder {
 }
 
 /** The lecture's basic autoencoder d → k → d (slide equations y = φ(Wx + b), z = φ(W′y + b′)), tied (W′ = Wᵀ) or not. */
-export function denseAutoencoder(options: DenseAutoencoderOptions): DenseAutoencoder {
-  const fn = "denseAutoencoder";
+export function basicAutoencoder(options: BasicAutoencoderOptions): BasicAutoencoder {
+  const fn = "basicAutoencoder";
   if (options == null || !Number.isInteger(options.codeDim) || options.codeDim < 1) throw new Error(`${fn}: codeDim must be a positive integer, got ${options?.codeDim}`);
   const inputDim = options.inputDim ?? 784;
   if (!Number.isInteger(inputDim) || inputDim < 1) throw new Error(`${fn}: inputDim must be a positive integer, got ${inputDim}`);

@@ -149,6 +149,7 @@ export function unpoolEvenSpread(pooled: tf.Tensor4D, options: EvenUnpoolOptions
 /** The three inverses by name, for comparisons. */
 export type UnpoolingKind = "random" | "even" | "switches";
 
+/** The three inverses, in the order the notebook compares them. */
 export const UNPOOLING_KINDS: readonly UnpoolingKind[] = ["random", "even", "switches"];
 
 /** Pool x with Ψ then invert with `kind` (switches from the same pooling; even in "share" mode unless given): a round trip for comparisons. */
