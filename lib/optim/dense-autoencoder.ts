@@ -168,8 +168,8 @@ export function demoAutoencoder(options: DemoAutoencoderOptions = {}): DemoAutoe
   if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
 
   const initial = drawDemoParameters(layerSizes, weightScale, seed);
-  const weights = initial.weights.map((w) => tf.variable(tf.tensor2d(w), true));
-  const biases = initial.biases.map((b) => tf.variable(tf.tensor1d(b), true));
+  const weights = initial.weights.map((w) => tf.tidy(() => tf.variable(tf.tensor2d(w), true)));
+  const biases = initial.biases.map((b) => tf.tidy(() => tf.variable(tf.tensor1d(b), true)));
   const variables = weights.flatMap((w, i) => [w, biases[i]]);
   let disposed = false;
   const alive = () => { if (disposed) throw new Error(`${fn}: this model has been disposed`); };

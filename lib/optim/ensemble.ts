@@ -61,8 +61,8 @@ export function demoAutoencoderEnsemble(options: DemoEnsembleOptions): DemoEnsem
   const weightScale = options.weightScale ?? 0.1;
   const draws = seeds.map((seed) => drawDemoParameters(layerSizes, weightScale, seed));
   const K = seeds.length;
-  const weights = draws[0].weights.map((_, l) => tf.variable(tf.tensor3d(draws.map((p) => p.weights[l])), true));
-  const biases = draws[0].biases.map((_, l) => tf.variable(tf.tensor3d(draws.map((p) => [p.biases[l]])), true));
+  const weights = draws[0].weights.map((_, l) => tf.tidy(() => tf.variable(tf.tensor3d(draws.map((p) => p.weights[l])), true)));
+  const biases = draws[0].biases.map((_, l) => tf.tidy(() => tf.variable(tf.tensor3d(draws.map((p) => [p.biases[l]])), true)));
   const variables = weights.flatMap((w, i) => [w, biases[i]]);
 
   const ensemble: DemoEnsemble = {

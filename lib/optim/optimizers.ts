@@ -129,8 +129,8 @@ export function createEquationOptimizer(name: EquationOptimizerName, options: Eq
         tracked = [...variables];
         sizes = variables.map((x) => x.size);
         const total = sizes.reduce((s, x) => s + x, 0);
-        if (needsM) m = tf.variable(tf.zeros([total]), false);
-        if (needsV) v = tf.variable(tf.zeros([total]), false);
+        if (needsM) m = tf.tidy(() => tf.variable(tf.zeros([total]), false));
+        if (needsV) v = tf.tidy(() => tf.variable(tf.zeros([total]), false));
       } else if (variables.length !== tracked.length || variables.some((x, i) => x !== tracked![i])) {
         throw new Error(`${fn}: update must get the same variables, in the same order, at every step (its state m, v belongs to them)`);
       }
