@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import {
   gaussianClusters, DEMO_CLUSTER_MEANS, demoAutoencoder, applyDemoActivation, demoActivationDerivative, demoBackprop,
   scaleGradient, meanSumOfSquares, rootMeanSquareError, drawDemoParameters, demoAutoencoderEnsemble, checkDemoConfig,
-  trainDemoAutoencoder, trainDemoEnsemble, DEMO_ACTIVATIONS, DEMO_CONFIG_DEFAULTS,
+  trainDemoAutoencoder, trainDemoEnsemble, DEMO_ACTIVATIONS, DEMO_CONFIG_DEFAULTS, pcaReconstructionLimit, sigmoidOutputFloor, learningPhases,
 } from "../lib/optim";
 
 beforeAll(async () => {
@@ -266,5 +266,38 @@ describe("training wrappers", () => {
     expect(r.history.epochs).toEqual([1]);
     expect(r.frames.map((f) => f.epoch)).toEqual([0, 1]);
     expect(r.stopLoss).toEqual([r.losses[0][0], r.losses[1][0]]);
+  });
+});
+
+describe("limits and phases", () => {
+  it("pcaReconstructionLimit: variance outside the top components, equal to the measured projection error and to a closed form", () => {
+    // Points on three axes with variances 4, 1 and 0.25 (divisor n): the rank-2 limit is 0.25.
+    const pts = [[2, 0, 0], [-2, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 0.5], [0, 0, -0.5]].flatMap((p) => [p, p]);
+    const r = pcaReconstructionLimit(pts, 2);
+    const total = (8 + 2 + 0.5) / 6;
+    expect(r.totalVariance).toBeCloseTo(total, 5);
+    expect(r.limit).toBeCloseTo(0.5 / 6, 5);
+    expect(r.measured).toBeCloseTo(0.5 / 6, 5);
+    const before = tf.memory().numTensors;
+    const x = tf.tensor2d(gaussianClusters({ seed: 2 }).points);
+    const fromTensor = pcaReconstructionLimit(x, 2);
+    expect(Math.abs(fromTensor.limit - fromTensor.measured)).toBeLessThan(1e-5);
+    x.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("sigmoidOutputFloor sums the squares of the negative coordinates", () => {
+    expect(sigmoidOutputFloor([[0.5, -0.5], [-1, 0.2]])).toBeCloseTo((0.25 + 1) / 2, 12);
+    expect(() => sigmoidOutputFloor([])).toThrow(/non-empty/);
+  });
+
+  it("learningPhases marks unfolding, plateau, descent and convergence, never going back", () => {
+    const losses = [0.2, 0.1, 0.05, 0.041, 0.04, 0.045, 0.039, 0.03, 0.02, 0.012, 0.009, 0.006, 0.0049];
+    const { phaseOfEpoch, phases } = learningPhases(losses, { linearLimit: 0.04, epsilon: 0.005 });
+    expect(phaseOfEpoch).toEqual([1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 4, 4, 4]);
+    expect(phases.map((p) => [p.phase, p.startEpoch, p.endEpoch])).toEqual([[1, 1, 3], [2, 4, 7], [3, 8, 10], [4, 11, 13]]);
+    // A jump straight past the plateau skips phase 2.
+    expect(learningPhases([0.2, 0.01], { linearLimit: 0.04, epsilon: 0.001 }).phases.map((p) => p.phase)).toEqual([1, 3]);
+    expect(() => learningPhases(losses, { linearLimit: 0, epsilon: 0.005 })).toThrow(/linearLimit must be a positive number/);
   });
 });

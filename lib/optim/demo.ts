@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { trainModel, TrainHistory, CustomOptimizer, EpochLogs } from "../train";
 import { ProgressOptions } from "../progress";
+import { pca } from "../linalg";
 import { DEMO_CLUSTER_COUNTS, DEMO_CLUSTER_MEANS, DEMO_CLUSTER_VARIANCES } from "./clusters";
 import { DEMO_ACTIVATIONS, DemoActivation, DemoAutoencoder, DemoParameters, GradientConvention, meanSumOfSquares, checkDemoArchitecture } from "./dense-autoencoder";
 import { createEquationOptimizer, EQUATION_OPTIMIZER_NAMES, EquationOptimizer, EquationOptimizerName, EpsilonPlacement } from "./optimizers";
@@ -214,4 +215,75 @@ export function copyDemoParameters(from: DemoAutoencoder, to: DemoAutoencoder): 
   const p = from.parameters();
   to.setParameters(p);
   return p;
+}
+
+/** The best mean sum of squares any rank-k linear autoencoder reaches (the "PCA limit"), from ae.pca, and the same by projecting and measuring. */
+export function pcaReconstructionLimit(points: number[][] | tf.Tensor2D, numComponents = 2): { limit: number; measured: number; explainedVariance: number[]; totalVariance: number } {
+  const x = points instanceof tf.Tensor ? points : tf.tensor2d(points);
+  try {
+    const result = pca(x, { numComponents });
+    try {
+      // Independent of the eigenvalues: project onto the components, reconstruct, measure.
+      const measured = tf.tidy(() => {
+        const centred = tf.sub(x, result.mean);
+        const back = tf.matMul(tf.matMul(centred, result.components, false, true), result.components);
+        return tf.mean(tf.sum(tf.square(tf.sub(centred, back)), 1)).dataSync()[0];
+      });
+      const kept = result.explainedVariance.reduce((s, v) => s + v, 0);
+      return { limit: result.totalVariance - kept, measured, explainedVariance: result.explainedVariance, totalVariance: result.totalVariance };
+    } finally {
+      tf.dispose([result.components, result.mean]);
+    }
+  } finally {
+    if (x !== points) x.dispose();
+  }
+}
+
+/** The floor of a sigmoid output layer: its outputs lie in (0, 1), so every negative coordinate costs at least x²: mean_n Σ_d min(x_d, 0)². */
+export function sigmoidOutputFloor(points: number[][]): number {
+  if (!Array.isArray(points) || points.length === 0) throw new Error("sigmoidOutputFloor: points must be a non-empty list of rows");
+  return points.reduce((s, p) => s + p.reduce((t, x) => t + (x < 0 ? x * x : 0), 0), 0) / points.length;
+}
+
+/** One phase of learning, epochs [startEpoch, endEpoch] (1-based, inclusive). */
+export interface LearningPhase {
+  phase: number;
+  name: string;
+  startEpoch: number;
+  endEpoch: number;
+}
+
+export const LEARNING_PHASE_NAMES: readonly string[] = Object.freeze([
+  "unfolding: the codes spread out from one point",
+  "linear plateau: loss near the PCA limit",
+  "nonlinear descent: below what any linear code can do",
+  "convergence: loss under 2ε",
+]);
+
+/**
+ * Mark the phases of learning on a loss curve, relative to the PCA limit L* and ε:
+ * 1 until loss ≤ (1 + band)·L*, 2 until loss < (1 − band)·L*, 3 until loss < 2ε, then 4.
+ * Phases never go back (a later epoch is in the same or a later phase); empty phases are left out.
+ */
+export function learningPhases(losses: readonly number[], options: { linearLimit: number; epsilon: number; band?: number }): { phaseOfEpoch: number[]; phases: LearningPhase[] } {
+  const fn = "learningPhases";
+  const { linearLimit, epsilon } = options;
+  const band = options.band ?? 0.2;
+  if (!(linearLimit > 0)) throw new Error(`${fn}: linearLimit must be a positive number, got ${linearLimit}`);
+  if (!(epsilon >= 0)) throw new Error(`${fn}: epsilon must be ≥ 0, got ${epsilon}`);
+  if (!(band >= 0 && band < 1)) throw new Error(`${fn}: band must be in [0, 1), got ${band}`);
+  let phase = 1;
+  const phaseOfEpoch = losses.map((loss) => {
+    if (phase === 1 && loss <= (1 + band) * linearLimit) phase = 2;
+    if (phase === 2 && loss < (1 - band) * linearLimit) phase = 3;
+    if (phase === 3 && loss < 2 * epsilon) phase = 4;
+    return phase;
+  });
+  const phases: LearningPhase[] = [];
+  phaseOfEpoch.forEach((p, i) => {
+    const last = phases[phases.length - 1];
+    if (last && last.phase === p) last.endEpoch = i + 1;
+    else phases.push({ phase: p, name: LEARNING_PHASE_NAMES[p - 1], startEpoch: i + 1, endEpoch: i + 1 });
+  });
+  return { phaseOfEpoch, phases };
 }
