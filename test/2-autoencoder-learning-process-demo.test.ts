@@ -71,7 +71,8 @@ describe("2-autoencoder-learning-process-demo (quick mode, real kernel)", () => 
     expect(paper!).toMatch(/\| tanh \+ Adam \| below 0\.005 within 1000 epochs .* \| \d+\/3 below ε/);
     expect(paper!).toMatch(/\| identity \+ Adam \| converges to the PCA limit \| loss \/ L\* = \d\.\d{3}–\d\.\d{3} \(L\* 0\.\d{4}–0\.\d{4}\)/);
     expect(paper!.split("\n").filter((l) => /\| (yes|no) \|$/.test(l))).toHaveLength(6);
-    expect(run.stdout).toMatch(/mode quick: 3 seeds × at most \d+ epochs; \d of 6 claims reproduced/);
+    expect(run.stdout).toMatch(/mode quick: 3 seeds × at most \d+ epochs per configuration; \d of 6 claims reproduced\ntraining time: \d+ s \(section 8: \d+ s, sweep: \d+ s\) on (wasm|cpu|tensorflow)\n/);
+    expect(run.stdout).toMatch(/tanh \+ SGD, η = 0\.005, after \d+ epochs: median loss 0\.\d{4} with the program.s summed weight gradients, 0\.\d{4} with mean gradients/);
   });
 
   it("frees its tensors (2 left: the scalar tf.train.momentum keeps after dispose, twice)", () => {
