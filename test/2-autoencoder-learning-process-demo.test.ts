@@ -36,6 +36,7 @@ describe("2-autoencoder-learning-process-demo (quick mode, real kernel)", () => 
     expect(run.stdout).toMatch(/max \|closed-form σ′ − tf\.grad\| on \[−5, 5\]: \{ identity: [0-9.e-]+, sigmoid: [0-9.e-]+, tanh: [0-9.e-]+ \}/);
     expect(run.stdout).toMatch(/max \|\(B1\)–\(B4\) − tf\.variableGrads\| over all W, b: \{ mean: [0-9.e-]+, program: [0-9.e-]+ \}/);
     expect(run.stdout).toMatch(/PCA limit \(linear 2-D code\): 0\.\d{5} = measured projection error 0\.\d{5}/);
+    expect(run.stdout).toMatch(/sigmoid \+ adam: loss \/ floor \d\.\d{3}–\d\.\d{3} \(above the bound on all 3 seeds\); the floor ranges 0\.\d{4}–0\.\d{4} with the data/);
     const optimizers = markdownTables().find((t) => t.includes("max \\|Δθ\\| after 20 steps"));
     expect(optimizers).toBeDefined();
     expect(optimizers!.match(/equal \(< 1e-6, float32\)/g)).toHaveLength(4);

@@ -253,6 +253,7 @@ export interface LearningPhase {
   endEpoch: number;
 }
 
+/** What each phase of learningPhases means, phase 1 first. */
 export const LEARNING_PHASE_NAMES: readonly string[] = Object.freeze([
   "unfolding: the codes spread out from one point",
   "linear plateau: loss near the PCA limit",

@@ -13,6 +13,7 @@ import { createRng, randomNormal } from "../random";
 /** The activations of eqs. (4)–(6). */
 export type DemoActivation = "identity" | "sigmoid" | "tanh";
 
+/** The activations the demo autoencoder accepts. */
 export const DEMO_ACTIVATIONS: readonly DemoActivation[] = ["identity", "sigmoid", "tanh"];
 
 /** How weight gradients are reduced over a mini-batch: "mean" (of the mean loss) or "program" (weights summed over the batch, biases averaged, as the original program's backpropagation). */

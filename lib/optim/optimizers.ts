@@ -15,6 +15,7 @@ import type { CustomOptimizer, OptimizerStepState } from "../train";
 /** The optimisers of equations (7)–(15). */
 export type EquationOptimizerName = "sgd" | "momentum" | "rmsprop" | "adam";
 
+/** The names createEquationOptimizer accepts. */
 export const EQUATION_OPTIMIZER_NAMES: readonly EquationOptimizerName[] = ["sgd", "momentum", "rmsprop", "adam"];
 
 /** Where ε enters the denominator: √v + ε ("outside") or √(v + ε) ("inside"). */
