@@ -9,7 +9,7 @@ import { trainModel, TrainHistory, CustomOptimizer, EpochLogs } from "../train";
 import { ProgressOptions } from "../progress";
 import { pca } from "../linalg";
 import { DEMO_CLUSTER_COUNTS, DEMO_CLUSTER_MEANS, DEMO_CLUSTER_VARIANCES } from "./clusters";
-import { DEMO_ACTIVATIONS, DemoActivation, DemoAutoencoder, DemoParameters, GradientConvention, meanSumOfSquares, checkDemoArchitecture } from "./dense-autoencoder";
+import { DEMO_ACTIVATIONS, DemoActivation, DemoAutoencoder, GradientConvention, meanSumOfSquares, checkDemoArchitecture } from "./dense-autoencoder";
 import { createEquationOptimizer, EQUATION_OPTIMIZER_NAMES, EquationOptimizer, EquationOptimizerName, EpsilonPlacement } from "./optimizers";
 
 /** The program's form: architecture, optimiser, training and data (defaults: its config.json). */
@@ -208,13 +208,6 @@ export async function trainDemoAutoencoder(options: DemoTrainingOptions): Promis
   } finally {
     owned?.dispose();
   }
-}
-
-/** Copy parameters from one model to another with the same architecture (same initial weights for a comparison). */
-export function copyDemoParameters(from: DemoAutoencoder, to: DemoAutoencoder): DemoParameters {
-  const p = from.parameters();
-  to.setParameters(p);
-  return p;
 }
 
 /** The best mean sum of squares any rank-k linear autoencoder reaches (the "PCA limit"), from ae.pca, and the same by projecting and measuring. */
