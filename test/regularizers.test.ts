@@ -261,6 +261,15 @@ describe("the shared dense autoencoder trained five ways", () => {
     model.dispose();
   });
 
+  it("leaves no tensor behind once a model is disposed (its four variables only while alive)", () => {
+    denseAutoencoder({ inputDim: 6, hiddenUnits: 3 }).dispose();
+    const before = tf.memory().numTensors;
+    const model = denseAutoencoder({ inputDim: 6, hiddenUnits: 3 });
+    expect(tf.memory().numTensors - before).toBe(4);
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it("rejects bad options by name", () => {
     expect(() => denseAutoencoder({ hiddenUnits: 0 })).toThrow(/hiddenUnits must be a positive integer, got 0/);
     expect(() => denseAutoencoder({ outputActivation: "relu" as "linear" })).toThrow(/outputActivation must be "sigmoid" or "linear"/);

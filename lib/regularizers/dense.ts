@@ -79,11 +79,14 @@ export function denseAutoencoder(options: DenseAutoencoderOptions = {}): DenseAu
   const limit = Math.sqrt(6 / (inputDim + hiddenUnits));
   const w1 = tf.tidy(() => tf.randomUniform([inputDim, hiddenUnits], -limit, limit, "float32", mixSeeds(seed, 1) + 1));
   const w2 = tf.tidy(() => tf.randomUniform([hiddenUnits, inputDim], -limit, limit, "float32", mixSeeds(seed, 2) + 1));
+  const b1 = tf.zeros([hiddenUnits]);
+  const b2 = tf.zeros([inputDim]);
+  // tf.variable shares the initial value's data but leaves that tensor alive: free the four initial values.
   const encoderKernel = tf.variable(w1, true, `${prefix}_W1`);
   const decoderKernel = tf.variable(w2, true, `${prefix}_W2`);
-  tf.dispose([w1, w2]);
-  const encoderBias = tf.variable(tf.zeros([hiddenUnits]), true, `${prefix}_b1`);
-  const decoderBias = tf.variable(tf.zeros([inputDim]), true, `${prefix}_b2`);
+  const encoderBias = tf.variable(b1, true, `${prefix}_b1`);
+  const decoderBias = tf.variable(b2, true, `${prefix}_b2`);
+  tf.dispose([w1, w2, b1, b2]);
   const act = (z: tf.Tensor2D, a: DenseAutoencoderActivation): tf.Tensor2D => (a === "sigmoid" ? tf.sigmoid(z) : z);
   const encode = (x: tf.Tensor2D): tf.Tensor2D => {
     if (x.rank !== 2 || x.shape[1] !== inputDim) throw new Error(`${fn}.encode: x must be [samples, ${inputDim}], got shape [${x.shape.join(", ")}]`);

@@ -118,7 +118,7 @@ export function vectorFieldFigure(panels: ReadonlyArray<VectorFieldPanel>, optio
   const gap = 0.08;
   const widthEach = (1 - gap * (panels.length - 1)) / panels.length;
   const data: PlotlyTrace[] = [];
-  const layoutExtra: Record<string, unknown> = { showlegend: true, legend: { orientation: "h", y: -0.12 } };
+  const layoutExtra: Record<string, unknown> = { showlegend: true, legend: { orientation: "h", x: 0.5, xanchor: "center", y: -0.2 } };
   const annotations: unknown[] = [];
   (panels as VectorFieldPanel[]).forEach((panel: VectorFieldPanel, p: number) => {
     const suffix = p === 0 ? "" : String(p + 1);
@@ -159,7 +159,7 @@ export function vectorFieldFigure(panels: ReadonlyArray<VectorFieldPanel>, optio
   layoutExtra.annotations = annotations;
   const figureOptions = { title: options.title, width: options.width ?? 420 * panels.length + 60, height: options.height ?? 500 };
   const layout = baseLayout(figureOptions, layoutExtra);
-  layout.margin = { l: 60, r: 20, t: options.title ? 80 : 50, b: 80 };
+  layout.margin = { l: 60, r: 20, t: options.title ? 80 : 50, b: 110 };
   return {
     data,
     layout,
