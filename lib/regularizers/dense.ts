@@ -163,36 +163,36 @@ export function regularizedObjective(model: DenseAutoencoder, kind: RegularizerK
   return { ...raw, lossTerms: (batch, context) => tf.tidy(() => raw.lossTerms(batch, context)) as LossTerms };
 
   function build(): RegularizedObjective {
-  switch (kind) {
-    case "plain":
-      return { kind, lossWeights: { reconstruction: 1 }, lossTerms: (b) => ({ reconstruction: sumSquaredError(b.xs, model.reconstruct(x2(b.xs))) }) };
-    case "l1": {
-      const lossWeights = { reconstruction: 1, l1: weight(settings.l1Weight, 0.3, "l1Weight") };
-      return { kind, lossWeights, lossTerms: (b) => {
-        const h = model.encode(x2(b.xs));
-        return { reconstruction: sumSquaredError(b.xs, model.decode(h)), l1: l1ActivationPenalty(h) };
-      } };
+    switch (kind) {
+      case "plain":
+        return { kind, lossWeights: { reconstruction: 1 }, lossTerms: (b) => ({ reconstruction: sumSquaredError(b.xs, model.reconstruct(x2(b.xs))) }) };
+      case "l1": {
+        const lossWeights = { reconstruction: 1, l1: weight(settings.l1Weight, 0.3, "l1Weight") };
+        return { kind, lossWeights, lossTerms: (b) => {
+          const h = model.encode(x2(b.xs));
+          return { reconstruction: sumSquaredError(b.xs, model.decode(h)), l1: l1ActivationPenalty(h) };
+        } };
+      }
+      case "kl": {
+        const lossWeights = { reconstruction: 1, kl: weight(settings.klWeight, 3, "klWeight") };
+        return { kind, lossWeights, lossTerms: (b) => {
+          const h = model.encode(x2(b.xs));
+          return { reconstruction: sumSquaredError(b.xs, model.decode(h)), kl: klSparsityPenalty(h, { targetSparsity }) };
+        } };
+      }
+      case "denoising":
+        return { kind, lossWeights: { reconstruction: 1 }, lossTerms: (b, context: LossContext) => {
+          const noisy = corruptInputs(b.xs, { ...corruption, seed: context.seed } as CorruptionSpec);
+          return { reconstruction: sumSquaredError(b.xs, model.reconstruct(x2(noisy))) };
+        } };
+      case "contractive": {
+        const lossWeights = { reconstruction: 1, contractive: weight(settings.contractiveWeight, 0.5, "contractiveWeight") };
+        return { kind, lossWeights, lossTerms: (b) => {
+          const h = model.encode(x2(b.xs));
+          return { reconstruction: sumSquaredError(b.xs, model.decode(h)), contractive: contractivePenalty(h, model.encoderKernel as tf.Tensor as tf.Tensor2D) };
+        } };
+      }
     }
-    case "kl": {
-      const lossWeights = { reconstruction: 1, kl: weight(settings.klWeight, 3, "klWeight") };
-      return { kind, lossWeights, lossTerms: (b) => {
-        const h = model.encode(x2(b.xs));
-        return { reconstruction: sumSquaredError(b.xs, model.decode(h)), kl: klSparsityPenalty(h, { targetSparsity }) };
-      } };
-    }
-    case "denoising":
-      return { kind, lossWeights: { reconstruction: 1 }, lossTerms: (b, context: LossContext) => {
-        const noisy = corruptInputs(b.xs, { ...corruption, seed: context.seed } as CorruptionSpec);
-        return { reconstruction: sumSquaredError(b.xs, model.reconstruct(x2(noisy))) };
-      } };
-    case "contractive": {
-      const lossWeights = { reconstruction: 1, contractive: weight(settings.contractiveWeight, 0.5, "contractiveWeight") };
-      return { kind, lossWeights, lossTerms: (b) => {
-        const h = model.encode(x2(b.xs));
-        return { reconstruction: sumSquaredError(b.xs, model.decode(h)), contractive: contractivePenalty(h, model.encoderKernel as tf.Tensor as tf.Tensor2D) };
-      } };
-    }
-  }
   }
 }
 
