@@ -32,7 +32,7 @@ import { KernelArgs, pair, runWasmKernel, stockKernels, WasmBackendLike } from "
 import { batchMatMulWasm } from "./kernels/matmul";
 import { gatherV2Wasm } from "./kernels/gather";
 import { maxPoolGradWasm } from "./kernels/pool";
-import { sumWasm } from "./kernels/reduce";
+import { meanWasm, sumWasm } from "./kernels/reduce";
 import { sliceWasm } from "./kernels/slice";
 import { resizeNearestNeighborGradWasm } from "./kernels/resize";
 
@@ -53,6 +53,7 @@ export const WASM_EXTRA_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "Conv2DBackpropFilter", action: "added", method: "transposed im2col in typed arrays on the wasm heap, then wasm's BatchMatMul" },
   { kernelName: "MaxPoolGrad", action: "replaced", method: "channel-vectorised typed-array loop on the wasm heap (wasm's own is wrong for windows with no positive value)" },
   { kernelName: "UnsortedSegmentSum", action: "added", method: "typed-array loop" },
+  { kernelName: "Mean", action: "replaced", method: "over trailing axes with ≥ 2^16 terms per output (a test-set MSE): float64 accumulation on the wasm heap (wasm's own adds in float32, ~3e-3 low at 10⁷ terms); else wasm's own" },
 ];
 
 /**
@@ -64,7 +65,7 @@ export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "ResizeNearestNeighborGrad", action: "replaced", method: "integer upscaling (UpSampling2D): sh·sw × wasm's XNNPACK AvgPool of dy; else wasm's own" },
   { kernelName: "GatherV2", action: "replaced", method: "whole rows (axis 0): one heap memmove per row (the epoch shuffle); else wasm's own (element by element)" },
   { kernelName: "Slice", action: "replaced", method: "heap to heap, only the slice (wasm's own first copies the whole input out with readSync: a dataset copy per batch)" },
-  { kernelName: "Sum", action: "replaced", method: "over leading axes with rows ≥ 32 wide and ≥ 1024 of them (conv bias gradients): one pass over the rows on the wasm heap, double accumulation; else wasm's own (which transposes first)" },
+  { kernelName: "Sum", action: "replaced", method: "over leading axes with rows ≥ 32 wide and ≥ 1024 of them (conv bias gradients): one pass over the rows on the wasm heap, double accumulation; over trailing axes with ≥ 2^16 terms per output: float64 accumulation, as Mean; else wasm's own (which transposes first)" },
   { kernelName: "Conv2DBackpropInput", action: "replaced", method: "forward wasm Conv2D (XNNPACK) of the (dilated) dy with the flipped, in/out-swapped filter and full padding (wasm's own is a naive loop)" },
 ];
 
@@ -246,6 +247,7 @@ const KERNEL_FUNCS: Record<string, tf.KernelFunc> = {
   Conv2DBackpropInput: conv2DBackpropInputWasm,
   ResizeNearestNeighborGrad: resizeNearestNeighborGradWasm,
   Sum: sumWasm,
+  Mean: meanWasm,
   GatherV2: gatherV2Wasm,
   Slice: sliceWasm,
 };

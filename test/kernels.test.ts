@@ -235,6 +235,43 @@ describe("Sum (ours over leading axes) vs cpu", () => {
   });
 });
 
+describe("Sum and Mean over long trailing reductions (ours, float64) vs the exact value", () => {
+  test("are ours", () => {
+    expect(isOurWasmKernel("Sum")).toBe(true);
+    expect(isOurWasmKernel("Mean")).toBe(true);
+  });
+
+  test("a mean of 4·10⁶ positive terms (a test-set MSE) is exact to float32, where float32 accumulation drifts", async () => {
+    const n = 4_000_000;
+    const values = new Float32Array(n);
+    let exact = 0;
+    for (let i = 0; i < n; i++) {
+      values[i] = ((i * 2654435761) % 1000) / 10_000; // in [0, 0.1), deterministic
+      exact += values[i];
+    }
+    const [mean, sum, rowMeans] = await withBackend("wasm", (): [number, number, number[]] => tf.tidy(() => {
+      const x = tf.tensor1d(values);
+      const rows = x.reshape([2, n / 2]);
+      return [tf.mean(x).dataSync()[0], tf.sum(x).dataSync()[0], Array.from(tf.mean(rows, 1, true).dataSync())] as [number, number, number[]];
+    }));
+    expect(Math.abs(mean / (exact / n) - 1)).toBeLessThan(1e-6);
+    expect(Math.abs(sum / exact - 1)).toBeLessThan(1e-6);
+    expect(rowMeans).toHaveLength(2);
+    // float32 accumulation in order: what wasm's own kernel does, to show the test can fail.
+    let naive = Math.fround(0);
+    for (let i = 0; i < n; i++) naive = Math.fround(naive + values[i]);
+    expect(Math.abs(naive / exact - 1)).toBeGreaterThan(1e-5);
+  });
+
+  test("short, leading and mixed reductions keep agreeing with cpu", async () => {
+    const shape = [3, 300, 300];
+    for (const [index, axes] of ([[1, 2], [2], [0, 1, 2], [0], [0, 2]] as number[][]).entries()) {
+      await compareBackends(`mean over ${JSON.stringify(axes)}`, () => tf.mean(tf.tensor(seededNormal(size(shape), 200 + index), shape), axes, index % 2 === 0));
+      await compareBackends(`sum over ${JSON.stringify(axes)}`, () => tf.sum(tf.tensor(seededNormal(size(shape), 300 + index), shape), axes));
+    }
+  });
+});
+
 describe("MaxPoolGrad (ours) on the conv AE's shapes vs cpu", () => {
   test("28×28×16 and 14×14×8, pool 2 same, relu-like inputs with ties", async () => {
     for (const [index, shape] of [[4, 28, 28, 16], [4, 14, 14, 8], [2, 7, 7, 8]].entries()) {

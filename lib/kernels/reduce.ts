@@ -4,10 +4,53 @@
  * reduces; ours adds the rows of the [outer, inner] view on the wasm heap in one pass.
  * Measured (one core): ours wins on wide rows over many of them ([128·24·24, 64]: ~25 vs
  * ~40 ms), ties at 16 channels and loses on narrow or few rows (wasm's C loop is vectorised),
- * so ours takes only inner ≥ 32 and outer ≥ 1024; other reductions go to wasm's own kernel.
+ * so ours takes only inner ≥ 32 and outer ≥ 1024.
+ *
+ * Sum and Mean over trailing axes (a full reduction among them) with ≥ 2^16 terms per output:
+ * wasm's own adds in float32 one term after another, so a mean of 10⁶ terms comes out ~1e-4
+ * low and one of 10⁷ ~3e-3 low (the MSE over a test set); ours accumulates in float64, as
+ * tfjs-cpu does. Other reductions go to wasm's own kernel.
  */
 import * as tf from "@tensorflow/tfjs";
 import { KernelArgs, runStockKernel, WasmBackendLike } from "./common";
+
+/** Reductions with at least this many terms per output are accumulated in float64 (see the module comment). */
+export const LONG_REDUCTION_TERMS = 1 << 16;
+
+/**
+ * Σ (or the mean, when `divide`) over trailing `axes` of a float32 tensor with ≥ LONG_REDUCTION_TERMS
+ * terms per output, accumulated in float64; null when the case is not this one.
+ */
+function reduceTrailingFloat64(args: KernelArgs, axes: number[], keepDims: boolean, divide: boolean): tf.TensorInfo | null {
+  const backend = args.backend as WasmBackendLike;
+  const x = (args.inputs as tf.SumInputs).x as tf.TensorInfo;
+  const rank = x.shape.length;
+  const trailing = axes.length > 0 && axes.every((a, i) => a === rank - axes.length + i);
+  if (x.dtype !== "float32" || !trailing) return null;
+  const outerShape = x.shape.slice(0, rank - axes.length);
+  const terms = x.shape.slice(rank - axes.length).reduce((a, b) => a * b, 1);
+  if (terms < LONG_REDUCTION_TERMS) return null;
+  const outer = outerShape.reduce((a, b) => a * b, 1);
+  const outShape = keepDims ? [...outerShape, ...axes.map(() => 1)] : outerShape;
+  const out = backend.makeOutput(outShape, "float32");
+  const values = backend.typedArrayFromHeap(x) as Float32Array;
+  const result = backend.typedArrayFromHeap(out) as Float32Array;
+  for (let o = 0, base = 0; o < outer; o++, base += terms) {
+    let acc = 0;
+    for (let k = base; k < base + terms; k++) acc += values[k];
+    result[o] = divide ? acc / terms : acc;
+  }
+  return out;
+}
+
+/** The mean over `axis`: long trailing reductions in float64 (see the module comment), else wasm's own. */
+export function meanWasm(args: KernelArgs): tf.TensorInfo {
+  const x = (args.inputs as tf.MeanInputs).x as tf.TensorInfo;
+  const { axis, keepDims } = args.attrs as unknown as tf.MeanAttrs;
+  if (!x) throw new Error("Mean (wasm): input x is required");
+  const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+  return reduceTrailingFloat64(args, axes, keepDims, true) ?? runStockKernel("Mean", args);
+}
 
 /** Σ over `axis` (see the module comment). */
 export function sumWasm(args: KernelArgs): tf.TensorInfo {
@@ -17,6 +60,8 @@ export function sumWasm(args: KernelArgs): tf.TensorInfo {
   if (!x) throw new Error("Sum (wasm): input x is required");
   const rank = x.shape.length;
   const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+  const long = reduceTrailingFloat64(args, axes, keepDims, false);
+  if (long) return long;
   const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
   if (x.dtype !== "float32" || !leading) return runStockKernel("Sum", args);
   const outer = x.shape.slice(0, axes.length).reduce((a, b) => a * b, 1);

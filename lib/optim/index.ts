@@ -1,5 +1,9 @@
 /**
- * Optimisers written from their equations (SGD, Momentum, RMSProp, Adam) and the toy data and dense autoencoder of paper 2's learning-process demo.
- * (Filled in by the work on issue 5.)
+ * Optimisers written from their equations (SGD, Momentum, RMSProp, Adam) and the toy data,
+ * dense autoencoder and training run of paper 2's learning-process demo.
  */
-export {};
+export * from "./optimizers";
+export * from "./clusters";
+export * from "./dense-autoencoder";
+export * from "./demo";
+export * from "./ensemble";

@@ -1,5 +1,9 @@
 /**
- * Penalties that keep an autoencoder from learning the identity (L1 and KL sparsity, contractive Jacobian norm) and the toy manifolds of paper 3.
- * (Filled in by the work on issue 6.)
+ * Penalties that keep an autoencoder from learning the identity (L1 and KL sparsity, contractive
+ * Jacobian norm), the convolution output-size formulas, the shared dense autoencoder trained five
+ * ways, and the 2-D toy manifold with its reconstruction field: paper 3 (issue 6).
  */
-export {};
+export * from "./penalties";
+export * from "./conv-shapes";
+export * from "./dense";
+export * from "./manifold";
