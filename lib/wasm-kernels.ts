@@ -33,6 +33,7 @@ import { batchMatMulWasm } from "./kernels/matmul";
 import { gatherV2Wasm } from "./kernels/gather";
 import { maxPoolGradWasm } from "./kernels/pool";
 import { meanWasm, sumWasm } from "./kernels/reduce";
+import { oneHotWasm } from "./kernels/onehot";
 import { sliceWasm } from "./kernels/slice";
 import { resizeNearestNeighborGradWasm } from "./kernels/resize";
 
@@ -53,6 +54,7 @@ export const WASM_EXTRA_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "Conv2DBackpropFilter", action: "added", method: "transposed im2col in typed arrays on the wasm heap, then wasm's BatchMatMul" },
   { kernelName: "MaxPoolGrad", action: "replaced", method: "channel-vectorised typed-array loop on the wasm heap (wasm's own is wrong for windows with no positive value)" },
   { kernelName: "UnsortedSegmentSum", action: "added", method: "typed-array loop" },
+  { kernelName: "OneHot", action: "replaced", method: "typed-array fill in the requested dtype (wasm's own writes int32 bits into a float32 output: 1 became 1.4e-45)" },
   { kernelName: "Mean", action: "replaced", method: "over trailing axes with ≥ 2^16 terms per output (a test-set MSE): float64 accumulation on the wasm heap (wasm's own adds in float32, ~3e-3 low at 10⁷ terms); else wasm's own" },
 ];
 
@@ -248,6 +250,7 @@ const KERNEL_FUNCS: Record<string, tf.KernelFunc> = {
   ResizeNearestNeighborGrad: resizeNearestNeighborGradWasm,
   Sum: sumWasm,
   Mean: meanWasm,
+  OneHot: oneHotWasm,
   GatherV2: gatherV2Wasm,
   Slice: sliceWasm,
 };

@@ -272,6 +272,20 @@ describe("Sum and Mean over long trailing reductions (ours, float64) vs the exac
   });
 });
 
+describe("OneHot (ours) vs cpu", () => {
+  test("is ours", () => expect(isOurWasmKernel("OneHot")).toBe(true));
+
+  test("float32 and int32 outputs, custom on/off values, out-of-range ids, 2-D ids", async () => {
+    const ids = [0, 3, 1, -1, 4, 2];
+    for (const dtype of ["float32", "int32"] as const) {
+      await compareBackends(`oneHot ${dtype}`, () => tf.oneHot(tf.tensor1d(ids, "int32"), 4, 1, 0, dtype));
+      await compareBackends(`oneHot ${dtype} on 5 off -2`, () => tf.oneHot(tf.tensor2d(ids, [2, 3], "int32"), 4, 5, -2, dtype));
+    }
+    const floatOnes = await withBackend("wasm", () => tf.tidy(() => Array.from(tf.oneHot(tf.tensor1d([1], "int32"), 2, 1, 0, "float32").dataSync())));
+    expect(floatOnes).toEqual([0, 1]);
+  });
+});
+
 describe("MaxPoolGrad (ours) on the conv AE's shapes vs cpu", () => {
   test("28×28×16 and 14×14×8, pool 2 same, relu-like inputs with ties", async () => {
     for (const [index, shape] of [[4, 28, 28, 16], [4, 14, 14, 8], [2, 7, 7, 8]].entries()) {
