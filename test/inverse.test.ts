@@ -223,7 +223,7 @@ describe("valid convolution as a matrix; the transposed convolution is its adjoi
     const transposed = values(tf.conv2dTranspose(g, k, [1, 6, 6, 1], 1, "valid"));
     assertClose(transposed, values(tf.matMul(tf.reshape(g, [1, 48]), m, false, true)), { rtol: 1e-5, atol: 1e-5 }, "adjoint");
     const x = tf.zeros([1, 6, 6, 1]) as tf.Tensor4D;
-    const grad = tf.grad((t: tf.Tensor4D) => tf.sum(tf.mul(tf.conv2d(t, k, 1, "valid"), g)))(x);
+    const grad = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(t as tf.Tensor4D, k, 1, "valid"), g)))(x);
     assertClose(values(grad), transposed, { rtol: 1e-5, atol: 1e-5 }, "tf.grad");
     tf.dispose([k, m, g, x]);
   });
