@@ -438,6 +438,9 @@ export interface TrainConcreteOptions {
   seed?: number;
   progress?: TrainOptions["progress"];
   label?: string;
+  /** Passed to ae.trainModel (e.g. to record running means every `logEvery` steps). */
+  logEvery?: number;
+  callbacks?: TrainOptions["callbacks"];
 }
 
 /**
@@ -473,7 +476,7 @@ export async function trainConcreteNetwork(options: TrainConcreteOptions): Promi
     return await trainModel({
       data, lossTerms, models: [network.model], numEpochs: options.numEpochs, batchSize: options.batchSize ?? 64,
       optimizer: options.optimizer ?? { name: "adam", learningRate: 1e-3 }, validationData: validation, seed: options.seed ?? 0,
-      progress: options.progress, label: options.label,
+      progress: options.progress, label: options.label, logEvery: options.logEvery, callbacks: options.callbacks,
     });
   } finally {
     tf.dispose(Object.values(data));
