@@ -59,7 +59,7 @@ describe("1-functionally-separate-autoencoder notebook (quick mode, real kernel)
 
   it("sends its plots as Plotly JSON + PNG + text/plain, never text/html", () => {
     const plots = run.outputs.filter((o) => o.output_type === "display_data" && PLOTLY_MIME in (o.data as object));
-    expect(plots.length).toBe(4); // softmax-inverse figure, feedback MSE, two training-curve plots
+    expect(plots.length).toBe(5); // softmax-inverse figure, feedback MSE, feedback gains, two training-curve plots
     const expected = findChromium() || process.env.CI ? [PLOTLY_MIME, "image/png", "text/plain"] : [PLOTLY_MIME, "text/plain"];
     for (const p of plots) expect(Object.keys(p.data as object).sort()).toEqual(expected.sort());
     for (const o of run.outputs) expect(Object.keys((o.data as object) ?? {})).not.toContain("text/html");
