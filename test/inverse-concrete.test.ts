@@ -10,7 +10,7 @@ import { initBackend } from "../lib/backend";
 import { cnnClassifier, fsaeClassifier } from "../lib/models/classifiers";
 import { freeze } from "../lib/train";
 import {
-  abstractActivations, abstractStages, calibrateConcreteNetwork, concreteInputs, concreteNetwork, denseInverseWeights,
+  abstractActivations, abstractStages, applyAbstractStages, calibrateConcreteNetwork, concreteInputs, concreteNetwork, denseInverseWeights,
   generationMetrics, negativeFeedback, reconstruct, trainConcreteNetwork,
 } from "../lib/inverse";
 import { assertClose, seededNormal } from "./helpers/gradcheck";
@@ -196,6 +196,45 @@ describe("calibration, training, feedback", () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(() => negativeFeedback(clf.model, net, x, { iterations: 0 })).toThrow(/iterations must be a positive integer/);
     x.dispose();
+    net.dispose();
+    clf.dispose();
+  });
+
+  it("applyAbstractStages is abstractActivations as a differentiable function: its input gradient matches a finite difference", () => {
+    const clf = small();
+    const stages = abstractStages(clf.model);
+    const x = images(3, 7);
+    const [a2, a4] = tf.tidy(() => applyAbstractStages(stages, x, [2, 4]).map((t) => tf.keep(t)));
+    const [b2, b4] = abstractActivations(clf.model, x, { stages: [2, 4] });
+    assertClose(a2.dataSync(), b2.dataSync(), { rtol: 1e-5, atol: 1e-6 }, "a_2");
+    assertClose(a4.dataSync(), b4.dataSync(), { rtol: 1e-5, atol: 1e-6 }, "a_4");
+    const weights = tf.tensor2d([[1, -2, 0.5, 3]]);
+    const f = (input: tf.Tensor) => tf.sum(tf.mul(applyAbstractStages(stages, input, [4])[0], weights));
+    const direction = images(3, 8);
+    const analytic = tf.tidy(() => tf.sum(tf.mul(tf.grad(f)(x), direction)).dataSync()[0]);
+    const h = 1e-2;
+    const numeric = tf.tidy(() => (f(tf.add(x, tf.mul(h, direction))).dataSync()[0] - f(tf.sub(x, tf.mul(h, direction))).dataSync()[0]) / (2 * h));
+    expect(Math.abs(analytic - numeric)).toBeLessThan(1e-2 * Math.max(1, Math.abs(numeric)));
+    expect(() => applyAbstractStages(stages, x, [9])).toThrow(/wanted must hold stage numbers in 1\.\.4/);
+    tf.dispose([a2, a4, b2, b4, weights, direction, x]);
+    clf.dispose();
+  });
+
+  it("feedbackPasses 2 trains through the unrolled loop: its validation MSE is that of negativeFeedback's pass 2", async () => {
+    const clf = small();
+    freeze(clf.model);
+    const net = concreteNetwork(clf.model, { jumps: [3] });
+    const x = images(48, 9);
+    await expect(trainConcreteNetwork({ abstract: clf.model, network: net, images: x, numEpochs: 1, feedbackPasses: 0 })).rejects.toThrow(/feedbackPasses must be a positive integer/);
+    const before = tf.memory().numTensors;
+    const history = await trainConcreteNetwork({ abstract: clf.model, network: net, images: x, numEpochs: 6, batchSize: 16, progress: false,
+      validationImages: x, feedbackPasses: 2, feedbackGain: 0.5 });
+    expect(tf.memory().numTensors).toBe(before);
+    const mse = history.terms.mse;
+    expect(mse[mse.length - 1]).toBeLessThan(mse[0]);
+    const outs = negativeFeedback(clf.model, net, x, { iterations: 2, gain: 0.5 });
+    expect(generationMetrics(x, outs[1]).mse).toBeCloseTo(history.validation!.mse[5], 4);
+    tf.dispose([...outs, x]);
     net.dispose();
     clf.dispose();
   });

@@ -183,6 +183,26 @@ export function abstractActivations(model: tf.LayersModel, x: tf.Tensor, options
   }
 }
 
+/**
+ * The abstract network as a differentiable function of its input (for gradients through it, e.g.
+ * an unrolled feedback loop): applies the stages' layers to x and returns a_k for each k in `wanted`.
+ * No tf.tidy here, so call it inside one (or under the gradient tape of ae.trainModel).
+ */
+export function applyAbstractStages(stages: AbstractStage[], x: tf.Tensor, wanted: number[]): tf.Tensor[] {
+  const fn = "applyAbstractStages";
+  if (!Array.isArray(stages) || stages.length === 0) throw new Error(`${fn}: stages must come from abstractStages(model)`);
+  checkStageNumbers(wanted, stages.length, fn, "wanted");
+  const last = Math.max(...wanted);
+  const outputs: tf.Tensor[] = new Array(wanted.length);
+  let h = x;
+  for (const stage of stages) {
+    if (stage.index > last) break;
+    for (const layer of stage.layers) h = layer.apply(h, { training: false }) as tf.Tensor;
+    wanted.forEach((k, i) => { if (k === stage.index) outputs[i] = h; });
+  }
+  return outputs;
+}
+
 /** Options of `concreteNetwork`. */
 export interface ConcreteNetworkOptions {
   /** Abstract stages k (1..K−1) whose output a_k is averaged into the concrete layer that rebuilds a_{k−1} from â_k (default none). */
@@ -438,6 +458,14 @@ export interface TrainConcreteOptions {
   seed?: number;
   progress?: TrainOptions["progress"];
   label?: string;
+  /**
+   * Passes of the negative-feedback loop unrolled in training (default 1: no feedback). With P > 1 the loss is the
+   * MSE of pass P's output, u_{t+1} = u_t + κ(x − x̂_t) as in negativeFeedback, and gradients flow through every
+   * pass (through the frozen abstract network to its input).
+   */
+  feedbackPasses?: number;
+  /** κ of the unrolled loop (default 1). */
+  feedbackGain?: number;
   /** Passed to ae.trainModel (e.g. to record running means every `logEvery` steps). */
   logEvery?: number;
   callbacks?: TrainOptions["callbacks"];
@@ -453,6 +481,11 @@ export async function trainConcreteNetwork(options: TrainConcreteOptions): Promi
   const { abstract, network, images } = options;
   if (!(images instanceof tf.Tensor) || images.isDisposed) throw new Error(`${fn}: images must be a live tf.Tensor`);
   if (abstract.trainable) throw new Error(`${fn}: freeze the abstract network first (ae.freeze(model)): the paper trains the concrete half alone`);
+  const passes = options.feedbackPasses ?? 1;
+  if (!Number.isInteger(passes) || passes < 1) throw new Error(`${fn}: feedbackPasses must be a positive integer, got ${passes}`);
+  const gain = options.feedbackGain ?? 1;
+  if (!Number.isFinite(gain)) throw new Error(`${fn}: feedbackGain must be a finite number, got ${gain}`);
+  const wanted = [network.stages.length, ...network.jumps];
   const toRecord = (x: tf.Tensor): Record<string, tf.Tensor> => {
     const inputs = concreteInputs(abstract, network, x);
     const record: Record<string, tf.Tensor> = { top: inputs.top, target: tf.clone(x) };
@@ -470,7 +503,13 @@ export async function trainConcreteNetwork(options: TrainConcreteOptions): Promi
       });
     }
     const lossTerms = (batch: Record<string, tf.Tensor>, context: LossContext): LossTerms => {
-      const output = network.generate(batch.top, network.jumps.map((_, i) => batch[`jump${i}`]), context.training);
+      let output = network.generate(batch.top, network.jumps.map((_, i) => batch[`jump${i}`]), context.training);
+      let input = batch.target;
+      for (let pass = 2; pass <= passes; pass++) {
+        input = tf.add(input, tf.mul(gain, tf.sub(batch.target, output)));
+        const [top, ...jumps] = applyAbstractStages(network.stages, input, wanted);
+        output = network.generate(top, jumps, context.training);
+      }
       return { mse: tf.mean(tf.squaredDifference(output, batch.target)) as tf.Scalar };
     };
     return await trainModel({
