@@ -46,12 +46,16 @@ describe("1-functionally-separate-autoencoder notebook (quick mode, real kernel)
     }
     expect(table).toMatch(/\| jump raises cosine similarity over plain \| yes \| 0\.\d{3} → 0\.\d{3} \| (yes|no) \|/);
     expect(table).toMatch(/\| feedback raises it further \| yes \| 0\.\d{3} → 0\.\d{3} \| (yes|no) \|/);
+    for (const pass of [1, 2]) {
+      expect(table).toMatch(new RegExp(`\\| \\(d'\\) loop-trained, pass ${pass}: test MSE / MAE / cosine \\| not run \\(not in the paper\\) \\| 0\\.\\d{4} / 0\\.\\d{4} / 0\\.\\d{3} \\|`));
+    }
+    expect(table).toMatch(/\| loop-trained: pass 2 raises cosine over pass 1 \| yes \(feedback helps\) \| 0\.\d{3} → 0\.\d{3} \| (yes|no) \|/);
   });
 
   it("shows the Figure-2-style grids, the class representatives and the feedback passes as PNG image grids", () => {
     const grids = run.outputs.filter((o) => joinText((o.data as Record<string, unknown> | undefined)?.["text/plain"]).startsWith("Image grid"));
     const titles = grids.map((g) => joinText((g.data as Record<string, unknown>)["text/plain"]));
-    for (const expected of ["(a) plain", "(a) from one-hot labels", "(b) round", "(b) representatives", "(c) jump connection", "(d) jump connection + negative feedback"]) {
+    for (const expected of ["(a) plain", "(a) from one-hot labels", "(b) round", "(b) representatives", "(c) jump connection", "(d) jump connection + negative feedback", "(d') loop-trained jump network"]) {
       expect(titles.some((t) => t.includes(expected))).toBe(true);
     }
     for (const g of grids) expect(Object.keys(g.data as object).sort()).toEqual(["image/png", "text/plain"]);
