@@ -1,5 +1,6 @@
 /**
  * Inverse layers and the concrete (generator) network of paper 1's functionally separate autoencoder.
- * (Filled in by the work on issue 4.)
  */
-export {};
+export * from "./functions";
+export * from "./layers";
+export * from "./concrete";
