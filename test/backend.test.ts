@@ -80,10 +80,10 @@ describe("initBackend", () => {
     // "auto" threads: 2 on a machine with 2+ cores (the threaded build), else 1.
     expect(report.threads).toBe(autoWasmThreads());
     expect(report.reason).toContain(`${report.threads} thread`);
-    expect(report.extraKernels).toEqual(["Conv2DBackpropFilter", "MaxPoolGrad", "UnsortedSegmentSum"]);
+    expect(report.extraKernels).toEqual(["Conv2DBackpropFilter", "MaxPoolGrad", "UnsortedSegmentSum", "OneHot", "Mean"]);
     expect(report.fasterKernels).toEqual(WASM_FASTER_KERNELS.map((k) => k.kernelName));
     expect(report.fasterKernels!.length).toBeGreaterThan(0);
-    expect(report.reason).toMatch(new RegExp(`3 kernels added or fixed, ${report.fasterKernels!.length} made faster\\)`));
+    expect(report.reason).toMatch(new RegExp(`5 kernels added or fixed, ${report.fasterKernels!.length} made faster\\)`));
     expect(report.tfjsVersion).toBe(tf.version_core);
     expect(describeBackend(report)).toMatch(/^backend: wasm \(SIMD (on|off), \d threads?\) · tfjs \d+\.\d+\.\d+ · tfjs-node not installed/);
     // The wasm backend works, including a kernel we added.
