@@ -1,0 +1,98 @@
+/**
+ * lib/metrics.ts against hand-computed values, leak counts and bad-input errors; the
+ * linear probe separates separable codes and not random ones.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../lib/backend";
+import { accuracy, linearProbe, meanAbsoluteError, meanCosineSimilarity, meanSquaredError, psnr } from "../lib/metrics";
+import { createRng, randomNormal } from "../lib/random";
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+const read = (s: tf.Scalar) => {
+  const v = s.dataSync()[0];
+  s.dispose();
+  return v;
+};
+
+describe("pointwise metrics", () => {
+  const a = () => tf.tensor2d([[0, 1], [2, 3]]);
+  const b = () => tf.tensor2d([[1, 1], [2, 1]]);
+
+  it("MSE, MAE, PSNR match hand computation and leak nothing", () => {
+    const x = a();
+    const y = b();
+    read(meanSquaredError(x, y)); // prime
+    const before = tf.memory().numTensors;
+    expect(read(meanSquaredError(x, y))).toBeCloseTo((1 + 0 + 0 + 4) / 4, 6);
+    expect(read(meanAbsoluteError(x, y))).toBeCloseTo((1 + 0 + 0 + 2) / 4, 6);
+    expect(read(psnr(x, y, { maxValue: 3 }))).toBeCloseTo(10 * Math.log10(9 / 1.25), 4);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, y]);
+  });
+
+  it("cosine similarity per sample, flattened, averaged; zero rows count as 0", () => {
+    const x = tf.tensor3d([[[1, 0]], [[1, 1]], [[0, 0]]]);
+    const y = tf.tensor3d([[[2, 0]], [[1, -1]], [[1, 0]]]);
+    expect(read(meanCosineSimilarity(x, y))).toBeCloseTo((1 + 0 + 0) / 3, 6);
+    tf.dispose([x, y]);
+  });
+
+  it("accuracy takes class ids or one-hot labels", () => {
+    const scores = tf.tensor2d([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]]);
+    const ids = tf.tensor1d([0, 1, 1, 1], "int32");
+    const oneHot = tf.oneHot(ids, 2);
+    expect(read(accuracy(scores, ids))).toBeCloseTo(0.75, 6);
+    expect(read(accuracy(scores, oneHot))).toBeCloseTo(0.75, 6);
+    tf.dispose([scores, ids, oneHot]);
+  });
+
+  it("names mismatched or bad input", () => {
+    const x = tf.zeros([2, 3]);
+    const y = tf.zeros([3, 2]);
+    expect(() => meanSquaredError(x, y)).toThrow(/meanSquaredError: .*same samples.*\[2,3\].*\[3,2\]/);
+    expect(() => psnr(x, x, { maxValue: 0 })).toThrow(/maxValue must be positive/);
+    expect(() => accuracy(tf.zeros([2]) as unknown as tf.Tensor2D, x)).toThrow(/scores must be a 2-D tensor/);
+    tf.dispose([x, y]);
+  });
+});
+
+describe("linearProbe", () => {
+  function codes(n: number, separable: boolean, seed: number) {
+    const rng = createRng(seed);
+    const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
+    const x = Float32Array.from({ length: n * 4 }, (_, k) => {
+      const i = Math.floor(k / 4);
+      const j = k % 4;
+      return randomNormal(rng) + (separable && j === labels[i] ? 4 : 0);
+    });
+    return { x: tf.tensor2d(x, [n, 4]), y: tf.tensor1d(labels, "int32") };
+  }
+
+  it("separates separable codes, not random ones, and frees its tensors", async () => {
+    const train = codes(600, true, 1);
+    const test = codes(300, true, 2);
+    await linearProbe({ trainX: train.x, trainLabels: train.y, testX: test.x, testLabels: test.y, numClasses: 3, numEpochs: 1 }); // prime
+    const before = tf.memory().numTensors;
+    const good = await linearProbe({ trainX: train.x, trainLabels: train.y, testX: test.x, testLabels: test.y, numClasses: 3, numEpochs: 15 });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(good.testAccuracy).toBeGreaterThan(0.9);
+    expect(good.trainAccuracy).toBeGreaterThan(0.9);
+    const noiseTrain = codes(600, false, 3);
+    const noiseTest = codes(300, false, 4);
+    const bad = await linearProbe({ trainX: noiseTrain.x, trainLabels: noiseTrain.y, testX: noiseTest.x, testLabels: noiseTest.y, numClasses: 3, numEpochs: 15 });
+    expect(bad.testAccuracy).toBeLessThan(0.5);
+    tf.dispose([train.x, train.y, test.x, test.y, noiseTrain.x, noiseTrain.y, noiseTest.x, noiseTest.y]);
+  });
+
+  it("names bad input", async () => {
+    const x = tf.zeros([4, 2]) as tf.Tensor2D;
+    const y = tf.zeros([4], "int32");
+    await expect(linearProbe({ trainX: x, trainLabels: y, testX: tf.zeros([4, 3]) as tf.Tensor2D, testLabels: y })).rejects.toThrow(/same width/);
+    await expect(linearProbe({ trainX: x, trainLabels: tf.zeros([3], "int32"), testX: x, testLabels: y })).rejects.toThrow(/trainLabels must be class ids \[4\]/);
+    tf.dispose([x, y]);
+  });
+});
