@@ -44,7 +44,7 @@ describe("notebook 4-csae-pedcc (quick mode, real kernel)", () => {
       const [, , euclidean, cosine, agreement] = row.split("|").map((c) => c.trim());
       expect(Number(euclidean)).toBeGreaterThan(0.5);
       expect(cosine).toBe(euclidean);
-      expect(agreement).toBe("1");
+      expect(Number(agreement)).toBeGreaterThanOrEqual(0.999);
     }
   });
 
