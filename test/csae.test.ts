@@ -7,7 +7,8 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { csaeLoss, csaeLossTerms, laplacian3x3 } from "../lib/models/csae";
 import { CsaeBatchNorm, csaeBasenet, csaeConv, csaeConvEncoder, encoderOnlyLoss } from "../lib/pedcc";
-import type { LossContext } from "../lib/train";
+import { evaluateLossTerms, type LossContext } from "../lib/train";
+import { csaeLinear } from "../lib/models/csae";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -83,6 +84,17 @@ describe("CSAE losses (eqs. 6–10)", () => {
     expect(Math.abs(mean.dataSync()[0])).toBeLessThan(0.01);
     expect(Math.sqrt(variance.dataSync()[0])).toBeCloseTo(Math.sqrt(d) * 0.05, 2);
     tf.dispose([centroids, z, batch.xs, batch.labels, seen!, noise, mean, variance]);
+  });
+
+  it("the total (10) is Loss1 + λ1·Loss2 + λ2·Loss3 when the terms are weighted through the training loop", async () => {
+    const model = csaeLinear({ layerSizes: [16, 8, 4, 8, 16], seed: 1 });
+    const centroids = tf.randomNormal([3, 4], 0, 1, "float32", 9) as tf.Tensor2D;
+    const data = { xs: tf.randomUniform([10, 16], 0, 1, "float32", 4), labels: tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1, 2, 0], "int32") };
+    const loss = csaeLoss(model, { centroids, noiseFactor: 0.04 });
+    const terms = await evaluateLossTerms(data, loss, { batchSize: 10, lossWeights: { centroid: 1, pixel: 4, laplacian: 0.4 } });
+    expect(terms.total).toBeCloseTo(terms.centroid + 4 * terms.pixel + 0.4 * terms.laplacian, 5);
+    tf.dispose([centroids, data.xs, data.labels]);
+    model.dispose();
   });
 
   it("encoderOnlyLoss is Loss1 alone and names its inputs on error", () => {
