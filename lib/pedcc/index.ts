@@ -1,5 +1,11 @@
 /**
- * Predefined evenly-distributed class centroids (PEDCC) and the CSAE models of paper 4.
- * (Filled in by the work on issue 7.)
+ * Predefined evenly-distributed class centroids (PEDCC) and the CSAE models of paper 4:
+ * the charged-particle simulation, evenness measures, saved centroids under data/pedcc/,
+ * nearest-centroid classification, per-class Gaussian generation, CSAE-C and its baselines.
  */
-export {};
+export * from "./simulation";
+export * from "./evenness";
+export * from "./store";
+export * from "./classify";
+export * from "./models";
+export * from "./losses";
