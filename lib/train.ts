@@ -234,7 +234,18 @@ const DEFAULT_LEARNING_RATES: Record<OptimizerName, number> = {
   sgd: 0.01, momentum: 0.01, adagrad: 0.01, adam: 0.001, rmsprop: 0.001, adadelta: 0.001, adamax: 0.002,
 };
 
-/** Build a tf optimiser from a spec (the caller disposes it). */
+/**
+ * Free everything a tf optimiser holds. tfjs 4.22's MomentumOptimizer.dispose() frees its
+ * momentum scalar and slots but not the learning-rate scalar it inherits from SGD, so a
+ * plain dispose() leaves one tensor per momentum optimiser; this frees that too.
+ */
+export function disposeOptimizer(optimizer: tf.Optimizer): void {
+  optimizer.dispose();
+  const learningRateScalar = (optimizer as unknown as { c?: tf.Tensor }).c;
+  if (learningRateScalar instanceof tf.Tensor && !learningRateScalar.isDisposed) learningRateScalar.dispose();
+}
+
+/** Build a tf optimiser from a spec (the caller disposes it, with disposeOptimizer). */
 export function createOptimizer(spec: OptimizerSpec): tf.Optimizer {
   if (!(spec.name in DEFAULT_LEARNING_RATES)) {
     throw new Error(`createOptimizer: unknown optimizer ${JSON.stringify(spec.name)}; expected one of ${Object.keys(DEFAULT_LEARNING_RATES).join(", ")}`);
@@ -494,7 +505,7 @@ function resolveOptimizer(optimizer: TrainOptions["optimizer"], fn: string): Res
       else withSetter.learningRate = lr;
     },
     learningRate: () => readLr(tfOptimizer),
-    dispose: () => { if (owned) tfOptimizer.dispose(); },
+    dispose: () => { if (owned) disposeOptimizer(tfOptimizer); },
   };
 }
 

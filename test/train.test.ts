@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import {
-  trainModel, evaluateLossTerms, predictBatched, freeze, unfreeze, stepDecay, trainableVariables, createOptimizer,
+  disposeOptimizer, trainModel, evaluateLossTerms, predictBatched, freeze, unfreeze, stepDecay, trainableVariables, createOptimizer,
   mixSeeds, TrainHistory, LossContext, CustomOptimizer,
 } from "../lib/train";
 import { seedGlobalRandom, restoreGlobalRandom } from "../lib/random";
@@ -417,6 +417,17 @@ describe("trainModel: memory", () => {
     adam.dispose();
     expect(tf.memory().numTensors).toBeLessThan(withSlots);
     expect(tf.memory().numTensors).toBe(before);
+    // Momentum from a spec is freed whole (tfjs's own dispose() leaves its learning-rate scalar).
+    const momentumRun = () => trainModel({ data, variables: [w, b], numEpochs: 1, batchSize: 7, optimizer: { name: "momentum", learningRate: 0.01, momentum: 0.9 }, progress: false, lossTerms: ({ xs, ys }) => ({ mse: mse(tf.add(tf.matMul(xs, w), b), ys) }) });
+    await momentumRun();
+    expect(tf.memory().numTensors).toBe(before);
+    const momentum = tf.train.momentum(0.01, 0.9);
+    momentum.dispose();
+    expect(tf.memory().numTensors).toBe(before + 1); // the tfjs leak disposeOptimizer closes
+    const sgdLike = tf.train.momentum(0.01, 0.9);
+    disposeOptimizer(sgdLike);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    tf.dispose((momentum as unknown as { c: tf.Tensor }).c);
     // A failing run frees everything too.
     await expect(trainModel({ data, variables: [w, b], numEpochs: 2, batchSize: 7, progress: false, lossTerms: () => ({ bad: tf.log(tf.sub(tf.sum(w), 1e9)) as tf.Scalar }) }))
       .rejects.toThrow(/became NaN/);
