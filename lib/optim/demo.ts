@@ -97,6 +97,17 @@ export interface CodeFrame {
   loss: number;
 }
 
+/** The optimiser a demo run uses: a ready one (the caller owns it) or one built from its name and rates, defaults as the original program (η 0.005, ε outside, Adam's t per epoch); `owned` is set when built here. */
+export function resolveDemoOptimizer(options: Pick<DemoTrainingOptions, "optimizer" | "learningRate" | "beta1" | "beta2" | "optimizerEpsilon" | "epsilonPlacement" | "timeStep">): { optimizer: CustomOptimizer; owned: EquationOptimizer | null } {
+  const spec = options.optimizer ?? "adam";
+  if (typeof spec !== "string") return { optimizer: spec, owned: null };
+  const owned = createEquationOptimizer(spec, {
+    learningRate: options.learningRate ?? 0.005, beta1: options.beta1, beta2: options.beta2, epsilon: options.optimizerEpsilon,
+    epsilonPlacement: options.epsilonPlacement ?? "outside", timeStep: options.timeStep ?? "epoch",
+  });
+  return { optimizer: owned, owned };
+}
+
 export interface DemoTrainingOptions {
   model: DemoAutoencoder;
   /** n × d inputs (also the targets). */
@@ -154,14 +165,7 @@ export async function trainDemoAutoencoder(options: DemoTrainingOptions): Promis
   const recordEvery = options.recordEvery ?? 0;
   if (!Number.isInteger(recordEvery) || recordEvery < 0) throw new Error(`${fn}: recordEvery must be a non-negative integer, got ${recordEvery}`);
   const numEpochs = options.numEpochs ?? 1000;
-  const spec = options.optimizer ?? "adam";
-  let owned: EquationOptimizer | null = null;
-  const optimizer: CustomOptimizer = typeof spec === "string"
-    ? (owned = createEquationOptimizer(spec, {
-      learningRate: options.learningRate ?? 0.005, beta1: options.beta1, beta2: options.beta2, epsilon: options.optimizerEpsilon,
-      epsilonPlacement: options.epsilonPlacement ?? "outside", timeStep: options.timeStep ?? "epoch",
-    }))
-    : spec;
+  const { optimizer, owned } = resolveDemoOptimizer(options);
 
   const frames: CodeFrame[] = [];
   const record = async (epoch: number, loss: number) => {

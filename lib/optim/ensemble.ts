@@ -8,12 +8,11 @@
  * gradient of the summed loss with respect to replica k's parameters is its own gradient).
  */
 import * as tf from "@tensorflow/tfjs";
-import { trainModel, TrainHistory, CustomOptimizer, EpochLogs } from "../train";
-import { ProgressOptions } from "../progress";
+import { trainModel, TrainHistory, EpochLogs } from "../train";
 import { permutation } from "../random";
 import { DemoActivation, DemoParameters, GradientConvention, applyDemoActivation, checkDemoArchitecture, drawDemoParameters, scaleGradient } from "./dense-autoencoder";
-import { createEquationOptimizer, EquationOptimizer, EquationOptimizerName, EpsilonPlacement } from "./optimizers";
-import type { CodeFrame } from "./demo";
+import { resolveDemoOptimizer } from "./demo";
+import type { CodeFrame, DemoTrainingOptions } from "./demo";
 
 export interface DemoEnsembleOptions {
   /** One seed per replica (distinct integers): replica k's initial parameters are demoAutoencoder({ seed: seeds[k] })'s. */
@@ -111,31 +110,17 @@ function replicaMeanSumOfSquares(target: tf.Tensor3D, output: tf.Tensor3D): tf.T
   return tf.mean(tf.sum(tf.squaredDifference(target, output), 2), 1) as tf.Tensor1D;
 }
 
-export interface DemoEnsembleTrainingOptions {
+/** The options of trainDemoAutoencoder, for K replicas at once. */
+export interface DemoEnsembleTrainingOptions extends Omit<DemoTrainingOptions, "model" | "inputs" | "stopBelow" | "seed"> {
   ensemble: DemoEnsemble;
   /** One data set per replica: inputs[k] is n × d (same n for all). */
   inputs: tf.Tensor2D[] | number[][][];
-  optimizer?: EquationOptimizerName | CustomOptimizer;
-  learningRate?: number;
-  beta1?: number;
-  beta2?: number;
-  optimizerEpsilon?: number;
-  /** Default "outside" (the program's code, tf.train.adam). */
-  epsilonPlacement?: EpsilonPlacement;
-  /** Adam's t: default "epoch" (the program). */
-  timeStep?: "step" | "epoch";
-  batchSize?: number;
-  numEpochs?: number;
   /** A replica has converged at the first epoch its loss is below this; training stops when all have (default 0.005; 0: never). */
   stopBelow?: number;
-  gradientConvention?: GradientConvention;
   /** Shuffle seed (default 0); each replica's rows are also permuted once by its own seed so batches differ between replicas. */
   seed?: number;
   /** Record replica `recordReplica`'s codes every this many epochs (0: none, the default). */
-  recordEvery?: number;
   recordReplica?: number;
-  progress?: boolean | "auto" | ProgressOptions;
-  label?: string;
 }
 
 export interface DemoEnsembleResult {
@@ -184,14 +169,7 @@ export async function trainDemoEnsemble(options: DemoEnsembleTrainingOptions): P
   // The recorded replica's data in its original row order, for its codes.
   const recordInputs = recordEvery > 0 ? tf.tensor3d(ensemble.seeds.map(() => arrays[recordReplica])) : null;
 
-  let owned: EquationOptimizer | null = null;
-  const spec = options.optimizer ?? "adam";
-  const optimizer: CustomOptimizer = typeof spec === "string"
-    ? (owned = createEquationOptimizer(spec, {
-      learningRate: options.learningRate ?? 0.005, beta1: options.beta1, beta2: options.beta2, epsilon: options.optimizerEpsilon,
-      epsilonPlacement: options.epsilonPlacement ?? "outside", timeStep: options.timeStep ?? "epoch",
-    }))
-    : spec;
+  const { optimizer, owned } = resolveDemoOptimizer(options);
 
   const frames: CodeFrame[] = [];
   const convergedAt: Array<number | null> = new Array(K).fill(null);

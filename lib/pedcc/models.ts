@@ -22,6 +22,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { applyModel, checkPositiveIntegers, checkSeed, seededInit } from "../models/common";
 import { TRAINING_FLOPS_FACTOR } from "../models/cost";
+import type { AutoencoderModel } from "../models/autoencoders";
 
 /** Options of `csaeConv`, `csaeConvEncoder` and `csaeBasenet`. */
 export interface CsaeConvOptions {
@@ -39,20 +40,10 @@ export interface CsaeConvOptions {
   numClasses?: number;
 }
 
-/** The CSAE-C model as parts; `encode`/`decode` take `training` (batch norm uses batch statistics then). */
-export interface CsaeConvModel {
+/** The CSAE-C model as parts, like AutoencoderModel but with functional encoder/decoder and no joined model; `encode`/`decode` take `training` (batch norm uses batch statistics then). `paramCount` counts trainable and non-trainable weights (batch-norm statistics included). */
+export interface CsaeConvModel extends Omit<AutoencoderModel, "encoder" | "decoder" | "model"> {
   encoder: tf.LayersModel;
   decoder: tf.LayersModel;
-  encode(x: tf.Tensor, training?: boolean): tf.Tensor;
-  decode(z: tf.Tensor, training?: boolean): tf.Tensor;
-  reconstruct(x: tf.Tensor, training?: boolean): tf.Tensor;
-  inputShape: number[];
-  latentShape: number[];
-  /** Trainable and non-trainable weights (batch-norm statistics included). */
-  paramCount: number;
-  forwardFlopsPerSample: number;
-  trainingFlopsPerSample: number;
-  dispose(): void;
 }
 
 interface Resolved {

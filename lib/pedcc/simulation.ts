@@ -84,16 +84,22 @@ export function coulombEnergy(points: ArrayLike<ArrayLike<number>>, minDistance 
   return energy;
 }
 
+/** |u_i − u_j|² for rows i and j of a flat n × d array. */
+function squaredRowDistance(u: Float64Array, i: number, j: number, d: number): number {
+  let s = 0;
+  for (let k = 0; k < d; k++) {
+    const diff = u[i * d + k] - u[j * d + k];
+    s += diff * diff;
+  }
+  return s;
+}
+
 /** Energy of flat unit points (n × d row-major). */
 function flatEnergy(u: Float64Array, n: number, d: number, eps: number): number {
   let energy = 0;
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
-      let s = 0;
-      for (let k = 0; k < d; k++) {
-        const diff = u[i * d + k] - u[j * d + k];
-        s += diff * diff;
-      }
+      const s = squaredRowDistance(u, i, j, d);
       energy += 1 / Math.max(Math.sqrt(s), eps);
     }
   }
@@ -157,12 +163,7 @@ export function pedccSimulate(numClasses: number, latentDim: number, options: Pe
     force.fill(0);
     for (let i = 0; i < n; i++) {
       for (let j = i + 1; j < n; j++) {
-        let s = 0;
-        for (let k = 0; k < d; k++) {
-          const diff = u[i * d + k] - u[j * d + k];
-          s += diff * diff;
-        }
-        const dist = Math.max(Math.sqrt(s), minDistance);
+        const dist = Math.max(Math.sqrt(squaredRowDistance(u, i, j, d)), minDistance);
         const w = 1 / (dist * dist * dist);
         for (let k = 0; k < d; k++) {
           const f = (u[i * d + k] - u[j * d + k]) * w;
