@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import { permutation } from "./random";
 import { inKernel } from "./display";
 import { createProgressReporter, ProgressOptions, ProgressReporter, ProgressState } from "./progress";
+import { checkPositiveInteger } from "./checks";
 
 /** Aligned tensors sharing their first (sample) dimension, e.g. { xs, ys } or { xs, noisy, labels }. */
 export type TensorRecord = Record<string, tf.Tensor>;
@@ -289,10 +290,6 @@ function checkAlignedData(data: TensorRecord, what: string, fn: string): number 
   }
   if (n === 0) throw new Error(`${fn}: ${what} has no samples (first dimension 0)`);
   return n;
-}
-
-function checkPositiveInteger(value: number, name: string, fn: string): void {
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${fn}: ${name} must be a positive integer, got ${value}`);
 }
 
 /** Rows [start, start+size) of every tensor in the record (the record itself when that is all of it). */

@@ -7,7 +7,7 @@
  * feedback (iterated at inference).
  */
 import * as tf from "@tensorflow/tfjs";
-import { seededInit } from "../models/common";
+import { layerPair, seededInit } from "../models/common";
 import { denseInverseWeights } from "./functions";
 import { inverseLeakyReluLayer, logitLayer, roundLayer, softmaxInverseLayer } from "./layers";
 import { meanAbsoluteError, meanCosineSimilarity, meanSquaredError } from "../metrics";
@@ -52,12 +52,6 @@ function shapeOf(shape: unknown, what: string, fn: string): number[] {
   const s = (Array.isArray(shape) && Array.isArray(shape[0]) ? shape[0] : shape) as Array<number | null>;
   if (!Array.isArray(s) || s.slice(1).some((d) => typeof d !== "number")) throw new Error(`${fn}: cannot read the shape of ${what}: ${JSON.stringify(shape)}`);
   return s.slice(1) as number[];
-}
-
-function pair(value: unknown, fallback: number): [number, number] {
-  if (Array.isArray(value)) return [Number(value[0]), Number(value[value.length > 1 ? 1 : 0])];
-  const v = value === undefined ? fallback : Number(value);
-  return [v, v];
 }
 
 /**
@@ -106,12 +100,12 @@ export function abstractStages(model: tf.LayersModel): AbstractStage[] {
         activation: { name: act } as InvertibleActivation, inputShape, outputShape, flattened: pending.length > 0,
       };
       if (cls === "Conv2D") {
-        const dilation = pair(config.dilationRate, 1);
+        const dilation = layerPair(config.dilationRate, 1);
         if (dilation[0] !== 1 || dilation[1] !== 1) throw new Error(`${fn}: dilated convolution '${layer.name}' is not supported`);
         const padding = String(config.padding ?? "valid");
         if (padding !== "valid" && padding !== "same") throw new Error(`${fn}: convolution '${layer.name}' has padding '${padding}'; expected valid or same`);
         stage.conv = {
-          kernelSize: pair(config.kernelSize, 1), strides: pair(config.strides, 1), padding: padding as "valid" | "same",
+          kernelSize: layerPair(config.kernelSize, 1), strides: layerPair(config.strides, 1), padding: padding as "valid" | "same",
           filters: Number(config.filters), inChannels: inputShape[inputShape.length - 1],
         };
       }

@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { mixSeeds } from "../train";
+export { checkPositiveInteger } from "../checks";
 
 /** A tfjs weight initialiser (its class is not exported by name). */
 type Initializer = ReturnType<typeof tf.initializers.zeros>;
@@ -23,6 +24,13 @@ export function checkActivation(value: string, option: string, fn: string): Laye
 export function checkSeed(seed: number, fn: string): number {
   if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
   return seed;
+}
+
+/** A layer's [height, width] attribute (kernelSize, strides, poolSize) from a number or a 1- or 2-element array; `fallback` when absent. */
+export function layerPair(value: unknown, fallback = NaN): [number, number] {
+  if (Array.isArray(value)) return [Number(value[0]), Number(value[1] ?? value[0])];
+  const v = value === undefined ? fallback : Number(value);
+  return [v, v];
 }
 
 /** Check a list of positive integers (sizes, filters). */

@@ -43,10 +43,14 @@ export interface DemoForwardOptions {
   weightGradientScale?: number;
 }
 
-export interface DemoAutoencoder {
+/** What a demo network (or an ensemble of them) is: layer sizes, which layer is the 2-unit code, the activation. */
+export interface DemoArchitecture {
   readonly layerSizes: readonly number[];
   readonly codeLayer: number;
   readonly activation: DemoActivation;
+}
+
+export interface DemoAutoencoder extends DemoArchitecture {
   /** W_2 … W_N, each [n_l, n_{l−1}] (z = W·a + b). */
   readonly weights: tf.Variable[];
   /** b_2 … b_N. */

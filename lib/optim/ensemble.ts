@@ -10,7 +10,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { trainModel, TrainHistory, EpochLogs } from "../train";
 import { permutation } from "../random";
-import { DemoActivation, DemoParameters, GradientConvention, applyDemoActivation, checkDemoArchitecture, drawDemoParameters, scaleGradient } from "./dense-autoencoder";
+import { DemoActivation, DemoArchitecture, DemoParameters, GradientConvention, applyDemoActivation, checkDemoArchitecture, drawDemoParameters, scaleGradient } from "./dense-autoencoder";
 import { resolveDemoOptimizer } from "./demo";
 import type { CodeFrame, DemoTrainingOptions } from "./demo";
 
@@ -23,12 +23,9 @@ export interface DemoEnsembleOptions {
   weightScale?: number;
 }
 
-export interface DemoEnsemble {
+export interface DemoEnsemble extends DemoArchitecture {
   readonly seeds: readonly number[];
   readonly replicas: number;
-  readonly layerSizes: readonly number[];
-  readonly codeLayer: number;
-  readonly activation: DemoActivation;
   /** [K, n_l, n_{l−1}] per layer. */
   readonly weights: tf.Variable[];
   /** [K, 1, n_l] per layer. */

@@ -8,6 +8,7 @@
  * each layer's shape from these formulas with the shape TensorFlow.js actually gives it.
  */
 import * as tf from "@tensorflow/tfjs";
+import { checkPositiveInteger, layerPair } from "../models/common";
 
 /** "same", "valid", or an explicit symmetric zero padding P. */
 export type ConvPadding = "same" | "valid" | number;
@@ -21,10 +22,6 @@ export interface ConvOutputSizeOptions {
   stride?: number;
   /** P, or "valid" (P = 0) or "same" (P = (F − 1)/2, eq. 10; default "valid"). */
   padding?: ConvPadding;
-}
-
-function checkPositiveInteger(value: number, name: string, fn: string): void {
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${fn}: ${name} must be a positive integer, got ${value}`);
 }
 
 /** "Same" zero padding P = (F − 1)/2 of a kernel of odd size F (eq. 10). */
@@ -87,11 +84,6 @@ export interface LayerShapeCheck {
   ok: boolean;
 }
 
-function pair(value: unknown): [number, number] {
-  if (Array.isArray(value)) return [Number(value[0]), Number(value[1] ?? value[0])];
-  return [Number(value), Number(value)];
-}
-
 /** Every leaf layer of a model, nested Sequentials flattened, in order. */
 function leafLayers(model: tf.LayersModel | tf.layers.Layer): tf.layers.Layer[] {
   const inner = (model as tf.LayersModel).layers;
@@ -106,23 +98,23 @@ export function formulaOutputShape(layer: tf.layers.Layer, input: number[]): num
   const [h, w, c] = input;
   const padding = (config.padding as "same" | "valid" | undefined) ?? "valid";
   if (kind === "Conv2D") {
-    const [fh, fw] = pair(config.kernelSize);
-    const [sh, sw] = pair(config.strides ?? 1);
+    const [fh, fw] = layerPair(config.kernelSize);
+    const [sh, sw] = layerPair(config.strides ?? 1);
     // tfjs's "same" pads so that O = ⌈W/S⌉, which eq. 9 with P = (F−1)/2 gives for odd F.
     return [convOutputSize({ inputSize: h, kernelSize: fh, stride: sh, padding }), convOutputSize({ inputSize: w, kernelSize: fw, stride: sw, padding }), Number(config.filters)];
   }
   if (kind === "Conv2DTranspose") {
-    const [fh, fw] = pair(config.kernelSize);
-    const [sh, sw] = pair(config.strides ?? 1);
+    const [fh, fw] = layerPair(config.kernelSize);
+    const [sh, sw] = layerPair(config.strides ?? 1);
     return [convTransposeOutputSize({ inputSize: h, kernelSize: fh, stride: sh, padding }), convTransposeOutputSize({ inputSize: w, kernelSize: fw, stride: sw, padding }), Number(config.filters)];
   }
   if (kind === "MaxPooling2D" || kind === "AveragePooling2D") {
-    const [ph, pw] = pair(config.poolSize);
-    const [sh, sw] = pair(config.strides ?? config.poolSize);
+    const [ph, pw] = layerPair(config.poolSize);
+    const [sh, sw] = layerPair(config.strides ?? config.poolSize);
     return [poolOutputSize({ inputSize: h, poolSize: ph, stride: sh, padding }), poolOutputSize({ inputSize: w, poolSize: pw, stride: sw, padding }), c];
   }
   if (kind === "UpSampling2D") {
-    const [uh, uw] = pair(config.size ?? 2);
+    const [uh, uw] = layerPair(config.size ?? 2);
     return [h * uh, w * uw, c];
   }
   return null;

@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { CorruptionSpec, corruptInputs } from "../data/noise";
 import { LossContext, LossTerms, LossTermsFn, mixSeeds } from "../train";
 import { contractivePenalty, klSparsityPenalty, l1ActivationPenalty, sigmoidJacobianNormSquared } from "./penalties";
+import { checkPositiveInteger } from "../models/common";
 
 export type DenseAutoencoderActivation = "sigmoid" | "linear";
 
@@ -51,10 +52,6 @@ export interface DenseAutoencoder {
   /** decode(encode(x)). */
   reconstruct(x: tf.Tensor2D): tf.Tensor2D;
   dispose(): void;
-}
-
-function checkPositiveInteger(value: number, name: string, fn: string): void {
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${fn}: ${name} must be a positive integer, got ${value}`);
 }
 
 function checkActivationName(value: string, name: string, fn: string): DenseAutoencoderActivation {
