@@ -13,9 +13,7 @@ beforeAll(async () => {
   run = await runQuick("notebooks/1-functionally-separate-autoencoder.ipynb");
 }, 300_000);
 
-const markdownOutputs = () => run.outputs
-  .filter((o) => o.output_type === "display_data" && "text/markdown" in ((o.data as object) ?? {}))
-  .map((o) => joinText((o.data as Record<string, unknown>)["text/markdown"]));
+const markdownOutputs = () => run.markdown;
 
 describe("1-functionally-separate-autoencoder notebook (quick mode, real kernel)", () => {
   it("runs every code cell in order in quick mode and names its backend", () => {

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { findChromium, PLOTLY_MIME } from "../lib/runner/plot-png";
-import { joinText, QuickRun, runQuick } from "./helpers/notebooks";
+import { QuickRun, runQuick } from "./helpers/notebooks";
 
 let run: QuickRun;
 
@@ -13,9 +13,7 @@ beforeAll(async () => {
   run = await runQuick("notebooks/2-autoencoder-learning-process-demo.ipynb");
 }, 300_000);
 
-const markdownTables = () => run.outputs
-  .filter((o) => o.output_type === "display_data" && "text/markdown" in ((o.data as object) ?? {}))
-  .map((o) => joinText((o.data as Record<string, unknown>)["text/markdown"]));
+const markdownTables = () => run.markdown;
 
 describe("2-autoencoder-learning-process-demo (quick mode, real kernel)", () => {
   it("runs every code cell once, in order, in quick mode, and names its backend", () => {

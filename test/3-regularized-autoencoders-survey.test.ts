@@ -15,9 +15,7 @@ beforeAll(async () => {
 
 /** The markdown of the table whose bold title starts with `title`. */
 function table(title: string): string {
-  const found = run.outputs
-    .map((o) => joinText((o.data as Record<string, unknown> | undefined)?.["text/markdown"]))
-    .find((md) => md.startsWith(`**${title}`));
+  const found = run.markdown.find((md) => md.startsWith(`**${title}`));
   if (!found) throw new Error(`no table titled '${title}'`);
   return found;
 }

@@ -9,8 +9,7 @@ import { findChromium, PLOTLY_MIME } from "../lib/runner/plot-png";
 import { joinText, QuickRun, runQuick } from "./helpers/notebooks";
 
 let run: QuickRun;
-const markdownTables = (): string[] =>
-  run.outputs.filter((o) => "text/markdown" in ((o.data as object) ?? {})).map((o) => joinText((o.data as Record<string, unknown>)["text/markdown"]));
+const markdownTables = (): string[] => run.markdown;
 const table = (title: string): string => {
   const found = markdownTables().find((t) => t.includes(title));
   if (!found) throw new Error(`no table titled ${title}`);

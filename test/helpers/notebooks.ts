@@ -23,6 +23,8 @@ export interface QuickRun {
   stdout: string;
   /** The text/plain of every rich output, joined by newlines. */
   plainText: string;
+  /** The text/markdown of every rich output (tables, printed notes), in order. */
+  markdown: string[];
 }
 
 /** Join a Jupyter multi-line string (string or list of lines). */
@@ -50,7 +52,10 @@ export async function runQuick(notebook: string, options: { cellTimeoutMs?: numb
       .filter((o) => o.output_type === "display_data" || o.output_type === "execute_result")
       .map((o) => joinText((o.data as Record<string, unknown>)["text/plain"]))
       .join("\n");
-    return { result, notebook: executed, codeCells, outputs, stdout, plainText };
+    const markdown = outputs
+      .filter((o) => (o.output_type === "display_data" || o.output_type === "execute_result") && "text/markdown" in ((o.data as object) ?? {}))
+      .map((o) => joinText((o.data as Record<string, unknown>)["text/markdown"]));
+    return { result, notebook: executed, codeCells, outputs, stdout, plainText, markdown };
   } finally {
     fs.rmSync(outDir, { recursive: true, force: true });
   }
