@@ -91,8 +91,9 @@ export function demoAutoencoderEnsemble(options: DemoEnsembleOptions): DemoEnsem
     replicaParameters(k) {
       if (!Number.isInteger(k) || k < 0 || k >= K) throw new Error(`${fn}.replicaParameters: k must be an integer in [0, ${K}), got ${k}`);
       return {
-        weights: weights.map((w) => (w.arraySync() as number[][][])[k]),
-        biases: biases.map((b) => (b.arraySync() as number[][][])[k][0]),
+        // Read back only replica k's slice, not all K replicas per layer.
+        weights: weights.map((w) => tf.tidy(() => tf.gather(w, k).arraySync() as unknown as number[][])),
+        biases: biases.map((b) => tf.tidy(() => (tf.gather(b, k).arraySync() as unknown as number[][])[0])),
       };
     },
     dispose() {
