@@ -35,6 +35,12 @@ export interface ExecuteOptions {
   onIopub?: (message: JupyterMessage) => void;
   /** Called with the request's msg_id just before it is sent. */
   onSent?: (msgId: string) => void;
+  /**
+   * Send only once iopub has been quiet this long (default 50 ms). tslab publishes without
+   * awaiting its sends, so a request that lands while its last publish is still in flight
+   * crashes it with zeromq's EBUSY ("Socket is busy writing"), seen once after a 30-min run.
+   */
+  settleMs?: number;
 }
 
 /** How an execute request ended. */
@@ -78,6 +84,8 @@ export class KernelClient {
   private readonly iopubListeners = new Map<string, (message: JupyterMessage) => void>();
   private readonly sendQueues = new Map<Channel, Promise<void>>();
   private strayListener: IopubListener | null = null;
+  /** Date.now() when the last iopub message arrived (0: none yet). */
+  private lastIopubAt = 0;
   private closed = false;
   /** Messages that failed to decode (bad signature, bad JSON); kept for diagnostics. */
   readonly protocolErrors: string[] = [];
@@ -132,6 +140,7 @@ export class KernelClient {
   }
 
   private routeIopub(message: JupyterMessage): void {
+    this.lastIopubAt = Date.now();
     const parentId = message.parent_header.msg_id ?? "";
     const listener = this.iopubListeners.get(parentId);
     if (listener) listener(message);
@@ -218,6 +227,9 @@ export class KernelClient {
       }
       options.onIopub?.(msg);
     });
+    const settleMs = options.settleMs ?? 50;
+    const quietFor = Date.now() - this.lastIopubAt;
+    if (quietFor < settleMs) await sleep(settleMs - quietFor);
     const started = Date.now();
     try {
       options.onSent?.(msgId);
