@@ -54,6 +54,8 @@ describe("notebook 4-csae-pedcc (quick mode, real kernel)", () => {
     expect(paper).toMatch(/\| MNIST CSAE-C encoder only \| 0\.9930 \| 0\.\d{4} \|/);
     expect(paper).toMatch(/\| class-centre distance spread .* \| 0\.0073 \| \d+\.\d{4} \|/);
     expect(table("Table 5")).toMatch(/\| with Laplacian loss( \| \d+\.\d{4}){7} \|/);
+    expect(table("Table 5")).toMatch(/ours: CSAE-C, β = 0\.04/);
+    expect(run.stdout).toMatch(/→ ours: test Loss1 (higher|lower|equal), Loss2 (higher|lower|equal), Loss3 (higher|lower|equal), accuracy (higher|lower|equal)/);
   });
 
   it("marks the Fashion-MNIST rows 'not run' with the install command when the package is missing", () => {
@@ -87,7 +89,7 @@ describe("notebook 4-csae-pedcc (quick mode, real kernel)", () => {
     const descriptions = grids.map((g) => joinText((g.data as Record<string, unknown>)["text/plain"]));
     expect(descriptions.filter((d) => /10 samples per class': 10 rows, 100 images/.test(d))).toHaveLength(6);
     expect(descriptions.some((d) => /reconstructions \(Figure 4\)': 6 rows, 60 images of 28×28/.test(d))).toBe(true);
-    const left = Number(/tensors left: (\d+)/.exec(run.stdout)?.[1]);
-    expect(left).toBeLessThan(10);
+    const [, left, before] = /tensors left: (\d+) \((\d+) before the notebook made any\)/.exec(run.stdout) ?? [];
+    expect(Number(left)).toBe(Number(before));
   });
 });
