@@ -35,12 +35,6 @@ export interface ExecuteOptions {
   onIopub?: (message: JupyterMessage) => void;
   /** Called with the request's msg_id just before it is sent. */
   onSent?: (msgId: string) => void;
-  /**
-   * Send only once iopub has been quiet this long (default 50 ms). tslab publishes without
-   * awaiting its sends, so a request that lands while its last publish is still in flight
-   * crashes it with zeromq's EBUSY ("Socket is busy writing"), seen once after a 30-min run.
-   */
-  settleMs?: number;
 }
 
 /** How an execute request ended. */
@@ -86,6 +80,12 @@ export class KernelClient {
   private strayListener: IopubListener | null = null;
   /** Date.now() when the last iopub message arrived (0: none yet). */
   private lastIopubAt = 0;
+  /**
+   * Shell requests go out only once iopub has been quiet this long. tslab publishes without
+   * awaiting its sends, and every shell request makes it publish `busy`, so a request that lands
+   * while a publish is in flight crashes it with zeromq's EBUSY ("Socket is busy writing").
+   */
+  private readonly settleMs = 50;
   private closed = false;
   /** Messages that failed to decode (bad signature, bad JSON); kept for diagnostics. */
   readonly protocolErrors: string[] = [];
@@ -156,7 +156,11 @@ export class KernelClient {
   private send(channel: Channel, frames: Buffer[]): Promise<void> {
     const socket = channel === "shell" ? this.shell : this.control;
     const previous = this.sendQueues.get(channel) ?? Promise.resolve();
-    const next = previous.then(() => socket.send(frames));
+    const next = previous.then(async () => {
+      const quietFor = Date.now() - this.lastIopubAt;
+      if (channel === "shell" && quietFor < this.settleMs) await sleep(this.settleMs - quietFor);
+      await socket.send(frames);
+    });
     this.sendQueues.set(channel, next.catch(() => undefined));
     return next;
   }
@@ -227,9 +231,6 @@ export class KernelClient {
       }
       options.onIopub?.(msg);
     });
-    const settleMs = options.settleMs ?? 50;
-    const quietFor = Date.now() - this.lastIopubAt;
-    if (quietFor < settleMs) await sleep(settleMs - quietFor);
     const started = Date.now();
     try {
       options.onSent?.(msgId);
