@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { registerWasmKernels, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "./wasm-kernels";
+import { loadNativeKernels } from "./native";
 import { activateWasmWithThreads, resolveWasmThreads, WasmThreadsRequest } from "./wasm-threads";
 
 export { kernelsUsedBy, setConv2DBackpropFilterMethod, unregisteredKernels, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "./wasm-kernels";
@@ -50,6 +51,8 @@ export interface BackendReport {
   extraKernels?: string[];
   /** wasm only: wasm's own kernels that are correct but slow, replaced by faster ones from ./kernels (see WASM_FASTER_KERNELS). */
   fasterKernels?: string[];
+  /** wasm only: whether lib/native.ts's native matrix products are in use, and why not (its summary line). */
+  native?: string;
   /** Version of @tensorflow/tfjs-core. */
   tfjsVersion: string;
 }
@@ -93,6 +96,7 @@ interface LoadedBackend {
   threads?: number;
   extraKernels?: string[];
   fasterKernels?: string[];
+  native?: string;
 }
 
 /** A backend that cannot be used, with a short reason. */
@@ -201,10 +205,12 @@ async function loadWasm(options: InitBackendOptions): Promise<LoadedBackend> {
   const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
   const extraKernels = WASM_EXTRA_KERNELS.map((k) => k.kernelName);
   const fasterKernels = WASM_FASTER_KERNELS.map((k) => k.kernelName);
+  const native = loadNativeKernels({ threads }).summary;
   return {
     summary:
       `wasm loaded (SIMD ${simd ? "on" : "off"}, ${threads} thread${threads === 1 ? "" : "s"}${note ? `: ${note}` : ""}; ` +
-      `${extraKernels.length} kernels added or fixed, ${fasterKernels.length} made faster)`,
+      `${extraKernels.length} kernels added or fixed, ${fasterKernels.length} made faster; ${native})`,
+    native,
     simd,
     threads,
     extraKernels,
@@ -287,6 +293,7 @@ async function initBackendNow(options: InitBackendOptions): Promise<BackendRepor
         ...(result.threads !== undefined ? { threads: result.threads } : {}),
         ...(result.extraKernels !== undefined ? { extraKernels: result.extraKernels } : {}),
         ...(result.fasterKernels !== undefined ? { fasterKernels: result.fasterKernels } : {}),
+        ...(result.native !== undefined ? { native: result.native } : {}),
         tfjsVersion: tf.version_core,
       };
       return current;

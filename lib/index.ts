@@ -23,3 +23,4 @@ export * from "./optim";
 export * from "./regularizers";
 export * from "./pedcc";
 export * from "./stacked";
+export * from "./native";

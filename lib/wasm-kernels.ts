@@ -29,7 +29,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { KernelArgs, pair, runWasmKernel, stockKernels, WasmBackendLike } from "./kernels/common";
-import { batchMatMulWasm } from "./kernels/matmul";
+import { batchMatMulWasm, fusedMatMulWasm } from "./kernels/matmul";
 import { gatherV2Wasm } from "./kernels/gather";
 import { maxPoolGradWasm } from "./kernels/pool";
 import { meanWasm, sumWasm } from "./kernels/reduce";
@@ -39,6 +39,7 @@ import { resizeNearestNeighborGradWasm } from "./kernels/resize";
 
 export { maxPoolGradWasm } from "./kernels/pool";
 import { conv2DBackpropFilterByConv, conv2DBackpropInputWasm } from "./kernels/conv";
+import { conv2DWasm, fusedConv2DWasm, nativeConv2DBackpropFilter } from "./kernels/native-conv";
 
 /** One kernel this module puts on the wasm backend. */
 export interface WasmKernelPatch {
@@ -51,7 +52,7 @@ export interface WasmKernelPatch {
 
 /** The kernels this module puts on the wasm backend. */
 export const WASM_EXTRA_KERNELS: readonly WasmKernelPatch[] = [
-  { kernelName: "Conv2DBackpropFilter", action: "added", method: "transposed im2col in typed arrays on the wasm heap, then wasm's BatchMatMul" },
+  { kernelName: "Conv2DBackpropFilter", action: "added", method: "the native addon's im2col(X)ᵀ·dY where it is built; else one XNNPACK convolution with batch and channels swapped (≥ 4 input channels) or transposed im2col in typed arrays on the wasm heap, then wasm's BatchMatMul" },
   { kernelName: "MaxPoolGrad", action: "replaced", method: "channel-vectorised typed-array loop on the wasm heap (wasm's own is wrong for windows with no positive value)" },
   { kernelName: "UnsortedSegmentSum", action: "added", method: "typed-array loop" },
   { kernelName: "OneHot", action: "replaced", method: "typed-array fill in the requested dtype (wasm's own writes int32 bits into a float32 output: 1 became 1.4e-45)" },
@@ -63,12 +64,15 @@ export const WASM_EXTRA_KERNELS: readonly WasmKernelPatch[] = [
  * wasm's own stays reachable (replacedWasmKernel) for the cases ours hands back to it.
  */
 export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
-  { kernelName: "BatchMatMul", action: "replaced", method: "transposed operands materialised with wasm's Transpose, then wasm's XNNPACK product (its own runs a naive loop when either is transposed)" },
+  { kernelName: "BatchMatMul", action: "replaced", method: "the native addon's multithreaded product on the wasm heap where it is built (lib/native.ts); else transposed operands materialised with wasm's Transpose, then wasm's XNNPACK product (its own runs a naive loop when either is transposed)" },
+  { kernelName: "_FusedMatMul", action: "replaced", method: "the native addon's product, then bias and ReLU in one pass (other activations by wasm's kernels), where it is built; else wasm's own" },
   { kernelName: "ResizeNearestNeighborGrad", action: "replaced", method: "integer upscaling (UpSampling2D): sh·sw × wasm's XNNPACK AvgPool of dy; else wasm's own" },
   { kernelName: "GatherV2", action: "replaced", method: "whole rows (axis 0): one heap memmove per row (the epoch shuffle); else wasm's own (element by element)" },
   { kernelName: "Slice", action: "replaced", method: "heap to heap, only the slice (wasm's own first copies the whole input out with readSync: a dataset copy per batch)" },
   { kernelName: "Sum", action: "replaced", method: "over leading axes with rows ≥ 32 wide and ≥ 1024 of them (conv bias gradients): one pass over the rows on the wasm heap, double accumulation; over trailing axes with ≥ 2^16 terms per output: float64 accumulation, as Mean; else wasm's own (which transposes first)" },
-  { kernelName: "Conv2DBackpropInput", action: "replaced", method: "forward wasm Conv2D (XNNPACK) of the (dilated) dy with the flipped, in/out-swapped filter and full padding (wasm's own is a naive loop)" },
+  { kernelName: "Conv2DBackpropInput", action: "replaced", method: "the native addon's col2im(dy·Wᵀ) where it is built; else forward wasm Conv2D (XNNPACK) of the (dilated) dy with the flipped, in/out-swapped filter and full padding (wasm's own is a naive loop)" },
+  { kernelName: "Conv2D", action: "replaced", method: "the native addon's im2col product where it is built; else wasm's own (XNNPACK)" },
+  { kernelName: "FusedConv2D", action: "replaced", method: "the native addon's im2col product, then bias and activation as _FusedMatMul, where it is built; else wasm's own" },
 ];
 
 /** Largest im2col buffer (float32 elements; default 2^23 = 32 MB) before the batch is split into chunks. */
@@ -154,6 +158,8 @@ export function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   if (dy.shape.length !== 4 || dy.shape[0] !== batchSize || dy.shape[1] !== outHeight || dy.shape[2] !== outWidth || dy.shape[3] !== outChannels) {
     throw new Error(`Conv2DBackpropFilter (wasm): dy has shape [${dy.shape}] but x [${x.shape}], filter [${filterShape}] and the strides/padding give [${batchSize},${outHeight},${outWidth},${outChannels}]`);
   }
+  const byNative = nativeConv2DBackpropFilter(backend, x, dy, info);
+  if (byNative) return byNative;
   // With few input channels the convolution's GEMM has only c·fh·fw rows (9 for one channel) and
   // im2col is both small and faster (measured on the models' first layers); from 4 channels on, conv wins.
   if (filterMethod === "conv" && info.inChannels >= 4) {
@@ -246,7 +252,10 @@ const KERNEL_FUNCS: Record<string, tf.KernelFunc> = {
   MaxPoolGrad: maxPoolGradWasm,
   UnsortedSegmentSum: unsortedSegmentSumWasm,
   BatchMatMul: batchMatMulWasm,
+  _FusedMatMul: fusedMatMulWasm,
   Conv2DBackpropInput: conv2DBackpropInputWasm,
+  Conv2D: conv2DWasm,
+  FusedConv2D: fusedConv2DWasm,
   ResizeNearestNeighborGrad: resizeNearestNeighborGradWasm,
   Sum: sumWasm,
   Mean: meanWasm,

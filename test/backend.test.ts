@@ -3,6 +3,7 @@
  * AE_BACKEND or an option, clear errors, idempotence, and nothing done on import.
  * Tests run in order in one process (tfjs backend state is per process).
  */
+import { loadNativeKernels } from "../lib/native";
 import { afterEach, describe, expect, test } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import {
@@ -83,7 +84,10 @@ describe("initBackend", () => {
     expect(report.extraKernels).toEqual(["Conv2DBackpropFilter", "MaxPoolGrad", "UnsortedSegmentSum", "OneHot", "Mean"]);
     expect(report.fasterKernels).toEqual(WASM_FASTER_KERNELS.map((k) => k.kernelName));
     expect(report.fasterKernels!.length).toBeGreaterThan(0);
-    expect(report.reason).toMatch(new RegExp(`5 kernels added or fixed, ${report.fasterKernels!.length} made faster\\)`));
+    expect(report.reason).toMatch(new RegExp(`5 kernels added or fixed, ${report.fasterKernels!.length} made faster; native (matrix products and convolutions \\(.+ register tile, \\d threads?\\)|kernels not built .+|kernels off .+)\\)$`));
+    // The native kernels take as many threads as wasm, and the report says whether they run.
+    expect(report.native).toBe(loadNativeKernels().summary);
+    if (loadNativeKernels().loaded) expect(report.native).toContain(`${report.threads} thread`);
     expect(report.tfjsVersion).toBe(tf.version_core);
     expect(describeBackend(report)).toMatch(/^backend: wasm \(SIMD (on|off), \d threads?\) · tfjs \d+\.\d+\.\d+ · tfjs-node not installed/);
     // The wasm backend works, including a kernel we added.

@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend";
-import { isOurWasmKernel, setConv2DBackpropFilterMethod } from "../lib/wasm-kernels";
+import { isOurWasmKernel, replacedWasmKernel, setConv2DBackpropFilterMethod } from "../lib/wasm-kernels";
+import { loadNativeKernels, nativeAddon, nativeCounters, setNativeEnabled } from "../lib/native";
 import { assertClose, BACKEND_TOLERANCE, seededNormal, withBackend } from "./helpers/gradcheck";
 
 beforeAll(async () => {
@@ -31,152 +32,289 @@ async function compareBackends(label: string, fn: () => tf.Tensor): Promise<void
   assertClose(wasm, cpu, BACKEND_TOLERANCE, label);
 }
 
-describe("BatchMatMul (ours: transposes materialised, then XNNPACK) vs cpu", () => {
-  test("is ours", () => expect(isOurWasmKernel("BatchMatMul")).toBe(true));
+const nativeLoaded = nativeAddon() !== null || loadNativeKernels().loaded;
 
-  // [m, k, n] and batch shapes: the MLP's layers (784/400/40), the CNN's dense, odd sizes, batched and broadcast.
-  const sizes: Array<[number, number, number]> = [[128, 784, 400], [128, 400, 40], [40, 128, 400], [7, 5, 3], [1, 9, 4], [6, 1, 5]];
-  const batches: Array<[number[], number[]]> = [[[], []], [[3], [3]], [[2, 3], [2, 3]], [[1], [4]]];
-  for (const transposeA of [false, true]) {
-    for (const transposeB of [false, true]) {
-      test(`transposeA ${transposeA}, transposeB ${transposeB}: every size × batch shape`, async () => {
-        let seed = 1;
-        for (const [m, k, n] of sizes) {
-          for (const [batchA, batchB] of batches) {
-            if (m * k * n > 1000 && batchA.length > 0) continue; // big products only unbatched
-            const aShape = [...batchA, ...(transposeA ? [k, m] : [m, k])];
-            const bShape = [...batchB, ...(transposeB ? [n, k] : [k, n])];
-            const s = seed++;
-            await compareBackends(`${JSON.stringify(aShape)}·${JSON.stringify(bShape)} tA ${transposeA} tB ${transposeB}`, () =>
-              tf.matMul(tf.tensor(seededNormal(size(aShape), s), aShape), tf.tensor(seededNormal(size(bShape), s + 1000), bShape), transposeA, transposeB));
-          }
-        }
-      });
-    }
-  }
-
-  test("dense layer gradients (the products with transposes a training step runs)", async () => {
-    await compareBackends("d/dW and d/dx of Σ relu(x·W + b) ⊙ v", () => {
-      const x = tf.tensor(seededNormal(32 * 50, 3), [32, 50]);
-      const w = tf.tensor(seededNormal(50 * 20, 4, 0.2), [50, 20]);
-      const v = tf.tensor(seededNormal(32 * 20, 5), [32, 20]);
-      const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.relu(tf.matMul(a, b)), v)))([x, w]);
-      return tf.concat([gx.flatten(), gw.flatten()]);
+// Each product kernel runs twice: on the native addon (where it is built) and on the wasm-only path.
+for (const path of ["native", "wasm only"] as const) {
+  describe.runIf(path === "wasm only" || nativeLoaded)(`BatchMatMul (ours, ${path === "native" ? "native addon" : "transposes materialised, then XNNPACK"}) vs cpu`, () => {
+    let previous = true;
+    beforeAll(() => { previous = setNativeEnabled(path === "native"); });
+    afterAll(() => { setNativeEnabled(previous); });
+    test("is ours", () => expect(isOurWasmKernel("BatchMatMul")).toBe(true));
+    test(path === "native" ? "runs on the addon" : "does not touch the addon", async () => {
+      const before = nativeCounters.products;
+      await compareBackends("one product", () => tf.matMul(tf.tensor(seededNormal(12, 1), [3, 4]), tf.tensor(seededNormal(8, 2), [4, 2])));
+      expect(nativeCounters.products - before).toBe(path === "native" ? 1 : 0);
     });
-  });
-});
 
-describe("Conv2DBackpropInput (ours: forward XNNPACK conv of the dilated dy with the flipped filter) vs cpu", () => {
-  test("is ours", () => expect(isOurWasmKernel("Conv2DBackpropInput")).toBe(true));
-
-  const pads: Array<"valid" | "same" | tf.backend_util.ExplicitPadding> = ["valid", "same", [[0, 0], [1, 2], [0, 1], [0, 0]]];
-  const strides: Array<number | [number, number]> = [1, 2, [2, 1], 3];
-  const filterSizes: Array<[number, number]> = [[1, 1], [2, 2], [3, 3], [3, 2], [5, 5]];
-
-  test("input gradient of conv2d: every padding × stride × filter size (x [2,7,6,3], 4 filters)", async () => {
-    let checked = 0;
-    for (const pad of pads) {
-      for (const stride of strides) {
-        for (const [fh, fw] of filterSizes) {
-          const xShape: [number, number, number, number] = [2, 7, 6, 3];
-          const fShape: [number, number, number, number] = [fh, fw, 3, 4];
-          const s = 10 * checked;
-          await compareBackends(`pad ${JSON.stringify(pad)}, strides ${JSON.stringify(stride)}, filter ${fh}x${fw}`, () => {
-            const x = tf.tensor4d(seededNormal(size(xShape), s), xShape);
-            const f = tf.tensor4d(seededNormal(size(fShape), s + 1), fShape);
-            const outShape = tf.conv2d(x, f, stride, pad).shape;
-            const w = tf.tensor(seededNormal(size(outShape), s + 2), outShape);
-            return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, f, stride, pad), w)))(x);
-          });
-          checked++;
-        }
+    // [m, k, n] and batch shapes: the MLP's layers (784/400/40), the CNN's dense, odd sizes, batched and broadcast.
+    const sizes: Array<[number, number, number]> = [[128, 784, 400], [128, 400, 40], [40, 128, 400], [7, 5, 3], [1, 9, 4], [6, 1, 5]];
+    const batches: Array<[number[], number[]]> = [[[], []], [[3], [3]], [[2, 3], [2, 3]], [[1], [4]]];
+    for (const transposeA of [false, true]) {
+      for (const transposeB of [false, true]) {
+        test(`transposeA ${transposeA}, transposeB ${transposeB}: every size × batch shape`, async () => {
+          let seed = 1;
+          for (const [m, k, n] of sizes) {
+            for (const [batchA, batchB] of batches) {
+              if (m * k * n > 1000 && batchA.length > 0) continue; // big products only unbatched
+              const aShape = [...batchA, ...(transposeA ? [k, m] : [m, k])];
+              const bShape = [...batchB, ...(transposeB ? [n, k] : [k, n])];
+              const s = seed++;
+              await compareBackends(`${JSON.stringify(aShape)}·${JSON.stringify(bShape)} tA ${transposeA} tB ${transposeB}`, () =>
+                tf.matMul(tf.tensor(seededNormal(size(aShape), s), aShape), tf.tensor(seededNormal(size(bShape), s + 1000), bShape), transposeA, transposeB));
+            }
+          }
+        });
       }
     }
-    expect(checked).toBe(60);
-  });
 
-  test("conv2dTranspose forward: the models' shapes (28×28, 14×14, 7×7; 1, 8, 16 channels) and strided ones", async () => {
-    const cases: Array<{ x: [number, number, number, number]; f: [number, number, number, number]; out: [number, number, number, number]; stride: number; pad: "same" | "valid" }> = [
-      { x: [3, 14, 14, 8], f: [3, 3, 8, 8], out: [3, 14, 14, 8], stride: 1, pad: "same" },
-      { x: [3, 28, 28, 8], f: [3, 3, 1, 8], out: [3, 28, 28, 1], stride: 1, pad: "same" },
-      { x: [2, 7, 7, 16], f: [3, 3, 8, 16], out: [2, 14, 14, 8], stride: 2, pad: "same" },
-      { x: [2, 4, 4, 2], f: [3, 3, 3, 2], out: [2, 9, 9, 3], stride: 2, pad: "valid" },
-      { x: [2, 5, 5, 4], f: [3, 3, 2, 4], out: [2, 7, 7, 2], stride: 1, pad: "valid" },
-    ];
-    for (const [index, c] of cases.entries()) {
-      await compareBackends(`conv2dTranspose ${JSON.stringify(c)}`, () =>
-        tf.conv2dTranspose(tf.tensor4d(seededNormal(size(c.x), index), c.x), tf.tensor4d(seededNormal(size(c.f), index + 50), c.f), c.out, c.stride, c.pad));
-    }
-  });
-
-  test("CNN classifier's layer sizes: input gradient of 3×3 valid convs 32→64 and 64→64", async () => {
-    for (const [inC, outC, hw] of [[32, 64, 26], [64, 64, 24]]) {
-      await compareBackends(`3x3 valid ${inC}→${outC} at ${hw}×${hw}`, () => {
-        const x = tf.tensor4d(seededNormal(2 * hw * hw * inC, inC), [2, hw, hw, inC]);
-        const f = tf.tensor4d(seededNormal(9 * inC * outC, outC, 0.1), [3, 3, inC, outC]);
-        const w = tf.tensor4d(seededNormal(2 * (hw - 2) * (hw - 2) * outC, 7), [2, hw - 2, hw - 2, outC]);
-        return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, f, 1, "valid"), w)))(x);
+    test("dense layer gradients (the products with transposes a training step runs)", async () => {
+      await compareBackends("d/dW and d/dx of Σ relu(x·W + b) ⊙ v", () => {
+        const x = tf.tensor(seededNormal(32 * 50, 3), [32, 50]);
+        const w = tf.tensor(seededNormal(50 * 20, 4, 0.2), [50, 20]);
+        const v = tf.tensor(seededNormal(32 * 20, 5), [32, 20]);
+        const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.relu(tf.matMul(a, b)), v)))([x, w]);
+        return tf.concat([gx.flatten(), gw.flatten()]);
       });
-    }
+    });
   });
-});
 
-describe("Conv2DBackpropFilter (ours) vs cpu: both methods", () => {
-  const pads: Array<"valid" | "same" | tf.backend_util.ExplicitPadding> = ["valid", "same", [[0, 0], [1, 2], [0, 1], [0, 0]]];
-  const strides: Array<number | [number, number]> = [1, 2, [2, 1], 3];
-  const filterSizes: Array<[number, number]> = [[1, 1], [2, 2], [3, 3], [3, 2]];
+  describe.runIf(path === "wasm only" || nativeLoaded)(`_FusedMatMul (ours, ${path}) vs cpu`, () => {
+    let previous = true;
+    beforeAll(() => { previous = setNativeEnabled(path === "native"); });
+    afterAll(() => { setNativeEnabled(previous); });
+    test("is ours", () => expect(isOurWasmKernel("_FusedMatMul")).toBe(true));
 
-  /** Filter gradient of Σ conv2d(x, f) ⊙ w on both backends; x has 5 channels, so the conv method applies (≥ 4). */
-  async function grid(method: "conv" | "im2col"): Promise<number> {
-    const previous = setConv2DBackpropFilterMethod(method);
-    let checked = 0;
-    try {
+    const activations: Array<tf.fused.Activation> = ["linear", "relu", "sigmoid", "elu", "relu6", "leakyrelu", "prelu"];
+    test("every activation × bias shape × transpose, batched too", async () => {
+      const [m, k, n] = [9, 13, 7];
+      let seed = 50;
+      for (const activation of activations) {
+        for (const biasShape of [null, [n], [1], [m, 1], [m, n], [2, m, n]]) {
+          for (const [transposeA, transposeB] of [[false, false], [true, false], [false, true], [true, true]]) {
+            const s = seed++;
+            const batch = biasShape && biasShape.length === 3 ? biasShape[0] : 1;
+            await compareBackends(`${activation} bias ${JSON.stringify(biasShape)} tA ${transposeA} tB ${transposeB}`, () => tf.fused.matMul({
+              a: tf.tensor(seededNormal(batch * m * k, s), [...(batch > 1 ? [batch] : []), ...(transposeA ? [k, m] : [m, k])]), b: tf.tensor(seededNormal(k * n, s + 1), transposeB ? [n, k] : [k, n]),
+              transposeA, transposeB, activation, leakyreluAlpha: 0.3,
+              bias: biasShape ? tf.tensor(seededNormal(size(biasShape), s + 2), biasShape) : undefined,
+              preluActivationWeights: activation === "prelu" ? tf.tensor(seededNormal(n, s + 3), [n]) : undefined,
+            }));
+          }
+        }
+      }
+    });
+
+    test("a dense relu layer's loss and gradients (fused forward, products with transposes backward)", async () => {
+      await compareBackends("loss, d/dx, d/dW, d/db", () => {
+        const x = tf.tensor(seededNormal(32 * 50, 3), [32, 50]);
+        const w = tf.tensor(seededNormal(50 * 20, 4, 0.2), [50, 20]);
+        const b = tf.tensor(seededNormal(20, 6), [20]);
+        const v = tf.tensor(seededNormal(32 * 20, 5), [32, 20]);
+        const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(tf.fused.matMul({ a: xx, b: ww, bias: bb, activation: "relu" }), v));
+        const { value, grads } = tf.valueAndGrads(f)([x, w, b]);
+        return tf.concat([value.reshape([1]), ...grads.map((g) => g.flatten())]);
+      });
+    });
+
+    test("wasm's own kernel misplaces the bias when an operand is transposed (why ours never calls it so)", async () => {
+      const [a, b, bias] = [[1, 2, 3, 4, 5, 6], [1, 0, 0, 1, 1, 1], [10, 20]];
+      const expected = await withBackend("cpu", () => tf.tidy(() => Array.from(tf.fused.matMul({ a: tf.tensor(a, [3, 2]), b: tf.tensor(b, [3, 2]), bias: tf.tensor(bias), transposeA: true }).dataSync())));
+      expect(expected).toEqual([16, 28, 18, 30]);
+      const stock = await withBackend("wasm", () => tf.tidy(() => {
+        const backend = tf.backend();
+        // Kernels receive rank-3 operands (tf.fused.matMul reshapes before it calls them).
+        const [ta, tb, tbias] = [tf.tensor(a, [1, 3, 2]), tf.tensor(b, [1, 3, 2]), tf.tensor(bias)];
+        const info = replacedWasmKernel("_FusedMatMul")!.kernelFunc({ inputs: { a: ta, b: tb, bias: tbias }, backend, attrs: { transposeA: true, transposeB: false, activation: "linear" } }) as tf.TensorInfo;
+        const values = Array.from(backend.readSync(info.dataId) as Float32Array);
+        backend.disposeData(info.dataId);
+        return values;
+      }));
+      expect(stock).not.toEqual(expected);
+      expect(stock).toEqual([16, 28, 28, 30]); // row 2 got bias 20 where column 1's is 10
+    });
+
+    test("leaves no tensors behind", async () => {
+      const run = () => tf.tidy(() => tf.fused.matMul({ a: tf.ones([4, 3]), b: tf.ones([3, 2]), bias: tf.ones([2]), activation: "sigmoid" }).dataSync());
+      await withBackend("wasm", () => {
+        run();
+        const before = tf.memory().numTensors;
+        run();
+        expect(tf.memory().numTensors).toBe(before);
+        return null;
+      });
+    });
+  });
+
+  describe.runIf(path === "wasm only" || nativeLoaded)(`Conv2D and FusedConv2D (ours, ${path}) vs cpu`, () => {
+    let previous = true;
+    beforeAll(() => { previous = setNativeEnabled(path === "native"); });
+    afterAll(() => { setNativeEnabled(previous); });
+    test("are ours", () => {
+      expect(isOurWasmKernel("Conv2D")).toBe(true);
+      expect(isOurWasmKernel("FusedConv2D")).toBe(true);
+    });
+
+    test("forward: every padding × stride × filter size × dilation, channels 1 and 5", async () => {
+      const before = nativeCounters.convolutions;
+      let checked = 0;
+      for (const pad of ["valid", "same", [[0, 0], [1, 2], [0, 1], [0, 0]]] as Array<"valid" | "same" | tf.backend_util.ExplicitPadding>) {
+        for (const stride of [1, 2, [2, 1]] as Array<number | [number, number]>) {
+          for (const [fh, fw] of [[1, 1], [3, 3], [3, 2]]) {
+            for (const dilation of stride === 1 ? [1, 2] : [1]) {
+              for (const inC of [1, 5]) {
+                const xShape: [number, number, number, number] = [3, 8, 7, inC];
+                const fShape: [number, number, number, number] = [fh, fw, inC, 4];
+                const s = 13 * checked + 3;
+                await compareBackends(`pad ${JSON.stringify(pad)}, strides ${JSON.stringify(stride)}, filter ${fh}x${fw}, dilation ${dilation}, ${inC} channels`, () =>
+                  tf.conv2d(tf.tensor4d(seededNormal(size(xShape), s), xShape), tf.tensor4d(seededNormal(size(fShape), s + 1), fShape), stride, pad, "NHWC", dilation));
+                checked++;
+              }
+            }
+          }
+        }
+      }
+      expect(checked).toBe(72);
+      // The native path ran every one of them (the wasm-only path none).
+      expect(nativeCounters.convolutions - before).toBe(path === "native" ? 72 : 0);
+    });
+
+    test("fused: bias and every activation (the conv layers' forward pass)", async () => {
+      for (const [i, activation] of (["linear", "relu", "sigmoid", "elu", "relu6", "leakyrelu", "prelu"] as tf.fused.Activation[]).entries()) {
+        await compareBackends(`fused conv ${activation}`, () => tf.fused.conv2d({
+          x: tf.tensor4d(seededNormal(2 * 9 * 9 * 3, i), [2, 9, 9, 3]), filter: tf.tensor4d(seededNormal(3 * 3 * 3 * 6, i + 1), [3, 3, 3, 6]),
+          strides: 2, pad: "same", bias: tf.tensor1d(seededNormal(6, i + 2)), activation, leakyreluAlpha: 0.3,
+          preluActivationWeights: activation === "prelu" ? tf.tensor1d(seededNormal(6, i + 3)) : undefined,
+        }));
+      }
+    });
+
+    test("the CNN classifier's layers forward (28×28×1 → 32 → 64 → 64, valid)", async () => {
+      for (const [i, [hw, inC, outC]] of [[28, 1, 32], [26, 32, 64], [24, 64, 64]].entries()) {
+        await compareBackends(`3x3 valid ${inC}→${outC} at ${hw}×${hw}`, () => tf.conv2d(
+          tf.tensor4d(seededNormal(2 * hw * hw * inC, i), [2, hw, hw, inC]), tf.tensor4d(seededNormal(9 * inC * outC, i + 1, 0.1), [3, 3, inC, outC]), 1, "valid"));
+      }
+    });
+  });
+
+  describe.runIf(path === "wasm only" || nativeLoaded)(`Conv2DBackpropInput (ours, ${path === "native" ? "native addon: col2im of dy·Wᵀ" : "forward XNNPACK conv of the dilated dy with the flipped filter"}) vs cpu`, () => {
+    let previous = true;
+    beforeAll(() => { previous = setNativeEnabled(path === "native"); });
+    afterAll(() => { setNativeEnabled(previous); });
+    test("is ours", () => expect(isOurWasmKernel("Conv2DBackpropInput")).toBe(true));
+
+    const pads: Array<"valid" | "same" | tf.backend_util.ExplicitPadding> = ["valid", "same", [[0, 0], [1, 2], [0, 1], [0, 0]]];
+    const strides: Array<number | [number, number]> = [1, 2, [2, 1], 3];
+    const filterSizes: Array<[number, number]> = [[1, 1], [2, 2], [3, 3], [3, 2], [5, 5]];
+
+    test("input gradient of conv2d: every padding × stride × filter size (x [2,7,6,3], 4 filters)", async () => {
+      let checked = 0;
       for (const pad of pads) {
         for (const stride of strides) {
           for (const [fh, fw] of filterSizes) {
-            const xShape: [number, number, number, number] = [3, 7, 6, 5];
-            const fShape: [number, number, number, number] = [fh, fw, 5, 4];
-            const s = 7 * checked + 1;
-            await compareBackends(`${method}: pad ${JSON.stringify(pad)}, strides ${JSON.stringify(stride)}, filter ${fh}x${fw}`, () => {
+            const xShape: [number, number, number, number] = [2, 7, 6, 3];
+            const fShape: [number, number, number, number] = [fh, fw, 3, 4];
+            const s = 10 * checked;
+            await compareBackends(`pad ${JSON.stringify(pad)}, strides ${JSON.stringify(stride)}, filter ${fh}x${fw}`, () => {
               const x = tf.tensor4d(seededNormal(size(xShape), s), xShape);
               const f = tf.tensor4d(seededNormal(size(fShape), s + 1), fShape);
               const outShape = tf.conv2d(x, f, stride, pad).shape;
               const w = tf.tensor(seededNormal(size(outShape), s + 2), outShape);
-              return tf.grad((filter: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, filter as tf.Tensor4D, stride, pad), w)))(f);
+              return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, f, stride, pad), w)))(x);
             });
             checked++;
           }
         }
       }
-    } finally {
-      setConv2DBackpropFilterMethod(previous);
+      expect(checked).toBe(60);
+    });
+
+    test("conv2dTranspose forward: the models' shapes (28×28, 14×14, 7×7; 1, 8, 16 channels) and strided ones", async () => {
+      const cases: Array<{ x: [number, number, number, number]; f: [number, number, number, number]; out: [number, number, number, number]; stride: number; pad: "same" | "valid" }> = [
+        { x: [3, 14, 14, 8], f: [3, 3, 8, 8], out: [3, 14, 14, 8], stride: 1, pad: "same" },
+        { x: [3, 28, 28, 8], f: [3, 3, 1, 8], out: [3, 28, 28, 1], stride: 1, pad: "same" },
+        { x: [2, 7, 7, 16], f: [3, 3, 8, 16], out: [2, 14, 14, 8], stride: 2, pad: "same" },
+        { x: [2, 4, 4, 2], f: [3, 3, 3, 2], out: [2, 9, 9, 3], stride: 2, pad: "valid" },
+        { x: [2, 5, 5, 4], f: [3, 3, 2, 4], out: [2, 7, 7, 2], stride: 1, pad: "valid" },
+      ];
+      for (const [index, c] of cases.entries()) {
+        await compareBackends(`conv2dTranspose ${JSON.stringify(c)}`, () =>
+          tf.conv2dTranspose(tf.tensor4d(seededNormal(size(c.x), index), c.x), tf.tensor4d(seededNormal(size(c.f), index + 50), c.f), c.out, c.stride, c.pad));
+      }
+    });
+
+    test("CNN classifier's layer sizes: input gradient of 3×3 valid convs 32→64 and 64→64", async () => {
+      for (const [inC, outC, hw] of [[32, 64, 26], [64, 64, 24]]) {
+        await compareBackends(`3x3 valid ${inC}→${outC} at ${hw}×${hw}`, () => {
+          const x = tf.tensor4d(seededNormal(2 * hw * hw * inC, inC), [2, hw, hw, inC]);
+          const f = tf.tensor4d(seededNormal(9 * inC * outC, outC, 0.1), [3, 3, inC, outC]);
+          const w = tf.tensor4d(seededNormal(2 * (hw - 2) * (hw - 2) * outC, 7), [2, hw - 2, hw - 2, outC]);
+          return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, f, 1, "valid"), w)))(x);
+        });
+      }
+    });
+  });
+
+  describe.runIf(path === "wasm only" || nativeLoaded)(`Conv2DBackpropFilter (ours, ${path === "native" ? "native addon: im2col(X)ᵀ·dY, whatever the method" : "both methods"}) vs cpu`, () => {
+    let previous = true;
+    beforeAll(() => { previous = setNativeEnabled(path === "native"); });
+    afterAll(() => { setNativeEnabled(previous); });
+    const pads: Array<"valid" | "same" | tf.backend_util.ExplicitPadding> = ["valid", "same", [[0, 0], [1, 2], [0, 1], [0, 0]]];
+    const strides: Array<number | [number, number]> = [1, 2, [2, 1], 3];
+    const filterSizes: Array<[number, number]> = [[1, 1], [2, 2], [3, 3], [3, 2]];
+
+    /** Filter gradient of Σ conv2d(x, f) ⊙ w on both backends; x has 5 channels, so the conv method applies (≥ 4). */
+    async function grid(method: "conv" | "im2col"): Promise<number> {
+      const previous = setConv2DBackpropFilterMethod(method);
+      let checked = 0;
+      try {
+        for (const pad of pads) {
+          for (const stride of strides) {
+            for (const [fh, fw] of filterSizes) {
+              const xShape: [number, number, number, number] = [3, 7, 6, 5];
+              const fShape: [number, number, number, number] = [fh, fw, 5, 4];
+              const s = 7 * checked + 1;
+              await compareBackends(`${method}: pad ${JSON.stringify(pad)}, strides ${JSON.stringify(stride)}, filter ${fh}x${fw}`, () => {
+                const x = tf.tensor4d(seededNormal(size(xShape), s), xShape);
+                const f = tf.tensor4d(seededNormal(size(fShape), s + 1), fShape);
+                const outShape = tf.conv2d(x, f, stride, pad).shape;
+                const w = tf.tensor(seededNormal(size(outShape), s + 2), outShape);
+                return tf.grad((filter: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, filter as tf.Tensor4D, stride, pad), w)))(f);
+              });
+              checked++;
+            }
+          }
+        }
+      } finally {
+        setConv2DBackpropFilterMethod(previous);
+      }
+      return checked;
     }
-    return checked;
-  }
 
-  test("conv method (one XNNPACK convolution, batch and channels swapped): every padding × stride × filter size", async () => {
-    expect(await grid("conv")).toBe(48);
-  });
+    test("conv method (one XNNPACK convolution, batch and channels swapped): every padding × stride × filter size", async () => {
+      expect(await grid("conv")).toBe(48);
+    });
 
-  test("im2col method: every padding × stride × filter size", async () => {
-    expect(await grid("im2col")).toBe(48);
-  });
+    test("im2col method: every padding × stride × filter size", async () => {
+      expect(await grid("im2col")).toBe(48);
+    });
 
-  test("the CNN classifier's and conv autoencoder's layer shapes (conv method)", async () => {
-    const cases: Array<[[number, number, number, number], [number, number, number, number], "same" | "valid"]> = [
-      [[2, 26, 26, 32], [3, 3, 32, 64], "valid"], [[2, 14, 14, 16], [3, 3, 16, 8], "same"], [[2, 28, 28, 8], [3, 3, 8, 1], "same"],
-    ];
-    for (const [i, [xShape, fShape, pad]] of cases.entries()) {
-      await compareBackends(`x ${xShape} filter ${fShape} ${pad}`, () => {
-        const x = tf.tensor4d(seededNormal(size(xShape), i), xShape);
-        const f = tf.tensor4d(seededNormal(size(fShape), i + 1, 0.2), fShape);
-        const outShape = tf.conv2d(x, f, 1, pad).shape;
-        const w = tf.tensor(seededNormal(size(outShape), i + 2), outShape);
-        return tf.grad((filter: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, filter as tf.Tensor4D, 1, pad), w)))(f);
-      });
-    }
+    test("the CNN classifier's and conv autoencoder's layer shapes (conv method)", async () => {
+      const cases: Array<[[number, number, number, number], [number, number, number, number], "same" | "valid"]> = [
+        [[2, 26, 26, 32], [3, 3, 32, 64], "valid"], [[2, 14, 14, 16], [3, 3, 16, 8], "same"], [[2, 28, 28, 8], [3, 3, 8, 1], "same"],
+      ];
+      for (const [i, [xShape, fShape, pad]] of cases.entries()) {
+        await compareBackends(`x ${xShape} filter ${fShape} ${pad}`, () => {
+          const x = tf.tensor4d(seededNormal(size(xShape), i), xShape);
+          const f = tf.tensor4d(seededNormal(size(fShape), i + 1, 0.2), fShape);
+          const outShape = tf.conv2d(x, f, 1, pad).shape;
+          const w = tf.tensor(seededNormal(size(outShape), i + 2), outShape);
+          return tf.grad((filter: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, filter as tf.Tensor4D, 1, pad), w)))(f);
+        });
+      }
+    });
   });
-});
+}
 
 describe("ResizeNearestNeighborGrad (ours: block sums via XNNPACK AvgPool) vs the closed form", () => {
   test("is ours", () => expect(isOurWasmKernel("ResizeNearestNeighborGrad")).toBe(true));

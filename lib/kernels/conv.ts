@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { KernelArgs, runStockKernel, WasmBackendLike } from "./common";
+import { nativeConv2DBackpropInput } from "./native-conv";
 
 /** The flipped, in/out-swapped filter [fh, fw, outC, inC] of W [fh, fw, inC, outC]. */
 function fillFlippedFilter(out: Float32Array, w: tf.TypedArray, fh: number, fw: number, inC: number, outC: number): void {
@@ -54,6 +55,8 @@ export function conv2DBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
   if (dy.shape.length !== 4 || dy.shape[0] !== batchSize || dy.shape[1] !== outHeight || dy.shape[2] !== outWidth || dy.shape[3] !== outChannels) {
     throw new Error(`Conv2DBackpropInput (wasm): dy has shape [${dy.shape}] but inputShape [${attrs.inputShape}], filter [${filter.shape}] and the strides/padding give [${batchSize},${outHeight},${outWidth},${outChannels}]`);
   }
+  const byNative = nativeConv2DBackpropInput(backend, dy, filter, info);
+  if (byNative) return byNative;
   const dilatedHeight = (outHeight - 1) * strideHeight + 1;
   const dilatedWidth = (outWidth - 1) * strideWidth + 1;
   const padTop = filterHeight - 1 - info.padInfo.top;

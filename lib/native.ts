@@ -1,0 +1,106 @@
+/**
+ * Optional native kernels: lib/native/kernels.cc, a float32 matrix product and 2-D convolutions
+ * (im2col) that read and write the wasm backend's tensors in place (no copy). `npm install` builds it with node-gyp where a
+ * C++ toolchain is present (`npm run build:native` rebuilds it); where it is missing or
+ * AE_NATIVE=0 is set, everything runs on wasm alone. Nothing is loaded on import:
+ * `loadNativeKernels()` does it (initBackend calls it for wasm), and the backend line says
+ * whether it loaded.
+ */
+import * as fs from "fs";
+import * as path from "path";
+
+/** The addon's functions (lib/native/kernels.cc). */
+export interface NativeAddon {
+  /** C_t = op(A_t)·op(B_t) for t < batch; a, b, c row-major; strides in floats (0 broadcasts). */
+  gemm(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number,
+    transA: boolean, transB: boolean, strideA: number, strideB: number, threads: number): void;
+  /** 2-D convolution of NHWC x with [fh, fw, inC, outC] w into y: mode 0 forward (writes y), 1 input gradient (writes x from dy = y), 2 filter gradient (writes w). */
+  conv2d(mode: number, x: Float32Array, w: Float32Array, y: Float32Array, batch: number, inH: number, inW: number, inC: number,
+    outH: number, outW: number, outC: number, fH: number, fW: number, strideH: number, strideW: number, dilH: number, dilW: number,
+    padTop: number, padLeft: number, threads: number): void;
+  /** The instruction set and register tile it was compiled for, e.g. "AVX-512, 8×32 register tile". */
+  describe(): string;
+}
+
+/** Whether the native kernels are in use, and why (not). */
+export interface NativeStatus {
+  loaded: boolean;
+  /** "native matrix products and convolutions (AVX-512, 8×32 register tile, 2 threads)" or why not. */
+  summary: string;
+  /** The .node file loaded. */
+  file?: string;
+  /** Threads of each native product. */
+  threads?: number;
+}
+
+/** Products the native addon has computed in this process (tests check the native path really ran). */
+export const nativeCounters = { products: 0, convolutions: 0 };
+
+let addon: NativeAddon | null = null;
+let status: NativeStatus | null = null;
+let enabled = true;
+let threads = 1;
+
+/** Where node-gyp puts the addon, relative to lib/ (ts-node) or lib/dist/ (compiled). */
+function candidateFiles(): string[] {
+  const names = ["native/build/Release/ae_native.node", "../native/build/Release/ae_native.node"];
+  return names.map((name) => path.resolve(__dirname, name));
+}
+
+/**
+ * Load the addon once (later calls return the first status). `threads` sets how many threads
+ * each product may use (default 1; initBackend passes wasm's thread count).
+ */
+export function loadNativeKernels(options: { threads?: number; env?: NodeJS.ProcessEnv } = {}): NativeStatus {
+  if (options.threads !== undefined) setNativeThreads(options.threads);
+  if (status) return { ...status, ...(status.loaded ? { threads, summary: summaryFor(addon as NativeAddon) } : {}) };
+  const env = options.env ?? process.env;
+  if (env.AE_NATIVE === "0") {
+    status = { loaded: false, summary: "native kernels off (AE_NATIVE=0)" };
+    return status;
+  }
+  const file = candidateFiles().find((f) => fs.existsSync(f));
+  if (!file) {
+    status = { loaded: false, summary: "native kernels not built (npm run build:native needs python3, make and a C++ compiler)" };
+    return status;
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const loadedAddon = require(file) as NativeAddon;
+    if (["gemm", "conv2d", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks gemm, conv2d or describe: rebuild it with npm run build:native");
+    addon = loadedAddon;
+    status = { loaded: true, summary: summaryFor(loadedAddon), file, threads };
+  } catch (error) {
+    status = { loaded: false, summary: `native kernels failed to load (${error instanceof Error ? error.message.split("\n")[0] : String(error)})` };
+  }
+  return status;
+}
+
+function summaryFor(a: NativeAddon): string {
+  return `native matrix products and convolutions (${a.describe()}, ${threads} thread${threads === 1 ? "" : "s"})`;
+}
+
+/** The addon when loaded and enabled, else null (kernels then take their wasm path). */
+export function nativeAddon(): NativeAddon | null {
+  return enabled ? addon : null;
+}
+
+/** Threads of each native product (≥ 1). */
+export function nativeThreads(): number {
+  return threads;
+}
+
+/** Set the threads of each native product; returns the previous count. */
+export function setNativeThreads(count: number): number {
+  if (!Number.isInteger(count) || count < 1) throw new Error(`setNativeThreads: count must be a positive integer, got ${count}`);
+  const previous = threads;
+  threads = count;
+  return previous;
+}
+
+/** Turn the native path on or off without unloading it (for tests and the bench); returns the previous setting. */
+export function setNativeEnabled(on: boolean): boolean {
+  const previous = enabled;
+  enabled = on;
+  return previous;
+}

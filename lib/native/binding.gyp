@@ -1,0 +1,12 @@
+{
+  "targets": [
+    {
+      "target_name": "ae_native",
+      "sources": ["kernels.cc"],
+      "cflags!": ["-O2", "-O0"],
+      "cflags_cc!": ["-O2", "-O0"],
+      "cflags_cc": ["-O3", "-march=native", "-ffp-contract=fast", "-std=c++17"],
+      "ldflags": ["-pthread"]
+    }
+  ]
+}

@@ -1,0 +1,410 @@
+// Native float32 kernels for the wasm backend's tensors (optional; built by node-gyp, loaded by
+// lib/native.ts): a matrix product, and 2-D convolution forward and backward on top of it.
+//
+// gemm(a, b, c, batch, m, n, k, transA, transB, strideA, strideB, threads) computes, for each
+// batch index t, C_t = op(A_t) · op(B_t) with op = transpose where asked, all row-major:
+//   op(A_t) is m × k, op(B_t) is k × n, C_t is m × n (written, not accumulated).
+// a, b, c are Float32Arrays (views of the wasm heap: no copy); strideA/strideB are the batch
+// strides of A and B in floats (0 broadcasts one matrix over the batch).
+//
+// Method (BLIS's loop order): blocks of kc × nc of op(B) are packed into panels NR columns wide,
+// blocks of mc × kc of op(A) into panels MR rows high (packing absorbs the transposes), and an
+// MR × NR register-tile micro-kernel multiplies a pair of panels. Vectors are GCC vector
+// extensions, so the compiler picks AVX-512, AVX2 or SSE for the machine it is built on.
+// With threads > 1 the columns of C (or, when C has few columns, its rows) are split between
+// std::threads, each packing its own operands.
+//
+// conv2d(mode, x, w, y, …) works on NHWC images and [fh, fw, inC, outC] filters (tfjs's layouts)
+// by im2col: the patches of a chunk of images become the rows of a matrix `cols`
+// [rows = images·oh·ow, K = fh·fw·inC], and then
+//   mode 0, forward:         y  = cols · W                    (W as K × outC)
+//   mode 1, input gradient:  dx = col2im(dy · Wᵀ)             (scatter-add of the patches)
+//   mode 2, filter gradient: dW = Σ_chunks colsᵀ · dy
+// Chunks keep `cols` under 4M floats (16 MB).
+#include <node_api.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+namespace {
+
+#if defined(__AVX512F__)
+constexpr int kVec = 16;  // floats per vector register
+constexpr int kMR = 8;    // rows of the register tile
+#elif defined(__AVX2__) || defined(__AVX__)
+constexpr int kVec = 8;
+constexpr int kMR = 6;
+#else
+constexpr int kVec = 4;
+constexpr int kMR = 4;
+#endif
+constexpr int kNR = 2 * kVec;  // columns of the register tile: two vectors
+constexpr int kKC = 256;       // depth of a packed block
+constexpr int kMC = 128;       // rows of a packed block of A (a multiple of kMR below)
+constexpr int kNC = 1024;      // columns of a packed block of B
+
+typedef float vfloat __attribute__((vector_size(kVec * sizeof(float))));
+
+/** Pack op(A)[i0 : i0+mc, p0 : p0+kc] into panels of kMR rows: panel r holds, for each p, kMR values (zero-padded). Reads run along memory. */
+void packA(const float* a, bool transA, int64_t m, int64_t k, int64_t i0, int mc, int64_t p0, int kc, float* out) {
+  for (int r = 0; r < mc; r += kMR, out += static_cast<size_t>(kc) * kMR) {
+    const int rows = std::min(kMR, mc - r);
+    if (rows < kMR) std::fill(out, out + static_cast<size_t>(kc) * kMR, 0.0f);
+    if (transA) {  // op(A)[i, p] = a[p·m + i]: a row of a holds kMR consecutive values of one p
+      for (int p = 0; p < kc; p++) {
+        const float* src = a + (p0 + p) * m + i0 + r;
+        for (int ii = 0; ii < rows; ii++) out[p * kMR + ii] = src[ii];
+      }
+    } else {  // op(A)[i, p] = a[i·k + p]: read each row along p
+      for (int ii = 0; ii < rows; ii++) {
+        const float* src = a + (i0 + r + ii) * k + p0;
+        for (int p = 0; p < kc; p++) out[p * kMR + ii] = src[p];
+      }
+    }
+  }
+}
+
+/** Pack op(B)[p0 : p0+kc, j0 : j0+nc] into panels of kNR columns: panel s holds, for each p, kNR values (zero-padded). Reads run along memory. */
+void packB(const float* b, bool transB, int64_t k, int64_t n, int64_t p0, int kc, int64_t j0, int nc, float* out) {
+  for (int s = 0; s < nc; s += kNR, out += static_cast<size_t>(kc) * kNR) {
+    const int cols = std::min(kNR, nc - s);
+    if (cols < kNR) std::fill(out, out + static_cast<size_t>(kc) * kNR, 0.0f);
+    if (transB) {  // op(B)[p, j] = b[j·k + p]: read each row of b along p
+      for (int jj = 0; jj < cols; jj++) {
+        const float* src = b + (j0 + s + jj) * k + p0;
+        for (int p = 0; p < kc; p++) out[p * kNR + jj] = src[p];
+      }
+    } else {  // op(B)[p, j] = b[p·n + j]: kNR consecutive values per p
+      for (int p = 0; p < kc; p++) std::memcpy(out + p * kNR, b + (p0 + p) * n + j0 + s, cols * sizeof(float));
+    }
+  }
+}
+
+/** The register tile: acc[kMR × kNR] = Σ_p Apanel[p, :]ᵀ Bpanel[p, :]; then C tile (rows × cols) = acc (+ C when accumulate). */
+void microKernel(int kc, const float* ap, const float* bp, float* c, int64_t ldc, int rows, int cols, bool accumulate) {
+  vfloat acc0[kMR], acc1[kMR];
+  for (int i = 0; i < kMR; i++) {
+    acc0[i] = vfloat{} ;
+    acc1[i] = vfloat{};
+  }
+  for (int p = 0; p < kc; p++) {
+    vfloat b0, b1;
+    std::memcpy(&b0, bp, sizeof(vfloat));
+    std::memcpy(&b1, bp + kVec, sizeof(vfloat));
+    for (int i = 0; i < kMR; i++) {
+      const vfloat ai = vfloat{} + ap[i];
+      acc0[i] += ai * b0;
+      acc1[i] += ai * b1;
+    }
+    ap += kMR;
+    bp += kNR;
+  }
+  if (rows == kMR && cols == kNR) {
+    for (int i = 0; i < kMR; i++) {
+      float* ci = c + i * ldc;
+      if (accumulate) {
+        vfloat c0, c1;
+        std::memcpy(&c0, ci, sizeof(vfloat));
+        std::memcpy(&c1, ci + kVec, sizeof(vfloat));
+        acc0[i] += c0;
+        acc1[i] += c1;
+      }
+      std::memcpy(ci, &acc0[i], sizeof(vfloat));
+      std::memcpy(ci + kVec, &acc1[i], sizeof(vfloat));
+    }
+    return;
+  }
+  float tile[kMR * kNR];
+  for (int i = 0; i < kMR; i++) {
+    std::memcpy(tile + i * kNR, &acc0[i], sizeof(vfloat));
+    std::memcpy(tile + i * kNR + kVec, &acc1[i], sizeof(vfloat));
+  }
+  for (int i = 0; i < rows; i++) {
+    for (int j = 0; j < cols; j++) {
+      const float v = tile[i * kNR + j];
+      c[i * ldc + j] = accumulate ? c[i * ldc + j] + v : v;
+    }
+  }
+}
+
+/** C[i0 : i1, j0 : j1] = (C +) op(A)[i0 : i1, :] · op(B)[:, j0 : j1] for one matrix of the batch. */
+void gemmBlock(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool transA, bool transB,
+               int64_t i0, int64_t i1, int64_t j0, int64_t j1, bool accumulate) {
+  if (j1 <= j0 || i1 <= i0) return;
+  if (k == 0) {
+    if (!accumulate) for (int64_t i = i0; i < i1; i++) std::fill(c + i * n + j0, c + i * n + j1, 0.0f);
+    return;
+  }
+  std::vector<float> bPack(static_cast<size_t>(kKC) * (kNC + kNR));
+  std::vector<float> aPack(static_cast<size_t>(kKC) * (kMC + kMR));
+  for (int64_t jc = j0; jc < j1; jc += kNC) {
+    const int nc = static_cast<int>(std::min<int64_t>(kNC, j1 - jc));
+    for (int64_t pc = 0; pc < k; pc += kKC) {
+      const int kc = static_cast<int>(std::min<int64_t>(kKC, k - pc));
+      packB(b, transB, k, n, pc, kc, jc, nc, bPack.data());
+      for (int64_t ic = i0; ic < i1; ic += kMC) {
+        const int mc = static_cast<int>(std::min<int64_t>(kMC, i1 - ic));
+        packA(a, transA, m, k, ic, mc, pc, kc, aPack.data());
+        for (int jr = 0; jr < nc; jr += kNR) {
+          const float* bp = bPack.data() + static_cast<size_t>(jr / kNR) * kc * kNR;
+          for (int ir = 0; ir < mc; ir += kMR) {
+            const float* ap = aPack.data() + static_cast<size_t>(ir / kMR) * kc * kMR;
+            microKernel(kc, ap, bp, c + (ic + ir) * n + jc + jr, n, std::min(kMR, mc - ir), std::min(kNR, nc - jr), accumulate || pc > 0);
+          }
+        }
+      }
+    }
+  }
+}
+
+struct Job {
+  const float* a;
+  const float* b;
+  float* c;
+  int64_t batch, m, n, k, strideA, strideB;
+  bool transA, transB;
+  bool accumulate;
+};
+
+/** Work item w: matrix w / parts, and its part (w % parts) of the columns (splitRows false) or rows, panel-aligned. */
+void runPart(const Job& job, int64_t w, int64_t parts, bool splitRows) {
+  const int64_t t = w / parts;
+  const int64_t part = w % parts;
+  const int64_t size = splitRows ? job.m : job.n;
+  const int64_t unit = splitRows ? kMR : kNR;
+  const int64_t units = (size + unit - 1) / unit;
+  const int64_t from = std::min(size, (units * part / parts) * unit);
+  const int64_t to = std::min(size, (units * (part + 1) / parts) * unit);
+  const float* a = job.a + t * job.strideA;
+  const float* b = job.b + t * job.strideB;
+  float* c = job.c + t * job.m * job.n;
+  if (splitRows) gemmBlock(a, b, c, job.m, job.n, job.k, job.transA, job.transB, from, to, 0, job.n, job.accumulate);
+  else gemmBlock(a, b, c, job.m, job.n, job.k, job.transA, job.transB, 0, job.m, from, to, job.accumulate);
+}
+
+void runJob(const Job& job, int threads) {
+  const double flops = 2.0 * job.batch * job.m * job.n * job.k;
+  // Threads only where a product is big enough to pay for starting one (≈ 50 µs).
+  if (threads <= 1 || flops < 4e6) {
+    for (int64_t t = 0; t < job.batch; t++) runPart(job, t, 1, false);
+    return;
+  }
+  // Whole matrices per thread when the batch is large enough; else split each matrix, along its
+  // columns when it has enough of them, else along its rows.
+  const int64_t colUnits = (job.n + kNR - 1) / kNR;
+  const int64_t rowUnits = (job.m + kMR - 1) / kMR;
+  const bool splitRows = colUnits < threads && rowUnits > colUnits;
+  const int64_t parts = job.batch >= threads ? 1 : std::max<int64_t>(1, std::min<int64_t>(threads, splitRows ? rowUnits : colUnits));
+  const int64_t items = job.batch * parts;
+  const int workers = static_cast<int>(std::min<int64_t>(threads, items));
+  std::vector<std::thread> pool;
+  for (int id = 1; id < workers; id++) {
+    pool.emplace_back([&job, id, workers, items, parts, splitRows]() {
+      for (int64_t w = id; w < items; w += workers) runPart(job, w, parts, splitRows);
+    });
+  }
+  for (int64_t w = 0; w < items; w += workers) runPart(job, w, parts, splitRows);
+  for (auto& th : pool) th.join();
+}
+
+/** One product C = (C +) op(A)·op(B) on `threads` threads. */
+void product(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool transA, bool transB, bool accumulate, int threads) {
+  Job job{a, b, c, 1, m, n, k, 0, 0, transA, transB, accumulate};
+  runJob(job, threads);
+}
+
+struct ConvShape {
+  int64_t batch, inH, inW, inC, outH, outW, outC, fH, fW, strideH, strideW, dilH, dilW, padTop, padLeft;
+  int64_t K() const { return fH * fW * inC; }
+};
+
+/** cols[(b, oy, ox), (i, j, c)] = x[b0 + b, oy·sh + i·dh − padTop, ox·sw + j·dw − padLeft, c], or 0 outside the image. */
+void im2col(const float* x, const ConvShape& s, int64_t b0, int64_t images, float* cols) {
+  const int64_t K = s.K();
+  for (int64_t b = 0; b < images; b++) {
+    const float* image = x + (b0 + b) * s.inH * s.inW * s.inC;
+    for (int64_t oy = 0; oy < s.outH; oy++) {
+      for (int64_t ox = 0; ox < s.outW; ox++) {
+        float* row = cols + ((b * s.outH + oy) * s.outW + ox) * K;
+        for (int64_t i = 0; i < s.fH; i++) {
+          const int64_t y = oy * s.strideH + i * s.dilH - s.padTop;
+          for (int64_t j = 0; j < s.fW; j++, row += s.inC) {
+            const int64_t xx = ox * s.strideW + j * s.dilW - s.padLeft;
+            if (y < 0 || y >= s.inH || xx < 0 || xx >= s.inW) std::fill(row, row + s.inC, 0.0f);
+            else std::memcpy(row, image + (y * s.inW + xx) * s.inC, s.inC * sizeof(float));
+          }
+        }
+      }
+    }
+  }
+}
+
+/** The adjoint of im2col: dx[b0 + b, y, x, c] += cols[(b, oy, ox), (i, j, c)] for every patch position inside the image. */
+void col2im(const float* cols, const ConvShape& s, int64_t b0, int64_t images, float* dx) {
+  const int64_t K = s.K();
+  for (int64_t b = 0; b < images; b++) {
+    float* image = dx + (b0 + b) * s.inH * s.inW * s.inC;
+    for (int64_t oy = 0; oy < s.outH; oy++) {
+      for (int64_t ox = 0; ox < s.outW; ox++) {
+        const float* row = cols + ((b * s.outH + oy) * s.outW + ox) * K;
+        for (int64_t i = 0; i < s.fH; i++) {
+          const int64_t y = oy * s.strideH + i * s.dilH - s.padTop;
+          for (int64_t j = 0; j < s.fW; j++, row += s.inC) {
+            const int64_t xx = ox * s.strideW + j * s.dilW - s.padLeft;
+            if (y < 0 || y >= s.inH || xx < 0 || xx >= s.inW) continue;
+            float* dst = image + (y * s.inW + xx) * s.inC;
+            for (int64_t c = 0; c < s.inC; c++) dst[c] += row[c];
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Forward (mode 0), input gradient (1) or filter gradient (2) of a 2-D convolution; see the header. */
+void conv2d(int mode, const ConvShape& s, float* x, float* w, float* y, int threads) {
+  const int64_t K = s.K();
+  const int64_t rowsPerImage = s.outH * s.outW;
+  const int64_t maxCols = int64_t{1} << 22;
+  const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(s.batch, maxCols / std::max<int64_t>(1, rowsPerImage * K)));
+  std::vector<float> cols(static_cast<size_t>(chunk * rowsPerImage * K));
+  if (mode == 1) std::fill(x, x + s.batch * s.inH * s.inW * s.inC, 0.0f);
+  for (int64_t b0 = 0; b0 < s.batch; b0 += chunk) {
+    const int64_t images = std::min(chunk, s.batch - b0);
+    const int64_t rows = images * rowsPerImage;
+    float* yChunk = y + b0 * rowsPerImage * s.outC;
+    if (mode == 0) {
+      im2col(x, s, b0, images, cols.data());
+      product(cols.data(), w, yChunk, rows, s.outC, K, false, false, false, threads);
+    } else if (mode == 1) {
+      product(yChunk, w, cols.data(), rows, K, s.outC, false, true, false, threads);
+      col2im(cols.data(), s, b0, images, x);
+    } else {
+      im2col(x, s, b0, images, cols.data());
+      product(cols.data(), yChunk, w, K, s.outC, rows, true, false, b0 > 0, threads);
+    }
+  }
+}
+
+napi_value Throw(napi_env env, const char* message) {
+  napi_throw_error(env, nullptr, message);
+  return nullptr;
+}
+
+bool Float32View(napi_env env, napi_value value, float** data, size_t* length) {
+  bool isTyped = false;
+  if (napi_is_typedarray(env, value, &isTyped) != napi_ok || !isTyped) return false;
+  napi_typedarray_type type;
+  void* raw = nullptr;
+  napi_value arrayBuffer;
+  size_t offset = 0;
+  if (napi_get_typedarray_info(env, value, &type, length, &raw, &arrayBuffer, &offset) != napi_ok) return false;
+  if (type != napi_float32_array) return false;
+  *data = static_cast<float*>(raw);
+  return true;
+}
+
+bool Int(napi_env env, napi_value value, int64_t* out) {
+  return napi_get_value_int64(env, value, out) == napi_ok;
+}
+
+napi_value Gemm(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 12) return Throw(env, "gemm: expected 12 arguments (a, b, c, batch, m, n, k, transA, transB, strideA, strideB, threads)");
+  Job job{};
+  float *a, *b, *c;
+  size_t lengthA, lengthB, lengthC;
+  if (!Float32View(env, argv[0], &a, &lengthA) || !Float32View(env, argv[1], &b, &lengthB) || !Float32View(env, argv[2], &c, &lengthC)) {
+    return Throw(env, "gemm: a, b and c must be Float32Arrays");
+  }
+  int64_t threads;
+  if (!Int(env, argv[3], &job.batch) || !Int(env, argv[4], &job.m) || !Int(env, argv[5], &job.n) || !Int(env, argv[6], &job.k) ||
+      !Int(env, argv[9], &job.strideA) || !Int(env, argv[10], &job.strideB) || !Int(env, argv[11], &threads)) {
+    return Throw(env, "gemm: batch, m, n, k, strideA, strideB and threads must be integers");
+  }
+  if (napi_get_value_bool(env, argv[7], &job.transA) != napi_ok || napi_get_value_bool(env, argv[8], &job.transB) != napi_ok) {
+    return Throw(env, "gemm: transA and transB must be booleans");
+  }
+  if (job.batch < 1 || job.m < 0 || job.n < 0 || job.k < 0 || job.strideA < 0 || job.strideB < 0) return Throw(env, "gemm: sizes must be non-negative (batch ≥ 1)");
+  const auto needs = [](int64_t batch, int64_t stride, int64_t size) { return (batch - 1) * stride + size; };
+  if (static_cast<int64_t>(lengthA) < needs(job.batch, job.strideA, job.m * job.k) ||
+      static_cast<int64_t>(lengthB) < needs(job.batch, job.strideB, job.k * job.n) ||
+      static_cast<int64_t>(lengthC) < job.batch * job.m * job.n) {
+    return Throw(env, "gemm: an array is shorter than its matrix (or batch of matrices)");
+  }
+  job.a = a;
+  job.b = b;
+  job.c = c;
+  job.accumulate = false;
+  runJob(job, static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, 64))));
+  return nullptr;
+}
+
+napi_value Conv2d(napi_env env, napi_callback_info info) {
+  size_t argc = 20;
+  napi_value argv[20];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 20) return Throw(env, "conv2d: expected 20 arguments (mode, x, w, y, batch, inH, inW, inC, outH, outW, outC, fH, fW, strideH, strideW, dilH, dilW, padTop, padLeft, threads)");
+  int64_t mode, threads;
+  ConvShape s{};
+  int64_t* fields[] = {&s.batch, &s.inH, &s.inW, &s.inC, &s.outH, &s.outW, &s.outC, &s.fH, &s.fW, &s.strideH, &s.strideW, &s.dilH, &s.dilW, &s.padTop, &s.padLeft};
+  if (!Int(env, argv[0], &mode) || !Int(env, argv[19], &threads)) return Throw(env, "conv2d: mode and threads must be integers");
+  for (int f = 0; f < 15; f++) {
+    if (!Int(env, argv[4 + f], fields[f])) return Throw(env, "conv2d: every size must be an integer");
+  }
+  if (mode < 0 || mode > 2) return Throw(env, "conv2d: mode must be 0 (forward), 1 (input gradient) or 2 (filter gradient)");
+  for (int f = 0; f < 13; f++) {
+    if (*fields[f] < 1) return Throw(env, "conv2d: batch, sizes, channels, filter sizes, strides and dilations must be ≥ 1");
+  }
+  float *x, *w, *y;
+  size_t lengthX, lengthW, lengthY;
+  if (!Float32View(env, argv[1], &x, &lengthX) || !Float32View(env, argv[2], &w, &lengthW) || !Float32View(env, argv[3], &y, &lengthY)) {
+    return Throw(env, "conv2d: x, w and y must be Float32Arrays");
+  }
+  if (static_cast<int64_t>(lengthX) < s.batch * s.inH * s.inW * s.inC || static_cast<int64_t>(lengthW) < s.K() * s.outC ||
+      static_cast<int64_t>(lengthY) < s.batch * s.outH * s.outW * s.outC) {
+    return Throw(env, "conv2d: an array is shorter than its tensor");
+  }
+  conv2d(static_cast<int>(mode), s, x, w, y, static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, 64))));
+  return nullptr;
+}
+
+napi_value Describe(napi_env env, napi_callback_info) {
+  const char* isa =
+#if defined(__AVX512F__)
+      "AVX-512";
+#elif defined(__AVX2__)
+      "AVX2";
+#elif defined(__AVX__)
+      "AVX";
+#elif defined(__SSE2__)
+      "SSE2";
+#else
+      "portable";
+#endif
+  char text[128];
+  snprintf(text, sizeof text, "%s, %d×%d register tile", isa, kMR, kNR);
+  napi_value out;
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"describe", nullptr, Describe, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, 3, props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,135 @@
+/**
+ * The optional native addon (lib/native.ts, lib/native/kernels.cc) by itself: its matrix product
+ * against a float64 reference (transposes, batches, broadcasting, threads), its three
+ * convolution modes against each other (each gradient is the adjoint of the forward map), its
+ * errors, and the switch that turns it off. Its use inside the wasm kernels is tested, against
+ * the cpu backend, in test/kernels.test.ts.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { describe, expect, test, vi } from "vitest";
+import { loadNativeKernels, nativeAddon, NativeAddon } from "../lib/native";
+import { seededNormal } from "./helpers/gradcheck";
+
+const built = fs.existsSync(path.join(__dirname, "../lib/native/build/Release/ae_native.node"));
+const status = loadNativeKernels();
+
+test("loads where npm install built it, and says so; else says why not", () => {
+  if (built) {
+    expect(status.loaded).toBe(true);
+    expect(status.summary).toMatch(/^native matrix products and convolutions \((AVX-512|AVX2|AVX|SSE2|portable), \d+×\d+ register tile, \d+ threads?\)$/);
+  } else {
+    expect(status.loaded).toBe(false);
+    expect(status.summary).toMatch(/native kernels (not built|off)/);
+  }
+});
+
+test("AE_NATIVE=0 turns it off", async () => {
+  vi.resetModules();
+  const fresh = await import("../lib/native");
+  const off = fresh.loadNativeKernels({ env: { AE_NATIVE: "0" } });
+  expect(off).toEqual({ loaded: false, summary: "native kernels off (AE_NATIVE=0)" });
+  expect(fresh.nativeAddon()).toBeNull();
+});
+
+/** op(A_t)·op(B_t) in float64, row-major. */
+function reference(a: Float32Array, b: Float32Array, batch: number, m: number, n: number, k: number, transA: boolean, transB: boolean, strideA: number, strideB: number): Float64Array {
+  const c = new Float64Array(batch * m * n);
+  for (let t = 0; t < batch; t++) {
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let sum = 0;
+        for (let p = 0; p < k; p++) {
+          const av = transA ? a[t * strideA + p * m + i] : a[t * strideA + i * k + p];
+          const bv = transB ? b[t * strideB + j * k + p] : b[t * strideB + p * n + j];
+          sum += av * bv;
+        }
+        c[(t * m + i) * n + j] = sum;
+      }
+    }
+  }
+  return c;
+}
+
+/** max |x − y| / (1 + |y|). */
+function relativeError(x: Float32Array, y: Float64Array): number {
+  let worst = 0;
+  for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]) / (1 + Math.abs(y[i])));
+  return worst;
+}
+
+describe.runIf(built)("the addon", () => {
+  const addon = () => nativeAddon() as NativeAddon;
+
+  // float32 sums of k products drift by about k·2⁻²⁴ of their terms' size: the bound is 1e-6 + 1e-7·k.
+  test("gemm: sizes around the register tile and the packed blocks, every transpose, 1–3 threads", () => {
+    // Sizes straddle the tile (8 or 6 rows × 32 or 16 columns), the 256-deep blocks and the 128-row blocks.
+    const sizes: Array<[number, number, number]> = [[1, 1, 1], [7, 33, 5], [9, 31, 257], [130, 65, 300], [128, 400, 784], [300, 17, 513], [3, 1100, 2]];
+    let seed = 1;
+    for (const [m, n, k] of sizes) {
+      for (const transA of [false, true]) {
+        for (const transB of [false, true]) {
+          for (const threads of [1, 2, 3]) {
+            const a = seededNormal(m * k, seed++);
+            const b = seededNormal(k * n, seed++);
+            const c = new Float32Array(m * n).fill(Number.NaN);
+            addon().gemm(a, b, c, 1, m, n, k, transA, transB, 0, 0, threads);
+            expect(relativeError(c, reference(a, b, 1, m, n, k, transA, transB, 0, 0)), `${m}×${n}×${k} tA ${transA} tB ${transB} threads ${threads}`).toBeLessThan(1e-6 + 1e-7 * k);
+          }
+        }
+      }
+    }
+  });
+
+  test("gemm: a batch, with either operand broadcast (stride 0)", () => {
+    const [batch, m, n, k] = [3, 10, 40, 12];
+    for (const [strideA, strideB] of [[m * k, k * n], [0, k * n], [m * k, 0]]) {
+      for (const threads of [1, 2]) {
+        const a = seededNormal(strideA === 0 ? m * k : batch * m * k, 5);
+        const b = seededNormal(strideB === 0 ? k * n : batch * k * n, 6);
+        const c = new Float32Array(batch * m * n);
+        addon().gemm(a, b, c, batch, m, n, k, true, false, strideA, strideB, threads);
+        expect(relativeError(c, reference(a, b, batch, m, n, k, true, false, strideA, strideB))).toBeLessThan(1e-5);
+      }
+    }
+  });
+
+  test("conv2d: the input and filter gradients are the adjoints of the forward map", () => {
+    // <conv(x, w), y> = <x, dX(y, w)> = <w, dW(x, y)> for every x, w, y: each mode checks the others.
+    const shapes = [
+      { batch: 2, inH: 7, inW: 6, inC: 3, outC: 4, fH: 3, fW: 2, sH: 2, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 0 },
+      { batch: 3, inH: 9, inW: 9, inC: 1, outC: 5, fH: 3, fW: 3, sH: 1, sW: 1, dH: 2, dW: 2, padTop: 2, padLeft: 2 },
+      { batch: 1, inH: 5, inW: 5, inC: 8, outC: 2, fH: 1, fW: 1, sH: 1, sW: 1, dH: 1, dW: 1, padTop: 0, padLeft: 0 },
+    ];
+    for (const [i, s] of shapes.entries()) {
+      const outH = Math.floor((s.inH + 2 * s.padTop - s.dH * (s.fH - 1) - 1) / s.sH) + 1;
+      const outW = Math.floor((s.inW + 2 * s.padLeft - s.dW * (s.fW - 1) - 1) / s.sW) + 1;
+      const sizes = [s.batch, s.inH, s.inW, s.inC, outH, outW, s.outC, s.fH, s.fW, s.sH, s.sW, s.dH, s.dW, s.padTop, s.padLeft] as const;
+      const x = seededNormal(s.batch * s.inH * s.inW * s.inC, 10 * i + 1);
+      const w = seededNormal(s.fH * s.fW * s.inC * s.outC, 10 * i + 2);
+      const y = seededNormal(s.batch * outH * outW * s.outC, 10 * i + 3);
+      const forward = new Float32Array(y.length);
+      const dx = new Float32Array(x.length);
+      const dw = new Float32Array(w.length);
+      addon().conv2d(0, x, w, forward, ...sizes, 2);
+      addon().conv2d(1, dx, w, y, ...sizes, 2);
+      addon().conv2d(2, x, dw, y, ...sizes, 2);
+      const dot = (p: Float32Array, q: Float32Array) => p.reduce((sum, v, j) => sum + v * q[j], 0);
+      const lhs = dot(forward, y);
+      expect(Math.abs(dot(x, dx) - lhs) / (1 + Math.abs(lhs)), `shape ${i}: input gradient`).toBeLessThan(1e-5);
+      expect(Math.abs(dot(w, dw) - lhs) / (1 + Math.abs(lhs)), `shape ${i}: filter gradient`).toBeLessThan(1e-5);
+    }
+  });
+
+  test("bad arguments get errors that say what was expected", () => {
+    const f = new Float32Array(4);
+    const gemm = addon().gemm as unknown as (...args: unknown[]) => void;
+    expect(() => gemm(f, f, f, 1, 2, 2, 2, false, false, 0, 0)).toThrow("gemm: expected 12 arguments (a, b, c, batch, m, n, k, transA, transB, strideA, strideB, threads)");
+    expect(() => gemm([1, 2], f, f, 1, 1, 1, 1, false, false, 0, 0, 1)).toThrow("gemm: a, b and c must be Float32Arrays");
+    expect(() => gemm(f, f, f, 1, 3, 3, 3, false, false, 0, 0, 1)).toThrow("gemm: an array is shorter than its matrix (or batch of matrices)");
+    expect(() => gemm(f, f, f, 1, 2, 2, 2, 0, false, 0, 0, 1)).toThrow("gemm: transA and transB must be booleans");
+    const conv = addon().conv2d as unknown as (...args: unknown[]) => void;
+    expect(() => conv(3, f, f, f, 1, 2, 2, 1, 2, 2, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1)).toThrow("conv2d: mode must be 0 (forward), 1 (input gradient) or 2 (filter gradient)");
+    expect(() => conv(0, f, f, f, 1, 3, 3, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1)).toThrow("conv2d: an array is shorter than its tensor");
+  });
+});
