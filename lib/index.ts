@@ -24,3 +24,4 @@ export * from "./regularizers";
 export * from "./pedcc";
 export * from "./stacked";
 export * from "./native";
+export * from "./fused-adam";

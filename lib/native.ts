@@ -1,6 +1,6 @@
 /**
- * Optional native kernels: lib/native/kernels.cc, a float32 matrix product and 2-D convolutions
- * (im2col) that read and write the wasm backend's tensors in place (no copy). `npm install` builds it with node-gyp where a
+ * Optional native kernels: lib/native/kernels.cc, a float32 matrix product, 2-D convolutions
+ * (im2col) and an Adam step that read and write the wasm backend's tensors in place (no copy). `npm install` builds it with node-gyp where a
  * C++ toolchain is present (`npm run build:native` rebuilds it); where it is missing or
  * AE_NATIVE=0 is set, everything runs on wasm alone. Nothing is loaded on import:
  * `loadNativeKernels()` does it (initBackend calls it for wasm), and the backend line says
@@ -18,6 +18,9 @@ export interface NativeAddon {
   conv2d(mode: number, x: Float32Array, w: Float32Array, y: Float32Array, batch: number, inH: number, inW: number, inC: number,
     outH: number, outW: number, outC: number, fH: number, fW: number, strideH: number, strideW: number, dilH: number, dilW: number,
     padTop: number, padLeft: number, threads: number): void;
+  /** One Adam step in place on w, m, v (equal lengths) from gradient g; biasCorrection1/2 = 1 − β1ᵗ, 1 − β2ᵗ. */
+  adam(w: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, lr: number, beta1: number, beta2: number, epsilon: number,
+    biasCorrection1: number, biasCorrection2: number, threads: number): void;
   /** The instruction set and register tile it was compiled for, e.g. "AVX-512, 8×32 register tile". */
   describe(): string;
 }
@@ -25,7 +28,7 @@ export interface NativeAddon {
 /** Whether the native kernels are in use, and why (not). */
 export interface NativeStatus {
   loaded: boolean;
-  /** "native matrix products and convolutions (AVX-512, 8×32 register tile, 2 threads)" or why not. */
+  /** "native matrix products, convolutions and Adam (AVX-512, 8×32 register tile, 2 threads)" or why not. */
   summary: string;
   /** The .node file loaded. */
   file?: string;
@@ -67,7 +70,7 @@ export function loadNativeKernels(options: { threads?: number; env?: NodeJS.Proc
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loadedAddon = require(file) as NativeAddon;
-    if (["gemm", "conv2d", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks gemm, conv2d or describe: rebuild it with npm run build:native");
+    if (["gemm", "conv2d", "adam", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of gemm, conv2d, adam, describe: rebuild it with npm run build:native");
     addon = loadedAddon;
     status = { loaded: true, summary: summaryFor(loadedAddon), file, threads };
   } catch (error) {
@@ -77,7 +80,7 @@ export function loadNativeKernels(options: { threads?: number; env?: NodeJS.Proc
 }
 
 function summaryFor(a: NativeAddon): string {
-  return `native matrix products and convolutions (${a.describe()}, ${threads} thread${threads === 1 ? "" : "s"})`;
+  return `native matrix products, convolutions and Adam (${a.describe()}, ${threads} thread${threads === 1 ? "" : "s"})`;
 }
 
 /** The addon when loaded and enabled, else null (kernels then take their wasm path). */

@@ -84,7 +84,7 @@ describe("initBackend", () => {
     expect(report.extraKernels).toEqual(["Conv2DBackpropFilter", "MaxPoolGrad", "UnsortedSegmentSum", "OneHot", "Mean"]);
     expect(report.fasterKernels).toEqual(WASM_FASTER_KERNELS.map((k) => k.kernelName));
     expect(report.fasterKernels!.length).toBeGreaterThan(0);
-    expect(report.reason).toMatch(new RegExp(`5 kernels added or fixed, ${report.fasterKernels!.length} made faster; native (matrix products and convolutions \\(.+ register tile, \\d threads?\\)|kernels not built .+|kernels off .+)\\)$`));
+    expect(report.reason).toMatch(new RegExp(`5 kernels added or fixed, ${report.fasterKernels!.length} made faster; native (matrix products, convolutions and Adam \\(.+ register tile, \\d threads?\\)|kernels not built .+|kernels off .+)\\)$`));
     // The native kernels take as many threads as wasm, and the report says whether they run.
     expect(report.native).toBe(loadNativeKernels().summary);
     if (loadNativeKernels().loaded) expect(report.native).toContain(`${report.threads} thread`);

@@ -4,7 +4,8 @@ import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { parseBenchArgs, defaultBenchArgs } from "../lib/bench/args";
-import { runBenchCase, BenchRow } from "../lib/bench/run";
+import { benchBackendLabel, runBenchCase, BenchRow } from "../lib/bench/run";
+import type { BackendReport } from "../lib/backend";
 import { benchModel, BENCH_MODELS, BENCH_MODEL_IDS } from "../lib/bench/specs";
 import {
   BenchResults, comparisonRows, contendedMark, formatResults, machineInfo, readmeSection, replaceReadmeSection, writeFileAtomic,
@@ -24,11 +25,22 @@ afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+describe("benchBackendLabel", () => {
+  it("names wasm's threads and whether the native kernels ran", () => {
+    const wasm = (threads: number, native: string) => ({ name: "wasm", threads, native } as unknown as BackendReport);
+    expect(benchBackendLabel(wasm(1, "native kernels off (AE_NATIVE=0)"))).toBe("wasm");
+    expect(benchBackendLabel(wasm(2, "native kernels not built (…)"))).toBe("wasm×2");
+    expect(benchBackendLabel(wasm(1, "native matrix products, convolutions and Adam (AVX-512, 8×32 register tile, 1 thread)"))).toBe("wasm+native");
+    expect(benchBackendLabel(wasm(2, "native matrix products, convolutions and Adam (AVX-512, 8×32 register tile, 2 threads)"))).toBe("wasm+native×2");
+    expect(benchBackendLabel({ name: "cpu" } as unknown as BackendReport)).toBe("cpu");
+  });
+});
+
 describe("parseBenchArgs", () => {
   it("defaults: 12,000 samples, batch 128, Adam 1e-3, every model and backend, 2 PyTorch threads", () => {
     const args = parseBenchArgs([]);
     expect(args).toEqual(defaultBenchArgs());
-    expect(args).toMatchObject({ samples: 12_000, batchSize: 128, learningRate: 1e-3, compareTorch: false, writeReadme: false, torchThreads: [2], wasmThreads: [1] });
+    expect(args).toMatchObject({ samples: 12_000, batchSize: 128, learningRate: 1e-3, compareTorch: false, writeReadme: false, torchThreads: [2], wasmThreads: [1], native: ["off", "on"] });
     expect(args.models).toEqual([...BENCH_MODEL_IDS]);
     expect(args.backends).toEqual(["tensorflow", "wasm", "cpu"]);
   });
@@ -37,11 +49,11 @@ describe("parseBenchArgs", () => {
     const args = parseBenchArgs([
       "--samples", "512", "--batch=64", "--models", "mlp,cae,csae,fsae,cnn,mlp", "--backends=wasm,cpu", "--compare-torch",
       "--write-readme", "--json", "/tmp/x.json", "--warmup", "0", "--max-seconds=0", "--cpu-samples", "256", "--torch-threads", "1,2",
-      "--wasm-threads", "1,2,2", "--lr", "0.01", "--seed", "4", "--python", "/usr/bin/python3", "--readme", "R.md", "--cpu-max-seconds", "5",
+      "--wasm-threads", "1,2,2", "--native", "on,on", "--lr", "0.01", "--seed", "4", "--python", "/usr/bin/python3", "--readme", "R.md", "--cpu-max-seconds", "5",
     ]);
     expect(args).toMatchObject({
       samples: 512, batchSize: 64, backends: ["wasm", "cpu"], compareTorch: true, writeReadme: true, json: "/tmp/x.json", warmupSteps: 0,
-      maxSeconds: 0, cpuSamples: 256, torchThreads: [1, 2], wasmThreads: [1, 2], learningRate: 0.01, seed: 4, python: "/usr/bin/python3", readme: "R.md", cpuMaxSeconds: 5,
+      maxSeconds: 0, cpuSamples: 256, torchThreads: [1, 2], wasmThreads: [1, 2], native: ["on"], learningRate: 0.01, seed: 4, python: "/usr/bin/python3", readme: "R.md", cpuMaxSeconds: 5,
     });
     expect(args.models).toEqual(["mlp-ae", "conv-dae", "csae-l", "fsae-classifier", "cnn"]);
     expect(parseBenchArgs(["-h"]).help).toBe(true);
@@ -57,6 +69,7 @@ describe("parseBenchArgs", () => {
     expect(() => parseBenchArgs(["--fast"])).toThrow(/unknown option "--fast"/);
     expect(() => parseBenchArgs(["--compare-torch=yes"])).toThrow(/--compare-torch takes no value/);
     expect(() => parseBenchArgs(["--lr", "-1"])).toThrow(/--lr must be a positive number/);
+    expect(() => parseBenchArgs(["--native", "yes"])).toThrow(/--native: expected "off" and\/or "on", got "yes"/);
   });
 });
 

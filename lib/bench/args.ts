@@ -26,6 +26,8 @@ export interface BenchArgs {
   torchThreads: number[];
   /** wasm thread counts to measure, each its own column (default [1]; 2 uses the threaded build, see lib/wasm-threads). */
   wasmThreads: number[];
+  /** wasm with the native kernels off and/or on (lib/native.ts), each its own column "wasm…" / "wasm+native…" (default both; "on" where the addon is built). */
+  native: Array<"off" | "on">;
   /** Python interpreter for the PyTorch side (default: first of python3, /usr/bin/python3 that imports torch). */
   python?: string;
   writeReadme: boolean;
@@ -57,6 +59,8 @@ achieved GFLOP/s, peak RSS and tensor counts.
   --compare-torch      also train the same models in PyTorch (python3 with torch) and print ours/torch
   --torch-threads N,M  torch.set_num_threads value(s) to measure (default 2; the ratio uses 2)
   --wasm-threads N,M   wasm thread count(s) to measure, each a column "wasm×N" (default 1)
+  --native off,on      wasm without and/or with the native kernels (lib/native.ts), columns "wasm…"
+                       and "wasm+native…" (default off,on; "on" only where npm install built them)
   --python PATH        interpreter for --compare-torch (default: python3, then /usr/bin/python3)
   --write-readme       write the results table into README.md between the bench markers
   --readme PATH        README to write (default: the project's README.md)
@@ -69,7 +73,7 @@ export function defaultBenchArgs(): BenchArgs {
   return {
     samples: 12_000, batchSize: 128, learningRate: 1e-3, models: [...BENCH_MODEL_IDS], backends: [...BACKEND_PREFERENCE],
     warmupSteps: 3, maxSeconds: 60, cpuSamples: 1024, cpuMaxSeconds: 60, seed: 0, compareTorch: false, torchThreads: [2], wasmThreads: [1],
-    writeReadme: false, help: false,
+    native: ["off", "on"], writeReadme: false, help: false,
   };
 }
 
@@ -98,7 +102,7 @@ const MNIST_TRAINING_IMAGES = 60_000;
 
 const VALUE_FLAGS = new Set([
   "--samples", "--batch", "--lr", "--models", "--backends", "--warmup", "--max-seconds", "--cpu-samples", "--cpu-max-seconds",
-  "--seed", "--torch-threads", "--wasm-threads", "--python", "--readme", "--json", "--from-json",
+  "--seed", "--torch-threads", "--wasm-threads", "--native", "--python", "--readme", "--json", "--from-json",
 ]);
 const SWITCHES = new Set(["--compare-torch", "--write-readme", "--help", "-h"]);
 
@@ -162,6 +166,14 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case "--seed": args.seed = integer(flag, value, 0); break;
       case "--torch-threads": args.torchThreads = [...new Set(list(flag, value).map((t) => integer(flag, t, 1)))]; break;
       case "--wasm-threads": args.wasmThreads = [...new Set(list(flag, value).map((t) => integer(flag, t, 1)))]; break;
+      case "--native": {
+        const modes = list(flag, value).map((m) => {
+          if (m !== "off" && m !== "on") throw new Error(`--native: expected "off" and/or "on", got ${JSON.stringify(m)}`);
+          return m as "off" | "on";
+        });
+        args.native = [...new Set(modes)];
+        break;
+      }
       case "--python": args.python = value; break;
       case "--readme": args.readme = value; break;
       case "--json": args.json = value; break;

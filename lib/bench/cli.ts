@@ -5,6 +5,7 @@
  * (--compare-torch) with the ratio ours ÷ PyTorch, and write the table into README.md
  * (--write-readme) and JSON (--json FILE). `--help` lists the options (lib/bench/args.ts).
  */
+import { loadNativeKernels } from "../native";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -77,9 +78,12 @@ export function projectRoot(): string {
 
 /** Our side: every model × backend, each in a child; a backend that cannot start skips its other models. */
 async function runOurs(args: BenchArgs, results: BenchResults): Promise<void> {
-  const variants = args.backends.flatMap((backend): Array<{ backend: BackendName; threads?: number }> =>
-    backend === "wasm" ? args.wasmThreads.map((threads) => ({ backend, threads })) : [{ backend }]);
-  for (const { backend, threads } of variants) {
+  const nativeStatus = loadNativeKernels();
+  const nativeModes = args.native.filter((mode) => mode === "off" || nativeStatus.loaded);
+  if (args.native.includes("on") && !nativeStatus.loaded) console.log(`wasm+native: not run — ${nativeStatus.summary}`);
+  const variants = args.backends.flatMap((backend): Array<{ backend: BackendName; threads?: number; native?: boolean }> =>
+    backend === "wasm" ? nativeModes.flatMap((mode) => args.wasmThreads.map((threads) => ({ backend, threads, native: mode === "on" }))) : [{ backend }]);
+  for (const { backend, threads, native } of variants) {
     let unavailable: string | null = null;
     for (const model of args.models) {
       const spec = benchModel(model);
@@ -87,11 +91,12 @@ async function runOurs(args: BenchArgs, results: BenchResults): Promise<void> {
         results.skips.push({ model, title: spec.title, backend, reason: unavailable, backendUnavailable: true });
         continue;
       }
-      console.log(`▶ ${model} on ${backend}${threads !== undefined && threads > 1 ? ` (${threads} threads)` : ""}`);
+      console.log(`▶ ${model} on ${backend}${native ? "+native" : ""}${threads !== undefined && threads > 1 ? ` (${threads} threads)` : ""}`);
       const options: BenchCaseOptions = {
         model, backend, samples: args.samples, batchSize: args.batchSize, learningRate: args.learningRate, warmupSteps: args.warmupSteps,
         maxSeconds: args.maxSeconds, cpuSamples: args.cpuSamples, cpuMaxSeconds: args.cpuMaxSeconds, seed: args.seed,
         ...(threads !== undefined ? { threads } : {}),
+        ...(native !== undefined ? { native } : {}),
       };
       const timeout = args.maxSeconds > 0 ? 6 * args.maxSeconds + 300 : 24 * 3600;
       let outcome: BenchOutcome;

@@ -4,7 +4,7 @@
  * CLI runs each case in a child process (lib/bench/worker.ts) so RSS and backend state are clean.
  */
 import * as tf from "@tensorflow/tfjs";
-import { BackendName, describeBackend, initBackend } from "../backend";
+import { BackendName, BackendReport, describeBackend, initBackend } from "../backend";
 import { trainModel, TensorRecord } from "../train";
 import { seedGlobalRandom } from "../random";
 import { benchModel, BenchModelId } from "./specs";
@@ -31,8 +31,17 @@ export interface BenchCaseOptions {
   seed?: number;
   /** wasm only: threads of its XNNPACK pool (default 1); rows of more than one are labelled "wasm×N". */
   threads?: number;
+  /** wasm only: use the native kernels where built (default true; false sets AE_NATIVE=0 in this process); rows with them are labelled "wasm+native". */
+  native?: boolean;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
+}
+
+/** A row's backend: "wasm", "wasm×2", "wasm+native", "wasm+native×2", "cpu", "tensorflow". */
+export function benchBackendLabel(report: BackendReport): string {
+  if (report.name !== "wasm") return report.name;
+  const base = report.native !== undefined && report.native.startsWith("native matrix") ? "wasm+native" : "wasm";
+  return (report.threads ?? 1) > 1 ? `${base}×${report.threads}` : base;
 }
 
 /** What every timed training run reports, ours and PyTorch's alike. */
@@ -135,6 +144,7 @@ export async function runBenchCase(options: BenchCaseOptions): Promise<BenchOutc
   });
 
   let report;
+  if (options.backend === "wasm" && options.native === false) process.env.AE_NATIVE = "0"; // read once, by initBackend's loadNativeKernels
   try {
     report = await initBackend({ backend: options.backend, ...(options.backend === "wasm" ? { threads: options.threads ?? 1 } : {}) });
   } catch (error) {
@@ -233,7 +243,7 @@ export async function runBenchCase(options: BenchCaseOptions): Promise<BenchOutc
     const row: BenchRow = {
       model: spec.id,
       title: spec.title,
-      backend: report.name === "wasm" && (report.threads ?? 1) > 1 ? `wasm×${report.threads}` : tf.getBackend(),
+      backend: benchBackendLabel(report),
       backendDescription: describeBackend(report),
       ...(report.name === "cpu" ? { threads: 1 } : report.threads !== undefined ? { threads: report.threads } : {}),
       samples,

@@ -21,11 +21,14 @@
 //   mode 1, input gradient:  dx = col2im(dy · Wᵀ)             (scatter-add of the patches)
 //   mode 2, filter gradient: dW = Σ_chunks colsᵀ · dy
 // Chunks keep `cols` under 4M floats (16 MB).
+//
+// adam(w, m, v, g, …) is one step of Adam on a weight tensor and its two moments, in place.
 #include <node_api.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cmath>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -375,6 +378,56 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+/** One Adam step on n weights in place, in tfjs's AdamOptimizer order (float32 at every step). */
+void adamRange(float* w, float* m, float* v, const float* g, int64_t from, int64_t to, float lr, float beta1, float beta2, float epsilon,
+               float biasCorrection1, float biasCorrection2) {
+  const float oneMinusBeta1 = 1.0f - beta1;
+  const float oneMinusBeta2 = 1.0f - beta2;
+  for (int64_t i = from; i < to; i++) {
+    const float gi = g[i];
+    const float mi = m[i] * beta1 + gi * oneMinusBeta1;            // m ← β1·m + (1 − β1)·g
+    const float vi = v[i] * beta2 + (gi * gi) * oneMinusBeta2;     // v ← β2·v + (1 − β2)·g²
+    m[i] = mi;
+    v[i] = vi;
+    const float mHat = mi / biasCorrection1;                        // m̂ = m / (1 − β1^t)
+    const float vHat = vi / biasCorrection2;                        // v̂ = v / (1 − β2^t)
+    w[i] = (mHat / (std::sqrt(vHat) + epsilon)) * -lr + w[i];       // w ← w − lr·m̂ / (√v̂ + ε)
+  }
+}
+
+napi_value Adam(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value argv[11];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 11) return Throw(env, "adam: expected 11 arguments (w, m, v, g, lr, beta1, beta2, epsilon, biasCorrection1, biasCorrection2, threads)");
+  float* arrays[4];
+  size_t lengths[4];
+  for (int i = 0; i < 4; i++) {
+    if (!Float32View(env, argv[i], &arrays[i], &lengths[i])) return Throw(env, "adam: w, m, v and g must be Float32Arrays");
+  }
+  if (lengths[1] != lengths[0] || lengths[2] != lengths[0] || lengths[3] != lengths[0]) return Throw(env, "adam: w, m, v and g must have the same length");
+  double numbers[6];
+  for (int i = 0; i < 6; i++) {
+    if (napi_get_value_double(env, argv[4 + i], &numbers[i]) != napi_ok) return Throw(env, "adam: lr, beta1, beta2, epsilon and the bias corrections must be numbers");
+  }
+  int64_t threads;
+  if (!Int(env, argv[10], &threads)) return Throw(env, "adam: threads must be an integer");
+  const int64_t n = static_cast<int64_t>(lengths[0]);
+  const auto part = [&](int64_t from, int64_t to) {
+    adamRange(arrays[0], arrays[1], arrays[2], arrays[3], from, to, static_cast<float>(numbers[0]), static_cast<float>(numbers[1]),
+              static_cast<float>(numbers[2]), static_cast<float>(numbers[3]), static_cast<float>(numbers[4]), static_cast<float>(numbers[5]));
+  };
+  if (threads <= 1 || n < (int64_t{1} << 17)) {
+    part(0, n);
+  } else {
+    const int64_t half = (n / 2 + 15) / 16 * 16;
+    std::thread other(part, half, n);
+    part(0, half);
+    other.join();
+  }
+  return nullptr;
+}
+
 napi_value Describe(napi_env env, napi_callback_info) {
   const char* isa =
 #if defined(__AVX512F__)
@@ -399,9 +452,10 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"describe", nullptr, Describe, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 3, props);
+  napi_define_properties(env, exports, 4, props);
   return exports;
 }
 

@@ -1,0 +1,95 @@
+/**
+ * FusedAdamOptimizer (lib/fused-adam.ts): on wasm with the native addon it must take the same
+ * steps as tfjs's AdamOptimizer (here: on the cpu backend, from the same weights and
+ * gradients), fall back to tfjs's own step where a weight's memory is shared (a reshaped
+ * view of it must not change), be tfjs's Adam on other backends, and leak nothing.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../lib/backend";
+import { FusedAdamOptimizer } from "../lib/fused-adam";
+import { loadNativeKernels } from "../lib/native";
+import { assertClose, seededNormal, withBackend } from "./helpers/gradcheck";
+
+beforeAll(async () => {
+  await initBackend({ backend: "cpu" });
+  await initBackend({ backend: "wasm" });
+});
+afterAll(() => tf.disposeVariables());
+
+const SHAPES = [[12, 8], [8], [8, 3]];
+
+/** Five Adam steps on a two-layer net from fixed weights and data; returns the weights after each step and the optimiser. */
+async function train(backend: string, makeOptimizer: () => tf.Optimizer, snapshotAtStep = -1): Promise<{ weights: Float32Array[]; snapshotChanged: boolean | null; optimizer: tf.Optimizer }> {
+  return withBackend(backend, () => {
+    const vars = SHAPES.map((shape, i) => {
+      const initial = tf.tensor(seededNormal(shape.reduce((a, b) => a * b, 1), 100 + i, 0.5), shape);
+      const variable = tf.variable(initial);
+      initial.dispose(); // else the variable shares its memory, and Adam would (rightly) not update it in place
+      return variable;
+    });
+    const x = tf.tensor(seededNormal(16 * 12, 7), [16, 12]);
+    const y = tf.tensor(seededNormal(16 * 3, 8), [16, 3]);
+    const optimizer = makeOptimizer();
+    let snapshot: tf.Tensor | null = null;
+    let snapshotValues: Float32Array | null = null;
+    for (let step = 0; step < 5; step++) {
+      if (step === snapshotAtStep) {
+        snapshot = tf.reshape(vars[0], [-1]); // shares the weight's memory
+        snapshotValues = Float32Array.from(snapshot.dataSync());
+      }
+      optimizer.minimize(() => tf.losses.meanSquaredError(y, tf.matMul(tf.relu(tf.add(tf.matMul(x, vars[0]), vars[1])), vars[2])) as tf.Scalar, false, vars);
+    }
+    const weights = vars.map((v) => Float32Array.from(v.dataSync()));
+    const snapshotChanged = snapshot && snapshotValues ? snapshot.dataSync().some((v, i) => v !== snapshotValues![i]) : null;
+    tf.dispose([...vars, x, y, ...(snapshot ? [snapshot] : [])]);
+    return { weights, snapshotChanged, optimizer };
+  });
+}
+
+const TOLERANCE = { rtol: 1e-5, atol: 1e-6 };
+
+describe.runIf(loadNativeKernels().loaded)("on wasm with the native addon", () => {
+  test("takes tfjs Adam's steps (cpu backend) with every update native", async () => {
+    const reference = await train("cpu", () => tf.train.adam(0.01));
+    const fused = await train("wasm", () => new FusedAdamOptimizer(0.01, 0.9, 0.999));
+    fused.weights.forEach((w, i) => assertClose(w, reference.weights[i], TOLERANCE, `weight ${i}`));
+    expect((fused.optimizer as FusedAdamOptimizer).nativeSteps).toBe(5);
+    [reference.optimizer, fused.optimizer].forEach((o) => o.dispose());
+  });
+
+  test("a tensor sharing a weight's memory stays as it was (that step is tfjs's), and the steps still match", async () => {
+    const reference = await train("cpu", () => tf.train.adam(0.01));
+    const fused = await train("wasm", () => new FusedAdamOptimizer(0.01, 0.9, 0.999), 2);
+    expect(fused.snapshotChanged).toBe(false);
+    // Step 2 finds the shared memory and is tfjs's (which gives the weight new memory); the other four are native.
+    expect((fused.optimizer as FusedAdamOptimizer).nativeSteps).toBe(4);
+    fused.weights.forEach((w, i) => assertClose(w, reference.weights[i], TOLERANCE, `weight ${i}`));
+    [reference.optimizer, fused.optimizer].forEach((o) => o.dispose());
+  });
+
+  test("leaks no tensors per step", async () => {
+    await withBackend("wasm", () => {
+      const v = tf.tidy(() => tf.variable(tf.ones([300, 300])));
+      const optimizer = new FusedAdamOptimizer(0.01, 0.9, 0.999);
+      const step = () => optimizer.minimize(() => tf.sum(tf.square(v)) as tf.Scalar, false, [v]);
+      step();
+      const before = tf.memory().numTensors;
+      step();
+      step();
+      expect(tf.memory().numTensors).toBe(before);
+      expect(optimizer.nativeSteps).toBe(3);
+      optimizer.dispose();
+      v.dispose();
+      return null;
+    });
+  });
+});
+
+test("on the cpu backend it is tfjs's Adam, exactly", async () => {
+  const reference = await train("cpu", () => tf.train.adam(0.01));
+  const fused = await train("cpu", () => new FusedAdamOptimizer(0.01, 0.9, 0.999));
+  fused.weights.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(reference.weights[i])));
+  expect((fused.optimizer as FusedAdamOptimizer).nativeSteps).toBe(0);
+  [reference.optimizer, fused.optimizer].forEach((o) => o.dispose());
+});
