@@ -12,7 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { registerWasmKernels, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "./wasm-kernels";
-import { loadNativeKernels } from "./native";
+import { loadNativeKernels, resolveNativeThreads } from "./native";
 import { activateWasmWithThreads, resolveWasmThreads, WasmThreadsRequest } from "./wasm-threads";
 
 export { kernelsUsedBy, setConv2DBackpropFilterMethod, unregisteredKernels, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "./wasm-kernels";
@@ -201,11 +201,20 @@ async function loadWasm(options: InitBackendOptions): Promise<LoadedBackend> {
     wasmPathsSet = true;
   }
   registerWasmKernels();
-  const { threads, note } = await activateWasmWithThreads(wasm, () => activate("wasm"), options);
+  const env = options.env ?? process.env;
+  const nativeLoaded = loadNativeKernels({ env }).loaded;
+  const { request } = resolveWasmThreads(options);
+  // With the native kernels doing the products and convolutions, wasm runs only element-wise
+  // kernels, where its thread pool costs more than it gives (measured: lib/native.ts): "auto"
+  // is then one wasm thread, and the native kernels take the cores.
+  const wasmRequest = nativeLoaded && request === "auto" ? 1 : request;
+  const activated = await activateWasmWithThreads(wasm, () => activate("wasm"), { ...options, threads: wasmRequest });
+  const threads = activated.threads;
+  const note = activated.note || (wasmRequest !== request ? "the native kernels take the cores" : "");
   const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
   const extraKernels = WASM_EXTRA_KERNELS.map((k) => k.kernelName);
   const fasterKernels = WASM_FASTER_KERNELS.map((k) => k.kernelName);
-  const native = loadNativeKernels({ threads }).summary;
+  const native = loadNativeKernels({ threads: resolveNativeThreads({ env, wasmRequest: request }) }).summary;
   return {
     summary:
       `wasm loaded (SIMD ${simd ? "on" : "off"}, ${threads} thread${threads === 1 ? "" : "s"}${note ? `: ${note}` : ""}; ` +

@@ -8,6 +8,27 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { cpuCount, WasmThreadsRequest } from "./wasm-threads";
+
+/** Environment variable: threads of each native kernel ("auto" or a count). */
+export const NATIVE_THREADS_ENV = "AE_NATIVE_THREADS";
+
+/**
+ * Threads of each native kernel: AE_NATIVE_THREADS if set; else the wasm thread count when one
+ * was asked for (AE_WASM_THREADS=1 on a busy machine keeps both to one); else every core, up to 8.
+ */
+export function resolveNativeThreads(options: { env?: NodeJS.ProcessEnv; wasmRequest?: WasmThreadsRequest; cores?: number } = {}): number {
+  const fromEnv = (options.env ?? process.env)[NATIVE_THREADS_ENV];
+  const auto = Math.min(8, options.cores ?? cpuCount());
+  if (fromEnv !== undefined && fromEnv.trim() !== "") {
+    const text = fromEnv.trim();
+    if (text === "auto") return auto;
+    const count = Number(text);
+    if (!/^\d+$/.test(text) || count < 1 || count > 64) throw new Error(`${NATIVE_THREADS_ENV} must be "auto" or an integer from 1 to 64; got ${JSON.stringify(fromEnv)}`);
+    return count;
+  }
+  return typeof options.wasmRequest === "number" ? options.wasmRequest : auto;
+}
 
 /** The addon's functions (lib/native/kernels.cc). */
 export interface NativeAddon {

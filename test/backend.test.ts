@@ -3,7 +3,7 @@
  * AE_BACKEND or an option, clear errors, idempotence, and nothing done on import.
  * Tests run in order in one process (tfjs backend state is per process).
  */
-import { loadNativeKernels } from "../lib/native";
+import { loadNativeKernels, resolveNativeThreads } from "../lib/native";
 import { afterEach, describe, expect, test } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import {
@@ -78,16 +78,18 @@ describe("initBackend", () => {
     ]);
     expect(report.reason).toMatch(/^tfjs-node not installed \(Cannot find module '@tensorflow\/tfjs-node'.*\); wasm loaded \(SIMD (on|off), \d threads?/);
     expect(typeof report.simd).toBe("boolean");
-    // "auto" threads: 2 on a machine with 2+ cores (the threaded build), else 1.
-    expect(report.threads).toBe(autoWasmThreads());
+    // "auto" threads: 2 on a machine with 2+ cores (the threaded build), else 1; 1 where the native kernels take the cores.
+    const nativeLoaded = loadNativeKernels().loaded;
+    expect(report.threads).toBe(nativeLoaded ? 1 : autoWasmThreads());
+    if (nativeLoaded && autoWasmThreads() > 1) expect(report.reason).toContain("1 thread: the native kernels take the cores");
     expect(report.reason).toContain(`${report.threads} thread`);
     expect(report.extraKernels).toEqual(["Conv2DBackpropFilter", "MaxPoolGrad", "UnsortedSegmentSum", "OneHot", "Mean"]);
     expect(report.fasterKernels).toEqual(WASM_FASTER_KERNELS.map((k) => k.kernelName));
     expect(report.fasterKernels!.length).toBeGreaterThan(0);
     expect(report.reason).toMatch(new RegExp(`5 kernels added or fixed, ${report.fasterKernels!.length} made faster; native (matrix products, convolutions and Adam \\(.+ register tile, \\d threads?\\)|kernels not built .+|kernels off .+)\\)$`));
-    // The native kernels take as many threads as wasm, and the report says whether they run.
+    // The report says whether the native kernels run, and on how many threads (every core by default).
     expect(report.native).toBe(loadNativeKernels().summary);
-    if (loadNativeKernels().loaded) expect(report.native).toContain(`${report.threads} thread`);
+    if (nativeLoaded) expect(report.native).toMatch(new RegExp(`, ${resolveNativeThreads({ env: {} })} threads?\\)$`));
     expect(report.tfjsVersion).toBe(tf.version_core);
     expect(describeBackend(report)).toMatch(/^backend: wasm \(SIMD (on|off), \d threads?\) · tfjs \d+\.\d+\.\d+ · tfjs-node not installed/);
     // The wasm backend works, including a kernel we added.

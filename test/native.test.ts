@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, test, vi } from "vitest";
-import { loadNativeKernels, nativeAddon, NativeAddon } from "../lib/native";
+import { loadNativeKernels, nativeAddon, NativeAddon, resolveNativeThreads } from "../lib/native";
 import { seededNormal } from "./helpers/gradcheck";
 
 const built = fs.existsSync(path.join(__dirname, "../lib/native/build/Release/ae_native.node"));
@@ -22,6 +22,16 @@ test("loads where npm install built it, and says so; else says why not", () => {
     expect(status.loaded).toBe(false);
     expect(status.summary).toMatch(/native kernels (not built|off)/);
   }
+});
+
+test("threads: AE_NATIVE_THREADS, else an explicit wasm thread count, else every core up to 8", () => {
+  expect(resolveNativeThreads({ env: {}, cores: 2 })).toBe(2);
+  expect(resolveNativeThreads({ env: {}, cores: 32 })).toBe(8);
+  expect(resolveNativeThreads({ env: {}, wasmRequest: "auto", cores: 4 })).toBe(4);
+  expect(resolveNativeThreads({ env: {}, wasmRequest: 1, cores: 4 })).toBe(1);
+  expect(resolveNativeThreads({ env: { AE_NATIVE_THREADS: "3" }, wasmRequest: 1, cores: 4 })).toBe(3);
+  expect(resolveNativeThreads({ env: { AE_NATIVE_THREADS: "auto" }, wasmRequest: 1, cores: 4 })).toBe(4);
+  expect(() => resolveNativeThreads({ env: { AE_NATIVE_THREADS: "many" } })).toThrow('AE_NATIVE_THREADS must be "auto" or an integer from 1 to 64; got "many"');
 });
 
 test("AE_NATIVE=0 turns it off", async () => {
