@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend";
 import { isOurWasmKernel, replacedWasmKernel, setConv2DBackpropFilterMethod } from "../lib/wasm-kernels";
 import { loadNativeKernels, nativeAddon, nativeCounters, setNativeEnabled } from "../lib/native";
+import { NativeConvPolicy, setNativeConvPolicy } from "../lib/kernels/native-conv";
 import { assertClose, BACKEND_TOLERANCE, seededNormal, withBackend } from "./helpers/gradcheck";
 
 beforeAll(async () => {
@@ -148,8 +149,10 @@ for (const path of ["native", "wasm only"] as const) {
 
   describe.runIf(path === "wasm only" || nativeLoaded)(`Conv2D and FusedConv2D (ours, ${path}) vs cpu`, () => {
     let previous = true;
-    beforeAll(() => { previous = setNativeEnabled(path === "native"); });
-    afterAll(() => { setNativeEnabled(previous); });
+    let previousPolicy: NativeConvPolicy = "auto";
+    // Every case to the addon, small ones included (by default those stay on wasm).
+    beforeAll(() => { previous = setNativeEnabled(path === "native"); previousPolicy = setNativeConvPolicy("always"); });
+    afterAll(() => { setNativeEnabled(previous); setNativeConvPolicy(previousPolicy); });
     test("are ours", () => {
       expect(isOurWasmKernel("Conv2D")).toBe(true);
       expect(isOurWasmKernel("FusedConv2D")).toBe(true);
@@ -189,6 +192,22 @@ for (const path of ["native", "wasm only"] as const) {
       }
     });
 
+    if (path === "native") test("the default policy keeps few-channel convolutions on wasm and sends wide ones to the addon", async () => {
+      const previousPolicy = setNativeConvPolicy("auto");
+      try {
+        const count = async (inC: number, outC: number) => {
+          const before = nativeCounters.convolutions;
+          await compareBackends(`auto policy ${inC}→${outC}`, () => tf.conv2d(tf.tensor4d(seededNormal(2 * 8 * 8 * inC, inC), [2, 8, 8, inC]), tf.tensor4d(seededNormal(9 * inC * outC, outC, 0.2), [3, 3, inC, outC]), 1, "same"));
+          return nativeCounters.convolutions - before;
+        };
+        expect(await count(1, 8)).toBe(0);   // 9 taps, 8 channels: wasm
+        expect(await count(8, 8)).toBe(0);   // 72 taps but 8 channels: wasm
+        expect(await count(8, 32)).toBe(1);  // 72 taps, 32 channels: native
+      } finally {
+        setNativeConvPolicy(previousPolicy);
+      }
+    });
+
     test("the CNN classifier's layers forward (28×28×1 → 32 → 64 → 64, valid)", async () => {
       for (const [i, [hw, inC, outC]] of [[28, 1, 32], [26, 32, 64], [24, 64, 64]].entries()) {
         await compareBackends(`3x3 valid ${inC}→${outC} at ${hw}×${hw}`, () => tf.conv2d(
@@ -199,8 +218,9 @@ for (const path of ["native", "wasm only"] as const) {
 
   describe.runIf(path === "wasm only" || nativeLoaded)(`Conv2DBackpropInput (ours, ${path === "native" ? "native addon: col2im of dy·Wᵀ" : "forward XNNPACK conv of the dilated dy with the flipped filter"}) vs cpu`, () => {
     let previous = true;
-    beforeAll(() => { previous = setNativeEnabled(path === "native"); });
-    afterAll(() => { setNativeEnabled(previous); });
+    let previousPolicy: NativeConvPolicy = "auto";
+    beforeAll(() => { previous = setNativeEnabled(path === "native"); previousPolicy = setNativeConvPolicy("always"); });
+    afterAll(() => { setNativeEnabled(previous); setNativeConvPolicy(previousPolicy); });
     test("is ours", () => expect(isOurWasmKernel("Conv2DBackpropInput")).toBe(true));
 
     const pads: Array<"valid" | "same" | tf.backend_util.ExplicitPadding> = ["valid", "same", [[0, 0], [1, 2], [0, 1], [0, 0]]];
@@ -257,8 +277,9 @@ for (const path of ["native", "wasm only"] as const) {
 
   describe.runIf(path === "wasm only" || nativeLoaded)(`Conv2DBackpropFilter (ours, ${path === "native" ? "native addon: im2col(X)ᵀ·dY, whatever the method" : "both methods"}) vs cpu`, () => {
     let previous = true;
-    beforeAll(() => { previous = setNativeEnabled(path === "native"); });
-    afterAll(() => { setNativeEnabled(previous); });
+    let previousPolicy: NativeConvPolicy = "auto";
+    beforeAll(() => { previous = setNativeEnabled(path === "native"); previousPolicy = setNativeConvPolicy("always"); });
+    afterAll(() => { setNativeEnabled(previous); setNativeConvPolicy(previousPolicy); });
     const pads: Array<"valid" | "same" | tf.backend_util.ExplicitPadding> = ["valid", "same", [[0, 0], [1, 2], [0, 1], [0, 0]]];
     const strides: Array<number | [number, number]> = [1, 2, [2, 1], 3];
     const filterSizes: Array<[number, number]> = [[1, 1], [2, 2], [3, 3], [3, 2]];

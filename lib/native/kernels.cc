@@ -20,7 +20,7 @@
 //   mode 0, forward:         y  = cols · W                    (W as K × outC)
 //   mode 1, input gradient:  dx = col2im(dy · Wᵀ)             (scatter-add of the patches)
 //   mode 2, filter gradient: dW = Σ_chunks colsᵀ · dy
-// Chunks keep `cols` under 4M floats (16 MB).
+// Chunks of whole images keep `cols` near 1 MB (in L2); threads take chunks in turn.
 //
 // adam(w, m, v, g, …) is one step of Adam on a weight tensor and its two moments, in place.
 #include <node_api.h>
@@ -214,8 +214,63 @@ void runJob(const Job& job, int threads) {
   for (auto& th : pool) th.join();
 }
 
-/** One product C = (C +) op(A)·op(B) on `threads` threads. */
+/** Largest m·n that smallOutputProduct handles (its accumulators live on the stack). */
+constexpr int64_t kSmallOutput = 512;
+
+/**
+ * C (m × n, tiny) = (C +) Aᵀ·B for A stored k × m and B stored k × n with k long: a sum of k
+ * outer products of contiguous rows (a filter gradient with few channels: m = fh·fw·inC taps,
+ * n = outC, k = every output position). Register tiles would be mostly padding here. With
+ * threads, each sums a share of k into its own accumulators.
+ */
+void smallOutputProduct(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool accumulate, int threads) {
+  const auto partial = [=](int64_t from, int64_t to, float* acc) {
+    std::fill(acc, acc + m * n, 0.0f);
+    for (int64_t p = from; p < to; p++) {
+      const float* ap = a + p * m;
+      const float* bp = b + p * n;
+      for (int64_t i = 0; i < m; i++) {
+        const float ai = ap[i];
+        float* row = acc + i * n;
+        for (int64_t j = 0; j < n; j++) row[j] += ai * bp[j];
+      }
+    }
+  };
+  const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, k / 4096)));
+  std::vector<float> sums(static_cast<size_t>(parts * m * n));
+  std::vector<std::thread> pool;
+  for (int t = 1; t < parts; t++) pool.emplace_back(partial, k * t / parts, k * (t + 1) / parts, sums.data() + t * m * n);
+  partial(0, k / parts, sums.data());
+  for (auto& th : pool) th.join();
+  for (int64_t e = 0; e < m * n; e++) {
+    float total = accumulate ? c[e] : 0.0f;
+    for (int t = 0; t < parts; t++) total += sums[t * m * n + e];
+    c[e] = total;
+  }
+}
+
+/**
+ * One product C = (C +) op(A)·op(B) on `threads` threads. When C has fewer columns than a register
+ * tile is wide but many rows (a convolution with few output channels), most of each tile would
+ * be padding: then Cᵀ = op(B)ᵀ·op(A)ᵀ is computed instead (the small side on the tile's rows)
+ * and transposed into C.
+ */
 void product(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool transA, bool transB, bool accumulate, int threads) {
+  if (transA && !transB && m * n <= kSmallOutput && k >= 64 * m) {
+    smallOutputProduct(a, b, c, m, n, k, accumulate, threads);
+    return;
+  }
+  if (n < kNR && m >= 4 * kNR && n * 2 <= kNR) {
+    std::vector<float> ct(static_cast<size_t>(m * n));
+    // op(B)ᵀ is B read with the opposite transpose flag, and likewise op(A)ᵀ.
+    Job job{b, a, ct.data(), 1, n, m, k, 0, 0, !transB, !transA, false};
+    runJob(job, threads);
+    for (int64_t i = 0; i < m; i++) {
+      float* row = c + i * n;
+      for (int64_t j = 0; j < n; j++) row[j] = accumulate ? row[j] + ct[j * m + i] : ct[j * m + i];
+    }
+    return;
+  }
   Job job{a, b, c, 1, m, n, k, 0, 0, transA, transB, accumulate};
   runJob(job, threads);
 }
@@ -237,8 +292,12 @@ void im2col(const float* x, const ConvShape& s, int64_t b0, int64_t images, floa
           const int64_t y = oy * s.strideH + i * s.dilH - s.padTop;
           for (int64_t j = 0; j < s.fW; j++, row += s.inC) {
             const int64_t xx = ox * s.strideW + j * s.dilW - s.padLeft;
-            if (y < 0 || y >= s.inH || xx < 0 || xx >= s.inW) std::fill(row, row + s.inC, 0.0f);
-            else std::memcpy(row, image + (y * s.inW + xx) * s.inC, s.inC * sizeof(float));
+            if (y < 0 || y >= s.inH || xx < 0 || xx >= s.inW) {
+              for (int64_t c = 0; c < s.inC; c++) row[c] = 0.0f;
+            } else {
+              const float* src = image + (y * s.inW + xx) * s.inC;
+              for (int64_t c = 0; c < s.inC; c++) row[c] = src[c];
+            }
           }
         }
       }
@@ -268,27 +327,54 @@ void col2im(const float* cols, const ConvShape& s, int64_t b0, int64_t images, f
   }
 }
 
-/** Forward (mode 0), input gradient (1) or filter gradient (2) of a 2-D convolution; see the header. */
+/**
+ * Forward (mode 0), input gradient (1) or filter gradient (2) of a 2-D convolution; see the
+ * header. Images go in chunks whose `cols` fits in L2 (about 1 MB, at least one image), and the
+ * threads take chunks in turn, each with its own `cols` and single-threaded products (for the
+ * filter gradient, its own partial sum). Chunks are whole images, so no two threads write the
+ * same output.
+ */
 void conv2d(int mode, const ConvShape& s, float* x, float* w, float* y, int threads) {
   const int64_t K = s.K();
   const int64_t rowsPerImage = s.outH * s.outW;
-  const int64_t maxCols = int64_t{1} << 22;
-  const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(s.batch, maxCols / std::max<int64_t>(1, rowsPerImage * K)));
-  std::vector<float> cols(static_cast<size_t>(chunk * rowsPerImage * K));
+  const int64_t targetCols = int64_t{1} << 18;
+  const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(s.batch, targetCols / std::max<int64_t>(1, rowsPerImage * K)));
+  const int64_t chunks = (s.batch + chunk - 1) / chunk;
+  const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, chunks)));
   if (mode == 1) std::fill(x, x + s.batch * s.inH * s.inW * s.inC, 0.0f);
-  for (int64_t b0 = 0; b0 < s.batch; b0 += chunk) {
-    const int64_t images = std::min(chunk, s.batch - b0);
-    const int64_t rows = images * rowsPerImage;
-    float* yChunk = y + b0 * rowsPerImage * s.outC;
-    if (mode == 0) {
-      im2col(x, s, b0, images, cols.data());
-      product(cols.data(), w, yChunk, rows, s.outC, K, false, false, false, threads);
-    } else if (mode == 1) {
-      product(yChunk, w, cols.data(), rows, K, s.outC, false, true, false, threads);
-      col2im(cols.data(), s, b0, images, x);
-    } else {
-      im2col(x, s, b0, images, cols.data());
-      product(cols.data(), yChunk, w, K, s.outC, rows, true, false, b0 > 0, threads);
+  std::vector<float> partials(mode == 2 ? static_cast<size_t>(workers * K * s.outC) : 0);
+  const auto work = [&](int id) {
+    std::vector<float> cols(static_cast<size_t>(chunk * rowsPerImage * K));
+    float* dw = mode == 2 ? partials.data() + id * K * s.outC : nullptr;
+    bool first = true;
+    for (int64_t c = id; c < chunks; c += workers) {
+      const int64_t b0 = c * chunk;
+      const int64_t images = std::min(chunk, s.batch - b0);
+      const int64_t rows = images * rowsPerImage;
+      float* yChunk = y + b0 * rowsPerImage * s.outC;
+      if (mode == 0) {
+        im2col(x, s, b0, images, cols.data());
+        product(cols.data(), w, yChunk, rows, s.outC, K, false, false, false, 1);
+      } else if (mode == 1) {
+        product(yChunk, w, cols.data(), rows, K, s.outC, false, true, false, 1);
+        col2im(cols.data(), s, b0, images, x);
+      } else {
+        im2col(x, s, b0, images, cols.data());
+        product(cols.data(), yChunk, dw, K, s.outC, rows, true, false, !first, 1);
+      }
+      first = false;
+    }
+    if (mode == 2 && first) std::fill(dw, dw + K * s.outC, 0.0f);  // a thread with no chunk
+  };
+  std::vector<std::thread> pool;
+  for (int id = 1; id < workers; id++) pool.emplace_back(work, id);
+  work(0);
+  for (auto& th : pool) th.join();
+  if (mode == 2) {
+    for (int64_t e = 0; e < K * s.outC; e++) {
+      float total = 0.0f;
+      for (int t = 0; t < workers; t++) total += partials[t * K * s.outC + e];
+      w[e] = total;
     }
   }
 }
