@@ -31,7 +31,7 @@ describe("benchBackendLabel", () => {
     expect(benchBackendLabel(wasm(1, "native kernels off (AE_NATIVE=0)"))).toBe("wasm");
     expect(benchBackendLabel(wasm(2, "native kernels not built (…)"))).toBe("wasm×2");
     expect(benchBackendLabel(wasm(1, "native matrix products, convolutions and Adam (AVX-512, 8×32 register tile, 1 thread)"))).toBe("wasm+native");
-    expect(benchBackendLabel(wasm(2, "native matrix products, convolutions and Adam (AVX-512, 8×32 register tile, 2 threads)"))).toBe("wasm+native×2");
+    expect(benchBackendLabel(wasm(1, "native matrix products, convolutions and Adam (AVX-512, 8×32 register tile, 2 threads)"))).toBe("wasm+native×2");
     expect(benchBackendLabel({ name: "cpu" } as unknown as BackendReport)).toBe("cpu");
   });
 });

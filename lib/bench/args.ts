@@ -58,7 +58,8 @@ achieved GFLOP/s, peak RSS and tensor counts.
   --seed N             weights, noise and shuffles (default 0)
   --compare-torch      also train the same models in PyTorch (python3 with torch) and print ours/torch
   --torch-threads N,M  torch.set_num_threads value(s) to measure (default 2; the ratio uses 2)
-  --wasm-threads N,M   wasm thread count(s) to measure, each a column "wasm×N" (default 1)
+  --wasm-threads N,M   thread count(s) to measure, each a column "wasm×N" (default 1); with the
+                       native kernels the count is theirs ("wasm+native×N"; wasm then runs 1)
   --native off,on      wasm without and/or with the native kernels (lib/native.ts), columns "wasm…"
                        and "wasm+native…" (default off,on; "on" only where npm install built them)
   --python PATH        interpreter for --compare-torch (default: python3, then /usr/bin/python3)

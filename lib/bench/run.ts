@@ -29,7 +29,7 @@ export interface BenchCaseOptions {
   cpuMaxSeconds?: number;
   /** Seed of the weights, data noise and shuffles (default 0). */
   seed?: number;
-  /** wasm only: threads of its XNNPACK pool (default 1); rows of more than one are labelled "wasm×N". */
+  /** wasm only: threads of its XNNPACK pool, or with the native kernels theirs (default 1); rows of more than one are labelled "wasm×N" / "wasm+native×N". */
   threads?: number;
   /** wasm only: use the native kernels where built (default true; false sets AE_NATIVE=0 in this process); rows with them are labelled "wasm+native". */
   native?: boolean;
@@ -40,8 +40,11 @@ export interface BenchCaseOptions {
 /** A row's backend: "wasm", "wasm×2", "wasm+native", "wasm+native×2", "cpu", "tensorflow". */
 export function benchBackendLabel(report: BackendReport): string {
   if (report.name !== "wasm") return report.name;
-  const base = report.native !== undefined && report.native.startsWith("native matrix") ? "wasm+native" : "wasm";
-  return (report.threads ?? 1) > 1 ? `${base}×${report.threads}` : base;
+  const native = report.native !== undefined && report.native.startsWith("native matrix");
+  // With the native kernels the threads that count are theirs (wasm then runs only element-wise kernels).
+  const threads = native ? Number(/(\d+) threads?\)$/.exec(report.native ?? "")?.[1] ?? 1) : report.threads ?? 1;
+  const base = native ? "wasm+native" : "wasm";
+  return threads > 1 ? `${base}×${threads}` : base;
 }
 
 /** What every timed training run reports, ours and PyTorch's alike. */
@@ -144,9 +147,14 @@ export async function runBenchCase(options: BenchCaseOptions): Promise<BenchOutc
   });
 
   let report;
-  if (options.backend === "wasm" && options.native === false) process.env.AE_NATIVE = "0"; // read once, by initBackend's loadNativeKernels
+  // With the native kernels, `threads` is theirs and wasm takes its default ("auto": one thread
+  // where they load), as setup() does; without, it is wasm's. Both are read once, by initBackend.
+  const withNative = options.backend === "wasm" && options.native !== false;
+  if (options.backend === "wasm" && options.native === false) process.env.AE_NATIVE = "0";
+  if (withNative) process.env.AE_NATIVE_THREADS = String(options.threads ?? 1);
   try {
-    report = await initBackend({ backend: options.backend, ...(options.backend === "wasm" ? { threads: options.threads ?? 1 } : {}) });
+    const threads = options.backend !== "wasm" ? {} : withNative ? { threads: "auto" as const } : { threads: options.threads ?? 1 };
+    report = await initBackend({ backend: options.backend, ...threads });
   } catch (error) {
     return skip(error instanceof Error ? error.message : String(error), true);
   }
