@@ -110,6 +110,8 @@ describe.runIf(built)("the addon", () => {
       { batch: 2, inH: 7, inW: 6, inC: 3, outC: 4, fH: 3, fW: 2, sH: 2, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 0 },
       { batch: 3, inH: 9, inW: 9, inC: 1, outC: 5, fH: 3, fW: 3, sH: 1, sW: 1, dH: 2, dW: 2, padTop: 2, padLeft: 2 },
       { batch: 1, inH: 5, inW: 5, inC: 8, outC: 2, fH: 1, fW: 1, sH: 1, sW: 1, dH: 1, dW: 1, padTop: 0, padLeft: 0 },
+      // Wide enough for register tiles in the product (the ones above are mostly padding in them).
+      { batch: 3, inH: 9, inW: 8, inC: 16, outC: 20, fH: 3, fW: 3, sH: 2, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
     ];
     for (const [i, s] of shapes.entries()) {
       const outH = Math.floor((s.inH + 2 * s.padTop - s.dH * (s.fH - 1) - 1) / s.sH) + 1;
