@@ -5,7 +5,7 @@
       "sources": ["kernels.cc"],
       "cflags!": ["-O2", "-O0"],
       "cflags_cc!": ["-O2", "-O0"],
-      "cflags_cc": ["-O3", "-march=native", "-ffp-contract=fast", "-std=c++17"],
+      "cflags_cc": ["-O3", "-march=native", "-ffp-contract=fast", "-fno-math-errno", "-std=c++17"],
       "ldflags": ["-pthread"]
     }
   ]

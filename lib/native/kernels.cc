@@ -465,7 +465,7 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
 }
 
 /** One Adam step on n weights in place, in tfjs's AdamOptimizer order (float32 at every step). */
-void adamRange(float* w, float* m, float* v, const float* g, int64_t from, int64_t to, float lr, float beta1, float beta2, float epsilon,
+void adamRange(float* __restrict__ w, float* __restrict__ m, float* __restrict__ v, const float* __restrict__ g, int64_t from, int64_t to, float lr, float beta1, float beta2, float epsilon,
                float biasCorrection1, float biasCorrection2) {
   const float oneMinusBeta1 = 1.0f - beta1;
   const float oneMinusBeta2 = 1.0f - beta2;
@@ -503,7 +503,7 @@ napi_value Adam(napi_env env, napi_callback_info info) {
     adamRange(arrays[0], arrays[1], arrays[2], arrays[3], from, to, static_cast<float>(numbers[0]), static_cast<float>(numbers[1]),
               static_cast<float>(numbers[2]), static_cast<float>(numbers[3]), static_cast<float>(numbers[4]), static_cast<float>(numbers[5]));
   };
-  if (threads <= 1 || n < (int64_t{1} << 17)) {
+  if (threads <= 1 || n < (int64_t{1} << 20)) {  // below ~1M weights a second thread costs more than it saves
     part(0, n);
   } else {
     const int64_t half = (n / 2 + 15) / 16 * 16;
