@@ -12,7 +12,7 @@
 // MR × NR register-tile micro-kernel multiplies a pair of panels. Vectors are GCC vector
 // extensions, so the compiler picks AVX-512, AVX2 or SSE for the machine it is built on.
 // With threads > 1 the columns of C (or, when C has few columns, its rows) are split between
-// std::threads, each packing its own operands.
+// the threads of a persistent pool, each packing its own operands.
 //
 // conv2d(mode, x, w, y, …) works on NHWC images and [fh, fw, inC, outC] filters (tfjs's layouts)
 // by im2col: the patches of a chunk of images become the rows of a matrix `cols`
@@ -30,6 +30,9 @@
 #include <cstdio>
 #include <cmath>
 #include <cstring>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -51,6 +54,77 @@ constexpr int kMC = 128;       // rows of a packed block of A (a multiple of kMR
 constexpr int kNC = 1024;      // columns of a packed block of B
 
 typedef float vfloat __attribute__((vector_size(kVec * sizeof(float))));
+
+/**
+ * A persistent pool of worker threads: run(workers, fn) calls fn(0) on the caller and fn(1) …
+ * fn(workers − 1) on pool threads, and returns when all are done. Starting a std::thread per
+ * call cost ≈ 50–100 µs, as much as a small product. Threads start on first need and are never
+ * joined (the pool lives until the process ends); one run at a time (a second caller, e.g.
+ * another worker_thread with the addon loaded, waits).
+ */
+class Pool {
+ public:
+  void run(int workers, const std::function<void(int)>& fn) {
+    if (workers <= 1) {
+      fn(0);
+      return;
+    }
+    std::lock_guard<std::mutex> exclusive(runLock_);
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      while (static_cast<int>(threads_.size()) < workers - 1) {
+        const int id = static_cast<int>(threads_.size()) + 1;
+        threads_.emplace_back([this, id]() { loop(id); });
+        threads_.back().detach();
+      }
+      job_ = &fn;
+      active_ = workers;
+      pending_ = workers - 1;
+      generation_++;
+    }
+    wake_.notify_all();
+    fn(0);
+    std::unique_lock<std::mutex> lock(mu_);
+    done_.wait(lock, [this]() { return pending_ == 0; });
+    job_ = nullptr;
+  }
+
+ private:
+  void loop(int id) {
+    uint64_t seen = 0;
+    for (;;) {
+      const std::function<void(int)>* job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        wake_.wait(lock, [&]() { return generation_ != seen; });
+        seen = generation_;
+        if (id >= active_) continue;
+        job = job_;
+      }
+      (*job)(id);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (--pending_ == 0) done_.notify_one();
+      }
+    }
+  }
+
+  std::mutex runLock_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  std::vector<std::thread> threads_;
+  const std::function<void(int)>* job_ = nullptr;
+  int active_ = 0;
+  int pending_ = 0;
+  uint64_t generation_ = 0;
+};
+
+/** The process's pool (never destroyed: its threads are detached and end with the process). */
+Pool& pool() {
+  static Pool* instance = new Pool();
+  return *instance;
+}
 
 /** Pack op(A)[i0 : i0+mc, p0 : p0+kc] into panels of kMR rows: panel r holds, for each p, kMR values (zero-padded). Reads run along memory. */
 void packA(const float* a, bool transA, int64_t m, int64_t k, int64_t i0, int mc, int64_t p0, int kc, float* out) {
@@ -191,8 +265,8 @@ void runPart(const Job& job, int64_t w, int64_t parts, bool splitRows) {
 
 void runJob(const Job& job, int threads) {
   const double flops = 2.0 * job.batch * job.m * job.n * job.k;
-  // Threads only where a product is big enough to pay for starting one (≈ 50 µs).
-  if (threads <= 1 || flops < 4e6) {
+  // Threads only where a product is big enough to pay for waking one (≈ 10–20 µs).
+  if (threads <= 1 || flops < 1e6) {
     for (int64_t t = 0; t < job.batch; t++) runPart(job, t, 1, false);
     return;
   }
@@ -204,14 +278,9 @@ void runJob(const Job& job, int threads) {
   const int64_t parts = job.batch >= threads ? 1 : std::max<int64_t>(1, std::min<int64_t>(threads, splitRows ? rowUnits : colUnits));
   const int64_t items = job.batch * parts;
   const int workers = static_cast<int>(std::min<int64_t>(threads, items));
-  std::vector<std::thread> pool;
-  for (int id = 1; id < workers; id++) {
-    pool.emplace_back([&job, id, workers, items, parts, splitRows]() {
-      for (int64_t w = id; w < items; w += workers) runPart(job, w, parts, splitRows);
-    });
-  }
-  for (int64_t w = 0; w < items; w += workers) runPart(job, w, parts, splitRows);
-  for (auto& th : pool) th.join();
+  pool().run(workers, [&job, workers, items, parts, splitRows](int id) {
+    for (int64_t w = id; w < items; w += workers) runPart(job, w, parts, splitRows);
+  });
 }
 
 /** Largest m·n that smallOutputProduct handles (its accumulators live on the stack). */
@@ -238,10 +307,7 @@ void smallOutputProduct(const float* a, const float* b, float* c, int64_t m, int
   };
   const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, k / 4096)));
   std::vector<float> sums(static_cast<size_t>(parts * m * n));
-  std::vector<std::thread> pool;
-  for (int t = 1; t < parts; t++) pool.emplace_back(partial, k * t / parts, k * (t + 1) / parts, sums.data() + t * m * n);
-  partial(0, k / parts, sums.data());
-  for (auto& th : pool) th.join();
+  pool().run(parts, [&](int t) { partial(k * t / parts, k * (t + 1) / parts, sums.data() + t * m * n); });
   for (int64_t e = 0; e < m * n; e++) {
     float total = accumulate ? c[e] : 0.0f;
     for (int t = 0; t < parts; t++) total += sums[t * m * n + e];
@@ -366,10 +432,7 @@ void conv2d(int mode, const ConvShape& s, float* x, float* w, float* y, int thre
     }
     if (mode == 2 && first) std::fill(dw, dw + K * s.outC, 0.0f);  // a thread with no chunk
   };
-  std::vector<std::thread> pool;
-  for (int id = 1; id < workers; id++) pool.emplace_back(work, id);
-  work(0);
-  for (auto& th : pool) th.join();
+  pool().run(workers, work);
   if (mode == 2) {
     for (int64_t e = 0; e < K * s.outC; e++) {
       float total = 0.0f;
@@ -507,9 +570,7 @@ napi_value Adam(napi_env env, napi_callback_info info) {
     part(0, n);
   } else {
     const int64_t half = (n / 2 + 15) / 16 * 16;
-    std::thread other(part, half, n);
-    part(0, half);
-    other.join();
+    pool().run(2, [&](int id) { if (id == 0) part(0, half); else part(half, n); });
   }
   return nullptr;
 }
