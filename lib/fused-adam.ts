@@ -4,9 +4,9 @@
  * tensor. The arithmetic is tfjs's AdamOptimizer's, step for step in float32:
  *   m ← β1·m + (1 − β1)·g,   v ← β2·v + (1 − β2)·g²,
  *   w ← w − lr · (m / (1 − β1ᵗ)) / (√(v / (1 − β2ᵗ)) + ε).
- * Anywhere else (another backend, no addon, a weight whose memory another tensor shares: a
- * reshaped view, or the tensor it was made from) it is tfjs's AdamOptimizer itself, so it is
- * always safe to use.
+ * Off wasm or without the addon it is tfjs's AdamOptimizer itself; a weight whose memory
+ * another tensor shares (a reshaped view, or the tensor it was made from) is updated with
+ * tfjs's ops for that step, so it is always safe to use.
  */
 import * as tf from "@tensorflow/tfjs";
 import { nativeAddon, nativeThreads } from "./native";
@@ -31,8 +31,10 @@ type VariableGradients = Parameters<tf.AdamOptimizer["applyGradients"]>[0];
 type WasmBackendWithRefs = WasmBackendLike & { refCount(dataId: tf.DataId): number };
 
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
-  /** Steps this optimiser took on the native path (the rest were tfjs's). */
+  /** Steps this optimiser took with every weight updated natively. */
   nativeSteps = 0;
+  /** Weight updates (one per tensor and step) that took tfjs's ops because the weight's memory was shared. */
+  sharedFallbacks = 0;
 
   applyGradients(variableGradients: VariableGradients): void {
     const native = nativeAddon();
@@ -43,36 +45,48 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
     const gradientOf = (name: string, i: number): tf.Tensor | undefined =>
       Array.isArray(variableGradients) ? variableGradients[i].tensor : (variableGradients as Record<string, tf.Tensor>)[name];
     const weights = names.map((name) => tf.engine().registeredVariables[name]);
-    const sole = (t: tf.Tensor) => t.dtype === "float32" && backend.refCount(t.dataId) === 1;
-    // In place only where every weight and moment owns its memory: otherwise tfjs's own step.
-    const unsupported = (w: tf.Variable | undefined, i: number) => {
-      const gradient = gradientOf(names[i], i);
-      return !w || !sole(w) || (gradient != null && gradient.dtype !== "float32");
-    };
-    if (weights.some(unsupported)) return super.applyGradients(variableGradients);
+    if (weights.some((w, i) => !w || w.dtype !== "float32" || (gradientOf(names[i], i) ?? w).dtype !== "float32")) return super.applyGradients(variableGradients);
     weights.forEach((weight, i) => {
       for (const [slots, suffix] of [[self.accumulatedFirstMoment, "m"], [self.accumulatedSecondMoment, "v"]] as const) {
         if (slots[i] == null) slots[i] = { originalName: `${names[i]}/${suffix}`, variable: tf.tidy(() => tf.zerosLike(weight).variable(false)) };
       }
     });
-    if (weights.some((_, i) => !sole(self.accumulatedFirstMoment[i]!.variable) || !sole(self.accumulatedSecondMoment[i]!.variable))) {
-      return super.applyGradients(variableGradients);
-    }
     const view = (t: tf.Tensor) => backend.typedArrayFromHeap(t) as Float32Array;
+    const sole = (t: tf.Tensor) => backend.refCount(t.dataId) === 1;
     const accBeta1 = view(self.accBeta1)[0];
     const accBeta2 = view(self.accBeta2)[0];
     const threads = nativeThreads();
+    let allNative = true;
     weights.forEach((weight, i) => {
       const gradient = gradientOf(names[i], i);
       if (gradient == null) return;
-      native.adam(view(weight), view(self.accumulatedFirstMoment[i]!.variable), view(self.accumulatedSecondMoment[i]!.variable), view(gradient),
-        self.learningRate, self.beta1, self.beta2, self.epsilon, Math.fround(1 - accBeta1), Math.fround(1 - accBeta2), threads);
+      const m = self.accumulatedFirstMoment[i]!.variable;
+      const v = self.accumulatedSecondMoment[i]!.variable;
+      if (sole(weight) && sole(m) && sole(v)) {
+        native.adam(view(weight), view(m), view(v), view(gradient), self.learningRate, self.beta1, self.beta2, self.epsilon,
+          Math.fround(1 - accBeta1), Math.fround(1 - accBeta2), threads);
+        return;
+      }
+      // Another tensor shares this weight's (or a moment's) memory, e.g. a reshaped view or the
+      // tensor it was made from: writing in place would change that tensor too. tfjs's ops
+      // instead, the same arithmetic as AdamOptimizer's, which gives the variables new memory.
+      allNative = false;
+      this.sharedFallbacks++;
+      tf.tidy(() => {
+        const newM = tf.add(tf.mul(m, self.beta1), tf.mul(gradient, 1 - self.beta1));
+        const newV = tf.add(tf.mul(v, self.beta2), tf.mul(tf.square(gradient), 1 - self.beta2));
+        const mHat = tf.div(newM, tf.sub(1, self.accBeta1));
+        const vHat = tf.div(newV, tf.sub(1, self.accBeta2));
+        m.assign(newM);
+        v.assign(newV);
+        weight.assign(tf.add(tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), self.epsilon)), -self.learningRate), weight));
+      });
     });
     tf.tidy(() => {
       self.accBeta1.assign(tf.mul(self.accBeta1, self.beta1));
       self.accBeta2.assign(tf.mul(self.accBeta2, self.beta2));
     });
     self.incrementIterations();
-    this.nativeSteps++;
+    if (allNative) this.nativeSteps++;
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Optional native kernels: lib/native/kernels.cc, a float32 matrix product, 2-D convolutions
- * (im2col) and an Adam step that read and write the wasm backend's tensors in place (no copy). `npm install` builds it with node-gyp where a
+ * (im2col), an Adam step and a few element-wise kernels that read and write the wasm backend's
+ * tensors in place (no copy). `npm install` builds it with node-gyp where a
  * C++ toolchain is present (`npm run build:native` rebuilds it); where it is missing or
  * AE_NATIVE=0 is set, everything runs on wasm alone. Nothing is loaded on import:
  * `loadNativeKernels()` does it (initBackend calls it for wasm), and the backend line says
@@ -42,6 +43,14 @@ export interface NativeAddon {
   /** One Adam step in place on w, m, v (equal lengths) from gradient g; biasCorrection1/2 = 1 − β1ᵗ, 1 − β2ᵗ. */
   adam(w: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, lr: number, beta1: number, beta2: number, epsilon: number,
     biasCorrection1: number, biasCorrection2: number, threads: number): void;
+  /** Element-wise: op 0 LeakyRelu, 1 Step (α as in tfjs) from x into y. */
+  unary(op: number, x: Float32Array, y: Float32Array, alpha: number, threads: number): void;
+  /** out[i] = a[i] > b[i] (b of length 1: a scalar), as 0/1 bytes. */
+  greater(a: Float32Array, b: Float32Array, out: Uint8Array, threads: number): void;
+  /** out[i] = condition[i] ? t[i] : e[i]. */
+  select(condition: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array, threads: number): void;
+  /** out[j] = Σ_i x[i·cols + j] (float64 accumulation). */
+  sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array, threads: number): void;
   /** The instruction set and register tile it was compiled for, e.g. "AVX-512, 8×32 register tile". */
   describe(): string;
 }
@@ -49,7 +58,7 @@ export interface NativeAddon {
 /** Whether the native kernels are in use, and why (not). */
 export interface NativeStatus {
   loaded: boolean;
-  /** "native matrix products, convolutions and Adam (AVX-512, 8×32 register tile, 2 threads)" or why not. */
+  /** "native matrix products, convolutions, Adam and element-wise kernels (AVX-512, 8×32 register tile, 2 threads)" or why not. */
   summary: string;
   /** The .node file loaded. */
   file?: string;
@@ -58,7 +67,7 @@ export interface NativeStatus {
 }
 
 /** Products the native addon has computed in this process (tests check the native path really ran). */
-export const nativeCounters = { products: 0, convolutions: 0 };
+export const nativeCounters = { products: 0, convolutions: 0, elementwise: 0, sums: 0 };
 
 let addon: NativeAddon | null = null;
 let status: NativeStatus | null = null;
@@ -91,7 +100,7 @@ export function loadNativeKernels(options: { threads?: number; env?: NodeJS.Proc
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loadedAddon = require(file) as NativeAddon;
-    if (["gemm", "conv2d", "adam", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of gemm, conv2d, adam, describe: rebuild it with npm run build:native");
+    if (["gemm", "conv2d", "adam", "unary", "greater", "select", "sumRows", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
     addon = loadedAddon;
     status = { loaded: true, summary: summaryFor(loadedAddon), file, threads };
   } catch (error) {
@@ -101,7 +110,7 @@ export function loadNativeKernels(options: { threads?: number; env?: NodeJS.Proc
 }
 
 function summaryFor(a: NativeAddon): string {
-  return `native matrix products, convolutions and Adam (${a.describe()}, ${threads} thread${threads === 1 ? "" : "s"})`;
+  return `native matrix products, convolutions, Adam and element-wise kernels (${a.describe()}, ${threads} thread${threads === 1 ? "" : "s"})`;
 }
 
 /** The addon when loaded and enabled, else null (kernels then take their wasm path). */

@@ -40,6 +40,7 @@ import { resizeNearestNeighborGradWasm } from "./kernels/resize";
 export { maxPoolGradWasm } from "./kernels/pool";
 import { conv2DBackpropFilterByConv, conv2DBackpropInputWasm } from "./kernels/conv";
 import { conv2DWasm, fusedConv2DWasm, nativeConv2DBackpropFilter } from "./kernels/native-conv";
+import { castWasm, greaterWasm, identityWasm, leakyReluWasm, selectWasm, stepWasm } from "./kernels/native-elementwise";
 
 /** One kernel this module puts on the wasm backend. */
 export interface WasmKernelPatch {
@@ -72,6 +73,12 @@ export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "Sum", action: "replaced", method: "over leading axes with rows ≥ 32 wide and ≥ 1024 of them (conv bias gradients): one pass over the rows on the wasm heap, double accumulation; over trailing axes with ≥ 2^16 terms per output: float64 accumulation, as Mean; else wasm's own (which transposes first)" },
   { kernelName: "Conv2DBackpropInput", action: "replaced", method: "the native addon's col2im(dy·Wᵀ) where it is built; else forward wasm Conv2D (XNNPACK) of the (dilated) dy with the flipped, in/out-swapped filter and full padding (wasm's own is a naive loop)" },
   { kernelName: "Conv2D", action: "replaced", method: "the native addon's im2col product where it is built; else wasm's own (XNNPACK)" },
+  { kernelName: "Identity", action: "replaced", method: "shares the input's memory (refcounted, as tfjs-cpu) where wasm's own copies it" },
+  { kernelName: "Cast", action: "replaced", method: "to the dtype the tensor already has: shares its memory as Identity; else wasm's own" },
+  { kernelName: "LeakyRelu", action: "replaced", method: "the native addon's vectorised, threaded loop where it is built; else wasm's own" },
+  { kernelName: "Step", action: "replaced", method: "the native addon's loop (ReLU's gradient mask) where it is built; else wasm's own" },
+  { kernelName: "Greater", action: "replaced", method: "the native addon's loop for float32 against a scalar or a same-shape tensor (leaky ReLU's gradient mask) where it is built; else wasm's own" },
+  { kernelName: "Select", action: "replaced", method: "the native addon's loop for same-shape operands where it is built; else wasm's own" },
   { kernelName: "FusedConv2D", action: "replaced", method: "the native addon's im2col product, then bias and activation as _FusedMatMul, where it is built; else wasm's own" },
 ];
 
@@ -256,6 +263,12 @@ const KERNEL_FUNCS: Record<string, tf.KernelFunc> = {
   Conv2DBackpropInput: conv2DBackpropInputWasm,
   Conv2D: conv2DWasm,
   FusedConv2D: fusedConv2DWasm,
+  LeakyRelu: leakyReluWasm,
+  Identity: identityWasm,
+  Cast: castWasm,
+  Step: stepWasm,
+  Greater: greaterWasm,
+  Select: selectWasm,
   ResizeNearestNeighborGrad: resizeNearestNeighborGradWasm,
   Sum: sumWasm,
   Mean: meanWasm,

@@ -62,8 +62,9 @@ describe.runIf(loadNativeKernels().loaded)("on wasm with the native addon", () =
     const reference = await train("cpu", () => tf.train.adam(0.01));
     const fused = await train("wasm", () => new FusedAdamOptimizer(0.01, 0.9, 0.999), 2);
     expect(fused.snapshotChanged).toBe(false);
-    // Step 2 finds the shared memory and is tfjs's (which gives the weight new memory); the other four are native.
+    // Step 2 finds weight 0's memory shared and updates it with tfjs's ops (which give it new memory); the rest is native.
     expect((fused.optimizer as FusedAdamOptimizer).nativeSteps).toBe(4);
+    expect((fused.optimizer as FusedAdamOptimizer).sharedFallbacks).toBe(1);
     fused.weights.forEach((w, i) => assertClose(w, reference.weights[i], TOLERANCE, `weight ${i}`));
     [reference.optimizer, fused.optimizer].forEach((o) => o.dispose());
   });

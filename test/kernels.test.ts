@@ -335,7 +335,58 @@ for (const path of ["native", "wasm only"] as const) {
       }
     });
   });
+
+  describe.runIf(path === "wasm only" || nativeLoaded)(`LeakyRelu, Step, Greater, Select and Sum over rows (ours, ${path}) vs cpu`, () => {
+    let previous = true;
+    beforeAll(() => { previous = setNativeEnabled(path === "native"); });
+    afterAll(() => { setNativeEnabled(previous); });
+    test("are ours", () => ["LeakyRelu", "Step", "Greater", "Select", "Sum"].forEach((k) => expect(isOurWasmKernel(k), k).toBe(true)));
+
+    // Sizes below and above the addon's threading threshold (2^16 elements); values include 0 and NaN-free ties.
+    for (const n of [1000, 150_000]) {
+      test(`${n} elements: leaky ReLU and its gradient, ReLU's gradient, Greater (scalar, same shape, broadcast), Select`, async () => {
+        const before = nativeCounters.elementwise;
+        const x = () => tf.round(tf.tensor(seededNormal(n, 3), [n / 10, 10]).mul(4)).div(4); // exact zeros among the values
+        await compareBackends("leakyRelu", () => tf.leakyRelu(x(), 0.3));
+        await compareBackends("d leakyRelu", () => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(v, 0.3), tf.tensor(seededNormal(n, 4), [n / 10, 10]))))(x()));
+        await compareBackends("d relu (Step)", () => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.relu(v), tf.tensor(seededNormal(n, 5), [n / 10, 10]))))(x()));
+        await compareBackends("step α", () => tf.step(x(), 0.5));
+        await compareBackends("greater scalar", () => tf.cast(tf.greater(x(), 0.25), "float32"));
+        await compareBackends("greater same shape", () => tf.cast(tf.greater(x(), tf.tensor(seededNormal(n, 6), [n / 10, 10])), "float32"));
+        await compareBackends("greater broadcast row", () => tf.cast(tf.greater(x(), tf.tensor(seededNormal(10, 7), [10])), "float32"));
+        await compareBackends("select", () => tf.where(tf.greater(x(), 0), tf.tensor(seededNormal(n, 8), [n / 10, 10]), tf.tensor(seededNormal(n, 9), [n / 10, 10])));
+        expect(nativeCounters.elementwise - before > 0).toBe(path === "native");
+      });
+    }
+
+    test("Sum over leading axes (a conv layer's bias gradient) in float64", async () => {
+      const before = nativeCounters.sums;
+      await compareBackends("bias gradient [64, 26, 26, 32]", () => tf.sum(tf.tensor(seededNormal(64 * 26 * 26 * 32, 11), [64, 26, 26, 32]), [0, 1, 2]));
+      expect(nativeCounters.sums - before).toBe(path === "native" ? 1 : 0);
+    });
+  });
 }
+
+describe("Identity and same-dtype Cast (ours: share the input's memory, as tfjs-cpu)", () => {
+  test("a clone shares memory until the original is gone, values intact; a real Cast still converts", async () => {
+    await withBackend("wasm", () => {
+      expect(isOurWasmKernel("Identity") && isOurWasmKernel("Cast")).toBe(true);
+      const backend = tf.backend() as unknown as { refCount(id: tf.DataId): number };
+      const x = tf.tensor([1.5, -2, 3], [3]);
+      const y = tf.clone(x);
+      const z = tf.cast(x, "float32");
+      expect(backend.refCount(x.dataId)).toBe(3); // one memory block, three tensors: no copy
+      expect(y.dataId).toBe(x.dataId);
+      x.dispose();
+      expect(Array.from(y.dataSync())).toEqual([1.5, -2, 3]);
+      const asInt = tf.cast(z, "int32");
+      expect(asInt.dtype).toBe("int32");
+      expect(Array.from(asInt.dataSync())).toEqual([1, -2, 3]);
+      tf.dispose([y, z, asInt]);
+      return null;
+    });
+  });
+});
 
 describe("ResizeNearestNeighborGrad (ours: block sums via XNNPACK AvgPool) vs the closed form", () => {
   test("is ours", () => expect(isOurWasmKernel("ResizeNearestNeighborGrad")).toBe(true));

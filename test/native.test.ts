@@ -17,7 +17,7 @@ const status = loadNativeKernels();
 test("loads where npm install built it, and says so; else says why not", () => {
   if (built) {
     expect(status.loaded).toBe(true);
-    expect(status.summary).toMatch(/^native matrix products, convolutions and Adam \((AVX-512|AVX2|AVX|SSE2|portable), \d+×\d+ register tile, \d+ threads?\)$/);
+    expect(status.summary).toMatch(/^native matrix products, convolutions, Adam and element-wise kernels \((AVX-512|AVX2|AVX|SSE2|portable), \d+×\d+ register tile, \d+ threads?\)$/);
   } else {
     expect(status.loaded).toBe(false);
     expect(status.summary).toMatch(/native kernels (not built|off)/);

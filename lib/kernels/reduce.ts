@@ -4,7 +4,8 @@
  * reduces; ours adds the rows of the [outer, inner] view on the wasm heap in one pass.
  * Measured (one core): ours wins on wide rows over many of them ([128·24·24, 64]: ~25 vs
  * ~40 ms), ties at 16 channels and loses on narrow or few rows (wasm's C loop is vectorised),
- * so ours takes only inner ≥ 32 and outer ≥ 1024.
+ * so ours takes only inner ≥ 32 and outer ≥ 1024. Where the native addon is loaded, its
+ * threaded sumRows does that pass (also in float64).
  *
  * Sum and Mean over trailing axes (a full reduction among them) with ≥ 2^16 terms per output:
  * wasm's own adds in float32 one term after another, so a mean of 10⁶ terms comes out ~1e-4
@@ -12,6 +13,7 @@
  * tfjs-cpu does. Other reductions go to wasm's own kernel.
  */
 import * as tf from "@tensorflow/tfjs";
+import { nativeAddon, nativeCounters, nativeThreads } from "../native";
 import { KernelArgs, runStockKernel, WasmBackendLike } from "./common";
 
 /** Reductions with at least this many terms per output are accumulated in float64 (see the module comment). */
@@ -71,6 +73,12 @@ export function sumWasm(args: KernelArgs): tf.TensorInfo {
   const outShape = keepDims ? [...axes.map(() => 1), ...innerShape] : innerShape;
   const out = backend.makeOutput(outShape, "float32");
   const values = backend.typedArrayFromHeap(x) as Float32Array;
+  const native = nativeAddon();
+  if (native) {
+    native.sumRows(values, outer, inner, backend.typedArrayFromHeap(out) as Float32Array, nativeThreads());
+    nativeCounters.sums++;
+    return out;
+  }
   const acc = new Float64Array(inner); // double accumulation, as tfjs-cpu's sum
   for (let n = 0, base = 0; n < outer; n++, base += inner) {
     for (let c = 0; c < inner; c++) acc[c] += values[base + c];

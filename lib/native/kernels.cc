@@ -23,6 +23,8 @@
 // Chunks of whole images keep `cols` near 1 MB (in L2); threads take chunks in turn.
 //
 // adam(w, m, v, g, …) is one step of Adam on a weight tensor and its two moments, in place.
+// unary (LeakyRelu, Step), greater, select and sumRows are the element-wise kernels that the
+// backward passes of ReLU / leaky-ReLU layers and bias gradients spend their time in.
 #include <node_api.h>
 
 #include <algorithm>
@@ -575,6 +577,129 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+/** Split [0, n) among up to `threads` pool threads (one below 64k elements, where waking one costs more). */
+void parallelFor(int64_t n, int threads, const std::function<void(int64_t, int64_t)>& body) {
+  const int workers = n < (int64_t{1} << 16) ? 1 : static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, n >> 15)));
+  pool().run(workers, [&](int id) { body(n * id / workers, n * (id + 1) / workers); });
+}
+
+/** Typed views of the arguments of the element-wise functions. */
+template <typename T>
+bool View(napi_env env, napi_value value, napi_typedarray_type want, T** data, size_t* length) {
+  bool isTyped = false;
+  if (napi_is_typedarray(env, value, &isTyped) != napi_ok || !isTyped) return false;
+  napi_typedarray_type type;
+  void* raw = nullptr;
+  napi_value arrayBuffer;
+  size_t offset = 0;
+  if (napi_get_typedarray_info(env, value, &type, length, &raw, &arrayBuffer, &offset) != napi_ok || type != want) return false;
+  *data = static_cast<T*>(raw);
+  return true;
+}
+
+/**
+ * unary(op, x, y, alpha, threads), tfjs-cpu's semantics: op 0 LeakyRelu y = x < 0 ? αx : x;
+ * op 1 Step y = x > 0 ? 1 : α (NaN stays NaN).
+ */
+napi_value Unary(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *x, *y;
+  size_t nx, ny;
+  int64_t op, threads;
+  double alpha;
+  if (argc != 5 || !Int(env, argv[0], &op) || !View(env, argv[1], napi_float32_array, &x, &nx) || !View(env, argv[2], napi_float32_array, &y, &ny) ||
+      napi_get_value_double(env, argv[3], &alpha) != napi_ok || !Int(env, argv[4], &threads)) {
+    return Throw(env, "unary: expected (op, x: Float32Array, y: Float32Array, alpha: number, threads)");
+  }
+  if (nx != ny || op < 0 || op > 1) return Throw(env, "unary: x and y must have the same length, op must be 0 (LeakyRelu) or 1 (Step)");
+  const float a = static_cast<float>(alpha);
+  parallelFor(static_cast<int64_t>(nx), static_cast<int>(threads), [=](int64_t from, int64_t to) {
+    if (op == 0) {
+      for (int64_t i = from; i < to; i++) y[i] = x[i] < 0.0f ? a * x[i] : x[i];
+    } else {
+      for (int64_t i = from; i < to; i++) y[i] = x[i] > 0.0f ? 1.0f : (x[i] != x[i] ? x[i] : a);
+    }
+  });
+  return nullptr;
+}
+
+/** greater(a, b, out, threads): out[i] = a[i] > b[i] (b of length 1: a scalar), as bytes 0/1. */
+napi_value Greater(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *a, *b;
+  uint8_t* out;
+  size_t na, nb, nout;
+  int64_t threads;
+  if (argc != 4 || !View(env, argv[0], napi_float32_array, &a, &na) || !View(env, argv[1], napi_float32_array, &b, &nb) ||
+      !View(env, argv[2], napi_uint8_array, &out, &nout) || !Int(env, argv[3], &threads)) {
+    return Throw(env, "greater: expected (a: Float32Array, b: Float32Array, out: Uint8Array, threads)");
+  }
+  if (nout != na || (nb != na && nb != 1)) return Throw(env, "greater: out must match a, and b must match a or have one element");
+  parallelFor(static_cast<int64_t>(na), static_cast<int>(threads), [=](int64_t from, int64_t to) {
+    if (nb == 1) {
+      const float bv = b[0];
+      for (int64_t i = from; i < to; i++) out[i] = a[i] > bv ? 1 : 0;
+    } else {
+      for (int64_t i = from; i < to; i++) out[i] = a[i] > b[i] ? 1 : 0;
+    }
+  });
+  return nullptr;
+}
+
+/** select(condition, t, e, out, threads): out[i] = condition[i] ? t[i] : e[i]. */
+napi_value Select(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t* c;
+  float *t, *e, *out;
+  size_t nc, nt, ne, nout;
+  int64_t threads;
+  if (argc != 5 || !View(env, argv[0], napi_uint8_array, &c, &nc) || !View(env, argv[1], napi_float32_array, &t, &nt) ||
+      !View(env, argv[2], napi_float32_array, &e, &ne) || !View(env, argv[3], napi_float32_array, &out, &nout) || !Int(env, argv[4], &threads)) {
+    return Throw(env, "select: expected (condition: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array, threads)");
+  }
+  if (nt != nc || ne != nc || nout != nc) return Throw(env, "select: condition, t, e and out must have the same length");
+  parallelFor(static_cast<int64_t>(nc), static_cast<int>(threads), [=](int64_t from, int64_t to) {
+    for (int64_t i = from; i < to; i++) out[i] = c[i] ? t[i] : e[i];
+  });
+  return nullptr;
+}
+
+/** sumRows(x, rows, cols, out, threads): out[j] = Σ_i x[i·cols + j], accumulated in float64 (as tfjs-cpu). */
+napi_value SumRows(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *x, *out;
+  size_t nx, nout;
+  int64_t rows, cols, threads;
+  if (argc != 5 || !View(env, argv[0], napi_float32_array, &x, &nx) || !Int(env, argv[1], &rows) || !Int(env, argv[2], &cols) ||
+      !View(env, argv[3], napi_float32_array, &out, &nout) || !Int(env, argv[4], &threads)) {
+    return Throw(env, "sumRows: expected (x: Float32Array, rows, cols, out: Float32Array, threads)");
+  }
+  if (rows < 1 || cols < 1 || static_cast<int64_t>(nx) < rows * cols || static_cast<int64_t>(nout) < cols) return Throw(env, "sumRows: x must hold rows × cols values and out cols");
+  const int workers = rows * cols < (int64_t{1} << 16) ? 1 : static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, rows / 256)));
+  std::vector<double> partial(static_cast<size_t>(workers * cols), 0.0);
+  pool().run(workers, [&](int id) {
+    double* acc = partial.data() + id * cols;
+    for (int64_t i = rows * id / workers; i < rows * (id + 1) / workers; i++) {
+      const float* row = x + i * cols;
+      for (int64_t j = 0; j < cols; j++) acc[j] += row[j];
+    }
+  });
+  for (int64_t j = 0; j < cols; j++) {
+    double total = 0.0;
+    for (int t = 0; t < workers; t++) total += partial[t * cols + j];
+    out[j] = static_cast<float>(total);
+  }
+  return nullptr;
+}
+
 napi_value Describe(napi_env env, napi_callback_info) {
   const char* isa =
 #if defined(__AVX512F__)
@@ -600,9 +725,13 @@ napi_value Init(napi_env env, napi_value exports) {
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"greater", nullptr, Greater, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"select", nullptr, Select, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"describe", nullptr, Describe, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 4, props);
+  napi_define_properties(env, exports, 8, props);
   return exports;
 }
 
