@@ -449,17 +449,22 @@ napi_value Throw(napi_env env, const char* message) {
   return nullptr;
 }
 
-bool Float32View(napi_env env, napi_value value, float** data, size_t* length) {
+/** The data of a typed-array argument of element type `want` (no copy), or false. */
+template <typename T>
+bool View(napi_env env, napi_value value, napi_typedarray_type want, T** data, size_t* length) {
   bool isTyped = false;
   if (napi_is_typedarray(env, value, &isTyped) != napi_ok || !isTyped) return false;
   napi_typedarray_type type;
   void* raw = nullptr;
   napi_value arrayBuffer;
   size_t offset = 0;
-  if (napi_get_typedarray_info(env, value, &type, length, &raw, &arrayBuffer, &offset) != napi_ok) return false;
-  if (type != napi_float32_array) return false;
-  *data = static_cast<float*>(raw);
+  if (napi_get_typedarray_info(env, value, &type, length, &raw, &arrayBuffer, &offset) != napi_ok || type != want) return false;
+  *data = static_cast<T*>(raw);
   return true;
+}
+
+bool Float32View(napi_env env, napi_value value, float** data, size_t* length) {
+  return View(env, value, napi_float32_array, data, length);
 }
 
 bool Int(napi_env env, napi_value value, int64_t* out) {
@@ -581,20 +586,6 @@ napi_value Adam(napi_env env, napi_callback_info info) {
 void parallelFor(int64_t n, int threads, const std::function<void(int64_t, int64_t)>& body) {
   const int workers = n < (int64_t{1} << 16) ? 1 : static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, n >> 15)));
   pool().run(workers, [&](int id) { body(n * id / workers, n * (id + 1) / workers); });
-}
-
-/** Typed views of the arguments of the element-wise functions. */
-template <typename T>
-bool View(napi_env env, napi_value value, napi_typedarray_type want, T** data, size_t* length) {
-  bool isTyped = false;
-  if (napi_is_typedarray(env, value, &isTyped) != napi_ok || !isTyped) return false;
-  napi_typedarray_type type;
-  void* raw = nullptr;
-  napi_value arrayBuffer;
-  size_t offset = 0;
-  if (napi_get_typedarray_info(env, value, &type, length, &raw, &arrayBuffer, &offset) != napi_ok || type != want) return false;
-  *data = static_cast<T*>(raw);
-  return true;
 }
 
 /**
