@@ -36,10 +36,19 @@ export interface NativeAddon {
   /** C_t = op(A_t)·op(B_t) for t < batch; a, b, c row-major; strides in floats (0 broadcasts). */
   gemm(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number,
     transA: boolean, transB: boolean, strideA: number, strideB: number, threads: number): void;
-  /** 2-D convolution of NHWC x with [fh, fw, inC, outC] w into y: mode 0 forward (writes y), 1 input gradient (writes x from dy = y), 2 filter gradient (writes w). */
+  /**
+   * 2-D convolution of NHWC x with [fh, fw, inC, outC] w into y: mode 0 forward (writes y), 1 input gradient (writes x from
+   * dy = y), 2 filter gradient (writes w); algorithm 0 im2col and a matrix product, 1 direct (stride 1, few channels:
+   * lib/kernels/native-conv.ts directApplies).
+   */
   conv2d(mode: number, x: Float32Array, w: Float32Array, y: Float32Array, batch: number, inH: number, inW: number, inC: number,
     outH: number, outW: number, outC: number, fH: number, fW: number, strideH: number, strideW: number, dilH: number, dilW: number,
-    padTop: number, padLeft: number, threads: number): void;
+    padTop: number, padLeft: number, threads: number, algorithm: number): void;
+  /** dx of max pooling (NHWC): each window's first maximum gets its dy (tfjs-cpu's rule); windows clipped by padding. */
+  maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, batch: number, inH: number, inW: number, channels: number,
+    outH: number, outW: number, fH: number, fW: number, strideH: number, strideW: number, padTop: number, padLeft: number, threads: number): void;
+  /** Floats per vector register of the build (16 for AVX-512, 8 AVX2, 4 SSE). */
+  vectorFloats(): number;
   /** One Adam step in place on w, m, v (equal lengths) from gradient g; biasCorrection1/2 = 1 − β1ᵗ, 1 − β2ᵗ. */
   adam(w: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, lr: number, beta1: number, beta2: number, epsilon: number,
     biasCorrection1: number, biasCorrection2: number, threads: number): void;
@@ -67,7 +76,7 @@ export interface NativeStatus {
 }
 
 /** Products the native addon has computed in this process (tests check the native path really ran). */
-export const nativeCounters = { products: 0, convolutions: 0, elementwise: 0, sums: 0 };
+export const nativeCounters = { products: 0, convolutions: 0, directConvolutions: 0, elementwise: 0, sums: 0, pooling: 0 };
 
 let addon: NativeAddon | null = null;
 let status: NativeStatus | null = null;
@@ -100,7 +109,7 @@ export function loadNativeKernels(options: { threads?: number; env?: NodeJS.Proc
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loadedAddon = require(file) as NativeAddon;
-    if (["gemm", "conv2d", "adam", "unary", "greater", "select", "sumRows", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
+    if (["gemm", "conv2d", "adam", "unary", "greater", "select", "sumRows", "maxPoolGrad", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
     addon = loadedAddon;
     status = { loaded: true, summary: summaryFor(loadedAddon), file, threads };
   } catch (error) {

@@ -147,194 +147,203 @@ for (const path of ["native", "wasm only"] as const) {
     });
   });
 
-  describe.runIf(path === "wasm only" || nativeLoaded)(`Conv2D and FusedConv2D (ours, ${path}) vs cpu`, () => {
-    let previous = true;
-    let previousPolicy: NativeConvPolicy = "auto";
-    // Every case to the addon, small ones included (by default those stay on wasm).
-    beforeAll(() => { previous = setNativeEnabled(path === "native"); previousPolicy = setNativeConvPolicy("always"); });
-    afterAll(() => { setNativeEnabled(previous); setNativeConvPolicy(previousPolicy); });
-    test("are ours", () => {
-      expect(isOurWasmKernel("Conv2D")).toBe(true);
-      expect(isOurWasmKernel("FusedConv2D")).toBe(true);
-    });
+  // On the addon, the convolutions run twice: policy "always" (direct kernels where they apply,
+  // im2col elsewhere) and "im2col" (every case by im2col).
+  for (const convPolicy of (path === "native" ? ["always", "im2col"] : ["always"]) as NativeConvPolicy[]) {
+    const label = path === "native" ? `native addon, policy ${convPolicy}` : path;
+    describe.runIf(path === "wasm only" || nativeLoaded)(`Conv2D and FusedConv2D (ours, ${label}) vs cpu`, () => {
+      let previous = true;
+      let previousPolicy: NativeConvPolicy = "auto";
+      // Every case to the addon, small ones included (by default some stay on wasm).
+      beforeAll(() => { previous = setNativeEnabled(path === "native"); previousPolicy = setNativeConvPolicy(convPolicy); });
+      afterAll(() => { setNativeEnabled(previous); setNativeConvPolicy(previousPolicy); });
+      test("are ours", () => {
+        expect(isOurWasmKernel("Conv2D")).toBe(true);
+        expect(isOurWasmKernel("FusedConv2D")).toBe(true);
+      });
 
-    test("forward: every padding × stride × filter size × dilation, channels 1 and 5", async () => {
-      const before = nativeCounters.convolutions;
-      let checked = 0;
-      for (const pad of ["valid", "same", [[0, 0], [1, 2], [0, 1], [0, 0]]] as Array<"valid" | "same" | tf.backend_util.ExplicitPadding>) {
-        for (const stride of [1, 2, [2, 1]] as Array<number | [number, number]>) {
-          for (const [fh, fw] of [[1, 1], [3, 3], [3, 2]]) {
-            for (const dilation of stride === 1 ? [1, 2] : [1]) {
-              for (const inC of [1, 5]) {
-                const xShape: [number, number, number, number] = [3, 8, 7, inC];
-                const fShape: [number, number, number, number] = [fh, fw, inC, 4];
-                const s = 13 * checked + 3;
-                await compareBackends(`pad ${JSON.stringify(pad)}, strides ${JSON.stringify(stride)}, filter ${fh}x${fw}, dilation ${dilation}, ${inC} channels`, () =>
-                  tf.conv2d(tf.tensor4d(seededNormal(size(xShape), s), xShape), tf.tensor4d(seededNormal(size(fShape), s + 1), fShape), stride, pad, "NHWC", dilation));
-                checked++;
+      test("forward: every padding × stride × filter size × dilation, channels 1 and 5", async () => {
+        const before = nativeCounters.convolutions;
+        const directBefore = nativeCounters.directConvolutions;
+        let checked = 0;
+        for (const pad of ["valid", "same", [[0, 0], [1, 2], [0, 1], [0, 0]]] as Array<"valid" | "same" | tf.backend_util.ExplicitPadding>) {
+          for (const stride of [1, 2, [2, 1]] as Array<number | [number, number]>) {
+            for (const [fh, fw] of [[1, 1], [3, 3], [3, 2]]) {
+              for (const dilation of stride === 1 ? [1, 2] : [1]) {
+                for (const inC of [1, 5]) {
+                  const xShape: [number, number, number, number] = [3, 8, 7, inC];
+                  const fShape: [number, number, number, number] = [fh, fw, inC, 4];
+                  const s = 13 * checked + 3;
+                  await compareBackends(`pad ${JSON.stringify(pad)}, strides ${JSON.stringify(stride)}, filter ${fh}x${fw}, dilation ${dilation}, ${inC} channels`, () =>
+                    tf.conv2d(tf.tensor4d(seededNormal(size(xShape), s), xShape), tf.tensor4d(seededNormal(size(fShape), s + 1), fShape), stride, pad, "NHWC", dilation));
+                  checked++;
+                }
               }
             }
           }
         }
-      }
-      expect(checked).toBe(72);
-      // The native path ran every one of them (the wasm-only path none).
-      expect(nativeCounters.convolutions - before).toBe(path === "native" ? 72 : 0);
-    });
+        expect(checked).toBe(72);
+        // The native path ran every one of them (the wasm-only path none).
+        expect(nativeCounters.convolutions - before).toBe(path === "native" ? 72 : 0);
+        // "always" took the direct kernels for the stride-1, undilated cases with padding inside the filter (16 of them), "im2col" never.
+        expect(nativeCounters.directConvolutions - directBefore).toBe(path === "native" && convPolicy === "always" ? 16 : 0);
+      });
 
-    test("fused: bias and every activation (the conv layers' forward pass)", async () => {
-      for (const [i, activation] of (["linear", "relu", "sigmoid", "elu", "relu6", "leakyrelu", "prelu"] as tf.fused.Activation[]).entries()) {
-        await compareBackends(`fused conv ${activation}`, () => tf.fused.conv2d({
-          x: tf.tensor4d(seededNormal(2 * 9 * 9 * 3, i), [2, 9, 9, 3]), filter: tf.tensor4d(seededNormal(3 * 3 * 3 * 6, i + 1), [3, 3, 3, 6]),
-          strides: 2, pad: "same", bias: tf.tensor1d(seededNormal(6, i + 2)), activation, leakyreluAlpha: 0.3,
-          preluActivationWeights: activation === "prelu" ? tf.tensor1d(seededNormal(6, i + 3)) : undefined,
-        }));
-      }
-    });
-
-    if (path === "native") test("the default policy keeps few-channel convolutions on wasm and sends wide ones to the addon", async () => {
-      const previousPolicy = setNativeConvPolicy("auto");
-      try {
-        const count = async (inC: number, outC: number) => {
-          const before = nativeCounters.convolutions;
-          await compareBackends(`auto policy ${inC}→${outC}`, () => tf.conv2d(tf.tensor4d(seededNormal(2 * 8 * 8 * inC, inC), [2, 8, 8, inC]), tf.tensor4d(seededNormal(9 * inC * outC, outC, 0.2), [3, 3, inC, outC]), 1, "same"));
-          return nativeCounters.convolutions - before;
-        };
-        expect(await count(1, 8)).toBe(0);   // 9 taps, 8 channels: wasm
-        expect(await count(8, 8)).toBe(0);   // 72 taps but 8 channels: wasm
-        expect(await count(8, 32)).toBe(1);  // 72 taps, 32 channels: native
-      } finally {
-        setNativeConvPolicy(previousPolicy);
-      }
-    });
-
-    test("the CNN classifier's layers forward (28×28×1 → 32 → 64 → 64, valid)", async () => {
-      for (const [i, [hw, inC, outC]] of [[28, 1, 32], [26, 32, 64], [24, 64, 64]].entries()) {
-        await compareBackends(`3x3 valid ${inC}→${outC} at ${hw}×${hw}`, () => tf.conv2d(
-          tf.tensor4d(seededNormal(2 * hw * hw * inC, i), [2, hw, hw, inC]), tf.tensor4d(seededNormal(9 * inC * outC, i + 1, 0.1), [3, 3, inC, outC]), 1, "valid"));
-      }
-    });
-  });
-
-  describe.runIf(path === "wasm only" || nativeLoaded)(`Conv2DBackpropInput (ours, ${path === "native" ? "native addon: col2im of dy·Wᵀ" : "forward XNNPACK conv of the dilated dy with the flipped filter"}) vs cpu`, () => {
-    let previous = true;
-    let previousPolicy: NativeConvPolicy = "auto";
-    beforeAll(() => { previous = setNativeEnabled(path === "native"); previousPolicy = setNativeConvPolicy("always"); });
-    afterAll(() => { setNativeEnabled(previous); setNativeConvPolicy(previousPolicy); });
-    test("is ours", () => expect(isOurWasmKernel("Conv2DBackpropInput")).toBe(true));
-
-    const pads: Array<"valid" | "same" | tf.backend_util.ExplicitPadding> = ["valid", "same", [[0, 0], [1, 2], [0, 1], [0, 0]]];
-    const strides: Array<number | [number, number]> = [1, 2, [2, 1], 3];
-    const filterSizes: Array<[number, number]> = [[1, 1], [2, 2], [3, 3], [3, 2], [5, 5]];
-
-    test("input gradient of conv2d: every padding × stride × filter size (x [2,7,6,3], 4 filters)", async () => {
-      let checked = 0;
-      for (const pad of pads) {
-        for (const stride of strides) {
-          for (const [fh, fw] of filterSizes) {
-            const xShape: [number, number, number, number] = [2, 7, 6, 3];
-            const fShape: [number, number, number, number] = [fh, fw, 3, 4];
-            const s = 10 * checked;
-            await compareBackends(`pad ${JSON.stringify(pad)}, strides ${JSON.stringify(stride)}, filter ${fh}x${fw}`, () => {
-              const x = tf.tensor4d(seededNormal(size(xShape), s), xShape);
-              const f = tf.tensor4d(seededNormal(size(fShape), s + 1), fShape);
-              const outShape = tf.conv2d(x, f, stride, pad).shape;
-              const w = tf.tensor(seededNormal(size(outShape), s + 2), outShape);
-              return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, f, stride, pad), w)))(x);
-            });
-            checked++;
-          }
+      test("fused: bias and every activation (the conv layers' forward pass)", async () => {
+        for (const [i, activation] of (["linear", "relu", "sigmoid", "elu", "relu6", "leakyrelu", "prelu"] as tf.fused.Activation[]).entries()) {
+          await compareBackends(`fused conv ${activation}`, () => tf.fused.conv2d({
+            x: tf.tensor4d(seededNormal(2 * 9 * 9 * 3, i), [2, 9, 9, 3]), filter: tf.tensor4d(seededNormal(3 * 3 * 3 * 6, i + 1), [3, 3, 3, 6]),
+            strides: 2, pad: "same", bias: tf.tensor1d(seededNormal(6, i + 2)), activation, leakyreluAlpha: 0.3,
+            preluActivationWeights: activation === "prelu" ? tf.tensor1d(seededNormal(6, i + 3)) : undefined,
+          }));
         }
-      }
-      expect(checked).toBe(60);
+      });
+
+      if (path === "native" && convPolicy === "always") test("the default policy: direct for few channels at stride 1, im2col for wide ones, wasm for strided few-channel ones", async () => {
+        const previousPolicy = setNativeConvPolicy("auto");
+        try {
+          const count = async (inC: number, outC: number, stride: number) => {
+            const before = { all: nativeCounters.convolutions, direct: nativeCounters.directConvolutions };
+            await compareBackends(`auto policy ${inC}→${outC} stride ${stride}`, () => tf.conv2d(tf.tensor4d(seededNormal(2 * 8 * 8 * inC, inC), [2, 8, 8, inC]), tf.tensor4d(seededNormal(9 * inC * outC, outC, 0.2), [3, 3, inC, outC]), stride, "same"));
+            return { native: nativeCounters.convolutions - before.all, direct: nativeCounters.directConvolutions - before.direct };
+          };
+          expect(await count(1, 8, 1)).toEqual({ native: 1, direct: 1 });   // the conv AE's few channels: direct
+          expect(await count(16, 8, 1)).toEqual({ native: 1, direct: 1 });  // inC·outC = 128: direct
+          expect(await count(8, 32, 1)).toEqual({ native: 1, direct: 0 });  // 72 taps, 32 channels: im2col
+          expect(await count(1, 8, 2)).toEqual({ native: 0, direct: 0 });   // strided, 9 taps: wasm
+        } finally {
+          setNativeConvPolicy(previousPolicy);
+        }
+      });
+
+      test("the CNN classifier's layers forward (28×28×1 → 32 → 64 → 64, valid)", async () => {
+        for (const [i, [hw, inC, outC]] of [[28, 1, 32], [26, 32, 64], [24, 64, 64]].entries()) {
+          await compareBackends(`3x3 valid ${inC}→${outC} at ${hw}×${hw}`, () => tf.conv2d(
+            tf.tensor4d(seededNormal(2 * hw * hw * inC, i), [2, hw, hw, inC]), tf.tensor4d(seededNormal(9 * inC * outC, i + 1, 0.1), [3, 3, inC, outC]), 1, "valid"));
+        }
+      });
     });
 
-    test("conv2dTranspose forward: the models' shapes (28×28, 14×14, 7×7; 1, 8, 16 channels) and strided ones", async () => {
-      const cases: Array<{ x: [number, number, number, number]; f: [number, number, number, number]; out: [number, number, number, number]; stride: number; pad: "same" | "valid" }> = [
-        { x: [3, 14, 14, 8], f: [3, 3, 8, 8], out: [3, 14, 14, 8], stride: 1, pad: "same" },
-        { x: [3, 28, 28, 8], f: [3, 3, 1, 8], out: [3, 28, 28, 1], stride: 1, pad: "same" },
-        { x: [2, 7, 7, 16], f: [3, 3, 8, 16], out: [2, 14, 14, 8], stride: 2, pad: "same" },
-        { x: [2, 4, 4, 2], f: [3, 3, 3, 2], out: [2, 9, 9, 3], stride: 2, pad: "valid" },
-        { x: [2, 5, 5, 4], f: [3, 3, 2, 4], out: [2, 7, 7, 2], stride: 1, pad: "valid" },
-      ];
-      for (const [index, c] of cases.entries()) {
-        await compareBackends(`conv2dTranspose ${JSON.stringify(c)}`, () =>
-          tf.conv2dTranspose(tf.tensor4d(seededNormal(size(c.x), index), c.x), tf.tensor4d(seededNormal(size(c.f), index + 50), c.f), c.out, c.stride, c.pad));
-      }
-    });
+    describe.runIf(path === "wasm only" || nativeLoaded)(`Conv2DBackpropInput (ours, ${path === "native" ? `${label}: col2im of dy·Wᵀ or the direct kernel` : "forward XNNPACK conv of the dilated dy with the flipped filter"}) vs cpu`, () => {
+      let previous = true;
+      let previousPolicy: NativeConvPolicy = "auto";
+      beforeAll(() => { previous = setNativeEnabled(path === "native"); previousPolicy = setNativeConvPolicy(convPolicy); });
+      afterAll(() => { setNativeEnabled(previous); setNativeConvPolicy(previousPolicy); });
+      test("is ours", () => expect(isOurWasmKernel("Conv2DBackpropInput")).toBe(true));
 
-    test("CNN classifier's layer sizes: input gradient of 3×3 valid convs 32→64 and 64→64", async () => {
-      for (const [inC, outC, hw] of [[32, 64, 26], [64, 64, 24]]) {
-        await compareBackends(`3x3 valid ${inC}→${outC} at ${hw}×${hw}`, () => {
-          const x = tf.tensor4d(seededNormal(2 * hw * hw * inC, inC), [2, hw, hw, inC]);
-          const f = tf.tensor4d(seededNormal(9 * inC * outC, outC, 0.1), [3, 3, inC, outC]);
-          const w = tf.tensor4d(seededNormal(2 * (hw - 2) * (hw - 2) * outC, 7), [2, hw - 2, hw - 2, outC]);
-          return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, f, 1, "valid"), w)))(x);
-        });
-      }
-    });
-  });
+      const pads: Array<"valid" | "same" | tf.backend_util.ExplicitPadding> = ["valid", "same", [[0, 0], [1, 2], [0, 1], [0, 0]]];
+      const strides: Array<number | [number, number]> = [1, 2, [2, 1], 3];
+      const filterSizes: Array<[number, number]> = [[1, 1], [2, 2], [3, 3], [3, 2], [5, 5]];
 
-  describe.runIf(path === "wasm only" || nativeLoaded)(`Conv2DBackpropFilter (ours, ${path === "native" ? "native addon: im2col(X)ᵀ·dY, whatever the method" : "both methods"}) vs cpu`, () => {
-    let previous = true;
-    let previousPolicy: NativeConvPolicy = "auto";
-    beforeAll(() => { previous = setNativeEnabled(path === "native"); previousPolicy = setNativeConvPolicy("always"); });
-    afterAll(() => { setNativeEnabled(previous); setNativeConvPolicy(previousPolicy); });
-    const pads: Array<"valid" | "same" | tf.backend_util.ExplicitPadding> = ["valid", "same", [[0, 0], [1, 2], [0, 1], [0, 0]]];
-    const strides: Array<number | [number, number]> = [1, 2, [2, 1], 3];
-    const filterSizes: Array<[number, number]> = [[1, 1], [2, 2], [3, 3], [3, 2]];
-
-    /** Filter gradient of Σ conv2d(x, f) ⊙ w on both backends; x has 5 channels, so the conv method applies (≥ 4). */
-    async function grid(method: "conv" | "im2col"): Promise<number> {
-      const previous = setConv2DBackpropFilterMethod(method);
-      let checked = 0;
-      try {
+      test("input gradient of conv2d: every padding × stride × filter size (x [2,7,6,3], 4 filters)", async () => {
+        let checked = 0;
         for (const pad of pads) {
           for (const stride of strides) {
             for (const [fh, fw] of filterSizes) {
-              const xShape: [number, number, number, number] = [3, 7, 6, 5];
-              const fShape: [number, number, number, number] = [fh, fw, 5, 4];
-              const s = 7 * checked + 1;
-              await compareBackends(`${method}: pad ${JSON.stringify(pad)}, strides ${JSON.stringify(stride)}, filter ${fh}x${fw}`, () => {
+              const xShape: [number, number, number, number] = [2, 7, 6, 3];
+              const fShape: [number, number, number, number] = [fh, fw, 3, 4];
+              const s = 10 * checked;
+              await compareBackends(`pad ${JSON.stringify(pad)}, strides ${JSON.stringify(stride)}, filter ${fh}x${fw}`, () => {
                 const x = tf.tensor4d(seededNormal(size(xShape), s), xShape);
                 const f = tf.tensor4d(seededNormal(size(fShape), s + 1), fShape);
                 const outShape = tf.conv2d(x, f, stride, pad).shape;
                 const w = tf.tensor(seededNormal(size(outShape), s + 2), outShape);
-                return tf.grad((filter: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, filter as tf.Tensor4D, stride, pad), w)))(f);
+                return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, f, stride, pad), w)))(x);
               });
               checked++;
             }
           }
         }
-      } finally {
-        setConv2DBackpropFilterMethod(previous);
+        expect(checked).toBe(60);
+      });
+
+      test("conv2dTranspose forward: the models' shapes (28×28, 14×14, 7×7; 1, 8, 16 channels) and strided ones", async () => {
+        const cases: Array<{ x: [number, number, number, number]; f: [number, number, number, number]; out: [number, number, number, number]; stride: number; pad: "same" | "valid" }> = [
+          { x: [3, 14, 14, 8], f: [3, 3, 8, 8], out: [3, 14, 14, 8], stride: 1, pad: "same" },
+          { x: [3, 28, 28, 8], f: [3, 3, 1, 8], out: [3, 28, 28, 1], stride: 1, pad: "same" },
+          { x: [2, 7, 7, 16], f: [3, 3, 8, 16], out: [2, 14, 14, 8], stride: 2, pad: "same" },
+          { x: [2, 4, 4, 2], f: [3, 3, 3, 2], out: [2, 9, 9, 3], stride: 2, pad: "valid" },
+          { x: [2, 5, 5, 4], f: [3, 3, 2, 4], out: [2, 7, 7, 2], stride: 1, pad: "valid" },
+        ];
+        for (const [index, c] of cases.entries()) {
+          await compareBackends(`conv2dTranspose ${JSON.stringify(c)}`, () =>
+            tf.conv2dTranspose(tf.tensor4d(seededNormal(size(c.x), index), c.x), tf.tensor4d(seededNormal(size(c.f), index + 50), c.f), c.out, c.stride, c.pad));
+        }
+      });
+
+      test("CNN classifier's layer sizes: input gradient of 3×3 valid convs 32→64 and 64→64", async () => {
+        for (const [inC, outC, hw] of [[32, 64, 26], [64, 64, 24]]) {
+          await compareBackends(`3x3 valid ${inC}→${outC} at ${hw}×${hw}`, () => {
+            const x = tf.tensor4d(seededNormal(2 * hw * hw * inC, inC), [2, hw, hw, inC]);
+            const f = tf.tensor4d(seededNormal(9 * inC * outC, outC, 0.1), [3, 3, inC, outC]);
+            const w = tf.tensor4d(seededNormal(2 * (hw - 2) * (hw - 2) * outC, 7), [2, hw - 2, hw - 2, outC]);
+            return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, f, 1, "valid"), w)))(x);
+          });
+        }
+      });
+    });
+
+    describe.runIf(path === "wasm only" || nativeLoaded)(`Conv2DBackpropFilter (ours, ${path === "native" ? `${label}: im2col(X)ᵀ·dY or the direct kernel, whatever the method` : "both methods"}) vs cpu`, () => {
+      let previous = true;
+      let previousPolicy: NativeConvPolicy = "auto";
+      beforeAll(() => { previous = setNativeEnabled(path === "native"); previousPolicy = setNativeConvPolicy(convPolicy); });
+      afterAll(() => { setNativeEnabled(previous); setNativeConvPolicy(previousPolicy); });
+      const pads: Array<"valid" | "same" | tf.backend_util.ExplicitPadding> = ["valid", "same", [[0, 0], [1, 2], [0, 1], [0, 0]]];
+      const strides: Array<number | [number, number]> = [1, 2, [2, 1], 3];
+      const filterSizes: Array<[number, number]> = [[1, 1], [2, 2], [3, 3], [3, 2]];
+
+      /** Filter gradient of Σ conv2d(x, f) ⊙ w on both backends; x has 5 channels, so the conv method applies (≥ 4). */
+      async function grid(method: "conv" | "im2col"): Promise<number> {
+        const previous = setConv2DBackpropFilterMethod(method);
+        let checked = 0;
+        try {
+          for (const pad of pads) {
+            for (const stride of strides) {
+              for (const [fh, fw] of filterSizes) {
+                const xShape: [number, number, number, number] = [3, 7, 6, 5];
+                const fShape: [number, number, number, number] = [fh, fw, 5, 4];
+                const s = 7 * checked + 1;
+                await compareBackends(`${method}: pad ${JSON.stringify(pad)}, strides ${JSON.stringify(stride)}, filter ${fh}x${fw}`, () => {
+                  const x = tf.tensor4d(seededNormal(size(xShape), s), xShape);
+                  const f = tf.tensor4d(seededNormal(size(fShape), s + 1), fShape);
+                  const outShape = tf.conv2d(x, f, stride, pad).shape;
+                  const w = tf.tensor(seededNormal(size(outShape), s + 2), outShape);
+                  return tf.grad((filter: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, filter as tf.Tensor4D, stride, pad), w)))(f);
+                });
+                checked++;
+              }
+            }
+          }
+        } finally {
+          setConv2DBackpropFilterMethod(previous);
+        }
+        return checked;
       }
-      return checked;
-    }
 
-    test("conv method (one XNNPACK convolution, batch and channels swapped): every padding × stride × filter size", async () => {
-      expect(await grid("conv")).toBe(48);
-    });
+      test("conv method (one XNNPACK convolution, batch and channels swapped): every padding × stride × filter size", async () => {
+        expect(await grid("conv")).toBe(48);
+      });
 
-    test("im2col method: every padding × stride × filter size", async () => {
-      expect(await grid("im2col")).toBe(48);
-    });
+      test("im2col method: every padding × stride × filter size", async () => {
+        expect(await grid("im2col")).toBe(48);
+      });
 
-    test("the CNN classifier's and conv autoencoder's layer shapes (conv method)", async () => {
-      const cases: Array<[[number, number, number, number], [number, number, number, number], "same" | "valid"]> = [
-        [[2, 26, 26, 32], [3, 3, 32, 64], "valid"], [[2, 14, 14, 16], [3, 3, 16, 8], "same"], [[2, 28, 28, 8], [3, 3, 8, 1], "same"],
-      ];
-      for (const [i, [xShape, fShape, pad]] of cases.entries()) {
-        await compareBackends(`x ${xShape} filter ${fShape} ${pad}`, () => {
-          const x = tf.tensor4d(seededNormal(size(xShape), i), xShape);
-          const f = tf.tensor4d(seededNormal(size(fShape), i + 1, 0.2), fShape);
-          const outShape = tf.conv2d(x, f, 1, pad).shape;
-          const w = tf.tensor(seededNormal(size(outShape), i + 2), outShape);
-          return tf.grad((filter: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, filter as tf.Tensor4D, 1, pad), w)))(f);
-        });
-      }
+      test("the CNN classifier's and conv autoencoder's layer shapes (conv method)", async () => {
+        const cases: Array<[[number, number, number, number], [number, number, number, number], "same" | "valid"]> = [
+          [[2, 26, 26, 32], [3, 3, 32, 64], "valid"], [[2, 14, 14, 16], [3, 3, 16, 8], "same"], [[2, 28, 28, 8], [3, 3, 8, 1], "same"],
+        ];
+        for (const [i, [xShape, fShape, pad]] of cases.entries()) {
+          await compareBackends(`x ${xShape} filter ${fShape} ${pad}`, () => {
+            const x = tf.tensor4d(seededNormal(size(xShape), i), xShape);
+            const f = tf.tensor4d(seededNormal(size(fShape), i + 1, 0.2), fShape);
+            const outShape = tf.conv2d(x, f, 1, pad).shape;
+            const w = tf.tensor(seededNormal(size(outShape), i + 2), outShape);
+            return tf.grad((filter: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, filter as tf.Tensor4D, 1, pad), w)))(f);
+          });
+        }
+      });
     });
-  });
+  }
 
   describe.runIf(path === "wasm only" || nativeLoaded)(`LeakyRelu, Step, Greater, Select and Sum over rows (ours, ${path}) vs cpu`, () => {
     let previous = true;
@@ -496,18 +505,26 @@ describe("OneHot (ours) vs cpu", () => {
   });
 });
 
-describe("MaxPoolGrad (ours) on the conv AE's shapes vs cpu", () => {
-  test("28×28×16 and 14×14×8, pool 2 same, relu-like inputs with ties", async () => {
-    for (const [index, shape] of [[4, 28, 28, 16], [4, 14, 14, 8], [2, 7, 7, 8]].entries()) {
-      await compareBackends(`maxPool grad ${shape}`, () => {
-        const x = tf.relu(tf.tensor4d(seededNormal(size(shape), 60 + index), shape as [number, number, number, number]));
-        const outShape = tf.maxPool(x, 2, 2, "same").shape;
-        const w = tf.tensor(seededNormal(size(outShape), 70 + index), outShape);
-        return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(input as tf.Tensor4D, 2, 2, "same"), w)))(x);
-      });
-    }
+for (const path of ["native", "wasm only"] as const) {
+  describe.runIf(path === "wasm only" || nativeLoaded)(`MaxPoolGrad (ours, ${path === "native" ? "native addon" : "typed-array loop"}) on the conv AE's shapes vs cpu`, () => {
+    let previous = true;
+    beforeAll(() => { previous = setNativeEnabled(path === "native"); });
+    afterAll(() => { setNativeEnabled(previous); });
+    test("28×28×16 and 14×14×8, pool 2 same, relu-like inputs with ties; 3×3 stride 2 overlapping windows", async () => {
+      const before = nativeCounters.pooling;
+      const cases: Array<[number[], number, number]> = [[[4, 28, 28, 16], 2, 2], [[4, 14, 14, 8], 2, 2], [[2, 7, 7, 8], 2, 2], [[2, 9, 8, 3], 3, 2]];
+      for (const [index, [shape, window, stride]] of cases.entries()) {
+        await compareBackends(`maxPool grad ${shape} window ${window} stride ${stride}`, () => {
+          const x = tf.relu(tf.tensor4d(seededNormal(size(shape), 60 + index), shape as [number, number, number, number]));
+          const outShape = tf.maxPool(x, window, stride, "same").shape;
+          const w = tf.tensor(seededNormal(size(outShape), 70 + index), outShape);
+          return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(input as tf.Tensor4D, window, stride, "same"), w)))(x);
+        });
+      }
+      expect(nativeCounters.pooling - before).toBe(path === "native" ? cases.length : 0);
+    });
   });
-});
+}
 
 describe("GatherV2 (ours for whole rows) vs cpu", () => {
   test("is ours", () => expect(isOurWasmKernel("GatherV2")).toBe(true));

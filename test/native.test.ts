@@ -104,32 +104,107 @@ describe.runIf(built)("the addon", () => {
     }
   });
 
-  test("conv2d: the input and filter gradients are the adjoints of the forward map", () => {
+  /** A convolution's sizes for the addon (symmetric padding) and seeded x, w, y. */
+  function convCase(s: ConvCase, seed: number) {
+    const outH = Math.floor((s.inH + 2 * s.padTop - s.dH * (s.fH - 1) - 1) / s.sH) + 1;
+    const outW = Math.floor((s.inW + 2 * s.padLeft - s.dW * (s.fW - 1) - 1) / s.sW) + 1;
+    const sizes = [s.batch, s.inH, s.inW, s.inC, outH, outW, s.outC, s.fH, s.fW, s.sH, s.sW, s.dH, s.dW, s.padTop, s.padLeft] as const;
+    const x = seededNormal(s.batch * s.inH * s.inW * s.inC, seed + 1);
+    const w = seededNormal(s.fH * s.fW * s.inC * s.outC, seed + 2);
+    const y = seededNormal(s.batch * outH * outW * s.outC, seed + 3);
+    /** The three modes by `algorithm` (0 im2col, 1 direct): forward, dX(y), dW(x, y). */
+    const modes = (algorithm: number) => {
+      const forward = new Float32Array(y.length);
+      const dx = new Float32Array(x.length);
+      const dw = new Float32Array(w.length);
+      addon().conv2d(0, x, w, forward, ...sizes, 2, algorithm);
+      addon().conv2d(1, dx, w, y, ...sizes, 2, algorithm);
+      addon().conv2d(2, x, dw, y, ...sizes, 2, algorithm);
+      return { forward, dx, dw };
+    };
+    return { x, w, y, modes };
+  }
+  interface ConvCase { batch: number; inH: number; inW: number; inC: number; outC: number; fH: number; fW: number; sH: number; sW: number; dH: number; dW: number; padTop: number; padLeft: number }
+  const one = { batch: 2, sH: 1, sW: 1, dH: 1, dW: 1 };
+  /** Stride 1, undilated, padding inside the filter: shapes the direct kernels take (the conv AE's among them). */
+  const directShapes: ConvCase[] = [
+    { ...one, inH: 28, inW: 28, inC: 1, outC: 16, fH: 3, fW: 3, padTop: 1, padLeft: 1 },
+    { ...one, inH: 14, inW: 14, inC: 16, outC: 8, fH: 3, fW: 3, padTop: 1, padLeft: 1 },
+    { ...one, inH: 28, inW: 28, inC: 8, outC: 1, fH: 3, fW: 3, padTop: 1, padLeft: 1 },
+    { ...one, batch: 3, inH: 7, inW: 7, inC: 8, outC: 3, fH: 3, fW: 3, padTop: 0, padLeft: 0 },
+    { ...one, inH: 9, inW: 11, inC: 3, outC: 5, fH: 5, fW: 5, padTop: 2, padLeft: 1 },
+    { ...one, inH: 6, inW: 40, inC: 2, outC: 6, fH: 2, fW: 7, padTop: 1, padLeft: 6 },
+  ];
+
+  /** Rows of at most 4 vector registers (kernels.cc kMaxRowVectors): every shape above with AVX-512, fewer with narrower vectors. */
+  const fitsDirect = (s: ConvCase) => Math.ceil(Math.max(s.inW, s.inW + 2 * s.padLeft - s.fW + 1) / addon().vectorFloats()) <= 4;
+
+  test("conv2d: the input and filter gradients are the adjoints of the forward map (both algorithms)", () => {
     // <conv(x, w), y> = <x, dX(y, w)> = <w, dW(x, y)> for every x, w, y: each mode checks the others.
-    const shapes = [
+    const im2colShapes: ConvCase[] = [
       { batch: 2, inH: 7, inW: 6, inC: 3, outC: 4, fH: 3, fW: 2, sH: 2, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 0 },
       { batch: 3, inH: 9, inW: 9, inC: 1, outC: 5, fH: 3, fW: 3, sH: 1, sW: 1, dH: 2, dW: 2, padTop: 2, padLeft: 2 },
       { batch: 1, inH: 5, inW: 5, inC: 8, outC: 2, fH: 1, fW: 1, sH: 1, sW: 1, dH: 1, dW: 1, padTop: 0, padLeft: 0 },
       // Wide enough for register tiles in the product (the ones above are mostly padding in them).
       { batch: 3, inH: 9, inW: 8, inC: 16, outC: 20, fH: 3, fW: 3, sH: 2, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
     ];
-    for (const [i, s] of shapes.entries()) {
-      const outH = Math.floor((s.inH + 2 * s.padTop - s.dH * (s.fH - 1) - 1) / s.sH) + 1;
-      const outW = Math.floor((s.inW + 2 * s.padLeft - s.dW * (s.fW - 1) - 1) / s.sW) + 1;
-      const sizes = [s.batch, s.inH, s.inW, s.inC, outH, outW, s.outC, s.fH, s.fW, s.sH, s.sW, s.dH, s.dW, s.padTop, s.padLeft] as const;
-      const x = seededNormal(s.batch * s.inH * s.inW * s.inC, 10 * i + 1);
-      const w = seededNormal(s.fH * s.fW * s.inC * s.outC, 10 * i + 2);
-      const y = seededNormal(s.batch * outH * outW * s.outC, 10 * i + 3);
-      const forward = new Float32Array(y.length);
-      const dx = new Float32Array(x.length);
-      const dw = new Float32Array(w.length);
-      addon().conv2d(0, x, w, forward, ...sizes, 2);
-      addon().conv2d(1, dx, w, y, ...sizes, 2);
-      addon().conv2d(2, x, dw, y, ...sizes, 2);
+    const cases = [...im2colShapes.map((s) => ({ s, algorithm: 0 })), ...directShapes.flatMap((s) => [{ s, algorithm: 0 }, ...(fitsDirect(s) ? [{ s, algorithm: 1 }] : [])])];
+    for (const [i, { s, algorithm }] of cases.entries()) {
+      const { x, w, y, modes } = convCase(s, 10 * i);
+      const { forward, dx, dw } = modes(algorithm);
       const dot = (p: Float32Array, q: Float32Array) => p.reduce((sum, v, j) => sum + v * q[j], 0);
       const lhs = dot(forward, y);
-      expect(Math.abs(dot(x, dx) - lhs) / (1 + Math.abs(lhs)), `shape ${i}: input gradient`).toBeLessThan(1e-5);
-      expect(Math.abs(dot(w, dw) - lhs) / (1 + Math.abs(lhs)), `shape ${i}: filter gradient`).toBeLessThan(1e-5);
+      expect(Math.abs(dot(x, dx) - lhs) / (1 + Math.abs(lhs)), `case ${i} (algorithm ${algorithm}): input gradient`).toBeLessThan(1e-5);
+      expect(Math.abs(dot(w, dw) - lhs) / (1 + Math.abs(lhs)), `case ${i} (algorithm ${algorithm}): filter gradient`).toBeLessThan(1e-5);
+    }
+  });
+
+  test("conv2d: the direct kernels agree with im2col in every mode", () => {
+    expect(directShapes.filter(fitsDirect).length).toBeGreaterThanOrEqual(4);
+    for (const [i, s] of directShapes.entries()) {
+      if (!fitsDirect(s)) continue;
+      const { modes } = convCase(s, 100 + 10 * i);
+      const im2col = modes(0);
+      const direct = modes(1);
+      // dW sums over every position of the batch (≈ 1,600 products of values ~1) in another order: float32 rounding of a sum ~40.
+      for (const mode of ["forward", "dx", "dw"] as const) {
+        expect(relativeError(direct[mode], Float64Array.from(im2col[mode])), `shape ${i}: ${mode}`).toBeLessThan(mode === "dw" ? 1e-4 : 1e-5);
+      }
+    }
+  });
+
+  test("maxPoolGrad: each window's first maximum gets its dy (ties, padding-clipped windows, overlapping windows, NaN)", () => {
+    // [batch, h, w, c, fH, fW, strideH, strideW, padTop, padLeft]: 2×2/2 (the conv AE), 3×3/2 overlapping with padding, 3×2/1.
+    const cases = [[3, 28, 28, 16, 2, 2, 2, 2, 0, 0], [2, 7, 7, 8, 2, 2, 2, 2, 0, 0], [2, 9, 8, 3, 3, 3, 2, 2, 1, 1], [1, 6, 5, 2, 3, 2, 1, 1, 0, 1]];
+    for (const [i, [batch, h, w, c, fH, fW, sH, sW, padTop, padLeft]] of cases.entries()) {
+      const outH = Math.ceil(h / sH);
+      const outW = Math.ceil(w / sW);
+      // Rounded values make ties; a NaN window value never wins.
+      const x = seededNormal(batch * h * w * c, 200 + i).map((v) => Math.max(0, Math.round(2 * v) / 2));
+      x[5] = Number.NaN;
+      const dy = seededNormal(batch * outH * outW * c, 300 + i);
+      const expected = new Float64Array(x.length);
+      for (let b = 0; b < batch; b++) {
+        for (let oy = 0; oy < outH; oy++) {
+          for (let ox = 0; ox < outW; ox++) {
+            for (let ch = 0; ch < c; ch++) {
+              let best = Number.NEGATIVE_INFINITY;
+              let where = -1;
+              for (let yy = oy * sH - padTop; yy < oy * sH - padTop + fH; yy++) {
+                for (let xx = ox * sW - padLeft; xx < ox * sW - padLeft + fW; xx++) {
+                  if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
+                  const at = ((b * h + yy) * w + xx) * c + ch;
+                  if (x[at] > best) { best = x[at]; where = at; }
+                }
+              }
+              if (where >= 0) expected[where] += dy[((b * outH + oy) * outW + ox) * c + ch];
+            }
+          }
+        }
+      }
+      const dx = new Float32Array(x.length).fill(7);  // overwritten, not accumulated into
+      addon().maxPoolGrad(dy, x, dx, batch, h, w, c, outH, outW, fH, fW, sH, sW, padTop, padLeft, 2);
+      expect(relativeError(dx, expected), `case ${i}`).toBeLessThan(1e-6);
     }
   });
 
@@ -141,7 +216,14 @@ describe.runIf(built)("the addon", () => {
     expect(() => gemm(f, f, f, 1, 3, 3, 3, false, false, 0, 0, 1)).toThrow("gemm: an array is shorter than its matrix (or batch of matrices)");
     expect(() => gemm(f, f, f, 1, 2, 2, 2, 0, false, 0, 0, 1)).toThrow("gemm: transA and transB must be booleans");
     const conv = addon().conv2d as unknown as (...args: unknown[]) => void;
-    expect(() => conv(3, f, f, f, 1, 2, 2, 1, 2, 2, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1)).toThrow("conv2d: mode must be 0 (forward), 1 (input gradient) or 2 (filter gradient)");
-    expect(() => conv(0, f, f, f, 1, 3, 3, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1)).toThrow("conv2d: an array is shorter than its tensor");
+    expect(() => conv(0, f, f, f, 1, 2, 2, 1, 2, 2, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1)).toThrow("conv2d: expected 21 arguments");
+    expect(() => conv(3, f, f, f, 1, 2, 2, 1, 2, 2, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0)).toThrow("conv2d: mode must be 0 (forward), 1 (input gradient) or 2 (filter gradient)");
+    expect(() => conv(0, f, f, f, 1, 3, 3, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0)).toThrow("conv2d: an array is shorter than its tensor");
+    expect(() => conv(0, f, f, f, 1, 2, 2, 1, 2, 2, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 2)).toThrow("conv2d: algorithm must be 0 (im2col) or 1 (direct)");
+    // Stride 2: the direct kernels do not apply.
+    expect(() => conv(0, f, f, f, 1, 2, 2, 1, 1, 1, 1, 1, 1, 2, 2, 1, 1, 0, 0, 1, 1)).toThrow("conv2d: the direct algorithm needs stride 1");
+    const pool = addon().maxPoolGrad as unknown as (...args: unknown[]) => void;
+    expect(() => pool(f, f, f, 1, 2, 2, 1, 1, 1, 2, 2, 2, 2, 0, 0)).toThrow("maxPoolGrad: expected 16 arguments");
+    expect(() => pool(f, f, f, 1, 3, 3, 1, 1, 1, 2, 2, 2, 2, 0, 0, 1)).toThrow("maxPoolGrad: an array is shorter than its tensor");
   });
 });

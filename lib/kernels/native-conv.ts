@@ -1,8 +1,10 @@
 /**
  * 2-D convolutions on the native addon (lib/native.ts, lib/native/kernels.cc): forward,
- * input gradient and filter gradient by im2col and the addon's matrix product, on the wasm
- * heap in place. Each function returns null where the addon is not loaded, the case is not one
- * it takes (not float32, NCHW), or the policy below keeps it on wasm; the caller then takes its
+ * input gradient and filter gradient, on the wasm heap in place, by one of two algorithms:
+ * im2col and the addon's matrix product, or (stride 1, few channels) the direct kernels, which
+ * copy each image once into a padded channel-major buffer and sum shifted rows of it times the
+ * filter taps. Each function returns null where the addon is not loaded, the case is not one it
+ * takes (not float32, NCHW), or the policy below keeps it on wasm; the caller then takes its
  * wasm path.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -13,69 +15,96 @@ import { addBiasAndActivate } from "./matmul";
 const MODES = { forward: 0, input: 1, filter: 2 } as const;
 
 /**
- * Which convolutions go native: "auto" (default) only where the addon measured faster than
- * wasm's XNNPACK and our wasm kernels (CPU time per call, batch 128, one thread each; see
- * lib/native.ts): forward with fh·fw·inC ≥ 32 taps and ≥ 16 output channels, the input
- * gradient with ≥ 16 output channels, the filter gradient with ≥ 8. Few-channel convolutions
- * (the conv autoencoders') stay on wasm, where im2col's copies cost more than the product.
- * "always" sends every one to the addon (tests use it to cover small shapes).
+ * Which convolutions go native, and how: "auto" (default) only where the addon measured faster
+ * than wasm's XNNPACK and our wasm kernels (batch 128, 2 threads): the direct kernels where they
+ * apply with inC·outC ≤ 128 (forward, input gradient) or ≤ 64 (filter gradient), the conv
+ * autoencoders' 1 → 16 → 8 → 1 channels (there im2col's copies cost more than the product:
+ * 2.4–10 ms against 0.5–1 ms per call); else im2col for the forward with fh·fw·inC ≥ 32 taps
+ * and ≥ 16 output channels, the input gradient with ≥ 16 output channels, the filter gradient
+ * with ≥ 8; else wasm. "always" sends every one to the addon, direct where "auto" would;
+ * "im2col" sends every one to the addon's im2col (tests use both to cover small shapes).
  */
-export type NativeConvPolicy = "auto" | "always";
+export type NativeConvPolicy = "auto" | "always" | "im2col";
 let policy: NativeConvPolicy = "auto";
 
 /** Set the policy (see NativeConvPolicy); returns the previous one. */
 export function setNativeConvPolicy(next: NativeConvPolicy): NativeConvPolicy {
-  if (next !== "auto" && next !== "always") throw new Error(`setNativeConvPolicy: expected "auto" or "always", got ${JSON.stringify(next)}`);
+  if (next !== "auto" && next !== "always" && next !== "im2col") throw new Error(`setNativeConvPolicy: expected "auto", "always" or "im2col", got ${JSON.stringify(next)}`);
   const previous = policy;
   policy = next;
   return previous;
 }
 
-/** Whether "auto" sends this case to the addon. */
-function worthIt(mode: keyof typeof MODES, info: tf.backend_util.Conv2DInfo): boolean {
-  if (policy === "always") return true;
-  const taps = info.filterHeight * info.filterWidth * info.inChannels;
-  if (mode === "forward") return taps >= 32 && info.outChannels >= 16;
-  if (mode === "input") return info.outChannels >= 16;
-  return info.outChannels >= 8;
+/** Rows of the direct kernels: at most this many vector registers wide (kernels.cc kMaxRowVectors). */
+const DIRECT_MAX_ROW_VECTORS = 4;
+/** Widest filter the direct kernels take (kernels.cc kMaxDirectFilterWidth). */
+const DIRECT_MAX_FILTER_WIDTH = 7;
+
+/** Whether the addon's direct kernels take this shape (kernels.cc directApplies: stride 1, dilation 1, 0 ≤ pad < filter, narrow rows). */
+export function directApplies(info: tf.backend_util.Conv2DInfo, vectorFloats: number): boolean {
+  const { top, left } = info.padInfo;
+  const rowVectors = (width: number) => Math.ceil(width / vectorFloats);
+  return info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1 &&
+    top >= 0 && top < info.filterHeight && left >= 0 && left < info.filterWidth && info.filterWidth <= DIRECT_MAX_FILTER_WIDTH &&
+    rowVectors(info.outWidth) <= DIRECT_MAX_ROW_VECTORS && rowVectors(info.inWidth) <= DIRECT_MAX_ROW_VECTORS;
 }
 
-/** Run the addon's conv2d in `mode`; `out` is the tensor it writes (y, dx or dW). */
-function run(backend: WasmBackendLike, mode: keyof typeof MODES, info: tf.backend_util.Conv2DInfo, x: tf.TensorInfo, w: tf.TensorInfo, y: tf.TensorInfo): void {
+/** How the addon computes a case: "direct", "im2col", or null (wasm's own), by the policy above. */
+function algorithmFor(mode: keyof typeof MODES, info: tf.backend_util.Conv2DInfo, vectorFloats: number): "direct" | "im2col" | null {
+  if (policy === "im2col") return "im2col";
+  const channelProduct = info.inChannels * info.outChannels;
+  if (directApplies(info, vectorFloats) && channelProduct <= (mode === "filter" ? 64 : 128)) return "direct";
+  if (policy === "always") return "im2col";
+  const taps = info.filterHeight * info.filterWidth * info.inChannels;
+  if (mode === "forward") return taps >= 32 && info.outChannels >= 16 ? "im2col" : null;
+  if (mode === "input") return info.outChannels >= 16 ? "im2col" : null;
+  return info.outChannels >= 8 ? "im2col" : null;
+}
+
+/** Run the addon's conv2d in `mode` by `algorithm`; `out` is the tensor it writes (y, dx or dW). */
+function run(backend: WasmBackendLike, mode: keyof typeof MODES, algorithm: "direct" | "im2col", info: tf.backend_util.Conv2DInfo,
+  x: tf.TensorInfo, w: tf.TensorInfo, y: tf.TensorInfo): void {
   const native = nativeAddon() as NonNullable<ReturnType<typeof nativeAddon>>;
   const view = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
   native.conv2d(MODES[mode], view(x), view(w), view(y), info.batchSize, info.inHeight, info.inWidth, info.inChannels,
     info.outHeight, info.outWidth, info.outChannels, info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth,
-    info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left, nativeThreads());
+    info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left, nativeThreads(), algorithm === "direct" ? 1 : 0);
   nativeCounters.convolutions++;
+  if (algorithm === "direct") nativeCounters.directConvolutions++;
 }
 
-function usable(info: tf.backend_util.Conv2DInfo, ...tensors: tf.TensorInfo[]): boolean {
-  return nativeAddon() !== null && info.dataFormat === "channelsLast" && tensors.every((t) => t.dtype === "float32") &&
+/** The algorithm for this case, or null where the addon is not loaded, cannot take it (dtype, NCHW, empty) or the policy says wasm. */
+function plan(mode: keyof typeof MODES, info: tf.backend_util.Conv2DInfo, ...tensors: tf.TensorInfo[]): "direct" | "im2col" | null {
+  const native = nativeAddon();
+  const usable = native !== null && info.dataFormat === "channelsLast" && tensors.every((t) => t.dtype === "float32") &&
     info.batchSize * info.outHeight * info.outWidth * info.outChannels * info.inChannels > 0;
+  return usable ? algorithmFor(mode, info, native.vectorFloats()) : null;
 }
 
 /** y = conv2d(x, W) [b, oh, ow, outC] by the addon, or null. */
 export function nativeConv2D(backend: WasmBackendLike, x: tf.TensorInfo, filter: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo | null {
-  if (!usable(info, x, filter) || !worthIt("forward", info)) return null;
+  const algorithm = plan("forward", info, x, filter);
+  if (!algorithm) return null;
   const out = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], "float32");
-  run(backend, "forward", info, x, filter, out);
+  run(backend, "forward", algorithm, info, x, filter, out);
   return out;
 }
 
-/** dL/dX [b, h, w, inC] of conv2d from dY and W by the addon (col2im of dY·Wᵀ), or null. */
+/** dL/dX [b, h, w, inC] of conv2d from dY and W by the addon (col2im of dY·Wᵀ, or the flipped filter's direct convolution), or null. */
 export function nativeConv2DBackpropInput(backend: WasmBackendLike, dy: tf.TensorInfo, filter: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo | null {
-  if (!usable(info, dy, filter) || !worthIt("input", info)) return null;
+  const algorithm = plan("input", info, dy, filter);
+  if (!algorithm) return null;
   const out = backend.makeOutput([info.batchSize, info.inHeight, info.inWidth, info.inChannels], "float32");
-  run(backend, "input", info, out, filter, dy);
+  run(backend, "input", algorithm, info, out, filter, dy);
   return out;
 }
 
-/** dL/dW [fh, fw, inC, outC] of conv2d from X and dY by the addon (im2col(X)ᵀ·dY), or null. */
+/** dL/dW [fh, fw, inC, outC] of conv2d from X and dY by the addon (im2col(X)ᵀ·dY, or direct), or null. */
 export function nativeConv2DBackpropFilter(backend: WasmBackendLike, x: tf.TensorInfo, dy: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo | null {
-  if (!usable(info, x, dy) || !worthIt("filter", info)) return null;
+  const algorithm = plan("filter", info, x, dy);
+  if (!algorithm) return null;
   const out = backend.makeOutput([info.filterHeight, info.filterWidth, info.inChannels, info.outChannels], "float32");
-  run(backend, "filter", info, x, out, dy);
+  run(backend, "filter", algorithm, info, x, out, dy);
   return out;
 }
 
@@ -87,7 +116,7 @@ function forwardInfo(x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.Conv2DAt
   );
 }
 
-/** Conv2D on wasm: the addon's im2col product where it is built, else wasm's own (XNNPACK). */
+/** Conv2D on wasm: the addon's where it is built and the policy sends it there, else wasm's own (XNNPACK). */
 export function conv2DWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const { x, filter } = args.inputs as tf.Conv2DInputs;

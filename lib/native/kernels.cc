@@ -20,11 +20,14 @@
 //   mode 0, forward:         y  = cols · W                    (W as K × outC)
 //   mode 1, input gradient:  dx = col2im(dy · Wᵀ)             (scatter-add of the patches)
 //   mode 2, filter gradient: dW = Σ_chunks colsᵀ · dy
-// Chunks of whole images keep `cols` near 1 MB (in L2); threads take chunks in turn.
+// Chunks of whole images keep `cols` near 1 MB (in L2); threads take chunks in turn. With
+// algorithm 1 ("direct", stride 1 and few channels) the three modes skip im2col instead: see
+// directConv2d below.
 //
 // adam(w, m, v, g, …) is one step of Adam on a weight tensor and its two moments, in place.
 // unary (LeakyRelu, Step), greater, select and sumRows are the element-wise kernels that the
-// backward passes of ReLU / leaky-ReLU layers and bias gradients spend their time in.
+// backward passes of ReLU / leaky-ReLU layers and bias gradients spend their time in;
+// maxPoolGrad is max pooling's input gradient.
 #include <node_api.h>
 
 #include <algorithm>
@@ -36,6 +39,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -444,6 +448,247 @@ void conv2d(int mode, const ConvShape& s, float* x, float* w, float* y, int thre
   }
 }
 
+
+// ---- Direct convolution for few channels (stride 1, dilation 1) ----
+// im2col copies each input value fh·fw times and then multiplies matrices with a handful of
+// columns, so for the conv autoencoders' 1 → 16 → 8 → 1 channels it costs more than the
+// arithmetic. Here each image is instead copied once into a zero-padded channel-major buffer
+// P[c][row][col] (row = y + padTop, col = x + padLeft), and an output row is a sum of shifted
+// rows of P times filter taps, vectorised along the row (up to kMaxRowVectors vectors wide):
+//   forward   y[oy, ox, o] = Σ_{ky,kx,c} P[c][oy + ky][ox + kx] · W[ky, kx, c, o]
+//   input grad dx = forward(dy, W') with W'[ky, kx, o, c] = W[fh−1−ky, fw−1−kx, c, o] and
+//             padding fh−1−padTop, fw−1−padLeft (the adjoint of a stride-1 convolution)
+//   filter grad dW[ky, kx, c, o] = Σ_{images, oy, ox} P[c][oy + ky][ox + kx] · dy[oy, ox, o]
+
+constexpr int kMaxRowVectors = 4;
+constexpr int kMaxDirectFilterWidth = 7;
+
+/** Whether the direct kernels take this shape (and, for the input gradient, its adjoint's). */
+bool directApplies(const ConvShape& s) {
+  const auto rowVectors = [](int64_t width) { return (width + kVec - 1) / kVec; };
+  return s.strideH == 1 && s.strideW == 1 && s.dilH == 1 && s.dilW == 1 && s.padTop >= 0 && s.padTop < s.fH &&
+         s.padLeft >= 0 && s.padLeft < s.fW && s.fW <= kMaxDirectFilterWidth && rowVectors(s.outW) <= kMaxRowVectors &&
+         rowVectors(s.inW) <= kMaxRowVectors;
+}
+
+/** Scratch that grows and is kept, one per thread (no allocation per call). */
+float* scratch(std::vector<float>& buffer, size_t size) {
+  if (buffer.size() < size) buffer.resize(size);
+  return buffer.data();
+}
+
+/** P[c][y + padTop][x + padLeft] = image[y, x, c] (image H × W × C), zero elsewhere in rows × cols. */
+void padChannelMajor(const float* image, int64_t H, int64_t W, int64_t C, int64_t padTop, int64_t padLeft, int64_t rows, int64_t cols, float* P) {
+  std::fill(P, P + C * rows * cols, 0.0f);
+  const int64_t plane = rows * cols;
+  for (int64_t y = 0; y < H; y++) {
+    const int64_t py = y + padTop;
+    if (py < 0 || py >= rows) continue;
+    for (int64_t x = 0; x < W; x++) {
+      const int64_t px = x + padLeft;
+      if (px < 0 || px >= cols) continue;
+      const float* src = image + (y * W + x) * C;
+      float* dst = P + py * cols + px;
+      for (int64_t c = 0; c < C; c++) dst[c * plane] = src[c];
+    }
+  }
+}
+
+/** One image's rows: outT[o][oy][0 : NV·kVec] = Σ_{c,ky,kx} P[c][oy+ky][kx : …] · wPacked (blocks of OB output channels). */
+template <int NV, int OB>
+void directRows(const float* P, int64_t rows, int64_t cols, int64_t C, int64_t fH, int64_t fW, int64_t outH, int64_t outC, const float* wPacked, float* outT) {
+  constexpr int64_t OW = NV * kVec;
+  const int64_t taps = C * fH * fW;
+  for (int64_t ob = 0; ob < outC; ob += OB) {
+    const float* wBlock = wPacked + (ob / OB) * taps * OB;
+    for (int64_t oy = 0; oy < outH; oy++) {
+      vfloat acc[OB][NV];
+      for (int o = 0; o < OB; o++)
+        for (int v = 0; v < NV; v++) acc[o][v] = vfloat{};
+      const float* wp = wBlock;
+      for (int64_t c = 0; c < C; c++) {
+        for (int64_t ky = 0; ky < fH; ky++) {
+          const float* row = P + (c * rows + oy + ky) * cols;
+          for (int64_t kx = 0; kx < fW; kx++, wp += OB) {
+            vfloat pv[NV];
+            for (int v = 0; v < NV; v++) std::memcpy(&pv[v], row + kx + v * kVec, sizeof(vfloat));
+            for (int o = 0; o < OB; o++) {
+              const vfloat wv = vfloat{} + wp[o];
+              for (int v = 0; v < NV; v++) acc[o][v] += wv * pv[v];
+            }
+          }
+        }
+      }
+      for (int o = 0; o < OB; o++)
+        for (int v = 0; v < NV; v++) std::memcpy(outT + ((ob + o) * outH + oy) * OW + v * kVec, &acc[o][v], sizeof(vfloat));
+    }
+  }
+}
+
+/**
+ * out[b] = conv(in[b], filter) for every image, stride 1: in is H × W × C, out outH × outW × outC,
+ * the filter given by tap(ky, kx, c, o) (so the input gradient can pass the flipped, transposed one).
+ */
+template <typename Tap>
+void directForward(const float* in, int64_t batch, int64_t H, int64_t W, int64_t C, float* out, int64_t outH, int64_t outW, int64_t outC,
+                   int64_t fH, int64_t fW, int64_t padTop, int64_t padLeft, const Tap& tap, int threads) {
+  const int ob = outC >= 4 ? 4 : 1;
+  const int64_t blocks = (outC + ob - 1) / ob;
+  const int64_t taps = C * fH * fW;
+  std::vector<float> wPacked(static_cast<size_t>(blocks * taps * ob), 0.0f);
+  for (int64_t o = 0; o < outC; o++)
+    for (int64_t c = 0; c < C; c++)
+      for (int64_t ky = 0; ky < fH; ky++)
+        for (int64_t kx = 0; kx < fW; kx++) wPacked[((o / ob) * taps + (c * fH + ky) * fW + kx) * ob + o % ob] = tap(ky, kx, c, o);
+  const int nv = static_cast<int>((outW + kVec - 1) / kVec);
+  const int64_t OW = nv * kVec;
+  const int64_t rows = outH + fH - 1;
+  const int64_t cols = OW + fW - 1;
+  const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, batch)));
+  pool().run(workers, [&](int id) {
+    thread_local std::vector<float> padBuffer, outBuffer;
+    float* P = scratch(padBuffer, static_cast<size_t>(C * rows * cols));
+    float* outT = scratch(outBuffer, static_cast<size_t>(blocks * ob * outH * OW));
+    for (int64_t b = batch * id / workers; b < batch * (id + 1) / workers; b++) {
+      padChannelMajor(in + b * H * W * C, H, W, C, padTop, padLeft, rows, cols, P);
+      const auto rowsOf = [&](auto nvTag, auto obTag) {
+        directRows<decltype(nvTag)::value, decltype(obTag)::value>(P, rows, cols, C, fH, fW, outH, outC, wPacked.data(), outT);
+      };
+      const auto withNv = [&](auto obTag) {
+        switch (nv) {
+          case 1: rowsOf(std::integral_constant<int, 1>{}, obTag); break;
+          case 2: rowsOf(std::integral_constant<int, 2>{}, obTag); break;
+          case 3: rowsOf(std::integral_constant<int, 3>{}, obTag); break;
+          default: rowsOf(std::integral_constant<int, 4>{}, obTag); break;
+        }
+      };
+      if (ob == 4) withNv(std::integral_constant<int, 4>{});
+      else withNv(std::integral_constant<int, 1>{});
+      float* image = out + b * outH * outW * outC;
+      for (int64_t oy = 0; oy < outH; oy++)
+        for (int64_t ox = 0; ox < outW; ox++)
+          for (int64_t o = 0; o < outC; o++) image[(oy * outW + ox) * outC + o] = outT[(o * outH + oy) * OW + ox];
+    }
+  });
+}
+
+/** dW[ky, kx, c, o] = Σ_{b, oy, ox} P_b[c][oy + ky][ox + kx] · dy[b, oy, ox, o] (see above), summed per thread in vectors. */
+template <int NV>
+void directFilterGrad(const ConvShape& s, const float* x, const float* dy, float* dw, int threads) {
+  constexpr int64_t OW = NV * kVec;
+  const int64_t rows = s.outH + s.fH - 1;
+  const int64_t cols = OW + s.fW - 1;
+  const int64_t weights = s.fH * s.fW * s.inC * s.outC;
+  const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, s.batch)));
+  std::vector<vfloat> partial(static_cast<size_t>(workers * weights));
+  pool().run(workers, [&](int id) {
+    thread_local std::vector<float> padBuffer, dyBuffer;
+    float* P = scratch(padBuffer, static_cast<size_t>(s.inC * rows * cols));
+    float* dyT = scratch(dyBuffer, static_cast<size_t>(s.outC * s.outH * OW));
+    vfloat* acc = partial.data() + id * weights;
+    for (int64_t e = 0; e < weights; e++) acc[e] = vfloat{};
+    for (int64_t b = s.batch * id / workers; b < s.batch * (id + 1) / workers; b++) {
+      padChannelMajor(x + b * s.inH * s.inW * s.inC, s.inH, s.inW, s.inC, s.padTop, s.padLeft, rows, cols, P);
+      std::fill(dyT, dyT + s.outC * s.outH * OW, 0.0f);  // lanes past outW stay zero
+      const float* g = dy + b * s.outH * s.outW * s.outC;
+      for (int64_t oy = 0; oy < s.outH; oy++)
+        for (int64_t ox = 0; ox < s.outW; ox++)
+          for (int64_t o = 0; o < s.outC; o++) dyT[(o * s.outH + oy) * OW + ox] = g[(oy * s.outW + ox) * s.outC + o];
+      for (int64_t c = 0; c < s.inC; c++) {
+        for (int64_t o = 0; o < s.outC; o++) {
+          for (int64_t ky = 0; ky < s.fH; ky++) {
+            vfloat sums[kMaxDirectFilterWidth][NV];
+            for (int kx = 0; kx < s.fW; kx++)
+              for (int v = 0; v < NV; v++) sums[kx][v] = vfloat{};
+            for (int64_t oy = 0; oy < s.outH; oy++) {
+              const float* row = P + (c * rows + oy + ky) * cols;
+              vfloat d[NV];
+              for (int v = 0; v < NV; v++) std::memcpy(&d[v], dyT + (o * s.outH + oy) * OW + v * kVec, sizeof(vfloat));
+              for (int kx = 0; kx < s.fW; kx++) {
+                for (int v = 0; v < NV; v++) {
+                  vfloat p;
+                  std::memcpy(&p, row + kx + v * kVec, sizeof(vfloat));
+                  sums[kx][v] += p * d[v];
+                }
+              }
+            }
+            for (int kx = 0; kx < s.fW; kx++) {
+              vfloat& target = acc[((ky * s.fW + kx) * s.inC + c) * s.outC + o];
+              for (int v = 0; v < NV; v++) target += sums[kx][v];
+            }
+          }
+        }
+      }
+    }
+  });
+  for (int64_t e = 0; e < weights; e++) {
+    float total = 0.0f;
+    for (int t = 0; t < workers; t++)
+      for (int l = 0; l < kVec; l++) total += partial[t * weights + e][l];
+    dw[e] = total;
+  }
+}
+
+/** The direct kernels for conv2d's three modes (directApplies(s) holds). */
+void directConv2d(int mode, const ConvShape& s, float* x, float* w, float* y, int threads) {
+  if (mode == 0) {
+    const auto tap = [&](int64_t ky, int64_t kx, int64_t c, int64_t o) { return w[((ky * s.fW + kx) * s.inC + c) * s.outC + o]; };
+    directForward(x, s.batch, s.inH, s.inW, s.inC, y, s.outH, s.outW, s.outC, s.fH, s.fW, s.padTop, s.padLeft, tap, threads);
+  } else if (mode == 1) {
+    // The adjoint: channels swap roles (c runs over the forward's outC, o over its inC) and the taps flip.
+    const auto tap = [&](int64_t ky, int64_t kx, int64_t c, int64_t o) { return w[(((s.fH - 1 - ky) * s.fW + (s.fW - 1 - kx)) * s.inC + o) * s.outC + c]; };
+    directForward(y, s.batch, s.outH, s.outW, s.outC, x, s.inH, s.inW, s.inC, s.fH, s.fW, s.fH - 1 - s.padTop, s.fW - 1 - s.padLeft, tap, threads);
+  } else {
+    switch ((s.outW + kVec - 1) / kVec) {
+      case 1: directFilterGrad<1>(s, x, y, w, threads); break;
+      case 2: directFilterGrad<2>(s, x, y, w, threads); break;
+      case 3: directFilterGrad<3>(s, x, y, w, threads); break;
+      default: directFilterGrad<4>(s, x, y, w, threads); break;
+    }
+  }
+}
+
+/**
+ * dx of max pooling (NHWC): each window's first maximum (row-major window order; NaN never
+ * wins) receives the window's dy, as in tfjs-cpu and TensorFlow; windows clipped by padding.
+ * Threads take whole images.
+ */
+void maxPoolGrad(const float* dy, const float* x, float* dx, int64_t batch, int64_t inH, int64_t inW, int64_t C, int64_t outH, int64_t outW,
+                 int64_t fH, int64_t fW, int64_t strideH, int64_t strideW, int64_t padTop, int64_t padLeft, int threads) {
+  const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, batch)));
+  pool().run(workers, [&](int id) {
+    std::vector<float> best(static_cast<size_t>(C));
+    std::vector<int64_t> where(static_cast<size_t>(C));
+    for (int64_t b = batch * id / workers; b < batch * (id + 1) / workers; b++) {
+      const float* image = x + b * inH * inW * C;
+      float* grad = dx + b * inH * inW * C;
+      std::fill(grad, grad + inH * inW * C, 0.0f);
+      for (int64_t oy = 0; oy < outH; oy++) {
+        const int64_t y0 = std::max<int64_t>(0, oy * strideH - padTop), y1 = std::min(inH, oy * strideH - padTop + fH);
+        for (int64_t ox = 0; ox < outW; ox++) {
+          const int64_t x0 = std::max<int64_t>(0, ox * strideW - padLeft), x1 = std::min(inW, ox * strideW - padLeft + fW);
+          std::fill(best.begin(), best.end(), -INFINITY);
+          std::fill(where.begin(), where.end(), int64_t{-1});
+          for (int64_t yy = y0; yy < y1; yy++) {
+            for (int64_t xx = x0; xx < x1; xx++) {
+              const float* px = image + (yy * inW + xx) * C;
+              for (int64_t c = 0; c < C; c++) {
+                if (px[c] > best[c]) {
+                  best[c] = px[c];
+                  where[c] = (yy * inW + xx) * C + c;
+                }
+              }
+            }
+          }
+          const float* g = dy + ((b * outH + oy) * outW + ox) * C;
+          for (int64_t c = 0; c < C; c++)
+            if (where[c] >= 0) grad[where[c]] += g[c];
+        }
+      }
+    }
+  });
+}
+
 napi_value Throw(napi_env env, const char* message) {
   napi_throw_error(env, nullptr, message);
   return nullptr;
@@ -506,14 +751,14 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
 }
 
 napi_value Conv2d(napi_env env, napi_callback_info info) {
-  size_t argc = 20;
-  napi_value argv[20];
+  size_t argc = 21;
+  napi_value argv[21];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 20) return Throw(env, "conv2d: expected 20 arguments (mode, x, w, y, batch, inH, inW, inC, outH, outW, outC, fH, fW, strideH, strideW, dilH, dilW, padTop, padLeft, threads)");
-  int64_t mode, threads;
+  if (argc != 21) return Throw(env, "conv2d: expected 21 arguments (mode, x, w, y, batch, inH, inW, inC, outH, outW, outC, fH, fW, strideH, strideW, dilH, dilW, padTop, padLeft, threads, algorithm)");
+  int64_t mode, threads, algorithm;
   ConvShape s{};
   int64_t* fields[] = {&s.batch, &s.inH, &s.inW, &s.inC, &s.outH, &s.outW, &s.outC, &s.fH, &s.fW, &s.strideH, &s.strideW, &s.dilH, &s.dilW, &s.padTop, &s.padLeft};
-  if (!Int(env, argv[0], &mode) || !Int(env, argv[19], &threads)) return Throw(env, "conv2d: mode and threads must be integers");
+  if (!Int(env, argv[0], &mode) || !Int(env, argv[19], &threads) || !Int(env, argv[20], &algorithm)) return Throw(env, "conv2d: mode, threads and algorithm must be integers");
   for (int f = 0; f < 15; f++) {
     if (!Int(env, argv[4 + f], fields[f])) return Throw(env, "conv2d: every size must be an integer");
   }
@@ -530,7 +775,11 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
       static_cast<int64_t>(lengthY) < s.batch * s.outH * s.outW * s.outC) {
     return Throw(env, "conv2d: an array is shorter than its tensor");
   }
-  conv2d(static_cast<int>(mode), s, x, w, y, static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, 64))));
+  if (algorithm < 0 || algorithm > 1) return Throw(env, "conv2d: algorithm must be 0 (im2col) or 1 (direct)");
+  if (algorithm == 1 && !directApplies(s)) return Throw(env, "conv2d: the direct algorithm needs stride 1, dilation 1, 0 ≤ padding < filter size, filter width ≤ 7 and rows of ≤ 4 vectors");
+  const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, 64)));
+  if (algorithm == 1) directConv2d(static_cast<int>(mode), s, x, w, y, workers);
+  else conv2d(static_cast<int>(mode), s, x, w, y, workers);
   return nullptr;
 }
 
@@ -691,6 +940,38 @@ napi_value SumRows(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 16;
+  napi_value argv[16];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 16) return Throw(env, "maxPoolGrad: expected 16 arguments (dy, x, dx, batch, inH, inW, channels, outH, outW, fH, fW, strideH, strideW, padTop, padLeft, threads)");
+  float *dy, *x, *dx;
+  size_t lengthDy, lengthX, lengthDx;
+  if (!Float32View(env, argv[0], &dy, &lengthDy) || !Float32View(env, argv[1], &x, &lengthX) || !Float32View(env, argv[2], &dx, &lengthDx)) {
+    return Throw(env, "maxPoolGrad: dy, x and dx must be Float32Arrays");
+  }
+  int64_t v[13];
+  for (int f = 0; f < 13; f++) {
+    if (!Int(env, argv[3 + f], &v[f])) return Throw(env, "maxPoolGrad: every size must be an integer");
+  }
+  const int64_t batch = v[0], inH = v[1], inW = v[2], C = v[3], outH = v[4], outW = v[5];
+  for (int f = 0; f < 10; f++) {
+    if (v[f] < 1) return Throw(env, "maxPoolGrad: batch, sizes, channels, window and strides must be ≥ 1");
+  }
+  if (static_cast<int64_t>(lengthX) < batch * inH * inW * C || static_cast<int64_t>(lengthDx) < batch * inH * inW * C ||
+      static_cast<int64_t>(lengthDy) < batch * outH * outW * C) {
+    return Throw(env, "maxPoolGrad: an array is shorter than its tensor");
+  }
+  maxPoolGrad(dy, x, dx, batch, inH, inW, C, outH, outW, v[6], v[7], v[8], v[9], v[10], v[11], static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(v[12], 64))));
+  return nullptr;
+}
+
+napi_value VectorFloats(napi_env env, napi_callback_info) {
+  napi_value out;
+  napi_create_int32(env, kVec, &out);
+  return out;
+}
+
 napi_value Describe(napi_env env, napi_callback_info) {
   const char* isa =
 #if defined(__AVX512F__)
@@ -720,9 +1001,11 @@ napi_value Init(napi_env env, napi_value exports) {
       {"greater", nullptr, Greater, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"select", nullptr, Select, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"vectorFloats", nullptr, VectorFloats, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"describe", nullptr, Describe, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 8, props);
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;
 }
 
