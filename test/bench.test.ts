@@ -49,12 +49,13 @@ describe("parseBenchArgs", () => {
     const args = parseBenchArgs([
       "--samples", "512", "--batch=64", "--models", "mlp,cae,csae,fsae,cnn,mlp", "--backends=wasm,cpu", "--compare-torch",
       "--write-readme", "--json", "/tmp/x.json", "--warmup", "0", "--max-seconds=0", "--cpu-samples", "256", "--torch-threads", "1,2",
-      "--wasm-threads", "1,2,2", "--native", "on,on", "--lr", "0.01", "--seed", "4", "--python", "/usr/bin/python3", "--readme", "R.md", "--cpu-max-seconds", "5",
+      "--wasm-threads", "1,2,2", "--native", "on,on", "--lr", "0.01", "--seed", "4", "--python", "/usr/bin/python3", "--readme", "R.md", "--cpu-max-seconds", "5", "--min-seconds", "0",
     ]);
     expect(args).toMatchObject({
       samples: 512, batchSize: 64, backends: ["wasm", "cpu"], compareTorch: true, writeReadme: true, json: "/tmp/x.json", warmupSteps: 0,
-      maxSeconds: 0, cpuSamples: 256, torchThreads: [1, 2], wasmThreads: [1, 2], native: ["on"], learningRate: 0.01, seed: 4, python: "/usr/bin/python3", readme: "R.md", cpuMaxSeconds: 5,
+      maxSeconds: 0, cpuSamples: 256, torchThreads: [1, 2], wasmThreads: [1, 2], native: ["on"], learningRate: 0.01, seed: 4, python: "/usr/bin/python3", readme: "R.md", cpuMaxSeconds: 5, minSeconds: 0,
     });
+    expect(parseBenchArgs([]).minSeconds).toBe(3);
     expect(args.models).toEqual(["mlp-ae", "conv-dae", "csae-l", "fsae-classifier", "cnn"]);
     expect(parseBenchArgs(["-h"]).help).toBe(true);
   });
@@ -93,13 +94,16 @@ describe("bench model specs", () => {
 
 describe("runBenchCase (in-process, cpu backend)", () => {
   it("trains a few samples through trainModel and reports a row with positive samples/s and no leaked tensors", async () => {
-    const outcome = await runBenchCase({ model: "mlp-ae", backend: "cpu", samples: 192, batchSize: 64, warmupSteps: 1, maxSeconds: 0 });
+    // Epochs repeat until minSeconds has passed: 1 s is several epochs of one 64-sample step here (≈ 0.3 s each).
+    const outcome = await runBenchCase({ model: "mlp-ae", backend: "cpu", samples: 64, batchSize: 64, warmupSteps: 1, maxSeconds: 0, minSeconds: 1 });
     expect(outcome.status).toBe("ok");
     const row = (outcome as { row: BenchRow }).row;
     expect(row.backend).toBe("cpu");
     expect(row.backendDescription).toMatch(/^backend: cpu/);
-    expect(row.samples).toBe(192);
-    expect(row.samplesPerSecond).toBeGreaterThan(0);
+    expect(row.samples).toBe(64);
+    expect(row.epochs).toBeGreaterThan(1);
+    expect(row.seconds).toBeGreaterThanOrEqual(1);
+    expect(row.samplesPerSecond).toBeCloseTo((64 * row.epochs) / row.seconds, 6);
     expect(row.cpuSeconds).toBeGreaterThan(0);
     expect(row.cpuUtilization).toBeCloseTo(row.cpuSeconds / row.seconds, 9);
     expect(row.gflopsPerSecond).toBeCloseTo((row.samplesPerSecond * 3 * 2 * 659_200) / 1e9, 9);
@@ -111,10 +115,11 @@ describe("runBenchCase (in-process, cpu backend)", () => {
   });
 
   it("caps the cpu backend's samples and says so", async () => {
-    const outcome = await runBenchCase({ model: "csae-l", backend: "cpu", samples: 256, cpuSamples: 64, batchSize: 32, warmupSteps: 0, maxSeconds: 0 });
+    const outcome = await runBenchCase({ model: "csae-l", backend: "cpu", samples: 256, cpuSamples: 64, batchSize: 32, warmupSteps: 0, maxSeconds: 0, minSeconds: 0 });
     expect(outcome.status).toBe("ok");
     const row = (outcome as { row: BenchRow }).row;
     expect(row.samples).toBe(64);
+    expect(row.epochs).toBe(1);
     expect(row.samplesRequested).toBe(256);
     expect(row.notes.join(" ")).toMatch(/capped at 64 \(--cpu-samples\)/);
     expect(Object.keys(row.loss).sort()).toEqual(["centroid", "laplacian", "pixel", "total"]);
@@ -135,12 +140,12 @@ describe("runBenchCase (in-process, cpu backend)", () => {
 /** A hand-made result for the formatting tests. */
 function fakeResults(): BenchResults {
   const row = (model: "mlp-ae" | "conv-dae", backend: string, samplesPerSecond: number): BenchRow => ({
-    model, title: model, backend, backendDescription: `backend: ${backend} · tfjs 4.22.0`, samples: 1024, samplesRequested: model === "conv-dae" ? 2048 : 1024,
+    model, title: model, backend, backendDescription: `backend: ${backend} · tfjs 4.22.0`, samples: 1024, epochs: 1, samplesRequested: model === "conv-dae" ? 2048 : 1024,
     batchSize: 128, seconds: 1, cpuSeconds: 0.9, cpuUtilization: 0.9, samplesPerSecond, gflopsPerSecond: 1, params: 10, trainingFlopsPerSample: 2e6, peakRssMiB: 300,
     tensorsBefore: 20, tensorsAfter: 20, tensorsAtStart: 0, tensorsAtEnd: 0, warmupSteps: 3, warmupSeconds: 0.1, loss: {}, notes: [],
   });
   const torchRow = (model: "mlp-ae" | "conv-dae", threads: number, samplesPerSecond: number) => ({
-    model, samples: 1024, samplesRequested: 1024, batchSize: 128, seconds: 1, cpuSeconds: 1.5, cpuUtilization: 1.5, samplesPerSecond, params: 10, threads, warmupSteps: 3,
+    model, samples: 1024, epochs: 1, samplesRequested: 1024, batchSize: 128, seconds: 1, cpuSeconds: 1.5, cpuUtilization: 1.5, samplesPerSecond, params: 10, threads, warmupSteps: 3,
     warmupSeconds: 0.1, loss: 0.1, peakRssMiB: 300, torchVersion: "1.13", python: "/usr/bin/python3", notes: [],
   });
   return {

@@ -16,6 +16,8 @@ export interface BenchArgs {
   warmupSteps: number;
   /** Per case, from the warm-up rate; 0 = no cap (default 60). */
   maxSeconds: number;
+  /** Each case repeats its timed epoch until this many seconds have passed, ours and PyTorch's alike (default 3). */
+  minSeconds: number;
   /** Sample cap on the cpu backend (default 1,024). */
   cpuSamples: number;
   /** Skip a model on cpu when its estimate exceeds this; 0 = never (default 60). */
@@ -53,6 +55,8 @@ achieved GFLOP/s, peak RSS and tensor counts.
   --backends a,b       ${BACKEND_PREFERENCE.join(", ")} (default all; one that cannot start is reported as skipped)
   --warmup N           untimed single-batch steps first (default 3)
   --max-seconds S      cap each timed run at about S seconds from the warm-up rate, 0 = no cap (default 60)
+  --min-seconds S      repeat each timed epoch until S seconds have passed, ours and PyTorch's alike, so
+                       that short runs are not timed at a burst clock (default 3)
   --cpu-samples N      cap on the slow cpu backend (default 1024)
   --cpu-max-seconds S  skip a model on cpu when its estimate exceeds S, 0 = never (default 60)
   --seed N             weights, noise and shuffles (default 0)
@@ -73,7 +77,7 @@ achieved GFLOP/s, peak RSS and tensor counts.
 export function defaultBenchArgs(): BenchArgs {
   return {
     samples: 12_000, batchSize: 128, learningRate: 1e-3, models: [...BENCH_MODEL_IDS], backends: [...BACKEND_PREFERENCE],
-    warmupSteps: 3, maxSeconds: 60, cpuSamples: 1024, cpuMaxSeconds: 60, seed: 0, compareTorch: false, torchThreads: [2], wasmThreads: [1],
+    warmupSteps: 3, maxSeconds: 60, minSeconds: 3, cpuSamples: 1024, cpuMaxSeconds: 60, seed: 0, compareTorch: false, torchThreads: [2], wasmThreads: [1],
     native: ["off", "on"], writeReadme: false, help: false,
   };
 }
@@ -102,7 +106,7 @@ function list(flag: string, text: string): string[] {
 const MNIST_TRAINING_IMAGES = 60_000;
 
 const VALUE_FLAGS = new Set([
-  "--samples", "--batch", "--lr", "--models", "--backends", "--warmup", "--max-seconds", "--cpu-samples", "--cpu-max-seconds",
+  "--samples", "--batch", "--lr", "--models", "--backends", "--warmup", "--max-seconds", "--min-seconds", "--cpu-samples", "--cpu-max-seconds",
   "--seed", "--torch-threads", "--wasm-threads", "--native", "--python", "--readme", "--json", "--from-json",
 ]);
 const SWITCHES = new Set(["--compare-torch", "--write-readme", "--help", "-h"]);
@@ -162,6 +166,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       }
       case "--warmup": args.warmupSteps = integer(flag, value, 0); break;
       case "--max-seconds": args.maxSeconds = integer(flag, value, 0); break;
+      case "--min-seconds": args.minSeconds = integer(flag, value, 0); break;
       case "--cpu-samples": args.cpuSamples = integer(flag, value, 1); break;
       case "--cpu-max-seconds": args.cpuMaxSeconds = integer(flag, value, 0); break;
       case "--seed": args.seed = integer(flag, value, 0); break;

@@ -13,7 +13,7 @@ import * as path from "path";
 import { BenchArgs, BENCH_USAGE, parseBenchArgs } from "./args";
 import { BackendName } from "../backend";
 import { BenchCaseOptions, BenchOutcome } from "./run";
-import { benchModel } from "./specs";
+import { benchModel, BenchModelId } from "./specs";
 import {
   BenchResults, TorchResults, describeTorch, fmt, fmtRate, formatResults, machineInfo, readmeSection, replaceReadmeSection, writeFileAtomic,
 } from "./report";
@@ -76,92 +76,116 @@ export function projectRoot(): string {
   }
 }
 
-/** Our side: every model × backend, each in a child; a backend that cannot start skips its other models. */
-async function runOurs(args: BenchArgs, results: BenchResults): Promise<void> {
+/** Our variants: each backend, and for wasm each native mode × thread count. */
+function ourVariants(args: BenchArgs): Array<{ backend: BackendName; threads?: number; native?: boolean }> {
   const nativeStatus = loadNativeKernels();
   const nativeModes = args.native.filter((mode) => mode === "off" || nativeStatus.loaded);
   if (args.native.includes("on") && !nativeStatus.loaded) console.log(`wasm+native: not run — ${nativeStatus.summary}`);
-  const variants = args.backends.flatMap((backend): Array<{ backend: BackendName; threads?: number; native?: boolean }> =>
+  return args.backends.flatMap((backend): Array<{ backend: BackendName; threads?: number; native?: boolean }> =>
     backend === "wasm" ? nativeModes.flatMap((mode) => args.wasmThreads.map((threads) => ({ backend, threads, native: mode === "on" }))) : [{ backend }]);
-  for (const { backend, threads, native } of variants) {
-    let unavailable: string | null = null;
-    for (const model of args.models) {
-      const spec = benchModel(model);
-      if (unavailable !== null) {
-        results.skips.push({ model, title: spec.title, backend, reason: unavailable, backendUnavailable: true });
-        continue;
-      }
-      console.log(`▶ ${model} on ${backend}${native ? "+native" : ""}${threads !== undefined && threads > 1 ? ` (${threads} threads)` : ""}`);
-      const options: BenchCaseOptions = {
-        model, backend, samples: args.samples, batchSize: args.batchSize, learningRate: args.learningRate, warmupSteps: args.warmupSteps,
-        maxSeconds: args.maxSeconds, cpuSamples: args.cpuSamples, cpuMaxSeconds: args.cpuMaxSeconds, seed: args.seed,
-        ...(threads !== undefined ? { threads } : {}),
-        ...(native !== undefined ? { native } : {}),
-      };
-      const timeout = args.maxSeconds > 0 ? 6 * args.maxSeconds + 300 : 24 * 3600;
-      let outcome: BenchOutcome;
-      try {
-        outcome = await runCaseInChild(options, timeout);
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        results.skips.push({ model, title: spec.title, backend, reason, backendUnavailable: false });
-        console.log(`  failed: ${reason}`);
-        continue;
-      }
-      if (outcome.status === "skipped") {
-        results.skips.push(outcome.skip);
-        console.log(`  skipped: ${outcome.skip.reason}`);
-        if (outcome.skip.backendUnavailable) unavailable = outcome.skip.reason;
-        continue;
-      }
-      const r = outcome.row;
-      results.rows.push(r);
-      console.log(
-        `  ran on ${r.backend}: ${fmtRate(r.samplesPerSecond)} samples/s over ${fmt(r.samples)} samples (${r.seconds.toFixed(1)} s), ` +
-          `${fmt(r.gflopsPerSecond, 2)} GFLOP/s, CPU util ${fmt(r.cpuUtilization, 2)}, peak RSS ${fmt(r.peakRssMiB)} MiB, tensors ${r.tensorsBefore}→${r.tensorsAfter}` +
-          (r.notes.length > 0 ? `\n  note: ${r.notes.join("; ")}` : ""),
-      );
-      console.log(`  ${r.backendDescription}`);
-    }
-  }
 }
 
-/** PyTorch side: the same models in fresh Python processes, for each thread count. */
-function runTorch(args: BenchArgs): TorchResults {
-  const torch: TorchResults = { rows: [], failures: [] };
+/** One model on one of our variants, in a child; its row or skip goes into `results`; returns a backend-unavailable reason, if any. */
+async function runOurCase(args: BenchArgs, model: BenchModelId, variant: { backend: BackendName; threads?: number; native?: boolean }, results: BenchResults): Promise<string | null> {
+  const { backend, threads, native } = variant;
+  const spec = benchModel(model);
+  console.log(`▶ ${model} on ${backend}${native ? "+native" : ""}${threads !== undefined && threads > 1 ? ` (${threads} threads)` : ""}`);
+  const options: BenchCaseOptions = {
+    model, backend, samples: args.samples, batchSize: args.batchSize, learningRate: args.learningRate, warmupSteps: args.warmupSteps,
+    maxSeconds: args.maxSeconds, minSeconds: args.minSeconds, cpuSamples: args.cpuSamples, cpuMaxSeconds: args.cpuMaxSeconds, seed: args.seed,
+    ...(threads !== undefined ? { threads } : {}),
+    ...(native !== undefined ? { native } : {}),
+  };
+  const timeout = args.maxSeconds > 0 ? 6 * args.maxSeconds + args.minSeconds + 300 : 24 * 3600;
+  let outcome: BenchOutcome;
+  try {
+    outcome = await runCaseInChild(options, timeout);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    results.skips.push({ model, title: spec.title, backend, reason, backendUnavailable: false });
+    console.log(`  failed: ${reason}`);
+    return null;
+  }
+  if (outcome.status === "skipped") {
+    results.skips.push(outcome.skip);
+    console.log(`  skipped: ${outcome.skip.reason}`);
+    return outcome.skip.backendUnavailable ? outcome.skip.reason : null;
+  }
+  const r = outcome.row;
+  results.rows.push(r);
+  console.log(
+    `  ran on ${r.backend}: ${fmtRate(r.samplesPerSecond)} samples/s over ${r.epochs} × ${fmt(r.samples)} samples (${r.seconds.toFixed(1)} s), ` +
+      `${fmt(r.gflopsPerSecond, 2)} GFLOP/s, CPU util ${fmt(r.cpuUtilization, 2)}, peak RSS ${fmt(r.peakRssMiB)} MiB, tensors ${r.tensorsBefore}→${r.tensorsAfter}` +
+      (r.notes.length > 0 ? `\n  note: ${r.notes.join("; ")}` : ""),
+  );
+  console.log(`  ${r.backendDescription}`);
+  return null;
+}
+
+/** The interpreter and build facts of the PyTorch side, or why it is skipped (recorded in `torch`). */
+function startTorch(args: BenchArgs, torch: TorchResults): string | null {
   const found = findTorchPython(args.python);
   if (!found.ok) {
     torch.skipped = found.reason;
     console.log(`PyTorch: skipped — ${found.reason}`);
-    return torch;
+    return null;
   }
   try {
     torch.info = torchInfo(found.python, args.torchThreads[0]);
     console.log(describeTorch(torch.info));
+    return found.python;
   } catch (error) {
     torch.skipped = error instanceof Error ? error.message : String(error);
     console.log(`PyTorch: skipped — ${torch.skipped}`);
-    return torch;
+    return null;
   }
-  for (const threads of args.torchThreads) {
-    for (const model of args.models) {
-      console.log(`▶ ${model} in PyTorch (${threads} thread${threads === 1 ? "" : "s"})`);
-      try {
-        const row = runTorchCase(found.python, {
-          model, samples: args.samples, batchSize: args.batchSize, learningRate: args.learningRate, warmupSteps: args.warmupSteps,
-          maxSeconds: args.maxSeconds, threads, seed: args.seed,
-        });
-        torch.rows.push(row);
-        console.log(`  ${fmtRate(row.samplesPerSecond)} samples/s over ${fmt(row.samples)} samples (${row.seconds.toFixed(1)} s), CPU util ${fmt(row.cpuUtilization, 2)}, peak RSS ${fmt(row.peakRssMiB)} MiB` +
-          (row.notes.length > 0 ? `\n  note: ${row.notes.join("; ")}` : ""));
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        torch.failures.push({ model, threads, error: message });
-        console.log(`  failed: ${message}`);
+}
+
+/** One model in PyTorch (a fresh Python process) for one thread count, recorded in `torch`. */
+function runTorchCaseLogged(args: BenchArgs, python: string, model: BenchModelId, threads: number, torch: TorchResults): void {
+  console.log(`▶ ${model} in PyTorch (${threads} thread${threads === 1 ? "" : "s"})`);
+  try {
+    const row = runTorchCase(python, {
+      model, samples: args.samples, batchSize: args.batchSize, learningRate: args.learningRate, warmupSteps: args.warmupSteps,
+      maxSeconds: args.maxSeconds, minSeconds: args.minSeconds, threads, seed: args.seed,
+    });
+    torch.rows.push(row);
+    console.log(`  ${fmtRate(row.samplesPerSecond)} samples/s over ${row.epochs} × ${fmt(row.samples)} samples (${row.seconds.toFixed(1)} s), CPU util ${fmt(row.cpuUtilization, 2)}, peak RSS ${fmt(row.peakRssMiB)} MiB` +
+      (row.notes.length > 0 ? `\n  note: ${row.notes.join("; ")}` : ""));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    torch.failures.push({ model, threads, error: message });
+    console.log(`  failed: ${message}`);
+  }
+}
+
+/**
+ * Every model on every variant of ours and, with --compare-torch, in PyTorch: model by model, so
+ * that the two sides of each ratio are measured minutes apart at most (this machine's speed
+ * drifts over a longer bench). A backend that cannot start skips its other models.
+ */
+async function runAll(args: BenchArgs, results: BenchResults): Promise<void> {
+  const variants = ourVariants(args);
+  const unavailable = new Map<number, string>();
+  let python: string | null = null;
+  if (args.compareTorch) {
+    results.torch = { rows: [], failures: [] };
+    python = startTorch(args, results.torch);
+  }
+  for (const model of args.models) {
+    for (const [index, variant] of variants.entries()) {
+      const reason = unavailable.get(index);
+      if (reason !== undefined) {
+        results.skips.push({ model, title: benchModel(model).title, backend: variant.backend, reason, backendUnavailable: true });
+        continue;
       }
+      const failed = await runOurCase(args, model, variant, results);
+      if (failed !== null) unavailable.set(index, failed);
+    }
+    if (python !== null && results.torch) {
+      for (const threads of args.torchThreads) runTorchCaseLogged(args, python, model, threads, results.torch);
     }
   }
-  return torch;
 }
 
 /** Results saved by an earlier `--json`, checked to look like them. */
@@ -207,8 +231,7 @@ export async function runBench(argv: readonly string[]): Promise<BenchResults | 
     const m = results.machine;
     console.log(`${m.cpuModel} · ${m.cores} cores · ${m.memoryGiB} GiB · Node ${m.node} · load ${results.loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
     console.log(`${fmt(args.samples)} samples, batch ${args.batchSize}, Adam ${args.learningRate}; models ${args.models.join(", ")}; backends ${args.backends.join(", ")}`);
-    await runOurs(args, results);
-    if (args.compareTorch) results.torch = runTorch(args);
+    await runAll(args, results);
     results.loadAfter = os.loadavg();
     results.seconds = (performance.now() - started) / 1000;
   }

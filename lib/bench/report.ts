@@ -255,8 +255,9 @@ export function readmeSection(results: BenchResults): string {
   lines.push(
     `Written by \`${results.command}\` on ${results.date.slice(0, 16).replace("T", " ")} UTC — ${m.cpuModel}, ${m.cores} cores, ` +
       `${m.memoryGiB} GiB, Node ${m.node}. Each model trains through \`trainModel\` on the first ${fmt(a.samples)} MNIST ` +
-      `training images (batch ${a.batchSize}, Adam ${a.learningRate}, one epoch, after ${a.warmupSteps} warm-up steps), ` +
-      `each model × backend in its own process. GFLOP/s counts 3 × 2 × the multiply-adds of the dense and convolution layers.` +
+      `training images (batch ${a.batchSize}, Adam ${a.learningRate}, after ${a.warmupSteps} warm-up steps; the epoch is repeated ` +
+      `until ${a.minSeconds ?? 0} s have passed, on both sides, so that neither is timed at a short burst's clock), ` +
+      `each model × backend in its own process, model by model (ours, then PyTorch's). GFLOP/s counts 3 × 2 × the multiply-adds of the dense and convolution layers.` +
       (results.renderedBy ? ` (Table rendered again from that run's saved results by \`${results.renderedBy}\`.)` : ""),
   );
   lines.push("");

@@ -91,6 +91,8 @@ export interface TorchCaseOptions {
   learningRate: number;
   warmupSteps: number;
   maxSeconds: number;
+  /** Repeat the timed epoch until this many seconds have passed. */
+  minSeconds: number;
   threads: number;
   seed: number;
 }
@@ -101,8 +103,9 @@ export function runTorchCase(python: string, options: TorchCaseOptions): TorchRo
   const args = [
     "--model", options.model, "--samples", String(options.samples), "--batch", String(options.batchSize),
     "--lr", String(options.learningRate), "--warmup", String(options.warmupSteps), "--max-seconds", String(options.maxSeconds),
+    "--min-seconds", String(options.minSeconds),
     "--threads", String(options.threads), "--seed", String(options.seed), "--images", files.images, "--labels", files.labels,
   ];
-  const limit = options.maxSeconds > 0 ? options.maxSeconds * 3 + 300 : 24 * 3600;
+  const limit = options.maxSeconds > 0 ? options.maxSeconds * 3 + options.minSeconds + 300 : 24 * 3600;
   return runScript(python, args, limit) as TorchRow;
 }

@@ -167,6 +167,7 @@ def main():
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--max-seconds", type=float, default=60.0)
+    parser.add_argument("--min-seconds", type=float, default=3.0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--images")
@@ -216,20 +217,27 @@ def main():
                 samples = capped
                 data = {k: v[:samples] for k, v in data.items()}
 
+    # The timed epoch is repeated until --min-seconds have passed (sustained clock, as our side).
     t0 = time.perf_counter()
     cpu0 = time.process_time()
-    loss = train_epoch(data, loss_fn, optimizer, args.batch, generator)
+    epochs = 0
+    while True:
+        loss = train_epoch(data, loss_fn, optimizer, args.batch, generator)
+        epochs += 1
+        if time.perf_counter() - t0 >= args.min_seconds:
+            break
     seconds = time.perf_counter() - t0
     cpu_seconds = time.process_time() - cpu0
     print(json.dumps({
         "model": args.model,
         "samples": samples,
+        "epochs": epochs,
         "samplesRequested": args.samples,
         "batchSize": args.batch,
         "seconds": seconds,
         "cpuSeconds": cpu_seconds,
         "cpuUtilization": cpu_seconds / seconds,
-        "samplesPerSecond": samples / seconds,
+        "samplesPerSecond": samples * epochs / seconds,
         "params": sum(p.numel() for p in params),
         "threads": torch.get_num_threads(),
         "warmupSteps": warmed,

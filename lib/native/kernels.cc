@@ -31,6 +31,8 @@
 #include <node_api.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cmath>
@@ -67,6 +69,10 @@ typedef float vfloat __attribute__((vector_size(kVec * sizeof(float))));
  * call cost ≈ 50–100 µs, as much as a small product. Threads start on first need and are never
  * joined (the pool lives until the process ends); one run at a time (a second caller, e.g.
  * another worker_thread with the addon loaded, waits).
+ * A training step calls the pool dozens of times with a few hundred µs of JavaScript between
+ * calls, and waking a thread blocked on a condition variable takes tens of µs each time; so a
+ * worker that finishes spins for up to kSpin before it blocks, and the caller spins likewise
+ * while it waits for the workers (a blocked wait is the fallback, never a busy loop without end).
  */
 class Pool {
  public:
@@ -85,32 +91,47 @@ class Pool {
       }
       job_ = &fn;
       active_ = workers;
-      pending_ = workers - 1;
-      generation_++;
+      pending_.store(workers - 1, std::memory_order_relaxed);
+      generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
     fn(0);
-    std::unique_lock<std::mutex> lock(mu_);
-    done_.wait(lock, [this]() { return pending_ == 0; });
+    if (!spinUntil([this]() { return pending_.load(std::memory_order_acquire) == 0; })) {
+      std::unique_lock<std::mutex> lock(mu_);
+      done_.wait(lock, [this]() { return pending_.load(std::memory_order_acquire) == 0; });
+    }
     job_ = nullptr;
   }
 
  private:
+  static constexpr auto kSpin = std::chrono::microseconds(100);
+
+  /** Busy-wait (with pause) until ready() or kSpin has passed; whether ready() became true. */
+  template <typename Ready>
+  static bool spinUntil(const Ready& ready) {
+    const auto deadline = std::chrono::steady_clock::now() + kSpin;
+    for (int i = 0;; i++) {
+      if (ready()) return true;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+      if ((i & 63) == 63 && std::chrono::steady_clock::now() > deadline) return ready();
+    }
+  }
+
   void loop(int id) {
     uint64_t seen = 0;
     for (;;) {
-      const std::function<void(int)>* job;
-      {
+      if (!spinUntil([&]() { return generation_.load(std::memory_order_acquire) != seen; })) {
         std::unique_lock<std::mutex> lock(mu_);
-        wake_.wait(lock, [&]() { return generation_ != seen; });
-        seen = generation_;
-        if (id >= active_) continue;
-        job = job_;
+        wake_.wait(lock, [&]() { return generation_.load(std::memory_order_acquire) != seen; });
       }
-      (*job)(id);
-      {
+      seen = generation_.load(std::memory_order_acquire);
+      if (id >= active_) continue;
+      (*job_)(id);
+      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         std::lock_guard<std::mutex> lock(mu_);
-        if (--pending_ == 0) done_.notify_one();
+        done_.notify_one();
       }
     }
   }
@@ -122,14 +143,20 @@ class Pool {
   std::vector<std::thread> threads_;
   const std::function<void(int)>* job_ = nullptr;
   int active_ = 0;
-  int pending_ = 0;
-  uint64_t generation_ = 0;
+  std::atomic<int> pending_{0};
+  std::atomic<uint64_t> generation_{0};
 };
 
 /** The process's pool (never destroyed: its threads are detached and end with the process). */
 Pool& pool() {
   static Pool* instance = new Pool();
   return *instance;
+}
+
+/** Scratch that grows and is kept, one per thread (no allocation per call). */
+float* scratch(std::vector<float>& buffer, size_t size) {
+  if (buffer.size() < size) buffer.resize(size);
+  return buffer.data();
 }
 
 /** Pack op(A)[i0 : i0+mc, p0 : p0+kc] into panels of kMR rows: panel r holds, for each p, kMR values (zero-padded). Reads run along memory. */
@@ -222,20 +249,22 @@ void gemmBlock(const float* a, const float* b, float* c, int64_t m, int64_t n, i
     if (!accumulate) for (int64_t i = i0; i < i1; i++) std::fill(c + i * n + j0, c + i * n + j1, 0.0f);
     return;
   }
-  std::vector<float> bPack(static_cast<size_t>(kKC) * (kNC + kNR));
-  std::vector<float> aPack(static_cast<size_t>(kKC) * (kMC + kMR));
+  // Packing scratch per thread, kept between calls (allocating and zeroing ~1 MB per call cost ~0.1 ms).
+  thread_local std::vector<float> bPackBuffer, aPackBuffer;
+  float* bPack = scratch(bPackBuffer, static_cast<size_t>(kKC) * (kNC + kNR));
+  float* aPack = scratch(aPackBuffer, static_cast<size_t>(kKC) * (kMC + kMR));
   for (int64_t jc = j0; jc < j1; jc += kNC) {
     const int nc = static_cast<int>(std::min<int64_t>(kNC, j1 - jc));
     for (int64_t pc = 0; pc < k; pc += kKC) {
       const int kc = static_cast<int>(std::min<int64_t>(kKC, k - pc));
-      packB(b, transB, k, n, pc, kc, jc, nc, bPack.data());
+      packB(b, transB, k, n, pc, kc, jc, nc, bPack);
       for (int64_t ic = i0; ic < i1; ic += kMC) {
         const int mc = static_cast<int>(std::min<int64_t>(kMC, i1 - ic));
-        packA(a, transA, m, k, ic, mc, pc, kc, aPack.data());
+        packA(a, transA, m, k, ic, mc, pc, kc, aPack);
         for (int jr = 0; jr < nc; jr += kNR) {
-          const float* bp = bPack.data() + static_cast<size_t>(jr / kNR) * kc * kNR;
+          const float* bp = bPack + static_cast<size_t>(jr / kNR) * kc * kNR;
           for (int ir = 0; ir < mc; ir += kMR) {
-            const float* ap = aPack.data() + static_cast<size_t>(ir / kMR) * kc * kMR;
+            const float* ap = aPack + static_cast<size_t>(ir / kMR) * kc * kMR;
             microKernel(kc, ap, bp, c + (ic + ir) * n + jc + jr, n, std::min(kMR, mc - ir), std::min(kNR, nc - jr), accumulate || pc > 0);
           }
         }
@@ -469,12 +498,6 @@ bool directApplies(const ConvShape& s) {
   return s.strideH == 1 && s.strideW == 1 && s.dilH == 1 && s.dilW == 1 && s.padTop >= 0 && s.padTop < s.fH &&
          s.padLeft >= 0 && s.padLeft < s.fW && s.fW <= kMaxDirectFilterWidth && rowVectors(s.outW) <= kMaxRowVectors &&
          rowVectors(s.inW) <= kMaxRowVectors;
-}
-
-/** Scratch that grows and is kept, one per thread (no allocation per call). */
-float* scratch(std::vector<float>& buffer, size_t size) {
-  if (buffer.size() < size) buffer.resize(size);
-  return buffer.data();
 }
 
 /** P[c][y + padTop][x + padLeft] = image[y, x, c] (image H × W × C), zero elsewhere in rows × cols. */
