@@ -40,6 +40,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <numeric>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -679,6 +680,34 @@ void directConv2d(int mode, const ConvShape& s, float* x, float* w, float* y, in
 void maxPoolGrad(const float* dy, const float* x, float* dx, int64_t batch, int64_t inH, int64_t inW, int64_t C, int64_t outH, int64_t outW,
                  int64_t fH, int64_t fW, int64_t strideH, int64_t strideW, int64_t padTop, int64_t padLeft, int threads) {
   const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, batch)));
+  if (fH == 2 && fW == 2 && strideH == 2 && strideW == 2 && padTop == 0 && padLeft == 0 && 2 * outH <= inH && 2 * outW <= inW) {
+    // MaxPooling2D's default: four candidates per window, all inside the image.
+    pool().run(workers, [&](int id) {
+      for (int64_t b = batch * id / workers; b < batch * (id + 1) / workers; b++) {
+        const float* image = x + b * inH * inW * C;
+        float* grad = dx + b * inH * inW * C;
+        std::fill(grad, grad + inH * inW * C, 0.0f);
+        for (int64_t oy = 0; oy < outH; oy++) {
+          for (int64_t ox = 0; ox < outW; ox++) {
+            const int64_t offsets[4] = {(2 * oy * inW + 2 * ox) * C, (2 * oy * inW + 2 * ox + 1) * C, ((2 * oy + 1) * inW + 2 * ox) * C, ((2 * oy + 1) * inW + 2 * ox + 1) * C};
+            const float* g = dy + ((b * outH + oy) * outW + ox) * C;
+            for (int64_t c = 0; c < C; c++) {
+              float best = -INFINITY;
+              int where = -1;
+              for (int t = 0; t < 4; t++) {  // selects, not branches (the winner is unpredictable)
+                const float v = image[offsets[t] + c];
+                const bool better = v > best;
+                where = better ? t : where;
+                best = better ? v : best;
+              }
+              if (where >= 0) grad[offsets[where] + c] += g[c];
+            }
+          }
+        }
+      }
+    });
+    return;
+  }
   pool().run(workers, [&](int id) {
     std::vector<float> best(static_cast<size_t>(C));
     std::vector<int64_t> where(static_cast<size_t>(C));
@@ -878,12 +907,19 @@ napi_value Unary(napi_env env, napi_callback_info info) {
   }
   if (nx != ny || op < 0 || op > 1) return Throw(env, "unary: x and y must have the same length, op must be 0 (LeakyRelu) or 1 (Step)");
   const float a = static_cast<float>(alpha);
+  // Whole vectors with vector selects: a scalar loop compiles to a branch on the sign, which
+  // mispredicts half the time on real activations (≈ 5× slower than on sorted signs).
+  const vfloat alphas = vfloat{} + a;
+  const vfloat ones = vfloat{} + 1.0f;
   parallelFor(static_cast<int64_t>(nx), static_cast<int>(threads), [=](int64_t from, int64_t to) {
-    if (op == 0) {
-      for (int64_t i = from; i < to; i++) y[i] = x[i] < 0.0f ? a * x[i] : x[i];
-    } else {
-      for (int64_t i = from; i < to; i++) y[i] = x[i] > 0.0f ? 1.0f : (x[i] != x[i] ? x[i] : a);
+    int64_t i = from;
+    for (; i + kVec <= to; i += kVec) {
+      vfloat v;
+      std::memcpy(&v, x + i, sizeof(vfloat));
+      const vfloat r = op == 0 ? (v < 0.0f ? alphas * v : v) : (v > 0.0f ? ones : (v != v ? v : alphas));
+      std::memcpy(y + i, &r, sizeof(vfloat));
     }
+    for (; i < to; i++) y[i] = op == 0 ? (x[i] < 0.0f ? a * x[i] : x[i]) : (x[i] > 0.0f ? 1.0f : (x[i] != x[i] ? x[i] : a));
   });
   return nullptr;
 }
@@ -928,12 +964,52 @@ napi_value Select(napi_env env, napi_callback_info info) {
   }
   if (nt != nc || ne != nc || nout != nc) return Throw(env, "select: condition, t, e and out must have the same length");
   parallelFor(static_cast<int64_t>(nc), static_cast<int>(threads), [=](int64_t from, int64_t to) {
-    for (int64_t i = from; i < to; i++) out[i] = c[i] ? t[i] : e[i];
+    // Branch-free (the condition is as unpredictable as the signs it came from): blend the bits.
+    const uint32_t* tBits = reinterpret_cast<const uint32_t*>(t);
+    const uint32_t* eBits = reinterpret_cast<const uint32_t*>(e);
+    uint32_t* outBits = reinterpret_cast<uint32_t*>(out);
+    for (int64_t i = from; i < to; i++) {
+      const uint32_t mask = 0u - static_cast<uint32_t>(c[i] != 0);
+      outBits[i] = (tBits[i] & mask) | (eBits[i] & ~mask);
+    }
   });
   return nullptr;
 }
 
-/** sumRows(x, rows, cols, out, threads): out[j] = Σ_i x[i·cols + j], accumulated in float64 (as tfjs-cpu). */
+/** Vector registers of sumNarrowRows' accumulators. */
+constexpr int kSumVectors = 8;
+
+/**
+ * acc[j] += Σ over the rows of x (n floats, whole rows of `cols`) of column j, for narrow rows
+ * (a bias gradient with few channels), where adding one row at a time would wait on each
+ * addition: x is read as consecutive blocks of `period` = lcm(cols, kVec) floats, summed lane by
+ * lane in float vectors over 64 blocks at a time and then into float64, each lane belonging to
+ * column lane % cols.
+ */
+void sumNarrowRows(const float* x, int64_t n, int64_t cols, int64_t period, double* acc) {
+  const int vectors = static_cast<int>(period / kVec);
+  const int64_t blocks = n / period;
+  double lanes[kSumVectors * kVec] = {};
+  for (int64_t b0 = 0; b0 < blocks; b0 += 64) {
+    vfloat sums[kSumVectors];
+    for (int v = 0; v < vectors; v++) sums[v] = vfloat{};
+    const int64_t b1 = std::min(blocks, b0 + 64);
+    for (int64_t b = b0; b < b1; b++) {
+      const float* block = x + b * period;
+      for (int v = 0; v < vectors; v++) {
+        vfloat value;
+        std::memcpy(&value, block + v * kVec, sizeof(vfloat));
+        sums[v] += value;
+      }
+    }
+    for (int v = 0; v < vectors; v++)
+      for (int l = 0; l < kVec; l++) lanes[v * kVec + l] += sums[v][l];
+  }
+  for (int64_t e = 0; e < period; e++) acc[e % cols] += lanes[e];
+  for (int64_t e = blocks * period; e < n; e++) acc[e % cols] += x[e];
+}
+
+/** sumRows(x, rows, cols, out, threads): out[j] = Σ_i x[i·cols + j], accumulated in float64 (as tfjs-cpu; narrow rows: float over 64 rows at a time first, see sumNarrowRows). */
 napi_value SumRows(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
@@ -948,9 +1024,15 @@ napi_value SumRows(napi_env env, napi_callback_info info) {
   if (rows < 1 || cols < 1 || static_cast<int64_t>(nx) < rows * cols || static_cast<int64_t>(nout) < cols) return Throw(env, "sumRows: x must hold rows × cols values and out cols");
   const int workers = rows * cols < (int64_t{1} << 16) ? 1 : static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, rows / 256)));
   std::vector<double> partial(static_cast<size_t>(workers * cols), 0.0);
+  const int64_t period = std::lcm<int64_t>(cols, kVec);  // floats after which the column pattern repeats on vector lanes
   pool().run(workers, [&](int id) {
     double* acc = partial.data() + id * cols;
-    for (int64_t i = rows * id / workers; i < rows * (id + 1) / workers; i++) {
+    const int64_t from = rows * id / workers, to = rows * (id + 1) / workers;
+    if (period <= kSumVectors * kVec) {
+      sumNarrowRows(x + from * cols, (to - from) * cols, cols, period, acc);
+      return;
+    }
+    for (int64_t i = from; i < to; i++) {
       const float* row = x + i * cols;
       for (int64_t j = 0; j < cols; j++) acc[j] += row[j];
     }
