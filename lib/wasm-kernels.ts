@@ -53,8 +53,8 @@ export interface WasmKernelPatch {
 
 /** The kernels this module puts on the wasm backend. */
 export const WASM_EXTRA_KERNELS: readonly WasmKernelPatch[] = [
-  { kernelName: "Conv2DBackpropFilter", action: "added", method: "the native addon's im2col(X)ᵀ·dY where it is built; else one XNNPACK convolution with batch and channels swapped (≥ 4 input channels) or transposed im2col in typed arrays on the wasm heap, then wasm's BatchMatMul" },
-  { kernelName: "MaxPoolGrad", action: "replaced", method: "channel-vectorised typed-array loop on the wasm heap (wasm's own is wrong for windows with no positive value)" },
+  { kernelName: "Conv2DBackpropFilter", action: "added", method: "the native addon's im2col(X)ᵀ·dY, or its direct kernel for few channels at stride 1, where it is built; else one XNNPACK convolution with batch and channels swapped (≥ 4 input channels) or transposed im2col in typed arrays on the wasm heap, then wasm's BatchMatMul" },
+  { kernelName: "MaxPoolGrad", action: "replaced", method: "the native addon's threaded loop where it is built, else a channel-vectorised typed-array loop on the wasm heap (wasm's own is wrong for windows with no positive value)" },
   { kernelName: "UnsortedSegmentSum", action: "added", method: "typed-array loop" },
   { kernelName: "OneHot", action: "replaced", method: "typed-array fill in the requested dtype (wasm's own writes int32 bits into a float32 output: 1 became 1.4e-45)" },
   { kernelName: "Mean", action: "replaced", method: "over trailing axes with ≥ 2^16 terms per output (a test-set MSE): float64 accumulation on the wasm heap (wasm's own adds in float32, ~3e-3 low at 10⁷ terms); else wasm's own" },
@@ -70,16 +70,16 @@ export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "ResizeNearestNeighborGrad", action: "replaced", method: "integer upscaling (UpSampling2D): sh·sw × wasm's XNNPACK AvgPool of dy; else wasm's own" },
   { kernelName: "GatherV2", action: "replaced", method: "whole rows (axis 0): one heap memmove per row (the epoch shuffle); else wasm's own (element by element)" },
   { kernelName: "Slice", action: "replaced", method: "heap to heap, only the slice (wasm's own first copies the whole input out with readSync: a dataset copy per batch)" },
-  { kernelName: "Sum", action: "replaced", method: "over leading axes with rows ≥ 32 wide and ≥ 1024 of them (conv bias gradients): one pass over the rows on the wasm heap, double accumulation; over trailing axes with ≥ 2^16 terms per output: float64 accumulation, as Mean; else wasm's own (which transposes first)" },
-  { kernelName: "Conv2DBackpropInput", action: "replaced", method: "the native addon's col2im(dy·Wᵀ) where it is built; else forward wasm Conv2D (XNNPACK) of the (dilated) dy with the flipped, in/out-swapped filter and full padding (wasm's own is a naive loop)" },
-  { kernelName: "Conv2D", action: "replaced", method: "the native addon's im2col product where it is built; else wasm's own (XNNPACK)" },
+  { kernelName: "Sum", action: "replaced", method: "over leading axes (bias gradients): the native addon's threaded pass (narrow rows summed lane-wise in vectors) where it is built, else with rows ≥ 32 wide and ≥ 1024 of them one pass over the rows on the wasm heap, double accumulation; over trailing axes with ≥ 2^16 terms per output: float64 accumulation, as Mean; else wasm's own (which transposes first)" },
+  { kernelName: "Conv2DBackpropInput", action: "replaced", method: "the native addon's col2im(dy·Wᵀ), or its direct kernel for few channels at stride 1, where it is built (lib/kernels/native-conv.ts has the policy); else forward wasm Conv2D (XNNPACK) of the (dilated) dy with the flipped, in/out-swapped filter and full padding (wasm's own is a naive loop)" },
+  { kernelName: "Conv2D", action: "replaced", method: "the native addon's im2col product, or its direct kernel for few channels at stride 1, where it is built and measured faster; else wasm's own (XNNPACK)" },
   { kernelName: "Identity", action: "replaced", method: "shares the input's memory (refcounted, as tfjs-cpu) where wasm's own copies it" },
   { kernelName: "Cast", action: "replaced", method: "to the dtype the tensor already has: shares its memory as Identity; else wasm's own" },
-  { kernelName: "LeakyRelu", action: "replaced", method: "the native addon's vectorised, threaded loop where it is built; else wasm's own" },
-  { kernelName: "Step", action: "replaced", method: "the native addon's loop (ReLU's gradient mask) where it is built; else wasm's own" },
+  { kernelName: "LeakyRelu", action: "replaced", method: "the native addon's vectorised, branch-free, threaded loop where it is built; else wasm's own" },
+  { kernelName: "Step", action: "replaced", method: "the native addon's vectorised, branch-free loop (ReLU's gradient mask) where it is built; else wasm's own" },
   { kernelName: "Greater", action: "replaced", method: "the native addon's loop for float32 against a scalar or a same-shape tensor (leaky ReLU's gradient mask) where it is built; else wasm's own" },
   { kernelName: "Select", action: "replaced", method: "the native addon's loop for same-shape operands where it is built; else wasm's own" },
-  { kernelName: "FusedConv2D", action: "replaced", method: "the native addon's im2col product, then bias and activation as _FusedMatMul, where it is built; else wasm's own" },
+  { kernelName: "FusedConv2D", action: "replaced", method: "the native addon's convolution (as Conv2D), then bias and activation as _FusedMatMul, where it is built; else wasm's own" },
 ];
 
 /** Largest im2col buffer (float32 elements; default 2^23 = 32 MB) before the batch is split into chunks. */

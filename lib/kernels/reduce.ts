@@ -5,9 +5,9 @@
  * Measured (one core): ours wins on wide rows over many of them ([128·24·24, 64]: ~25 vs
  * ~40 ms), ties at 16 channels and loses on narrow or few rows (wasm's C loop is vectorised),
  * so ours takes only inner ≥ 32 and outer ≥ 1024. Where the native addon is loaded, its
- * threaded sumRows does that pass (also in float64) for any inner with outer ≥ 1024: narrow rows
- * too, which it sums lane-wise in vectors ([128·28·28, 16]: ≈ 0.1 ms, against ≈ 3.5 ms for
- * wasm's transpose and reduce).
+ * threaded sumRows does that pass (also in float64) for every shape: narrow rows too, which it
+ * sums lane-wise in vectors ([128·28·28, 16]: ≈ 0.1 ms, against ≈ 3.5 ms for wasm's transpose
+ * and reduce), and the dense layers' [128, 784] (≈ 0.01 ms against ≈ 0.13 ms).
  *
  * Sum and Mean over trailing axes (a full reduction among them) with ≥ 2^16 terms per output:
  * wasm's own adds in float32 one term after another, so a mean of 10⁶ terms comes out ~1e-4
@@ -72,7 +72,7 @@ export function sumWasm(args: KernelArgs): tf.TensorInfo {
   const innerShape = x.shape.slice(axes.length);
   const inner = innerShape.reduce((a, b) => a * b, 1);
   const native = nativeAddon();
-  if (outer < 1024 || (inner < 32 && !native)) return runStockKernel("Sum", args);
+  if (!native && (outer < 1024 || inner < 32)) return runStockKernel("Sum", args);
   const outShape = keepDims ? [...axes.map(() => 1), ...innerShape] : innerShape;
   const out = backend.makeOutput(outShape, "float32");
   const values = backend.typedArrayFromHeap(x) as Float32Array;
