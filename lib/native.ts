@@ -44,6 +44,10 @@ export interface NativeAddon {
   conv2d(mode: number, x: Float32Array, w: Float32Array, y: Float32Array, batch: number, inH: number, inW: number, inC: number,
     outH: number, outW: number, outC: number, fH: number, fW: number, strideH: number, strideW: number, dilH: number, dilW: number,
     padTop: number, padLeft: number, threads: number, algorithm: number): void;
+  /** out[i·cols + j] = x[i·cols + j] + bias[j] (a bias on every row). */
+  addRows(x: Float32Array, bias: Float32Array, out: Float32Array, rows: number, cols: number, threads: number): void;
+  /** Nearest-neighbour upscaling by integer factors sh, sw (NHWC): mode 0 small → large, mode 1 its gradient large → small (block sums). */
+  upsample(mode: number, small: Float32Array, large: Float32Array, batch: number, inH: number, inW: number, channels: number, sh: number, sw: number, threads: number): void;
   /** dx of max pooling (NHWC): each window's first maximum gets its dy (tfjs-cpu's rule); windows clipped by padding. */
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, batch: number, inH: number, inW: number, channels: number,
     outH: number, outW: number, fH: number, fW: number, strideH: number, strideW: number, padTop: number, padLeft: number, threads: number): void;
@@ -109,7 +113,7 @@ export function loadNativeKernels(options: { threads?: number; env?: NodeJS.Proc
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loadedAddon = require(file) as NativeAddon;
-    if (["gemm", "conv2d", "adam", "unary", "greater", "select", "sumRows", "maxPoolGrad", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
+    if (["gemm", "conv2d", "adam", "unary", "greater", "select", "sumRows", "addRows", "upsample", "maxPoolGrad", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
     addon = loadedAddon;
     status = { loaded: true, summary: summaryFor(loadedAddon), file, threads };
   } catch (error) {

@@ -35,12 +35,12 @@ import { maxPoolGradWasm } from "./kernels/pool";
 import { meanWasm, sumWasm } from "./kernels/reduce";
 import { oneHotWasm } from "./kernels/onehot";
 import { sliceWasm } from "./kernels/slice";
-import { resizeNearestNeighborGradWasm } from "./kernels/resize";
+import { resizeNearestNeighborGradWasm, resizeNearestNeighborWasm } from "./kernels/resize";
 
 export { maxPoolGradWasm } from "./kernels/pool";
 import { conv2DBackpropFilterByConv, conv2DBackpropInputWasm } from "./kernels/conv";
 import { conv2DWasm, fusedConv2DWasm, nativeConv2DBackpropFilter } from "./kernels/native-conv";
-import { castWasm, greaterWasm, identityWasm, leakyReluWasm, selectWasm, stepWasm } from "./kernels/native-elementwise";
+import { addWasm, castWasm, greaterWasm, identityWasm, leakyReluWasm, selectWasm, stepWasm } from "./kernels/native-elementwise";
 
 /** One kernel this module puts on the wasm backend. */
 export interface WasmKernelPatch {
@@ -67,7 +67,8 @@ export const WASM_EXTRA_KERNELS: readonly WasmKernelPatch[] = [
 export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "BatchMatMul", action: "replaced", method: "the native addon's multithreaded product on the wasm heap where it is built (lib/native.ts); else transposed operands materialised with wasm's Transpose, then wasm's XNNPACK product (its own runs a naive loop when either is transposed)" },
   { kernelName: "_FusedMatMul", action: "replaced", method: "the native addon's product, then bias and ReLU in one pass (other activations by wasm's kernels), where it is built; else wasm's own" },
-  { kernelName: "ResizeNearestNeighborGrad", action: "replaced", method: "integer upscaling (UpSampling2D): sh·sw × wasm's XNNPACK AvgPool of dy; else wasm's own" },
+  { kernelName: "ResizeNearestNeighborGrad", action: "replaced", method: "integer upscaling (UpSampling2D): the native addon's block sums where it is built, else sh·sw × wasm's XNNPACK AvgPool of dy; else wasm's own" },
+  { kernelName: "ResizeNearestNeighbor", action: "replaced", method: "integer upscaling (UpSampling2D): the native addon's row copies where it is built; else wasm's own" },
   { kernelName: "GatherV2", action: "replaced", method: "whole rows (axis 0): one heap memmove per row (the epoch shuffle); else wasm's own (element by element)" },
   { kernelName: "Slice", action: "replaced", method: "heap to heap, only the slice (wasm's own first copies the whole input out with readSync: a dataset copy per batch)" },
   { kernelName: "Sum", action: "replaced", method: "over leading axes (bias gradients): the native addon's threaded pass (narrow rows summed lane-wise in vectors) where it is built, else with rows ≥ 32 wide and ≥ 1024 of them one pass over the rows on the wasm heap, double accumulation; over trailing axes with ≥ 2^16 terms per output: float64 accumulation, as Mean; else wasm's own (which transposes first)" },
@@ -79,6 +80,7 @@ export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "Step", action: "replaced", method: "the native addon's vectorised, branch-free loop (ReLU's gradient mask) where it is built; else wasm's own" },
   { kernelName: "Greater", action: "replaced", method: "the native addon's loop for float32 against a scalar or a same-shape tensor (leaky ReLU's gradient mask) where it is built; else wasm's own" },
   { kernelName: "Select", action: "replaced", method: "the native addon's loop for same-shape operands where it is built; else wasm's own" },
+  { kernelName: "Add", action: "replaced", method: "the native addon's vectorised pass where one operand is a bias ([..., C] + [C], a conv layer's in training) where it is built; else wasm's own" },
   { kernelName: "FusedConv2D", action: "replaced", method: "the native addon's convolution (as Conv2D), then bias and activation as _FusedMatMul, where it is built; else wasm's own" },
 ];
 
@@ -269,7 +271,9 @@ const KERNEL_FUNCS: Record<string, tf.KernelFunc> = {
   Step: stepWasm,
   Greater: greaterWasm,
   Select: selectWasm,
+  Add: addWasm,
   ResizeNearestNeighborGrad: resizeNearestNeighborGradWasm,
+  ResizeNearestNeighbor: resizeNearestNeighborWasm,
   Sum: sumWasm,
   Mean: meanWasm,
   OneHot: oneHotWasm,

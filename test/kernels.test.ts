@@ -345,11 +345,11 @@ for (const path of ["native", "wasm only"] as const) {
     });
   }
 
-  describe.runIf(path === "wasm only" || nativeLoaded)(`LeakyRelu, Step, Greater, Select and Sum over rows (ours, ${path}) vs cpu`, () => {
+  describe.runIf(path === "wasm only" || nativeLoaded)(`LeakyRelu, Step, Greater, Select, bias Add and Sum over rows (ours, ${path}) vs cpu`, () => {
     let previous = true;
     beforeAll(() => { previous = setNativeEnabled(path === "native"); });
     afterAll(() => { setNativeEnabled(previous); });
-    test("are ours", () => ["LeakyRelu", "Step", "Greater", "Select", "Sum"].forEach((k) => expect(isOurWasmKernel(k), k).toBe(true)));
+    test("are ours", () => ["LeakyRelu", "Step", "Greater", "Select", "Sum", "Add"].forEach((k) => expect(isOurWasmKernel(k), k).toBe(true)));
 
     // Sizes below and above the addon's threading threshold (2^16 elements); values include 0 and NaN-free ties.
     for (const n of [1000, 150_000]) {
@@ -367,6 +367,24 @@ for (const path of ["native", "wasm only"] as const) {
         expect(nativeCounters.elementwise - before > 0).toBe(path === "native");
       });
     }
+
+    test("Add of a bias ([..., C] + [C] or [1, 1, 1, C], either order; narrow and wide rows), and adds it leaves to wasm", async () => {
+      const before = nativeCounters.elementwise;
+      const cases: Array<[number[], number[]]> = [[[128, 28, 28, 16], [16]], [[64, 14, 14, 8], [1, 1, 1, 8]], [[128, 28, 28, 1], [1]], [[300, 784], [784]], [[7001, 3], [3]], [[50, 10], [1, 10]]];
+      for (const [i, [xShape, bShape]] of cases.entries()) {
+        const x = () => tf.tensor(seededNormal(size(xShape), 40 + i), xShape);
+        const bias = () => tf.tensor(seededNormal(size(bShape), 50 + i), bShape);
+        await compareBackends(`x ${xShape} + bias ${bShape}`, () => tf.add(x(), bias()));
+        await compareBackends(`bias ${bShape} + x ${xShape}`, () => tf.add(bias(), x()));
+      }
+      expect(nativeCounters.elementwise - before).toBe(path === "native" ? 2 * cases.length : 0);
+      // Same shapes, other broadcasts and int32: wasm's own.
+      const others = nativeCounters.elementwise;
+      await compareBackends("same shape", () => tf.add(tf.tensor(seededNormal(60, 1), [6, 10]), tf.tensor(seededNormal(60, 2), [6, 10])));
+      await compareBackends("column broadcast", () => tf.add(tf.tensor(seededNormal(60, 1), [6, 10]), tf.tensor(seededNormal(6, 2), [6, 1])));
+      await compareBackends("int32 bias", () => tf.cast(tf.add(tf.tensor([[1, 2], [3, 4]], [2, 2], "int32"), tf.tensor([5, 6], [2], "int32")), "float32"));
+      expect(nativeCounters.elementwise - others).toBe(0);
+    });
 
     test("Sum over leading axes (a conv layer's bias gradient) in float64", async () => {
       const before = nativeCounters.sums;
@@ -403,44 +421,59 @@ describe("Identity and same-dtype Cast (ours: share the input's memory, as tfjs-
   });
 });
 
-describe("ResizeNearestNeighborGrad (ours: block sums via XNNPACK AvgPool) vs the closed form", () => {
-  test("is ours", () => expect(isOurWasmKernel("ResizeNearestNeighborGrad")).toBe(true));
+for (const path of ["native", "wasm only"] as const) {
+  describe.runIf(path === "wasm only" || nativeLoaded)(`ResizeNearestNeighbor and its gradient (ours, ${path === "native" ? "native addon" : "forward wasm's own, gradient block sums via XNNPACK AvgPool"}) vs cpu and the closed form`, () => {
+    let previous = true;
+    beforeAll(() => { previous = setNativeEnabled(path === "native"); });
+    afterAll(() => { setNativeEnabled(previous); });
+    test("are ours", () => ["ResizeNearestNeighborGrad", "ResizeNearestNeighbor"].forEach((k) => expect(isOurWasmKernel(k), k).toBe(true)));
 
-  // The gradient of integer nearest-neighbour upscaling: dX[b,y,x,c] = Σ_{i<sh, j<sw} dY[b, y·sh+i, x·sw+j, c].
-  // (Not cpu: tfjs-cpu 4.22's kernel is wrong for batch > 1; see the audit.)
-  function blockSums(dy: Float32Array, [b, h, w, c]: number[], sh: number, sw: number): Float64Array {
-    const out = new Float64Array(b * h * w * c);
-    for (let n = 0; n < b; n++) for (let y = 0; y < h * sh; y++) for (let x = 0; x < w * sw; x++) for (let k = 0; k < c; k++) {
-      out[((n * h + Math.floor(y / sh)) * w + Math.floor(x / sw)) * c + k] += dy[((n * h * sh + y) * w * sw + x) * c + k];
-    }
-    return out;
-  }
+    test("forward: integer upscalings (the conv AE's 7→14→28, 3×2, 1×1) vs cpu, and the addon ran them", async () => {
+      const before = nativeCounters.elementwise;
+      const cases: Array<[number[], number, number]> = [[[3, 7, 7, 8], 2, 2], [[3, 14, 14, 8], 2, 2], [[2, 4, 5, 3], 3, 2], [[2, 4, 5, 2], 1, 1]];
+      for (const [index, [shape, sh, sw]] of cases.entries()) {
+        await compareBackends(`resize ${shape} × ${sh}x${sw}`, () =>
+          tf.image.resizeNearestNeighbor(tf.tensor4d(seededNormal(size(shape), 80 + index), shape as [number, number, number, number]), [shape[1] * sh, shape[2] * sw]));
+      }
+      expect(nativeCounters.elementwise - before).toBe(path === "native" ? cases.length : 0);
+    });
 
-  test("scales 2×2 (UpSampling2D), 3×2, 1×1 and the conv AE's shapes, batch 3", async () => {
-    const cases: Array<[number[], number, number]> = [[[3, 7, 7, 8], 2, 2], [[3, 14, 14, 8], 2, 2], [[3, 4, 5, 3], 3, 2], [[3, 4, 5, 2], 1, 1]];
-    for (const [index, [shape, sh, sw]] of cases.entries()) {
-      const [b, h, w, c] = shape;
-      const dyValues = seededNormal(b * h * sh * w * sw * c, 40 + index);
-      const wasm = await withBackend("wasm", () => tf.tidy(() => {
-        const images = tf.zeros(shape);
-        const dy = tf.tensor(dyValues, [b, h * sh, w * sw, c]);
-        const g = tf.engine().runKernel("ResizeNearestNeighborGrad", { images, dy }, { alignCorners: false, halfPixelCenters: false }) as tf.Tensor;
-        return Float32Array.from(g.dataSync());
-      }));
-      assertClose(wasm, blockSums(dyValues, shape, sh, sw), BACKEND_TOLERANCE, `resize grad ${shape} × ${sh}x${sw}`);
+    // The gradient of integer nearest-neighbour upscaling: dX[b,y,x,c] = Σ_{i<sh, j<sw} dY[b, y·sh+i, x·sw+j, c].
+    // (Not cpu: tfjs-cpu 4.22's kernel is wrong for batch > 1; see the audit.)
+    function blockSums(dy: Float32Array, [b, h, w, c]: number[], sh: number, sw: number): Float64Array {
+      const out = new Float64Array(b * h * w * c);
+      for (let n = 0; n < b; n++) for (let y = 0; y < h * sh; y++) for (let x = 0; x < w * sw; x++) for (let k = 0; k < c; k++) {
+        out[((n * h + Math.floor(y / sh)) * w + Math.floor(x / sw)) * c + k] += dy[((n * h * sh + y) * w * sw + x) * c + k];
+      }
+      return out;
     }
+
+    test("gradient: scales 2×2 (UpSampling2D), 3×2, 1×1 and the conv AE's shapes, batch 3", async () => {
+      const cases: Array<[number[], number, number]> = [[[3, 7, 7, 8], 2, 2], [[3, 14, 14, 8], 2, 2], [[3, 4, 5, 3], 3, 2], [[3, 4, 5, 2], 1, 1]];
+      for (const [index, [shape, sh, sw]] of cases.entries()) {
+        const [b, h, w, c] = shape;
+        const dyValues = seededNormal(b * h * sh * w * sw * c, 40 + index);
+        const wasm = await withBackend("wasm", () => tf.tidy(() => {
+          const images = tf.zeros(shape);
+          const dy = tf.tensor(dyValues, [b, h * sh, w * sw, c]);
+          const g = tf.engine().runKernel("ResizeNearestNeighborGrad", { images, dy }, { alignCorners: false, halfPixelCenters: false }) as tf.Tensor;
+          return Float32Array.from(g.dataSync());
+        }));
+        assertClose(wasm, blockSums(dyValues, shape, sh, sw), BACKEND_TOLERANCE, `resize grad ${shape} × ${sh}x${sw}`);
+      }
+    });
+
+    test("alignCorners and halfPixelCenters go to wasm's own kernel and still agree with cpu at batch 1", async () => {
+      for (const [alignCorners, halfPixelCenters] of [[true, false], [false, true]]) {
+        await compareBackends(`alignCorners ${alignCorners}, halfPixelCenters ${halfPixelCenters}`, () => {
+          const x = tf.tensor4d(seededNormal(4 * 5 * 2, 9), [1, 4, 5, 2]);
+          const w = tf.tensor4d(seededNormal(8 * 10 * 2, 10), [1, 8, 10, 2]);
+          return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.image.resizeNearestNeighbor(input as tf.Tensor4D, [8, 10], alignCorners, halfPixelCenters), w)))(x);
+        });
+      }
+    });
   });
-
-  test("alignCorners and halfPixelCenters go to wasm's own kernel and still agree with cpu at batch 1", async () => {
-    for (const [alignCorners, halfPixelCenters] of [[true, false], [false, true]]) {
-      await compareBackends(`alignCorners ${alignCorners}, halfPixelCenters ${halfPixelCenters}`, () => {
-        const x = tf.tensor4d(seededNormal(4 * 5 * 2, 9), [1, 4, 5, 2]);
-        const w = tf.tensor4d(seededNormal(8 * 10 * 2, 10), [1, 8, 10, 2]);
-        return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.image.resizeNearestNeighbor(input as tf.Tensor4D, [8, 10], alignCorners, halfPixelCenters), w)))(x);
-      });
-    }
-  });
-});
+}
 
 describe("Sum (ours over leading axes) vs cpu", () => {
   test("is ours", () => expect(isOurWasmKernel("Sum")).toBe(true));
