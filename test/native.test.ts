@@ -208,6 +208,51 @@ describe.runIf(built)("the addon", () => {
     }
   });
 
+  test("unary: LeakyRelu, Step and Relu with NaN, ±0 and both signs, in place too, every length around a vector", () => {
+    const alpha = 0.3;
+    const reference = [
+      (v: number) => (v < 0 ? Math.fround(Math.fround(alpha) * v) : v),
+      (v: number) => (v > 0 ? 1 : Number.isNaN(v) ? v : alpha),
+      (v: number) => (v < 0 ? 0 : v),
+    ];
+    for (const n of [1, 15, 16, 17, 70_001]) {
+      const x = seededNormal(n, n).map((v, i) => (i % 7 === 3 ? Number.NaN : i % 5 === 1 ? 0 : v));
+      for (const [op, f] of reference.entries()) {
+        const y = new Float32Array(n);
+        addon().unary(op, x, y, alpha, 2);
+        expect(Array.from(y), `op ${op}, n ${n}`).toEqual(Array.from(x, (v) => Math.fround(f(v))));
+        const inPlace = Float32Array.from(x);
+        addon().unary(op, inPlace, inPlace, alpha, 2);
+        expect(Array.from(inPlace), `op ${op} in place, n ${n}`).toEqual(Array.from(y));
+      }
+    }
+  });
+
+  test("addRows and upsample against plain loops (narrow and wide rows; factors 2×2 and 3×1)", () => {
+    for (const [rows, cols] of [[1000, 16], [333, 3], [70, 10], [50, 784], [4, 1]]) {
+      const x = seededNormal(rows * cols, cols);
+      const bias = seededNormal(cols, cols + 1);
+      const out = new Float32Array(rows * cols);
+      addon().addRows(x, bias, out, rows, cols, 2);
+      expect(Array.from(out), `${rows} × ${cols}`).toEqual(Array.from(x, (v, i) => Math.fround(v + bias[i % cols])));
+    }
+    for (const [batch, h, w, c, sh, sw] of [[3, 7, 7, 8, 2, 2], [2, 4, 5, 3, 3, 1]]) {
+      const small = seededNormal(batch * h * w * c, 5);
+      const large = new Float32Array(batch * h * sh * w * sw * c);
+      addon().upsample(0, small, large, batch, h, w, c, sh, sw, 2);
+      const at = (b: number, y: number, x: number, k: number) => small[((b * h + Math.floor(y / sh)) * w + Math.floor(x / sw)) * c + k];
+      const expected: number[] = [];
+      for (let b = 0; b < batch; b++) for (let y = 0; y < h * sh; y++) for (let x = 0; x < w * sw; x++) for (let k = 0; k < c; k++) expected.push(at(b, y, x, k));
+      expect(Array.from(large)).toEqual(expected);
+      // The gradient is the adjoint: <up(s), L> = <s, up*(L)>.
+      const dLarge = seededNormal(large.length, 6);
+      const dSmall = new Float32Array(small.length).fill(9);
+      addon().upsample(1, dSmall, dLarge, batch, h, w, c, sh, sw, 2);
+      const dot = (p: Float32Array, q: Float32Array) => p.reduce((sum, v, j) => sum + v * q[j], 0);
+      expect(Math.abs(dot(large, dLarge) - dot(small, dSmall))).toBeLessThan(1e-3);
+    }
+  });
+
   test("bad arguments get errors that say what was expected", () => {
     const f = new Float32Array(4);
     const gemm = addon().gemm as unknown as (...args: unknown[]) => void;
@@ -225,5 +270,12 @@ describe.runIf(built)("the addon", () => {
     const pool = addon().maxPoolGrad as unknown as (...args: unknown[]) => void;
     expect(() => pool(f, f, f, 1, 2, 2, 1, 1, 1, 2, 2, 2, 2, 0, 0)).toThrow("maxPoolGrad: expected 16 arguments");
     expect(() => pool(f, f, f, 1, 3, 3, 1, 1, 1, 2, 2, 2, 2, 0, 0, 1)).toThrow("maxPoolGrad: an array is shorter than its tensor");
+    const unary = addon().unary as unknown as (...args: unknown[]) => void;
+    expect(() => unary(3, f, f, 0, 1)).toThrow("unary: x and y must have the same length, op must be 0 (LeakyRelu), 1 (Step) or 2 (Relu)");
+    const addRows = addon().addRows as unknown as (...args: unknown[]) => void;
+    expect(() => addRows(f, f, f, 3, 2, 1)).toThrow("addRows: x and out must hold rows × cols values and bias cols");
+    const upsample = addon().upsample as unknown as (...args: unknown[]) => void;
+    expect(() => upsample(2, f, f, 1, 1, 1, 1, 2, 2, 1)).toThrow("upsample: mode must be 0 (forward) or 1 (gradient)");
+    expect(() => upsample(0, f, f, 1, 2, 2, 1, 2, 2, 1)).toThrow("upsample: an array is shorter than its tensor");
   });
 });

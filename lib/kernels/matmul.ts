@@ -11,6 +11,7 @@ import { nativeAddon, nativeCounters, nativeThreads } from "../native";
 import { KernelArgs, runStockKernel, WasmBackendLike, withShape } from "./common";
 
 const product = (dims: readonly number[]): number => dims.reduce((x, y) => x * y, 1);
+const size = product;
 
 /**
  * op(A)·op(B) by the native addon into a new wasm tensor [...batch, m, n], or null where it
@@ -147,8 +148,9 @@ export interface FusedEpilogue {
 /**
  * activation(out + bias) for a product `out` seen as matrices of m × n (a batch of them, or
  * m = every output position of a convolution and n its channels). The bias and ReLU go in one
- * pass over `out` (wasm's Add for a bias that varies over the batch); other activations are
- * wasm's own kernels. Consumes `out` (returns it, or a new tensor after disposing it).
+ * pass over `out` (wasm's Add for a bias that varies over the batch), two vectorised passes on
+ * the native addon where it runs and the bias is one row of n; other activations are wasm's
+ * own kernels. Consumes `out` (returns it, or a new tensor after disposing it).
  */
 export function addBiasAndActivate(backend: WasmBackendLike, product: tf.TensorInfo, m: number, n: number, epilogue: FusedEpilogue): tf.TensorInfo {
   const { bias, preluActivationWeights } = epilogue;
@@ -163,7 +165,15 @@ export function addBiasAndActivate(backend: WasmBackendLike, product: tf.TensorI
     const biasAt = bias ? biasIndexer(bias, m, n) : null;
     if (bias && !biasAt) replace(runStockKernel("Add", { inputs: { a: out, b: bias }, backend }));
     const reluInLoop = activation === "relu";
-    if (biasAt || reluInLoop) {
+    const native = nativeAddon();
+    const columnBias = bias !== undefined && biasAt !== null && size(bias.shape) === n && n > 1 && bias.shape[bias.shape.length - 1] === n;
+    if (native && (columnBias || (!biasAt && reluInLoop))) {
+      // On the addon: the bias row added to every row, then ReLU, each one vectorised pass in place.
+      const values = backend.typedArrayFromHeap(out) as Float32Array;
+      if (columnBias) native.addRows(values, backend.typedArrayFromHeap(bias) as Float32Array, values, values.length / n, n, nativeThreads());
+      if (reluInLoop) native.unary(2, values, values, 0, nativeThreads());
+      nativeCounters.elementwise++;
+    } else if (biasAt || reluInLoop) {
       const values = backend.typedArrayFromHeap(out) as Float32Array;
       const biasValues = biasAt && bias ? (backend.typedArrayFromHeap(bias) as Float32Array) : null;
       for (let start = 0; start < values.length; start += m * n) {
