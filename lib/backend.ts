@@ -53,6 +53,8 @@ export interface BackendReport {
   fasterKernels?: string[];
   /** wasm only: whether lib/native.ts's native matrix products are in use, and why not (its summary line). */
   native?: string;
+  /** wasm only, where the native kernels are in use: their thread count. */
+  nativeThreads?: number;
   /** Version of @tensorflow/tfjs-core. */
   tfjsVersion: string;
 }
@@ -97,6 +99,7 @@ interface LoadedBackend {
   extraKernels?: string[];
   fasterKernels?: string[];
   native?: string;
+  nativeThreads?: number;
 }
 
 /** A backend that cannot be used, with a short reason. */
@@ -214,12 +217,14 @@ async function loadWasm(options: InitBackendOptions): Promise<LoadedBackend> {
   const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
   const extraKernels = WASM_EXTRA_KERNELS.map((k) => k.kernelName);
   const fasterKernels = WASM_FASTER_KERNELS.map((k) => k.kernelName);
-  const native = loadNativeKernels({ threads: resolveNativeThreads({ env, wasmRequest: request }) }).summary;
+  const nativeStatus = loadNativeKernels({ threads: resolveNativeThreads({ env, wasmRequest: request }) });
+  const native = nativeStatus.summary;
   return {
     summary:
       `wasm loaded (SIMD ${simd ? "on" : "off"}, ${threads} thread${threads === 1 ? "" : "s"}${note ? `: ${note}` : ""}; ` +
       `${extraKernels.length} kernels added or fixed, ${fasterKernels.length} made faster; ${native})`,
     native,
+    ...(nativeStatus.loaded && nativeStatus.threads !== undefined ? { nativeThreads: nativeStatus.threads } : {}),
     simd,
     threads,
     extraKernels,
@@ -303,6 +308,7 @@ async function initBackendNow(options: InitBackendOptions): Promise<BackendRepor
         ...(result.extraKernels !== undefined ? { extraKernels: result.extraKernels } : {}),
         ...(result.fasterKernels !== undefined ? { fasterKernels: result.fasterKernels } : {}),
         ...(result.native !== undefined ? { native: result.native } : {}),
+        ...(result.nativeThreads !== undefined ? { nativeThreads: result.nativeThreads } : {}),
         tfjsVersion: tf.version_core,
       };
       return current;

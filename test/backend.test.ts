@@ -90,6 +90,7 @@ describe("initBackend", () => {
     // The report says whether the native kernels run, and on how many threads (every core by default).
     expect(report.native).toBe(loadNativeKernels().summary);
     if (nativeLoaded) expect(report.native).toMatch(new RegExp(`, ${resolveNativeThreads({ env: {} })} threads?\\)$`));
+    expect(report.nativeThreads).toBe(nativeLoaded ? resolveNativeThreads({ env: {} }) : undefined);
     expect(report.tfjsVersion).toBe(tf.version_core);
     expect(describeBackend(report)).toMatch(/^backend: wasm \(SIMD (on|off), \d threads?\) · tfjs \d+\.\d+\.\d+ · tfjs-node not installed/);
     // The wasm backend works, including a kernel we added.

@@ -27,11 +27,12 @@ afterAll(() => {
 
 describe("benchBackendLabel", () => {
   it("names wasm's threads and whether the native kernels ran", () => {
-    const wasm = (threads: number, native: string) => ({ name: "wasm", threads, native } as unknown as BackendReport);
+    const wasm = (threads: number, native: string, nativeThreads?: number) =>
+      ({ name: "wasm", threads, native, ...(nativeThreads !== undefined ? { nativeThreads } : {}) } as unknown as BackendReport);
     expect(benchBackendLabel(wasm(1, "native kernels off (AE_NATIVE=0)"))).toBe("wasm");
     expect(benchBackendLabel(wasm(2, "native kernels not built (…)"))).toBe("wasm×2");
-    expect(benchBackendLabel(wasm(1, "native matrix products, convolutions and Adam (AVX-512, 8×32 register tile, 1 thread)"))).toBe("wasm+native");
-    expect(benchBackendLabel(wasm(1, "native matrix products, convolutions and Adam (AVX-512, 8×32 register tile, 2 threads)"))).toBe("wasm+native×2");
+    expect(benchBackendLabel(wasm(1, "native matrix products, convolutions, Adam and element-wise kernels (AVX-512, 8×32 register tile, 1 thread)", 1))).toBe("wasm+native");
+    expect(benchBackendLabel(wasm(1, "native matrix products, convolutions, Adam and element-wise kernels (AVX-512, 8×32 register tile, 2 threads)", 2))).toBe("wasm+native×2");
     expect(benchBackendLabel({ name: "cpu" } as unknown as BackendReport)).toBe("cpu");
   });
 });

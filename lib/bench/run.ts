@@ -45,9 +45,9 @@ export interface BenchCaseOptions {
 /** A row's backend: "wasm", "wasm×2", "wasm+native", "wasm+native×2", "cpu", "tensorflow". */
 export function benchBackendLabel(report: BackendReport): string {
   if (report.name !== "wasm") return report.name;
-  const native = report.native !== undefined && report.native.startsWith("native matrix");
+  const native = report.nativeThreads !== undefined;
   // With the native kernels the threads that count are theirs (wasm then runs only element-wise kernels).
-  const threads = native ? Number(/(\d+) threads?\)$/.exec(report.native ?? "")?.[1] ?? 1) : report.threads ?? 1;
+  const threads = native ? report.nativeThreads ?? 1 : report.threads ?? 1;
   const base = native ? "wasm+native" : "wasm";
   return threads > 1 ? `${base}×${threads}` : base;
 }
