@@ -4,9 +4,9 @@
  * tensor. The arithmetic is tfjs's AdamOptimizer's, step for step in float32:
  *   m ← β1·m + (1 − β1)·g,   v ← β2·v + (1 − β2)·g²,
  *   w ← w − lr · (m / (1 − β1ᵗ)) / (√(v / (1 − β2ᵗ)) + ε).
- * Off wasm or without the addon it is tfjs's AdamOptimizer itself; a weight whose memory
- * another tensor shares (a reshaped view, or the tensor it was made from) is updated with
- * tfjs's ops for that step, so it is always safe to use.
+ * Off wasm or without the addon it is tfjs's AdamOptimizer itself. A weight (or moment) whose
+ * memory another tensor shares (a reshaped view, or the tensor it was made from) first gets a
+ * private copy of its values, so the in-place update never changes that other tensor.
  */
 import * as tf from "@tensorflow/tfjs";
 import { nativeAddon, nativeThreads } from "./native";
@@ -31,10 +31,10 @@ type VariableGradients = Parameters<tf.AdamOptimizer["applyGradients"]>[0];
 type WasmBackendWithRefs = WasmBackendLike & { refCount(dataId: tf.DataId): number };
 
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
-  /** Steps this optimiser took with every weight updated natively. */
+  /** Steps this optimiser took natively (every weight updated by the addon). */
   nativeSteps = 0;
-  /** Weight updates (one per tensor and step) that took tfjs's ops because the weight's memory was shared. */
-  sharedFallbacks = 0;
+  /** Weights and moments given a private copy of their memory before an update, because another tensor shared it. */
+  privateCopies = 0;
 
   applyGradients(variableGradients: VariableGradients): void {
     const native = nativeAddon();
@@ -56,37 +56,28 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
     const accBeta1 = view(self.accBeta1)[0];
     const accBeta2 = view(self.accBeta2)[0];
     const threads = nativeThreads();
-    let allNative = true;
+    /** Copy-on-write: a variable whose memory another tensor shares gets its own copy of the values first. */
+    const ownMemory = (variable: tf.Variable) => {
+      if (sole(variable)) return;
+      const copy = tf.tensor(view(variable).slice(), variable.shape, "float32");
+      variable.assign(copy);
+      copy.dispose();
+      this.privateCopies++;
+    };
     weights.forEach((weight, i) => {
       const gradient = gradientOf(names[i], i);
       if (gradient == null) return;
       const m = self.accumulatedFirstMoment[i]!.variable;
       const v = self.accumulatedSecondMoment[i]!.variable;
-      if (sole(weight) && sole(m) && sole(v)) {
-        native.adam(view(weight), view(m), view(v), view(gradient), self.learningRate, self.beta1, self.beta2, self.epsilon,
-          Math.fround(1 - accBeta1), Math.fround(1 - accBeta2), threads);
-        return;
-      }
-      // Another tensor shares this weight's (or a moment's) memory, e.g. a reshaped view or the
-      // tensor it was made from: writing in place would change that tensor too. tfjs's ops
-      // instead, the same arithmetic as AdamOptimizer's, which gives the variables new memory.
-      allNative = false;
-      this.sharedFallbacks++;
-      tf.tidy(() => {
-        const newM = tf.add(tf.mul(m, self.beta1), tf.mul(gradient, 1 - self.beta1));
-        const newV = tf.add(tf.mul(v, self.beta2), tf.mul(tf.square(gradient), 1 - self.beta2));
-        const mHat = tf.div(newM, tf.sub(1, self.accBeta1));
-        const vHat = tf.div(newV, tf.sub(1, self.accBeta2));
-        m.assign(newM);
-        v.assign(newV);
-        weight.assign(tf.add(tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), self.epsilon)), -self.learningRate), weight));
-      });
+      [weight, m, v].forEach(ownMemory);
+      native.adam(view(weight), view(m), view(v), view(gradient), self.learningRate, self.beta1, self.beta2, self.epsilon,
+        Math.fround(1 - accBeta1), Math.fround(1 - accBeta2), threads);
     });
     tf.tidy(() => {
       self.accBeta1.assign(tf.mul(self.accBeta1, self.beta1));
       self.accBeta2.assign(tf.mul(self.accBeta2, self.beta2));
     });
     self.incrementIterations();
-    if (allNative) this.nativeSteps++;
+    this.nativeSteps++;
   }
 }
