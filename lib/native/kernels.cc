@@ -319,6 +319,19 @@ void runJob(const Job& job, int threads) {
   });
 }
 
+/**
+ * out[e] = (out[e] if accumulate, else 0) + Σ_t partials[t·size + e] for e < size: the per-thread
+ * partial sums of a reduction split between `parts` threads, added in thread order.
+ */
+template <typename Partial>
+void addPartials(const Partial* partials, int parts, int64_t size, float* out, bool accumulate) {
+  for (int64_t e = 0; e < size; e++) {
+    Partial total = accumulate ? static_cast<Partial>(out[e]) : Partial{0};
+    for (int t = 0; t < parts; t++) total += partials[t * size + e];
+    out[e] = static_cast<float>(total);
+  }
+}
+
 /** Largest m·n that smallOutputProduct handles (its accumulators live on the stack). */
 constexpr int64_t kSmallOutput = 512;
 
@@ -344,11 +357,7 @@ void smallOutputProduct(const float* a, const float* b, float* c, int64_t m, int
   const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, k / 4096)));
   std::vector<float> sums(static_cast<size_t>(parts * m * n));
   pool().run(parts, [&](int t) { partial(k * t / parts, k * (t + 1) / parts, sums.data() + t * m * n); });
-  for (int64_t e = 0; e < m * n; e++) {
-    float total = accumulate ? c[e] : 0.0f;
-    for (int t = 0; t < parts; t++) total += sums[t * m * n + e];
-    c[e] = total;
-  }
+  addPartials(sums.data(), parts, m * n, c, accumulate);
 }
 
 /**
@@ -469,13 +478,7 @@ void conv2d(int mode, const ConvShape& s, float* x, float* w, float* y, int thre
     if (mode == 2 && first) std::fill(dw, dw + K * s.outC, 0.0f);  // a thread with no chunk
   };
   pool().run(workers, work);
-  if (mode == 2) {
-    for (int64_t e = 0; e < K * s.outC; e++) {
-      float total = 0.0f;
-      for (int t = 0; t < workers; t++) total += partials[t * K * s.outC + e];
-      w[e] = total;
-    }
-  }
+  if (mode == 2) addPartials(partials.data(), workers, K * s.outC, w, false);
 }
 
 
@@ -1088,11 +1091,7 @@ napi_value SumRows(napi_env env, napi_callback_info info) {
       for (int64_t j = 0; j < cols; j++) acc[j] += row[j];
     }
   });
-  for (int64_t j = 0; j < cols; j++) {
-    double total = 0.0;
-    for (int t = 0; t < workers; t++) total += partial[t * cols + j];
-    out[j] = static_cast<float>(total);
-  }
+  addPartials(partial.data(), workers, cols, out, false);
   return nullptr;
 }
 
