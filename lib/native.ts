@@ -79,7 +79,7 @@ export interface NativeStatus {
   threads?: number;
 }
 
-/** Products the native addon has computed in this process (tests check the native path really ran). */
+/** Calls into the native addon in this process, by kind (tests check that the native path really ran). */
 export const nativeCounters = { products: 0, convolutions: 0, directConvolutions: 0, elementwise: 0, sums: 0, pooling: 0 };
 
 let addon: NativeAddon | null = null;

@@ -11,7 +11,6 @@ import { nativeAddon, nativeCounters, nativeThreads } from "../native";
 import { KernelArgs, runStockKernel, WasmBackendLike, withShape } from "./common";
 
 const product = (dims: readonly number[]): number => dims.reduce((x, y) => x * y, 1);
-const size = product;
 
 /**
  * op(A)·op(B) by the native addon into a new wasm tensor [...batch, m, n], or null where it
@@ -166,7 +165,7 @@ export function addBiasAndActivate(backend: WasmBackendLike, product: tf.TensorI
     if (bias && !biasAt) replace(runStockKernel("Add", { inputs: { a: out, b: bias }, backend }));
     const reluInLoop = activation === "relu";
     const native = nativeAddon();
-    const columnBias = bias !== undefined && biasAt !== null && size(bias.shape) === n && n > 1 && bias.shape[bias.shape.length - 1] === n;
+    const columnBias = bias !== undefined && biasAt !== null && tf.util.sizeFromShape(bias.shape) === n && n > 1 && bias.shape[bias.shape.length - 1] === n;
     if (native && (columnBias || (!biasAt && reluInLoop))) {
       // On the addon: the bias row added to every row, then ReLU, each one vectorised pass in place.
       const values = backend.typedArrayFromHeap(out) as Float32Array;

@@ -1,17 +1,17 @@
 /**
  * Element-wise kernels on the native addon (lib/native.ts): LeakyRelu and Step (the forward
  * pass of leaky-ReLU layers, and ReLU's gradient mask), Greater and Select (leaky ReLU's
- * gradient: where(x > 0, dy, α·dy)). wasm's own run these one element at a time on one thread;
- * the addon's loops are vectorised and split over its threads. Each falls back to wasm's own
- * kernel where the addon is not loaded or the case is not the plain one (other dtypes,
- * broadcasting other than a scalar second operand of Greater). Identity and a same-dtype Cast
- * (below) need no addon.
+ * gradient: where(x > 0, dy, α·dy)), and Add where one operand is a bias. wasm's own run these
+ * one element at a time on one thread; the addon's loops are vectorised, branch-free and split
+ * over its threads. Each falls back to wasm's own kernel where the addon is not loaded or the
+ * case is not the plain one (other dtypes, broadcasting other than a scalar second operand of
+ * Greater or a bias of Add). Identity and a same-dtype Cast (below) need no addon.
  */
 import * as tf from "@tensorflow/tfjs";
 import { nativeAddon, nativeCounters, nativeThreads } from "../native";
 import { KernelArgs, runStockKernel, WasmBackendLike } from "./common";
 
-const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+const size = tf.util.sizeFromShape;
 
 function unary(kernelName: "LeakyRelu" | "Step", op: number, args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
@@ -96,7 +96,7 @@ export function addWasm(args: KernelArgs): tf.TensorInfo {
  * Identity, and Cast to the dtype a tensor already has: the output shares the input's memory
  * (as tfjs-cpu does) where wasm's own copies it, 43 times per step in the CNN (≈ 20 ms). Safe
  * because no kernel writes into its inputs; the one in-place writer here, FusedAdamOptimizer,
- * checks that a weight's memory is not shared before it writes.
+ * gives a weight whose memory is shared its own copy before it writes.
  */
 export function identityWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike & { incRef(dataId: tf.DataId): void };

@@ -25,9 +25,10 @@
 // directConv2d below.
 //
 // adam(w, m, v, g, …) is one step of Adam on a weight tensor and its two moments, in place.
-// unary (LeakyRelu, Step), greater, select and sumRows are the element-wise kernels that the
-// backward passes of ReLU / leaky-ReLU layers and bias gradients spend their time in;
-// maxPoolGrad is max pooling's input gradient.
+// unary (LeakyRelu, Step, Relu), greater, select, sumRows, addRows and upsample are the
+// element-wise kernels that training spends its time in between the products (activation
+// masks, bias adds and bias gradients, UpSampling2D); maxPoolGrad is max pooling's input
+// gradient.
 #include <node_api.h>
 
 #include <algorithm>
@@ -821,11 +822,22 @@ bool Int(napi_env env, napi_value value, int64_t* out) {
   return napi_get_value_int64(env, value, out) == napi_ok;
 }
 
-napi_value Gemm(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
-  napi_value argv[12];
+/** Reads the call's arguments into argv; whether there were exactly N of them. */
+template <size_t N>
+bool Arguments(napi_env env, napi_callback_info info, napi_value (&argv)[N]) {
+  size_t argc = N;
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 12) return Throw(env, "gemm: expected 12 arguments (a, b, c, batch, m, n, k, transA, transB, strideA, strideB, threads)");
+  return argc == N;
+}
+
+/** A thread-count argument as a worker count: 1 to 64. */
+int Workers(int64_t threads) {
+  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, 64)));
+}
+
+napi_value Gemm(napi_env env, napi_callback_info info) {
+  napi_value argv[12];
+  if (!Arguments(env, info, argv)) return Throw(env, "gemm: expected 12 arguments (a, b, c, batch, m, n, k, transA, transB, strideA, strideB, threads)");
   Job job{};
   float *a, *b, *c;
   size_t lengthA, lengthB, lengthC;
@@ -851,15 +863,13 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   job.b = b;
   job.c = c;
   job.accumulate = false;
-  runJob(job, static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, 64))));
+  runJob(job, Workers(threads));
   return nullptr;
 }
 
 napi_value Conv2d(napi_env env, napi_callback_info info) {
-  size_t argc = 21;
   napi_value argv[21];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 21) return Throw(env, "conv2d: expected 21 arguments (mode, x, w, y, batch, inH, inW, inC, outH, outW, outC, fH, fW, strideH, strideW, dilH, dilW, padTop, padLeft, threads, algorithm)");
+  if (!Arguments(env, info, argv)) return Throw(env, "conv2d: expected 21 arguments (mode, x, w, y, batch, inH, inW, inC, outH, outW, outC, fH, fW, strideH, strideW, dilH, dilW, padTop, padLeft, threads, algorithm)");
   int64_t mode, threads, algorithm;
   ConvShape s{};
   int64_t* fields[] = {&s.batch, &s.inH, &s.inW, &s.inC, &s.outH, &s.outW, &s.outC, &s.fH, &s.fW, &s.strideH, &s.strideW, &s.dilH, &s.dilW, &s.padTop, &s.padLeft};
@@ -882,7 +892,7 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
   }
   if (algorithm < 0 || algorithm > 1) return Throw(env, "conv2d: algorithm must be 0 (im2col) or 1 (direct)");
   if (algorithm == 1 && !directApplies(s)) return Throw(env, "conv2d: the direct algorithm needs stride 1, dilation 1, 0 ≤ padding < filter size, filter width ≤ 7 and rows of ≤ 4 vectors");
-  const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, 64)));
+  const int workers = Workers(threads);
   if (algorithm == 1) directConv2d(static_cast<int>(mode), s, x, w, y, workers);
   else conv2d(static_cast<int>(mode), s, x, w, y, workers);
   return nullptr;
@@ -906,10 +916,8 @@ void adamRange(float* __restrict__ w, float* __restrict__ m, float* __restrict__
 }
 
 napi_value Adam(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
   napi_value argv[11];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 11) return Throw(env, "adam: expected 11 arguments (w, m, v, g, lr, beta1, beta2, epsilon, biasCorrection1, biasCorrection2, threads)");
+  if (!Arguments(env, info, argv)) return Throw(env, "adam: expected 11 arguments (w, m, v, g, lr, beta1, beta2, epsilon, biasCorrection1, biasCorrection2, threads)");
   float* arrays[4];
   size_t lengths[4];
   for (int i = 0; i < 4; i++) {
@@ -948,14 +956,12 @@ void parallelFor(int64_t n, int threads, const std::function<void(int64_t, int64
  * the same array (in place).
  */
 napi_value Unary(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   float *x, *y;
   size_t nx, ny;
   int64_t op, threads;
   double alpha;
-  if (argc != 5 || !Int(env, argv[0], &op) || !View(env, argv[1], napi_float32_array, &x, &nx) || !View(env, argv[2], napi_float32_array, &y, &ny) ||
+  if (!Arguments(env, info, argv) || !Int(env, argv[0], &op) || !View(env, argv[1], napi_float32_array, &x, &nx) || !View(env, argv[2], napi_float32_array, &y, &ny) ||
       napi_get_value_double(env, argv[3], &alpha) != napi_ok || !Int(env, argv[4], &threads)) {
     return Throw(env, "unary: expected (op, x: Float32Array, y: Float32Array, alpha: number, threads)");
   }
@@ -965,7 +971,7 @@ napi_value Unary(napi_env env, napi_callback_info info) {
   // mispredicts half the time on real activations (≈ 5× slower than on sorted signs).
   const vfloat alphas = vfloat{} + a;
   const vfloat ones = vfloat{} + 1.0f;
-  parallelFor(static_cast<int64_t>(nx), static_cast<int>(threads), [=](int64_t from, int64_t to) {
+  parallelFor(static_cast<int64_t>(nx), Workers(threads), [=](int64_t from, int64_t to) {
     int64_t i = from;
     for (; i + kVec <= to; i += kVec) {
       vfloat v;
@@ -980,19 +986,17 @@ napi_value Unary(napi_env env, napi_callback_info info) {
 
 /** greater(a, b, out, threads): out[i] = a[i] > b[i] (b of length 1: a scalar), as bytes 0/1. */
 napi_value Greater(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   float *a, *b;
   uint8_t* out;
   size_t na, nb, nout;
   int64_t threads;
-  if (argc != 4 || !View(env, argv[0], napi_float32_array, &a, &na) || !View(env, argv[1], napi_float32_array, &b, &nb) ||
+  if (!Arguments(env, info, argv) || !View(env, argv[0], napi_float32_array, &a, &na) || !View(env, argv[1], napi_float32_array, &b, &nb) ||
       !View(env, argv[2], napi_uint8_array, &out, &nout) || !Int(env, argv[3], &threads)) {
     return Throw(env, "greater: expected (a: Float32Array, b: Float32Array, out: Uint8Array, threads)");
   }
   if (nout != na || (nb != na && nb != 1)) return Throw(env, "greater: out must match a, and b must match a or have one element");
-  parallelFor(static_cast<int64_t>(na), static_cast<int>(threads), [=](int64_t from, int64_t to) {
+  parallelFor(static_cast<int64_t>(na), Workers(threads), [=](int64_t from, int64_t to) {
     if (nb == 1) {
       const float bv = b[0];
       for (int64_t i = from; i < to; i++) out[i] = a[i] > bv ? 1 : 0;
@@ -1005,19 +1009,17 @@ napi_value Greater(napi_env env, napi_callback_info info) {
 
 /** select(condition, t, e, out, threads): out[i] = condition[i] ? t[i] : e[i]. */
 napi_value Select(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   uint8_t* c;
   float *t, *e, *out;
   size_t nc, nt, ne, nout;
   int64_t threads;
-  if (argc != 5 || !View(env, argv[0], napi_uint8_array, &c, &nc) || !View(env, argv[1], napi_float32_array, &t, &nt) ||
+  if (!Arguments(env, info, argv) || !View(env, argv[0], napi_uint8_array, &c, &nc) || !View(env, argv[1], napi_float32_array, &t, &nt) ||
       !View(env, argv[2], napi_float32_array, &e, &ne) || !View(env, argv[3], napi_float32_array, &out, &nout) || !Int(env, argv[4], &threads)) {
     return Throw(env, "select: expected (condition: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array, threads)");
   }
   if (nt != nc || ne != nc || nout != nc) return Throw(env, "select: condition, t, e and out must have the same length");
-  parallelFor(static_cast<int64_t>(nc), static_cast<int>(threads), [=](int64_t from, int64_t to) {
+  parallelFor(static_cast<int64_t>(nc), Workers(threads), [=](int64_t from, int64_t to) {
     // Branch-free (the condition is as unpredictable as the signs it came from): blend the bits.
     const uint32_t* tBits = reinterpret_cast<const uint32_t*>(t);
     const uint32_t* eBits = reinterpret_cast<const uint32_t*>(e);
@@ -1065,13 +1067,11 @@ void sumNarrowRows(const float* x, int64_t n, int64_t cols, int64_t period, doub
 
 /** sumRows(x, rows, cols, out, threads): out[j] = Σ_i x[i·cols + j], accumulated in float64 (as tfjs-cpu; narrow rows: float over 64 rows at a time first, see sumNarrowRows). */
 napi_value SumRows(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   float *x, *out;
   size_t nx, nout;
   int64_t rows, cols, threads;
-  if (argc != 5 || !View(env, argv[0], napi_float32_array, &x, &nx) || !Int(env, argv[1], &rows) || !Int(env, argv[2], &cols) ||
+  if (!Arguments(env, info, argv) || !View(env, argv[0], napi_float32_array, &x, &nx) || !Int(env, argv[1], &rows) || !Int(env, argv[2], &cols) ||
       !View(env, argv[3], napi_float32_array, &out, &nout) || !Int(env, argv[4], &threads)) {
     return Throw(env, "sumRows: expected (x: Float32Array, rows, cols, out: Float32Array, threads)");
   }
@@ -1101,13 +1101,11 @@ napi_value SumRows(napi_env env, napi_callback_info info) {
  * to that length, as sumNarrowRows reads them.
  */
 napi_value AddRows(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   float *x, *bias, *out;
   size_t nx, nb, nout;
   int64_t rows, cols, threads;
-  if (argc != 6 || !View(env, argv[0], napi_float32_array, &x, &nx) || !View(env, argv[1], napi_float32_array, &bias, &nb) ||
+  if (!Arguments(env, info, argv) || !View(env, argv[0], napi_float32_array, &x, &nx) || !View(env, argv[1], napi_float32_array, &bias, &nb) ||
       !View(env, argv[2], napi_float32_array, &out, &nout) || !Int(env, argv[3], &rows) || !Int(env, argv[4], &cols) || !Int(env, argv[5], &threads)) {
     return Throw(env, "addRows: expected (x: Float32Array, bias: Float32Array, out: Float32Array, rows, cols, threads)");
   }
@@ -1121,7 +1119,7 @@ napi_value AddRows(napi_env env, napi_callback_info info) {
     for (int64_t e = 0; e < period; e++) tiled[e] = bias[e % cols];
     const int64_t blocks = n / period;
     const int vectors = static_cast<int>(period / kVec);
-    parallelFor(blocks, static_cast<int>(threads), [&](int64_t from, int64_t to) {
+    parallelFor(blocks, Workers(threads), [&](int64_t from, int64_t to) {
       for (int64_t b = from; b < to; b++) {
         for (int v = 0; v < vectors; v++) {
           vfloat value, add;
@@ -1134,7 +1132,7 @@ napi_value AddRows(napi_env env, napi_callback_info info) {
     });
     for (int64_t e = blocks * period; e < n; e++) out[e] = x[e] + bias[e % cols];
   } else {
-    parallelFor(rows, static_cast<int>(threads), [&](int64_t from, int64_t to) {
+    parallelFor(rows, Workers(threads), [&](int64_t from, int64_t to) {
       for (int64_t i = from; i < to; i++) {
         const float* __restrict__ row = x + i * cols;
         float* __restrict__ target = out + i * cols;
@@ -1152,13 +1150,11 @@ napi_value AddRows(napi_env env, napi_callback_info info) {
  * block above (y, x).
  */
 napi_value Upsample(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
   napi_value argv[10];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   float *small, *large;
   size_t nSmall, nLarge;
   int64_t mode, batch, inH, inW, C, sh, sw, threads;
-  if (argc != 10 || !Int(env, argv[0], &mode) || !View(env, argv[1], napi_float32_array, &small, &nSmall) || !View(env, argv[2], napi_float32_array, &large, &nLarge) ||
+  if (!Arguments(env, info, argv) || !Int(env, argv[0], &mode) || !View(env, argv[1], napi_float32_array, &small, &nSmall) || !View(env, argv[2], napi_float32_array, &large, &nLarge) ||
       !Int(env, argv[3], &batch) || !Int(env, argv[4], &inH) || !Int(env, argv[5], &inW) || !Int(env, argv[6], &C) || !Int(env, argv[7], &sh) ||
       !Int(env, argv[8], &sw) || !Int(env, argv[9], &threads)) {
     return Throw(env, "upsample: expected (mode, small: Float32Array, large: Float32Array, batch, inH, inW, channels, sh, sw, threads)");
@@ -1169,7 +1165,7 @@ napi_value Upsample(napi_env env, napi_callback_info info) {
     return Throw(env, "upsample: an array is shorter than its tensor");
   }
   const int64_t outW = inW * sw;
-  parallelFor(batch * inH, static_cast<int>(threads), [&](int64_t from, int64_t to) {
+  parallelFor(batch * inH, Workers(threads), [&](int64_t from, int64_t to) {
     for (int64_t row = from; row < to; row++) {  // row = b·inH + y of the small image
       float* smallRow = small + row * inW * C;
       float* largeRow = large + row * sh * outW * C;  // its first of sh rows in the large image
@@ -1194,10 +1190,8 @@ napi_value Upsample(napi_env env, napi_callback_info info) {
 }
 
 napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
-  size_t argc = 16;
   napi_value argv[16];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 16) return Throw(env, "maxPoolGrad: expected 16 arguments (dy, x, dx, batch, inH, inW, channels, outH, outW, fH, fW, strideH, strideW, padTop, padLeft, threads)");
+  if (!Arguments(env, info, argv)) return Throw(env, "maxPoolGrad: expected 16 arguments (dy, x, dx, batch, inH, inW, channels, outH, outW, fH, fW, strideH, strideW, padTop, padLeft, threads)");
   float *dy, *x, *dx;
   size_t lengthDy, lengthX, lengthDx;
   if (!Float32View(env, argv[0], &dy, &lengthDy) || !Float32View(env, argv[1], &x, &lengthX) || !Float32View(env, argv[2], &dx, &lengthDx)) {
@@ -1215,7 +1209,7 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
       static_cast<int64_t>(lengthDy) < batch * outH * outW * C) {
     return Throw(env, "maxPoolGrad: an array is shorter than its tensor");
   }
-  maxPoolGrad(dy, x, dx, batch, inH, inW, C, outH, outW, v[6], v[7], v[8], v[9], v[10], v[11], static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(v[12], 64))));
+  maxPoolGrad(dy, x, dx, batch, inH, inW, C, outH, outW, v[6], v[7], v[8], v[9], v[10], v[11], Workers(v[12]));
   return nullptr;
 }
 
