@@ -66,7 +66,7 @@ export const WASM_EXTRA_KERNELS: readonly WasmKernelPatch[] = [
  */
 export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "BatchMatMul", action: "replaced", method: "the native addon's multithreaded product on the wasm heap where it is built (lib/native.ts); else transposed operands materialised with wasm's Transpose, then wasm's XNNPACK product (its own runs a naive loop when either is transposed)" },
-  { kernelName: "_FusedMatMul", action: "replaced", method: "the native addon's product, then bias and ReLU in one pass (other activations by wasm's kernels), where it is built; else wasm's own" },
+  { kernelName: "_FusedMatMul", action: "replaced", method: "the native addon's product, then a bias row and ReLU in two vectorised passes on the addon (other activations by wasm's kernels), where it is built; else wasm's own" },
   { kernelName: "ResizeNearestNeighborGrad", action: "replaced", method: "integer upscaling (UpSampling2D): the native addon's block sums where it is built, else sh·sw × wasm's XNNPACK AvgPool of dy; else wasm's own" },
   { kernelName: "ResizeNearestNeighbor", action: "replaced", method: "integer upscaling (UpSampling2D): the native addon's row copies where it is built; else wasm's own" },
   { kernelName: "GatherV2", action: "replaced", method: "whole rows (axis 0): one heap memmove per row (the epoch shuffle); else wasm's own (element by element)" },
@@ -80,7 +80,7 @@ export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "Step", action: "replaced", method: "the native addon's vectorised, branch-free loop (ReLU's gradient mask) where it is built; else wasm's own" },
   { kernelName: "Greater", action: "replaced", method: "the native addon's loop for float32 against a scalar or a same-shape tensor (leaky ReLU's gradient mask) where it is built; else wasm's own" },
   { kernelName: "Select", action: "replaced", method: "the native addon's loop for same-shape operands where it is built; else wasm's own" },
-  { kernelName: "Add", action: "replaced", method: "the native addon's vectorised pass where one operand is a bias ([..., C] + [C], a conv layer's in training) where it is built; else wasm's own" },
+  { kernelName: "Add", action: "replaced", method: "one operand a bias ([..., C] + [C], a conv layer's in training): the native addon's vectorised pass where it is built; else wasm's own" },
   { kernelName: "FusedConv2D", action: "replaced", method: "the native addon's convolution (as Conv2D), then bias and activation as _FusedMatMul, where it is built; else wasm's own" },
 ];
 
