@@ -7,6 +7,7 @@
 export * from "./random";
 export * from "./display";
 export * from "./setup";
+export * from "./run";
 export * from "./backend";
 export * from "./data/mnist";
 export * from "./data/noise";

@@ -4,6 +4,7 @@
  */
 import { initBackend, BackendName, BackendReport } from "./backend";
 import { seedGlobalRandom } from "./random";
+import { NotebookRun } from "./run";
 
 /** quick: small subsets and few epochs (what tests run); full: the paper's setting. */
 export type Mode = "quick" | "full";
@@ -21,13 +22,13 @@ export interface SetupOptions {
   verbose?: boolean;
 }
 
-export interface SetupResult {
-  mode: Mode;
-  /** Shorthand for mode === "quick". */
-  quick: boolean;
-  seed: number;
-  backend: BackendReport;
+/** setup()'s options with the notebook's sizes per mode: `sizes: { quick: { train: 2000 }, full: { train: 60000 } }`. */
+export interface SetupWithSizes<S> extends SetupOptions {
+  sizes: { quick: S; full: S };
 }
+
+/** What setup() returns: mode, seed, backend, the mode's sizes, phase timing and finish() (see run.ts). */
+export type SetupResult<S = Record<string, never>> = NotebookRun<S>;
 
 /** Parse a mode name, failing loudly on anything else. */
 export function parseMode(value: string, source = "mode"): Mode {
@@ -41,25 +42,36 @@ export function modeFromEnv(env: NodeJS.ProcessEnv = process.env): Mode {
   return value === undefined || value === "" ? "quick" : parseMode(value, "AE_MODE");
 }
 
-let lastSetup: SetupResult | null = null;
+let lastSetup: NotebookRun<unknown> | null = null;
 
-/** Choose mode, seed every random source and pick the backend; prints what it chose. */
-export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
+/** Choose mode, seed every random source and pick the backend; prints what it chose and returns the notebook's run. */
+export async function setup<S>(options: SetupWithSizes<S>): Promise<NotebookRun<S>>;
+export async function setup(options?: SetupOptions): Promise<NotebookRun>;
+export async function setup<S>(options: SetupOptions & { sizes?: { quick: S; full: S } } = {}): Promise<NotebookRun<S>> {
   const mode = options.mode ?? modeFromEnv();
   parseMode(mode);
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed)) throw new Error(`setup: seed must be an integer, got ${seed}`);
   seedGlobalRandom(seed);
+  if (options.sizes !== undefined) checkSizes(options.sizes);
   const backend = await initBackend({ backend: options.backend, threads: options.threads });
-  lastSetup = { mode, quick: mode === "quick", seed, backend };
+  const run = new NotebookRun<S>(mode, seed, backend, (options.sizes ? options.sizes[mode] : {}) as S);
+  lastSetup = run;
   if (options.verbose ?? true) {
     console.log(`mode: ${mode} · seed: ${seed} · backend: ${backend.name} (${backend.reason})`);
   }
-  return lastSetup;
+  return run;
+}
+
+function checkSizes(sizes: unknown): void {
+  const s = sizes as { quick?: unknown; full?: unknown };
+  if (typeof sizes !== "object" || sizes === null || s.quick === undefined || s.full === undefined) {
+    throw new Error(`setup: sizes must be { quick: …, full: … } (the notebook's sizes per mode), got ${JSON.stringify(sizes)}`);
+  }
 }
 
 /** The result of the last `setup` call, or an error that says to call it first. */
-export function currentSetup(): SetupResult {
+export function currentSetup(): NotebookRun<unknown> {
   if (!lastSetup) throw new Error("setup() has not run yet: call `await ae.setup()` at the top of the notebook");
   return lastSetup;
 }
