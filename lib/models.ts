@@ -8,6 +8,7 @@
  * Builders take `…Options` with defaults and a seed; nothing is built on import.
  */
 export * from "./models/cost";
+export * from "./models/autoencoder";
 export * from "./models/autoencoders";
 export * from "./models/classifiers";
 export * from "./models/csae";

@@ -7,12 +7,13 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { countParams, forwardFlopsPerSample, trainingFlopsPerSample } from "./cost";
+import type { Autoencoder } from "./autoencoder";
 import {
   LayerActivation, afterActivation, applyModel, checkActivation, checkPositiveIntegers, checkSeed, seededInit, tfActivation,
 } from "./common";
 
 /** An autoencoder as its parts: encoder, decoder, the two chained, and what it costs. */
-export interface AutoencoderModel {
+export interface AutoencoderModel extends Autoencoder {
   /** x → code. */
   encoder: tf.Sequential;
   /** code → reconstruction. */

@@ -9,6 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { createRng, randomNormal } from "../random";
+import type { Autoencoder } from "../models/autoencoder";
 
 /** The activations of eqs. (4)–(6). */
 export type DemoActivation = "identity" | "sigmoid" | "tanh";
@@ -50,7 +51,7 @@ export interface DemoArchitecture {
   readonly activation: DemoActivation;
 }
 
-export interface DemoAutoencoder extends DemoArchitecture {
+export interface DemoAutoencoder extends DemoArchitecture, Autoencoder<tf.Tensor2D, tf.Tensor2D> {
   /** W_2 … W_N, each [n_l, n_{l−1}] (z = W·a + b). */
   readonly weights: tf.Variable[];
   /** b_2 … b_N. */
@@ -61,12 +62,17 @@ export interface DemoAutoencoder extends DemoArchitecture {
   forward(x: tf.Tensor2D, options?: DemoForwardOptions): { zs: tf.Tensor2D[]; activations: tf.Tensor2D[] };
   /** The 2-D codes a_code (n × 2). */
   encode(x: tf.Tensor2D): tf.Tensor2D;
+  /** The layers after the code layer applied to 2-D codes (n × 2): the output a_N. */
+  decode(code: tf.Tensor2D): tf.Tensor2D;
   /** The output a_N (n × n_N). */
   reconstruct(x: tf.Tensor2D, options?: DemoForwardOptions): tf.Tensor2D;
   /** A plain copy of the current weights and biases. */
   parameters(): DemoParameters;
   /** Overwrite the weights and biases (same shapes). */
   setParameters(parameters: DemoParameters): void;
+  /** Σ_l |W_l| + |b_l|. */
+  readonly paramCount: number;
+  /** The same count, as a method (tfjs's name for it). */
   countParams(): number;
   dispose(): void;
 }
@@ -185,8 +191,9 @@ export function demoAutoencoder(options: DemoAutoencoderOptions = {}): DemoAutoe
     }
   };
 
+  const paramCount = weights.reduce((s, w, i) => s + w.size + biases[i].size, 0);
   const model: DemoAutoencoder = {
-    layerSizes, codeLayer, activation, weights, biases, variables,
+    layerSizes, codeLayer, activation, weights, biases, variables, paramCount,
     forward(x, forwardOptions = {}) {
       alive();
       checkInput(x, "forward");
@@ -208,6 +215,20 @@ export function demoAutoencoder(options: DemoAutoencoderOptions = {}): DemoAutoe
       return tf.tidy(() => {
         const { activations } = model.forward(x);
         return activations[codeLayer].clone();
+      });
+    },
+    decode(code) {
+      alive();
+      const width = layerSizes[codeLayer];
+      if (!(code instanceof tf.Tensor) || code.rank !== 2 || code.shape[1] !== width) {
+        throw new Error(`decode: code must be a 2-D tensor n × ${width}, got ${code instanceof tf.Tensor ? `shape [${code.shape.join(", ")}]` : typeof code}`);
+      }
+      return tf.tidy(() => {
+        let a: tf.Tensor2D = code;
+        for (let i = codeLayer; i < weights.length; i++) {
+          a = applyDemoActivation(activation, tf.add(tf.matMul(a, weights[i], false, true), biases[i])) as tf.Tensor2D;
+        }
+        return a === code ? a.clone() : a;
       });
     },
     reconstruct(x, forwardOptions) {
@@ -245,7 +266,7 @@ export function demoAutoencoder(options: DemoAutoencoderOptions = {}): DemoAutoe
       });
     },
     countParams() {
-      return weights.reduce((s, w, i) => s + w.size + biases[i].size, 0);
+      return paramCount;
     },
     dispose() {
       if (disposed) return;

@@ -6,6 +6,7 @@
  * function and weights for ae.trainModel, and `summarizeAutoencoder` the comparison numbers.
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Autoencoder } from "../models/autoencoder";
 import { CorruptionSpec, corruptInputs } from "../data/noise";
 import { LossContext, LossTerms, LossTermsFn, mixSeeds } from "../train";
 import { contractivePenalty, klSparsityPenalty, l1ActivationPenalty, sigmoidJacobianNormSquared } from "./penalties";
@@ -29,7 +30,7 @@ export interface DenseAutoencoderOptions {
 }
 
 /** The autoencoder as its weights and differentiable maps. */
-export interface DenseAutoencoder {
+export interface DenseAutoencoder extends Autoencoder<tf.Tensor2D> {
   /** W₁ [inputDim, hiddenUnits]. */
   encoderKernel: tf.Variable;
   /** b₁ [hiddenUnits]. */

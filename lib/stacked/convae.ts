@@ -6,6 +6,7 @@
  * tanh is monotonic, so tanh(Ψ(a)) = Ψ(tanh(a)); we apply tanh first, then pool.
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Autoencoder } from "../models/autoencoder";
 import { countParams } from "../models/cost";
 import { UNPOOLING_KINDS, UnpoolingKind, maxPoolWithSwitches, unpoolEvenSpread, unpoolRandomLocation, unpoolWithSwitches } from "./unpool";
 
@@ -35,7 +36,7 @@ export interface ConvEncoding {
 }
 
 /** A convolutional autoencoder with a chosen pooling inverse; train `layers` with ae.trainModel. */
-export interface PoolingConvAutoencoder {
+export interface PoolingConvAutoencoder extends Autoencoder<tf.Tensor4D, ConvEncoding> {
   unpooling: UnpoolingKind;
   /** Every layer with weights (pass as `models` to trainModel). */
   layers: tf.layers.Layer[];

@@ -7,6 +7,7 @@
  * y = φ(Wx + b) has W = Kᵀ; the tied decoder z = φ(W′y + b′) with W′ = Wᵀ = K computes y·Kᵀ + b′.
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Autoencoder } from "../models/autoencoder";
 import { LayerActivation, checkActivation } from "../models/common";
 
 /** The rank-2 kernel variable of a built Dense-like layer (the weight whose name ends in "kernel", else its only rank-2 weight). */
@@ -151,7 +152,7 @@ export interface BasicAutoencoderOptions {
 }
 
 /** A one-hidden-layer autoencoder y = φ(Wx + b), z = φ(W′y + b′), its parts and its parameter count. */
-export interface BasicAutoencoder {
+export interface BasicAutoencoder extends Autoencoder<tf.Tensor2D> {
   encoderLayer: tf.layers.Layer;
   decoderLayer: tf.layers.Layer;
   /** x → z as one model (encoder then decoder). */
