@@ -12,6 +12,7 @@ export * from "./backend";
 export * from "./data/mnist";
 export * from "./data/noise";
 export * from "./train";
+export * from "./stopping";
 export * from "./progress";
 export * from "./weights";
 export * from "./plots";

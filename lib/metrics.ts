@@ -152,3 +152,70 @@ export async function linearProbe(options: LinearProbeOptions): Promise<LinearPr
     tf.dispose([mean, std, trainInputs, testInputs, trainTargets, testTargets, weights, bias]);
   }
 }
+
+/** Mean binary cross-entropy −[x log r + (1 − x) log(1 − r)] of probabilities r (e.g. sigmoid outputs) against targets x in [0, 1], over every element; r is clipped to [ε, 1 − ε]. */
+export function binaryCrossEntropy(x: tf.Tensor, r: tf.Tensor, epsilon = 1e-7): tf.Scalar {
+  checkSameShape(x, r, "binaryCrossEntropy");
+  if (!(epsilon > 0 && epsilon < 0.5)) throw new Error(`binaryCrossEntropy: epsilon must be in (0, 0.5), got ${epsilon}`);
+  return tf.tidy(() => {
+    const p = tf.clipByValue(r.reshape(x.shape), epsilon, 1 - epsilon);
+    return tf.neg(tf.mean(tf.add(tf.mul(x, tf.log(p)), tf.mul(tf.sub(1, x), tf.log(tf.sub(1, p)))))) as tf.Scalar;
+  });
+}
+
+export interface KnnAccuracyOptions {
+  /** Reference codes [n, d] with their class ids. */
+  trainX: tf.Tensor2D;
+  trainLabels: ArrayLike<number>;
+  /** Codes to classify [m, d] with their true class ids. */
+  testX: tf.Tensor2D;
+  testLabels: ArrayLike<number>;
+  /** Neighbours that vote (default 10). */
+  k?: number;
+  /** Test rows per distance block (default 500; bounds memory at chunk × n floats). */
+  chunk?: number;
+}
+
+/** Share of test rows whose k nearest training rows (Euclidean) vote for the true class; a tied vote goes to the smaller class id. */
+export function knnAccuracy(options: KnnAccuracyOptions): number {
+  const fn = "knnAccuracy";
+  const { trainX, testX, trainLabels, testLabels } = options;
+  const k = options.k ?? 10;
+  const chunk = options.chunk ?? 500;
+  for (const [name, x] of [["trainX", trainX], ["testX", testX]] as const) {
+    if (!(x instanceof tf.Tensor) || x.rank !== 2) throw new Error(`${fn}: ${name} must be a 2-D tensor [rows, features], got ${x instanceof tf.Tensor ? `shape [${x.shape}]` : typeof x}`);
+  }
+  if (trainX.shape[1] !== testX.shape[1]) throw new Error(`${fn}: trainX and testX must have the same width, got ${trainX.shape[1]} and ${testX.shape[1]}`);
+  if (trainLabels.length !== trainX.shape[0]) throw new Error(`${fn}: trainLabels has ${trainLabels.length} entries for ${trainX.shape[0]} rows of trainX`);
+  if (testLabels.length !== testX.shape[0]) throw new Error(`${fn}: testLabels has ${testLabels.length} entries for ${testX.shape[0]} rows of testX`);
+  if (!Number.isInteger(k) || k < 1 || k > trainX.shape[0]) throw new Error(`${fn}: k must be an integer in [1, ${trainX.shape[0]}] (the training rows), got ${k}`);
+  if (!Number.isInteger(chunk) || chunk < 1) throw new Error(`${fn}: chunk must be a positive integer, got ${chunk}`);
+  const trainNorms = tf.tidy(() => tf.sum(tf.square(trainX), 1));
+  let correct = 0;
+  try {
+    for (let start = 0; start < testX.shape[0]; start += chunk) {
+      const size = Math.min(chunk, testX.shape[0] - start);
+      const neighbours = tf.tidy(() => {
+        const a = testX.slice([start, 0], [size, -1]);
+        // ‖a − b‖² = ‖a‖² − 2a·b + ‖b‖²; ‖a‖² does not change the ranking within a row.
+        const distances = tf.add(tf.mul(-2, tf.matMul(a, trainX, false, true)), trainNorms);
+        return tf.topk(tf.neg(distances), k).indices;
+      });
+      const ids = neighbours.dataSync();
+      neighbours.dispose();
+      for (let i = 0; i < size; i++) {
+        const votes = new Map<number, number>();
+        for (let j = 0; j < k; j++) {
+          const label = trainLabels[ids[i * k + j]];
+          votes.set(label, (votes.get(label) ?? 0) + 1);
+        }
+        let best = Infinity, bestVotes = -1;
+        for (const [label, count] of votes) if (count > bestVotes || (count === bestVotes && label < best)) [best, bestVotes] = [label, count];
+        if (best === testLabels[start + i]) correct++;
+      }
+    }
+  } finally {
+    trainNorms.dispose();
+  }
+  return correct / testX.shape[0];
+}
