@@ -13,6 +13,7 @@ export * from "./data/noise";
 export * from "./train";
 export * from "./progress";
 export * from "./weights";
+export * from "./model-cache";
 export * from "./plots";
 export * from "./png";
 export * from "./models";
