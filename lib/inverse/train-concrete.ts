@@ -131,7 +131,7 @@ export async function trainConcreteNetwork(options: TrainConcreteOptions): Promi
         const [top, ...jumps] = applyAbstractStages(network.stages, input, wanted);
         output = network.generate(top, jumps, context.training);
       }
-      return { mse: tf.mean(tf.squaredDifference(output, batch.target)) as tf.Scalar };
+      return { mse: meanSquaredError(batch.target, output) };
     };
     return await trainModel({
       data, lossTerms, models: [network.model], numEpochs: options.numEpochs, batchSize: options.batchSize ?? 64,
