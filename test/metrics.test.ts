@@ -5,7 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../lib/backend";
-import { accuracy, linearProbe, meanAbsoluteError, meanCosineSimilarity, meanSquaredError, meanSumOfSquares, psnr } from "../lib/metrics";
+import { accuracy, linearProbe, meanAbsoluteError, meanCosineSimilarity, meanSquaredError, meanSumOfSquares, preciseMeanSquaredError, psnr } from "../lib/metrics";
 import { createRng, randomNormal } from "../lib/random";
 
 beforeAll(async () => {
@@ -47,6 +47,23 @@ describe("pointwise metrics", () => {
     const wrong = tf.zeros([2, 3]);
     expect(() => meanSumOfSquares(x, wrong)).toThrow(/meanSumOfSquares: the two tensors must hold the same samples/);
     tf.dispose([x, y, images, other, wrong]);
+  });
+
+  it("precise MSE: a number accumulated in float64 across samples, equal to a float64 sum by hand", () => {
+    const x = tf.randomUniform([500, 784], 0, 1, "float32", 1);
+    const y = tf.randomUniform([500, 784], 0, 1, "float32", 2);
+    const [xs, ys] = [x.dataSync(), y.dataSync()];
+    let byHand = 0;
+    for (let i = 0; i < xs.length; i++) byHand += (xs[i] - ys[i]) ** 2;
+    byHand /= xs.length;
+    const before = tf.memory().numTensors;
+    const value = preciseMeanSquaredError(x, y);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(Math.abs(value - byHand) / byHand).toBeLessThan(1e-6);
+    expect(value).toBeCloseTo(1 / 6, 2); // E(u − v)² for independent uniforms
+    const wrong = tf.zeros([2, 3]);
+    expect(() => preciseMeanSquaredError(x, wrong)).toThrow(/preciseMeanSquaredError: the two tensors must hold the same samples/);
+    tf.dispose([x, y, wrong]);
   });
 
   it("cosine similarity per sample, flattened, averaged; zero rows count as 0", () => {
