@@ -15,6 +15,7 @@ export * from "./train";
 export * from "./stopping";
 export * from "./progress";
 export * from "./weights";
+export * from "./model-cache";
 export * from "./plots";
 export * from "./png";
 export * from "./models";

@@ -1,7 +1,7 @@
 /**
- * Save and load trained weights under data/weights/<name>/ so a notebook can reuse a
- * model from its full run. Format: manifest.json (format, names, shapes, dtypes, offsets,
- * byte length, SHA-256, user metadata) + one little-endian float32 file
+ * Save and load trained weights under data/weights/<name>/: the storage under the
+ * trained-model cache (lib/model-cache.ts, `cachedModel`), which is what notebooks call.
+ * Format: manifest.json (format, names, shapes, dtypes, offsets, byte length, SHA-256, user metadata) + one little-endian float32 file
  * weights-<hash>.bin. The bin file is named by its content and written first, the
  * manifest is renamed into place last, so every moment on disk is a complete old or new
  * save (temp + rename); stale bin files are removed after the switch.

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
-import { parseBenchArgs, defaultBenchArgs } from "../lib/bench/args";
+import { parseBenchArgs, defaultBenchArgs, parseProfileArgs, defaultProfileArgs, readCommandLine } from "../lib/bench/args";
 import { benchBackendLabel, runBenchCase, BenchRow } from "../lib/bench/run";
 import type { BackendReport } from "../lib/backend";
 import { benchModel, BENCH_MODELS, BENCH_MODEL_IDS } from "../lib/bench/specs";
@@ -72,6 +72,51 @@ describe("parseBenchArgs", () => {
     expect(() => parseBenchArgs(["--compare-torch=yes"])).toThrow(/--compare-torch takes no value/);
     expect(() => parseBenchArgs(["--lr", "-1"])).toThrow(/--lr must be a positive number/);
     expect(() => parseBenchArgs(["--native", "yes"])).toThrow(/--native: expected "off" and\/or "on", got "yes"/);
+    expect(() => parseBenchArgs(["--seed", "1", "extra"])).toThrow(/unexpected argument "extra"/);
+    expect(() => parseBenchArgs(["--json"])).toThrow(/--json needs a value/);
+  });
+});
+
+describe("readCommandLine", () => {
+  const options = { n: { type: "string" as const }, on: { type: "boolean" as const }, help: { type: "boolean" as const, short: "h" } };
+
+  it("reads both value forms, short aliases and repeats in order, under the long name", () => {
+    expect(readCommandLine(["--n", "1", "-h", "--n=-2", "--on"], options)).toEqual([
+      { name: "n", flag: "--n", value: "1" }, { name: "help", flag: "-h", value: true }, { name: "n", flag: "--n", value: "-2" }, { name: "on", flag: "--on", value: true },
+    ]);
+  });
+
+  it("names the flag or argument that is wrong", () => {
+    expect(() => readCommandLine(["--m", "1"], options)).toThrow(/unknown option "--m" \(see --help\)/);
+    expect(() => readCommandLine(["-x"], options)).toThrow(/unknown option "-x"/);
+    expect(() => readCommandLine(["--n"], options)).toThrow(/^--n needs a value$/);
+    expect(() => readCommandLine(["--on=1"], options)).toThrow(/^--on takes no value$/);
+    expect(() => readCommandLine(["stray"], options)).toThrow(/unexpected argument "stray"/);
+    expect(() => readCommandLine(["--", "--n"], options)).toThrow(/unexpected argument "--"/);
+  });
+});
+
+describe("parseProfileArgs", () => {
+  it("defaults: mlp, cae, cnn for 5 steps of batch 128 on wasm with our kernels", () => {
+    expect(parseProfileArgs([])).toEqual(defaultProfileArgs());
+    expect(parseProfileArgs([])).toEqual({ models: ["mlp", "cae", "cnn"], steps: 5, batchSize: 128, backend: "wasm", stock: false, profileTrain: false, shapes: false, help: false });
+  });
+
+  it("reads every option", () => {
+    expect(parseProfileArgs(["--models", "cnn,cnn", "--steps=0", "--batch", "32", "--backend", "cpu", "--stock", "--train", "512", "--profile-train", "--shapes", "--bench", "mlp,csae", "-h"])).toEqual({
+      models: ["cnn"], steps: 0, batchSize: 32, backend: "cpu", stock: true, train: 512, profileTrain: true, shapes: true, bench: ["mlp-ae", "csae-l"], help: true,
+    });
+  });
+
+  it("fails with the flag's name on bad input", () => {
+    expect(() => parseProfileArgs(["--steps", "-1"])).toThrow(/--steps must be an integer ≥ 0, got "-1"/);
+    expect(() => parseProfileArgs(["--batch", "x"])).toThrow(/--batch must be an integer ≥ 1, got "x"/);
+    expect(() => parseProfileArgs(["--train"])).toThrow(/--train needs a value/);
+    expect(() => parseProfileArgs(["--train", "70000"])).toThrow(/--train must be at most 60000/);
+    expect(() => parseProfileArgs(["--backend", "webgl"])).toThrow(/--backend: unknown backend "webgl"/);
+    expect(() => parseProfileArgs(["--bench", "resnet"])).toThrow(/--bench: unknown model "resnet"/);
+    expect(() => parseProfileArgs(["--stock=yes"])).toThrow(/--stock takes no value/);
+    expect(() => parseProfileArgs(["--warmup", "3"])).toThrow(/unknown option "--warmup"/);
   });
 });
 

@@ -5,7 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../lib/backend";
-import { accuracy, linearProbe, meanAbsoluteError, meanCosineSimilarity, meanSquaredError, psnr } from "../lib/metrics";
+import { accuracy, linearProbe, meanAbsoluteError, meanCosineSimilarity, meanSquaredError, meanSumOfSquares, preciseMeanSquaredError, psnr } from "../lib/metrics";
 import { createRng, randomNormal } from "../lib/random";
 
 beforeAll(async () => {
@@ -32,6 +32,38 @@ describe("pointwise metrics", () => {
     expect(read(psnr(x, y, { maxValue: 3 }))).toBeCloseTo(10 * Math.log10(9 / 1.25), 4);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, y]);
+  });
+
+  it("mean sum of squares: each sample's squared error summed, averaged over samples (d × MSE), any rank", () => {
+    const x = a();
+    const y = b();
+    const before = tf.memory().numTensors;
+    expect(read(meanSumOfSquares(x, y))).toBeCloseTo(((1 + 0) + (0 + 4)) / 2, 6);
+    expect(tf.memory().numTensors).toBe(before);
+    const images = tf.tidy(() => tf.reshape(tf.range(0, 24), [3, 2, 2, 2]));
+    const other = tf.tidy(() => tf.reshape(tf.mul(tf.range(0, 24), 0.5), [3, 8]));
+    const mse = read(meanSquaredError(images, other));
+    expect(read(meanSumOfSquares(images, other))).toBeCloseTo(8 * mse, 3);
+    const wrong = tf.zeros([2, 3]);
+    expect(() => meanSumOfSquares(x, wrong)).toThrow(/meanSumOfSquares: the two tensors must hold the same samples/);
+    tf.dispose([x, y, images, other, wrong]);
+  });
+
+  it("precise MSE: a number accumulated in float64 across samples, equal to a float64 sum by hand", () => {
+    const x = tf.randomUniform([500, 784], 0, 1, "float32", 1);
+    const y = tf.randomUniform([500, 784], 0, 1, "float32", 2);
+    const [xs, ys] = [x.dataSync(), y.dataSync()];
+    let byHand = 0;
+    for (let i = 0; i < xs.length; i++) byHand += (xs[i] - ys[i]) ** 2;
+    byHand /= xs.length;
+    const before = tf.memory().numTensors;
+    const value = preciseMeanSquaredError(x, y);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(Math.abs(value - byHand) / byHand).toBeLessThan(1e-6);
+    expect(value).toBeCloseTo(1 / 6, 2); // E(u − v)² for independent uniforms
+    const wrong = tf.zeros([2, 3]);
+    expect(() => preciseMeanSquaredError(x, wrong)).toThrow(/preciseMeanSquaredError: the two tensors must hold the same samples/);
+    tf.dispose([x, y, wrong]);
   });
 
   it("cosine similarity per sample, flattened, averaged; zero rows count as 0", () => {

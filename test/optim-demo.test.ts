@@ -7,9 +7,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import {
   gaussianClusters, DEMO_CLUSTER_MEANS, demoAutoencoder, applyDemoActivation, demoActivationDerivative, demoBackprop,
-  scaleGradient, meanSumOfSquares, rootMeanSquareError, drawDemoParameters, demoAutoencoderEnsemble, checkDemoConfig,
+  scaleGradient, rootMeanSquareError, drawDemoParameters, demoAutoencoderEnsemble, checkDemoConfig,
   trainDemoAutoencoder, trainDemoEnsemble, DEMO_ACTIVATIONS, DEMO_CONFIG_DEFAULTS, pcaReconstructionLimit, sigmoidOutputFloor, learningPhases,
 } from "../lib/optim";
+import { meanSumOfSquares } from "../lib/metrics";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");

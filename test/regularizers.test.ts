@@ -13,8 +13,9 @@ import {
   checkLayerShapes, circleManifoldData, contractivePenalty, convOutputSize, convTransposeOutputSize, denseAutoencoder,
   featureImages, fieldAlignmentWithCircle, klPenaltyCurve, klSparsityPenalty, l1ActivationPenalty, meanActivation,
   poolOutputSize, reconstructionField, REGULARIZER_KINDS, regularizedObjective, samePadding, sigmoidEncoderJacobian,
-  sigmoidJacobianNormSquared, summarizeAutoencoder, sumSquaredError, vectorFieldFigure,
+  sigmoidJacobianNormSquared, summarizeAutoencoder, vectorFieldFigure,
 } from "../lib/regularizers";
+import { meanSumOfSquares } from "../lib/metrics";
 import { assertClose, seededNormal } from "./helpers/gradcheck";
 
 beforeAll(async () => {
@@ -219,7 +220,7 @@ describe("the shared dense autoencoder trained five ways", () => {
     const c = regularizedObjective(model, "contractive", {}).lossTerms({ xs: x }, context);
     const h = model.encode(x);
     expect(c.contractive.dataSync()[0]).toBeCloseTo(contractivePenalty(h, model.encoderKernel as unknown as tf.Tensor2D).dataSync()[0], 5);
-    expect(c.reconstruction.dataSync()[0]).toBeCloseTo(sumSquaredError(x, model.decode(h)).dataSync()[0], 4);
+    expect(c.reconstruction.dataSync()[0]).toBeCloseTo(meanSumOfSquares(x, model.decode(h)).dataSync()[0], 4);
     tf.dispose([x, h, ...Object.values(c)]);
     model.dispose();
   });

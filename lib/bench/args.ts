@@ -1,7 +1,9 @@
 /**
- * Command-line arguments of `npm run bench` (lib/bench/cli.ts).
+ * Command-line arguments of `npm run bench` (lib/bench/cli.ts) and of the profiler (lib/bench/profile.ts),
+ * read with Node's util.parseArgs; errors name the bad option or value.
  */
-import { BackendName, BACKEND_PREFERENCE } from "../backend";
+import { parseArgs } from "util";
+import { BackendName, BackendRequest, BACKEND_PREFERENCE } from "../backend";
 import { benchModel, BenchModelId, BENCH_MODEL_IDS } from "./specs";
 
 /** Everything `npm run bench` can be told. */
@@ -82,7 +84,48 @@ export function defaultBenchArgs(): BenchArgs {
   };
 }
 
-function integer(flag: string, text: string, min: number): number {
+/** How one command-line option is read: a switch (present or not) or one that takes a value. */
+export interface CommandLineOption {
+  type: "boolean" | "string";
+  /** One-letter alias (e.g. "h" for -h). */
+  short?: string;
+}
+
+/** One option as given, under its long name (without "--"); `value` is true for a switch. */
+export interface CommandLineValue {
+  name: string;
+  /** The flag as typed (e.g. "-h", "--batch"), for error messages. */
+  flag: string;
+  value: string | true;
+}
+
+/**
+ * Read argv with Node's util.parseArgs (`--flag value`, `--flag=value`, short aliases) into the
+ * options given, in order (a repeated option appears twice; the caller's last assignment wins).
+ * Errors name the flag: unknown options, a switch given a value, an option missing its value,
+ * stray positional arguments.
+ */
+export function readCommandLine(argv: readonly string[], options: Record<string, CommandLineOption>): CommandLineValue[] {
+  const { tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
+  const values: CommandLineValue[] = [];
+  for (const token of tokens) {
+    if (token.kind === "positional") throw new Error(`unexpected argument ${JSON.stringify(token.value)} (see --help)`);
+    if (token.kind === "option-terminator") throw new Error(`unexpected argument "--" (see --help)`);
+    const option = Object.prototype.hasOwnProperty.call(options, token.name) ? options[token.name] : undefined;
+    if (!option) throw new Error(`unknown option ${JSON.stringify(token.rawName)} (see --help)`);
+    if (option.type === "boolean") {
+      if (token.value !== undefined) throw new Error(`${token.rawName} takes no value`);
+      values.push({ name: token.name, flag: token.rawName, value: true });
+    } else {
+      if (token.value === undefined) throw new Error(`${token.rawName} needs a value`);
+      values.push({ name: token.name, flag: token.rawName, value: token.value });
+    }
+  }
+  return values;
+}
+
+/** `text` as an integer ≥ `min`, or an error naming `flag`. */
+export function integerOption(flag: string, text: string, min: number): number {
   const value = Number(text);
   if (text.trim() === "" || !Number.isInteger(value) || value < min) {
     throw new Error(`${flag} must be an integer ≥ ${min}, got ${JSON.stringify(text)}`);
@@ -90,13 +133,15 @@ function integer(flag: string, text: string, min: number): number {
   return value;
 }
 
-function positiveNumber(flag: string, text: string): number {
+/** `text` as a finite number > 0, or an error naming `flag`. */
+export function positiveNumberOption(flag: string, text: string): number {
   const value = Number(text);
   if (text.trim() === "" || !Number.isFinite(value) || value <= 0) throw new Error(`${flag} must be a positive number, got ${JSON.stringify(text)}`);
   return value;
 }
 
-function list(flag: string, text: string): string[] {
+/** A comma-separated list (blanks dropped), or an error naming `flag` when it is empty. */
+export function listOption(flag: string, text: string): string[] {
   const items = text.split(",").map((s) => s.trim()).filter((s) => s !== "");
   if (items.length === 0) throw new Error(`${flag} needs a comma-separated list, got ${JSON.stringify(text)}`);
   return items;
@@ -105,46 +150,35 @@ function list(flag: string, text: string): string[] {
 /** Images in MNIST's training split, the most a run can use. */
 const MNIST_TRAINING_IMAGES = 60_000;
 
-const VALUE_FLAGS = new Set([
-  "--samples", "--batch", "--lr", "--models", "--backends", "--warmup", "--max-seconds", "--min-seconds", "--cpu-samples", "--cpu-max-seconds",
-  "--seed", "--torch-threads", "--wasm-threads", "--native", "--python", "--readme", "--json", "--from-json",
-]);
-const SWITCHES = new Set(["--compare-torch", "--write-readme", "--help", "-h"]);
+const BENCH_OPTIONS: Record<string, CommandLineOption> = {
+  samples: { type: "string" }, batch: { type: "string" }, lr: { type: "string" }, models: { type: "string" }, backends: { type: "string" },
+  warmup: { type: "string" }, "max-seconds": { type: "string" }, "min-seconds": { type: "string" }, "cpu-samples": { type: "string" },
+  "cpu-max-seconds": { type: "string" }, seed: { type: "string" }, "torch-threads": { type: "string" }, "wasm-threads": { type: "string" },
+  native: { type: "string" }, python: { type: "string" }, readme: { type: "string" }, json: { type: "string" }, "from-json": { type: "string" },
+  "compare-torch": { type: "boolean" }, "write-readme": { type: "boolean" }, help: { type: "boolean", short: "h" },
+};
 
 /** Parse the arguments after `npm run bench --`; unknown flags and bad values fail with the flag's name. */
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const args = defaultBenchArgs();
-  for (let i = 0; i < argv.length; i++) {
-    let flag = argv[i];
-    let value: string | undefined;
-    const eq = flag.indexOf("=");
-    if (flag.startsWith("--") && eq > 0) {
-      value = flag.slice(eq + 1);
-      flag = flag.slice(0, eq);
-    }
-    if (SWITCHES.has(flag)) {
-      if (value !== undefined) throw new Error(`${flag} takes no value`);
-      if (flag === "--compare-torch") args.compareTorch = true;
-      else if (flag === "--write-readme") args.writeReadme = true;
+  for (const option of readCommandLine(argv, BENCH_OPTIONS)) {
+    if (option.value === true) {
+      if (option.name === "compare-torch") args.compareTorch = true;
+      else if (option.name === "write-readme") args.writeReadme = true;
       else args.help = true;
       continue;
     }
-    if (!VALUE_FLAGS.has(flag)) {
-      throw new Error(`unknown option ${JSON.stringify(flag)} (see --help)`);
-    }
-    if (value === undefined) {
-      if (i + 1 >= argv.length) throw new Error(`${flag} needs a value`);
-      value = argv[++i];
-    }
-    switch (flag) {
-      case "--samples":
-        args.samples = integer(flag, value, 1);
+    const flag = `--${option.name}`;
+    const value = option.value;
+    switch (option.name) {
+      case "samples":
+        args.samples = integerOption(flag, value, 1);
         if (args.samples > MNIST_TRAINING_IMAGES) throw new Error(`--samples must be at most ${MNIST_TRAINING_IMAGES} (the MNIST training split), got ${args.samples}`);
         break;
-      case "--batch": args.batchSize = integer(flag, value, 1); break;
-      case "--lr": args.learningRate = positiveNumber(flag, value); break;
-      case "--models": {
-        const ids = list(flag, value).map((m) => {
+      case "batch": args.batchSize = integerOption(flag, value, 1); break;
+      case "lr": args.learningRate = positiveNumberOption(flag, value); break;
+      case "models": {
+        const ids = listOption(flag, value).map((m) => {
           try {
             return benchModel(m).id;
           } catch (error) {
@@ -154,8 +188,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         args.models = [...new Set(ids)];
         break;
       }
-      case "--backends": {
-        const names = list(flag, value).map((b) => {
+      case "backends": {
+        const names = listOption(flag, value).map((b) => {
           if (!(BACKEND_PREFERENCE as readonly string[]).includes(b)) {
             throw new Error(`--backends: unknown backend ${JSON.stringify(b)}; expected ${BACKEND_PREFERENCE.join(", ")}`);
           }
@@ -164,26 +198,116 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         args.backends = [...new Set(names)];
         break;
       }
-      case "--warmup": args.warmupSteps = integer(flag, value, 0); break;
-      case "--max-seconds": args.maxSeconds = integer(flag, value, 0); break;
-      case "--min-seconds": args.minSeconds = integer(flag, value, 0); break;
-      case "--cpu-samples": args.cpuSamples = integer(flag, value, 1); break;
-      case "--cpu-max-seconds": args.cpuMaxSeconds = integer(flag, value, 0); break;
-      case "--seed": args.seed = integer(flag, value, 0); break;
-      case "--torch-threads": args.torchThreads = [...new Set(list(flag, value).map((t) => integer(flag, t, 1)))]; break;
-      case "--wasm-threads": args.wasmThreads = [...new Set(list(flag, value).map((t) => integer(flag, t, 1)))]; break;
-      case "--native": {
-        const modes = list(flag, value).map((m) => {
+      case "warmup": args.warmupSteps = integerOption(flag, value, 0); break;
+      case "max-seconds": args.maxSeconds = integerOption(flag, value, 0); break;
+      case "min-seconds": args.minSeconds = integerOption(flag, value, 0); break;
+      case "cpu-samples": args.cpuSamples = integerOption(flag, value, 1); break;
+      case "cpu-max-seconds": args.cpuMaxSeconds = integerOption(flag, value, 0); break;
+      case "seed": args.seed = integerOption(flag, value, 0); break;
+      case "torch-threads": args.torchThreads = [...new Set(listOption(flag, value).map((t) => integerOption(flag, t, 1)))]; break;
+      case "wasm-threads": args.wasmThreads = [...new Set(listOption(flag, value).map((t) => integerOption(flag, t, 1)))]; break;
+      case "native": {
+        const modes = listOption(flag, value).map((m) => {
           if (m !== "off" && m !== "on") throw new Error(`--native: expected "off" and/or "on", got ${JSON.stringify(m)}`);
           return m as "off" | "on";
         });
         args.native = [...new Set(modes)];
         break;
       }
-      case "--python": args.python = value; break;
-      case "--readme": args.readme = value; break;
-      case "--json": args.json = value; break;
-      case "--from-json": args.fromJson = value; break;
+      case "python": args.python = value; break;
+      case "readme": args.readme = value; break;
+      case "json": args.json = value; break;
+      case "from-json": args.fromJson = value; break;
+    }
+  }
+  return args;
+}
+
+/** Everything the profiler (lib/bench/profile.ts) can be told. */
+export interface ProfileArgs {
+  /** Hand-built models to profile kernel by kernel: mlp, cae, cnn (default all three). */
+  models: string[];
+  /** Timed training steps per model; 0 = none (default 5). */
+  steps: number;
+  batchSize: number;
+  /** Default wasm. */
+  backend: BackendRequest;
+  /** Run without this project's wasm kernels. */
+  stock: boolean;
+  /** Also train through trainModel on this many samples (with `bench`: default 2048). */
+  train?: number;
+  /** Print the kernel table of the timed trainModel epoch. */
+  profileTrain: boolean;
+  /** Split each kernel's time by its input shapes. */
+  shapes: boolean;
+  /** Reference models of the bench (lib/bench/specs.ts) to train instead of `models`. */
+  bench?: BenchModelId[];
+  help: boolean;
+}
+
+export const PROFILE_USAGE = `Usage: npx ts-node --transpile-only lib/bench/profile.ts [options]
+
+Where a training step's time goes on one backend, kernel by kernel, split into forward,
+backward and optimiser phases.
+
+  --models a,b       hand-built models to profile: mlp, cae, cnn (default all three)
+  --steps N          timed training steps per model, 0 = none (default 5)
+  --batch N          batch size (default 128)
+  --backend NAME     ${BACKEND_PREFERENCE.join(", ")} or auto (default wasm)
+  --stock            without this project's wasm kernels (tfjs-backend-wasm's own, where it has them)
+  --train N          also train through trainModel on N samples and print samples/s
+  --profile-train    with --train or --bench: the kernel table of the timed epoch
+  --shapes           split each kernel's time by its input shapes
+  --bench a,b        train the bench's reference models (${BENCH_MODEL_IDS.join(", ")}; short: mlp, cae, cnn,
+                     csae, fsae) through trainModel instead (--train N samples, default 2048)
+  -h, --help         this text`;
+
+const PROFILE_OPTIONS: Record<string, CommandLineOption> = {
+  models: { type: "string" }, steps: { type: "string" }, batch: { type: "string" }, backend: { type: "string" }, train: { type: "string" },
+  bench: { type: "string" }, stock: { type: "boolean" }, "profile-train": { type: "boolean" }, shapes: { type: "boolean" }, help: { type: "boolean", short: "h" },
+};
+
+/** Defaults of every profiler option. */
+export function defaultProfileArgs(): ProfileArgs {
+  return { models: ["mlp", "cae", "cnn"], steps: 5, batchSize: 128, backend: "wasm", stock: false, profileTrain: false, shapes: false, help: false };
+}
+
+/** Parse the profiler's arguments; unknown flags and bad values fail with the flag's name. */
+export function parseProfileArgs(argv: readonly string[]): ProfileArgs {
+  const args = defaultProfileArgs();
+  for (const option of readCommandLine(argv, PROFILE_OPTIONS)) {
+    const flag = `--${option.name}`;
+    if (option.value === true) {
+      if (option.name === "stock") args.stock = true;
+      else if (option.name === "profile-train") args.profileTrain = true;
+      else if (option.name === "shapes") args.shapes = true;
+      else args.help = true;
+      continue;
+    }
+    const value = option.value;
+    switch (option.name) {
+      case "models": args.models = [...new Set(listOption(flag, value))]; break;
+      case "steps": args.steps = integerOption(flag, value, 0); break;
+      case "batch": args.batchSize = integerOption(flag, value, 1); break;
+      case "backend":
+        if (value !== "auto" && !(BACKEND_PREFERENCE as readonly string[]).includes(value)) {
+          throw new Error(`--backend: unknown backend ${JSON.stringify(value)}; expected ${BACKEND_PREFERENCE.join(", ")} or auto`);
+        }
+        args.backend = value as BackendRequest;
+        break;
+      case "train":
+        args.train = integerOption(flag, value, 1);
+        if (args.train > MNIST_TRAINING_IMAGES) throw new Error(`--train must be at most ${MNIST_TRAINING_IMAGES} (the MNIST training split), got ${args.train}`);
+        break;
+      case "bench":
+        args.bench = [...new Set(listOption(flag, value).map((m) => {
+          try {
+            return benchModel(m).id;
+          } catch (error) {
+            throw new Error(`--bench: ${(error as Error).message}`);
+          }
+        }))];
+        break;
     }
   }
   return args;

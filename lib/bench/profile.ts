@@ -4,6 +4,7 @@
  *
  *   npx ts-node --transpile-only lib/bench/profile.ts [--models mlp,cae,cnn] [--steps 5]
  *       [--batch 128] [--backend wasm] [--stock] [--train 2048 [--profile-train]] [--shapes]
+ *   (options: lib/bench/args.ts, PROFILE_USAGE; --help prints them)
  *
  * Every kernel registered for the backend is wrapped with a timer (wasm kernels are
  * synchronous, so wall time around the call is the kernel's time). Only the outermost kernel
@@ -22,7 +23,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import * as os from "os";
-import { initBackend, describeBackend, BackendRequest } from "../backend";
+import { initBackend, describeBackend } from "../backend";
+import { parseProfileArgs, PROFILE_USAGE } from "./args";
 import { trainModel } from "../train";
 import { benchModel } from "./specs";
 import { registerWasmKernels, replacedWasmKernel, setConv2DBackpropFilterMethod, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "../wasm-kernels";
@@ -165,21 +167,6 @@ class KernelTimer {
   }
 }
 
-function parseArgs(argv: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith("--")) continue;
-    const key = a.slice(2);
-    const next = argv[i + 1];
-    if (next !== undefined && !next.startsWith("--")) {
-      out[key] = next;
-      i++;
-    } else out[key] = "true";
-  }
-  return out;
-}
-
 /**
  * Put wasm's own kernels back where ours replaced them (for --stock); kernels wasm lacks
  * (Conv2DBackpropFilter, UnsortedSegmentSum) stay ours, Conv2DBackpropFilter by im2col as
@@ -285,18 +272,22 @@ async function benchSpec(id: string, samples: number, batch: number, profile: bo
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  const names = (args.models ?? "mlp,cae,cnn").split(",");
-  const steps = Number(args.steps ?? 5);
-  const batch = Number(args.batch ?? 128);
-  const report = await initBackend({ backend: (args.backend ?? "wasm") as BackendRequest });
+  const args = parseProfileArgs(process.argv.slice(2));
+  if (args.help) {
+    console.log(PROFILE_USAGE);
+    return;
+  }
+  const names = args.models;
+  const steps = args.steps;
+  const batch = args.batchSize;
+  const report = await initBackend({ backend: args.backend });
   if (report.name === "wasm") registerWasmKernels();
-  if (args.stock === "true") useStockWasmKernels();
-  console.log(describeBackend(report) + (args.stock === "true" ? " · STOCK wasm kernels" : ""));
+  if (args.stock) useStockWasmKernels();
+  console.log(describeBackend(report) + (args.stock ? " · STOCK wasm kernels" : ""));
   console.log(`load average ${os.loadavg().map((v) => v.toFixed(2)).join(" ")}, ${new Date().toISOString()}`);
   if (args.bench !== undefined) {
-    for (const id of args.bench.split(",")) {
-      await benchSpec(id, Number(args.train ?? 2048), batch, args["profile-train"] === "true", args.shapes === "true");
+    for (const id of args.bench) {
+      await benchSpec(id, args.train ?? 2048, batch, args.profileTrain, args.shapes);
     }
     return;
   }
@@ -305,12 +296,12 @@ async function main(): Promise<void> {
     if (!builder) throw new Error(`--models: unknown model "${name}" (expected ${Object.keys(BUILDERS).join(", ")})`);
     const pm = builder();
     if (args.train !== undefined) {
-      const samples = Number(args.train);
+      const samples = args.train;
       const before = os.loadavg()[0];
       let trainTimer: KernelTimer | undefined;
-      if (args["profile-train"] === "true") {
+      if (args.profileTrain) {
         trainTimer = new KernelTimer();
-        trainTimer.byShape = args.shapes === "true";
+        trainTimer.byShape = args.shapes;
         trainTimer.install(tf.getBackend());
       }
       let sps: number;
@@ -319,11 +310,11 @@ async function main(): Promise<void> {
       } finally {
         trainTimer?.uninstall();
       }
-      console.log(`trainModel ${pm.name}${args.stock === "true" ? " [stock]" : ""}: ${sps.toFixed(0)} samples/s (${samples} samples, batch ${batch}, adam; load ${before.toFixed(2)} → ${os.loadavg()[0].toFixed(2)})`);
+      console.log(`trainModel ${pm.name}${args.stock ? " [stock]" : ""}: ${sps.toFixed(0)} samples/s (${samples} samples, batch ${batch}, adam; load ${before.toFixed(2)} → ${os.loadavg()[0].toFixed(2)})`);
     }
     if (steps > 0) {
       const timer = new KernelTimer();
-      timer.byShape = args.shapes === "true";
+      timer.byShape = args.shapes;
       timer.install(tf.getBackend());
       try {
         await profileModel(pm, steps, batch, timer);

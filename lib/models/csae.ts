@@ -14,6 +14,7 @@ import * as tf from "@tensorflow/tfjs";
 import { LossContext, LossTerms, LossTermsFn } from "../train";
 import { createRng, randomNormal } from "../random";
 import { AutoencoderModel, MlpAutoencoderOptions, mlpAutoencoder } from "./autoencoders";
+import { meanSquaredError } from "../metrics";
 
 /** The Laplacian operator G of paper 4, eq. (8). */
 export const LAPLACIAN_KERNEL: readonly (readonly number[])[] = [
@@ -118,12 +119,11 @@ export function csaeLossTerms(inputs: CsaeLossInputs): { centroid: tf.Scalar; pi
     throw new Error(`csaeLossTerms: targetCentroids [${targetCentroids.shape.join(", ")}] must have the shape of latent [${latent.shape.join(", ")}] (one centroid per sample)`);
   }
   return tf.tidy(() => {
-    const mse = (a: tf.Tensor, b: tf.Tensor) => tf.mean(tf.square(tf.sub(a, b))) as tf.Scalar;
     // G is linear, so G∗x* − G∗x = G∗(x* − x): one convolution instead of two.
     const edgeDifference = laplacian3x3(tf.sub(reconstruction, tf.cast(images, "float32")));
     return {
-      centroid: mse(latent, targetCentroids),
-      pixel: mse(reconstruction, images),
+      centroid: meanSquaredError(latent, targetCentroids),
+      pixel: meanSquaredError(reconstruction, images),
       laplacian: tf.mean(tf.square(edgeDifference)) as tf.Scalar,
     };
   });

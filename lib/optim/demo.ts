@@ -9,7 +9,8 @@ import { trainModel, TrainHistory, CustomOptimizer, EpochLogs } from "../train";
 import { ProgressOptions } from "../progress";
 import { pca } from "../linalg";
 import { DEMO_CLUSTER_COUNTS, DEMO_CLUSTER_MEANS, DEMO_CLUSTER_VARIANCES } from "./clusters";
-import { DEMO_ACTIVATIONS, DemoActivation, DemoAutoencoder, GradientConvention, meanSumOfSquares, checkDemoArchitecture } from "./dense-autoencoder";
+import { DEMO_ACTIVATIONS, DemoActivation, DemoAutoencoder, GradientConvention, checkDemoArchitecture } from "./dense-autoencoder";
+import { meanSumOfSquares } from "../metrics";
 import { createEquationOptimizer, EQUATION_OPTIMIZER_NAMES, EquationOptimizer, EquationOptimizerName, EpsilonPlacement } from "./optimizers";
 
 /** The program's form: architecture, optimiser, training and data (defaults: its config.json). */
@@ -224,7 +225,7 @@ export function pcaReconstructionLimit(points: number[][] | tf.Tensor2D, numComp
       const measured = tf.tidy(() => {
         const centred = tf.sub(x, result.mean);
         const back = tf.matMul(tf.matMul(centred, result.components, false, true), result.components);
-        return tf.mean(tf.sum(tf.square(tf.sub(centred, back)), 1)).dataSync()[0];
+        return meanSumOfSquares(centred, back).dataSync()[0];
       });
       const kept = result.explainedVariance.reduce((s, v) => s + v, 0);
       return { limit: result.totalVariance - kept, measured, explainedVariance: result.explainedVariance, totalVariance: result.totalVariance };

@@ -10,6 +10,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { createRng, randomNormal } from "../random";
 import type { Autoencoder } from "../models/autoencoder";
+import { meanSquaredError } from "../metrics";
 
 /** The activations of eqs. (4)–(6). */
 export type DemoActivation = "identity" | "sigmoid" | "tanh";
@@ -109,14 +110,9 @@ export function scaleGradient<T extends tf.Tensor>(x: T, scale: number): T {
   return op(x) as T;
 }
 
-/** The program's loss: mean over samples of Σ_d (y_d − a_d)² (a "mean sum of squares"). */
-export function meanSumOfSquares(target: tf.Tensor2D, output: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => tf.mean(tf.sum(tf.squaredDifference(target, output), 1)) as tf.Scalar);
-}
-
-/** Eq. (3) over a batch: √(mean over samples and coordinates of (y − a)²) = √(meanSumOfSquares / d). */
+/** Eq. (3) over a batch: √(mean over samples and coordinates of (y − a)²) = √(meanSumOfSquares / d). The program's loss is metrics' meanSumOfSquares. */
 export function rootMeanSquareError(target: tf.Tensor2D, output: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => tf.sqrt(tf.mean(tf.squaredDifference(target, output))) as tf.Scalar);
+  return tf.tidy(() => tf.sqrt(meanSquaredError(target, output)) as tf.Scalar);
 }
 
 /** Check layer sizes and the code layer; returns the code layer's index. */

@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { LossContext, LossTerms, LossTermsFn } from "../train";
+import { meanSquaredError } from "../metrics";
 
 /** Loss1 alone (eq. 6) for an encoder without decoder (paper 4's CSAE_encoder): { centroid: MSE(encoder(x), μ_label) }. */
 export function encoderOnlyLoss(encode: (x: tf.Tensor, training: boolean) => tf.Tensor, centroids: tf.Tensor2D, options: { imagesKey?: string; labelsKey?: string } = {}): LossTermsFn {
@@ -20,6 +21,6 @@ export function encoderOnlyLoss(encode: (x: tf.Tensor, training: boolean) => tf.
       throw new Error(`encoderOnlyLoss: the encoder gives [${latent.shape.join(", ")}] but the centroids are ${centroids.shape[1]}-dimensional`);
     }
     const target = tf.gather(centroids, tf.cast(labels, "int32"));
-    return { centroid: tf.mean(tf.square(tf.sub(latent, target))) as tf.Scalar };
+    return { centroid: meanSquaredError(latent, target) };
   };
 }

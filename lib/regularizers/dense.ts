@@ -11,6 +11,7 @@ import { CorruptionSpec, corruptInputs } from "../data/noise";
 import { LossContext, LossTerms, LossTermsFn, mixSeeds } from "../train";
 import { contractivePenalty, klSparsityPenalty, l1ActivationPenalty, sigmoidJacobianNormSquared } from "./penalties";
 import { checkPositiveInteger } from "../models/common";
+import { meanSumOfSquares } from "../metrics";
 
 export type DenseAutoencoderActivation = "sigmoid" | "linear";
 
@@ -130,13 +131,6 @@ export interface RegularizedObjective {
   lossWeights: Record<string, number>;
 }
 
-/** Reconstruction error Σᵢ (rᵢ − xᵢ)² of each sample, averaged over the batch (784 × the per-pixel MSE for MNIST). */
-export function sumSquaredError(x: tf.Tensor, r: tf.Tensor): tf.Scalar {
-  if (!(x instanceof tf.Tensor) || !(r instanceof tf.Tensor)) throw new Error("sumSquaredError: x and r must be tf.Tensors");
-  if (x.shape.join() !== r.shape.join()) throw new Error(`sumSquaredError: shapes differ: x [${x.shape.join(", ")}], r [${r.shape.join(", ")}]`);
-  return tf.tidy(() => tf.div(tf.sum(tf.square(tf.sub(r, x))), x.shape[0]) as tf.Scalar);
-}
-
 /**
  * The loss terms of one variant for ae.trainModel (reconstruction = per-sample squared error):
  * plain L(x, r(x)); l1 + λΣ|h| (eq. 2); kl + βΣKL(ρ‖ρ̂) (eq. 4); denoising L(x, r(x̃)), x̃ ~ q_D(x̃|x)
@@ -163,31 +157,31 @@ export function regularizedObjective(model: DenseAutoencoder, kind: RegularizerK
   function build(): RegularizedObjective {
     switch (kind) {
       case "plain":
-        return { kind, lossWeights: { reconstruction: 1 }, lossTerms: (b) => ({ reconstruction: sumSquaredError(b.xs, model.reconstruct(x2(b.xs))) }) };
+        return { kind, lossWeights: { reconstruction: 1 }, lossTerms: (b) => ({ reconstruction: meanSumOfSquares(b.xs, model.reconstruct(x2(b.xs))) }) };
       case "l1": {
         const lossWeights = { reconstruction: 1, l1: weight(settings.l1Weight, 0.3, "l1Weight") };
         return { kind, lossWeights, lossTerms: (b) => {
           const h = model.encode(x2(b.xs));
-          return { reconstruction: sumSquaredError(b.xs, model.decode(h)), l1: l1ActivationPenalty(h) };
+          return { reconstruction: meanSumOfSquares(b.xs, model.decode(h)), l1: l1ActivationPenalty(h) };
         } };
       }
       case "kl": {
         const lossWeights = { reconstruction: 1, kl: weight(settings.klWeight, 3, "klWeight") };
         return { kind, lossWeights, lossTerms: (b) => {
           const h = model.encode(x2(b.xs));
-          return { reconstruction: sumSquaredError(b.xs, model.decode(h)), kl: klSparsityPenalty(h, { targetSparsity }) };
+          return { reconstruction: meanSumOfSquares(b.xs, model.decode(h)), kl: klSparsityPenalty(h, { targetSparsity }) };
         } };
       }
       case "denoising":
         return { kind, lossWeights: { reconstruction: 1 }, lossTerms: (b, context: LossContext) => {
           const noisy = corruptInputs(b.xs, { ...corruption, seed: context.seed } as CorruptionSpec);
-          return { reconstruction: sumSquaredError(b.xs, model.reconstruct(x2(noisy))) };
+          return { reconstruction: meanSumOfSquares(b.xs, model.reconstruct(x2(noisy))) };
         } };
       case "contractive": {
         const lossWeights = { reconstruction: 1, contractive: weight(settings.contractiveWeight, 0.5, "contractiveWeight") };
         return { kind, lossWeights, lossTerms: (b) => {
           const h = model.encode(x2(b.xs));
-          return { reconstruction: sumSquaredError(b.xs, model.decode(h)), contractive: contractivePenalty(h, model.encoderKernel as tf.Tensor as tf.Tensor2D) };
+          return { reconstruction: meanSumOfSquares(b.xs, model.decode(h)), contractive: contractivePenalty(h, model.encoderKernel as tf.Tensor as tf.Tensor2D) };
         } };
       }
     }
