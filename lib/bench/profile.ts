@@ -25,7 +25,8 @@ import * as os from "os";
 import { initBackend, describeBackend, BackendRequest } from "../backend";
 import { trainModel } from "../train";
 import { benchModel } from "./specs";
-import { registerWasmKernels, replacedWasmKernel, setConv2DBackpropFilterMethod, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "../wasm-kernels";
+import { registerWasmKernels, replacedWasmKernel, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "../accelerate/wasm-overrides/registry";
+import { setConv2DBackpropFilterMethod } from "../accelerate/wasm-overrides/conv-filter-gradient";
 
 const L = tf.layers;
 
@@ -183,7 +184,7 @@ function parseArgs(argv: string[]): Record<string, string> {
 /**
  * Put wasm's own kernels back where ours replaced them (for --stock); kernels wasm lacks
  * (Conv2DBackpropFilter, UnsortedSegmentSum) stay ours, Conv2DBackpropFilter by im2col as
- * before lib/kernels existed.
+ * before lib/accelerate/wasm-overrides existed.
  */
 function useStockWasmKernels(): void {
   setConv2DBackpropFilterMethod("im2col");

@@ -1,5 +1,5 @@
 /**
- * Element-wise kernels on the native addon (lib/native.ts): LeakyRelu and Step (the forward
+ * Element-wise kernels on the native addon (lib/accelerate/native/addon.ts): LeakyRelu and Step (the forward
  * pass of leaky-ReLU layers, and ReLU's gradient mask), Greater and Select (leaky ReLU's
  * gradient: where(x > 0, dy, α·dy)), and Add where one operand is a bias. wasm's own run these
  * one element at a time on one thread; the addon's loops are vectorised, branch-free and split
@@ -8,7 +8,7 @@
  * Greater or a bias of Add). Identity and a same-dtype Cast (below) need no addon.
  */
 import * as tf from "@tensorflow/tfjs";
-import { nativeAddon, nativeCounters, nativeThreads } from "../native";
+import { nativeAddon, nativeCounters, nativeThreads } from "../native/addon";
 import { KernelArgs, runStockKernel, WasmBackendLike } from "./common";
 
 const size = tf.util.sizeFromShape;

@@ -7,7 +7,7 @@
  * [sh, sw]), with wasm's XNNPACK average pooling. Anything else goes to wasm's own kernels.
  */
 import * as tf from "@tensorflow/tfjs";
-import { nativeAddon, nativeCounters, nativeThreads } from "../native";
+import { nativeAddon, nativeCounters, nativeThreads } from "../native/addon";
 import { KernelArgs, runStockKernel, WasmBackendLike } from "./common";
 
 /** The integer factors (sh, sw) of an UpSampling2D-like resize of float32 NHWC `small` to [outH, outW], or null. */

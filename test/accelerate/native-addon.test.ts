@@ -1,20 +1,21 @@
 /**
- * The optional native addon (lib/native.ts, lib/native/kernels.cc) by itself: its matrix product
+ * The optional native addon (lib/accelerate/native/addon.ts, lib/accelerate/native/src/) by itself: its matrix product
  * against a float64 reference (transposes, batches, broadcasting, threads), its three
  * convolution modes against each other (each gradient is the adjoint of the forward map), its
  * errors, and the switch that turns it off. Its use inside the wasm kernels is tested, against
- * the cpu backend, in test/kernels.test.ts.
+ * the cpu backend, in test/accelerate/wasm-overrides-vs-cpu.test.ts.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, test, vi } from "vitest";
-import { loadNativeKernels, nativeAddon, NativeAddon, resolveNativeThreads } from "../lib/native";
-import { seededNormal } from "./helpers/gradcheck";
+import { loadNativeKernels, nativeAddon, NativeAddon, resolveNativeThreads } from "../../lib/accelerate/native/addon";
+import { seededNormal } from "../helpers/gradcheck";
 
-const built = fs.existsSync(path.join(__dirname, "../lib/native/build/Release/ae_native.node"));
+const built = fs.existsSync(path.join(__dirname, "../../lib/accelerate/native/build/Release/ae_native.node"));
 const status = loadNativeKernels();
 
-test("loads where npm install built it, and says so; else says why not", () => {
+test("loads where npm install built it, and says so; else says why not (in CI it must be built: no native test skips there)", () => {
+  if (process.env.CI === "true") expect(built, "CI=true: npm install must have built the native addon").toBe(true);
   if (built) {
     expect(status.loaded).toBe(true);
     expect(status.summary).toMatch(/^native matrix products, convolutions, Adam and element-wise kernels \((AVX-512|AVX2|AVX|SSE2|portable), \d+×\d+ register tile, \d+ threads?\)$/);
@@ -36,7 +37,7 @@ test("threads: AE_NATIVE_THREADS, else an explicit wasm thread count, else every
 
 test("AE_NATIVE=0 turns it off", async () => {
   vi.resetModules();
-  const fresh = await import("../lib/native");
+  const fresh = await import("../../lib/accelerate/native/addon");
   const off = fresh.loadNativeKernels({ env: { AE_NATIVE: "0" } });
   expect(off).toEqual({ loaded: false, summary: "native kernels off (AE_NATIVE=0)" });
   expect(fresh.nativeAddon()).toBeNull();

@@ -1,5 +1,5 @@
 // Native float32 kernels for the wasm backend's tensors (optional; built by node-gyp, loaded by
-// lib/native.ts): a matrix product, and 2-D convolution forward and backward on top of it.
+// lib/accelerate/native/addon.ts): a matrix product, and 2-D convolution forward and backward on top of it.
 //
 // gemm(a, b, c, batch, m, n, k, transA, transB, strideA, strideB, threads) computes, for each
 // batch index t, C_t = op(A_t) · op(B_t) with op = transpose where asked, all row-major:

@@ -1,16 +1,17 @@
 /**
- * Our faster wasm kernels (lib/kernels/) against tfjs's cpu backend, over the shapes,
+ * Our faster wasm kernels (lib/accelerate/wasm-overrides/) against tfjs's cpu backend, over the shapes,
  * strides, paddings and transposes the reference models and the audited layers use.
  * Tolerance: BACKEND_TOLERANCE (max |diff| ≤ 1e-6 + 1e-4 · max |cpu value|), as in the audit.
  * Each test also checks the kernel in the wasm registry is ours, so a pass is not the stock kernel's.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend";
-import { isOurWasmKernel, replacedWasmKernel, setConv2DBackpropFilterMethod } from "../lib/wasm-kernels";
-import { loadNativeKernels, nativeAddon, nativeCounters, setNativeEnabled } from "../lib/native";
-import { NativeConvPolicy, setNativeConvPolicy } from "../lib/kernels/native-conv";
-import { assertClose, BACKEND_TOLERANCE, seededNormal, withBackend } from "./helpers/gradcheck";
+import { initBackend } from "../../lib/backend";
+import { isOurWasmKernel, replacedWasmKernel } from "../../lib/accelerate/wasm-overrides/registry";
+import { setConv2DBackpropFilterMethod } from "../../lib/accelerate/wasm-overrides/conv-filter-gradient";
+import { loadNativeKernels, nativeAddon, nativeCounters, setNativeEnabled } from "../../lib/accelerate/native/addon";
+import { NativeConvPolicy, setNativeConvPolicy } from "../../lib/accelerate/wasm-overrides/conv-native";
+import { assertClose, BACKEND_TOLERANCE, seededNormal, withBackend } from "../helpers/gradcheck";
 
 beforeAll(async () => {
   await initBackend({ backend: "cpu" });

@@ -1,5 +1,5 @@
 /**
- * 2-D convolutions on the native addon (lib/native.ts, lib/native/kernels.cc): forward,
+ * 2-D convolutions on the native addon (lib/accelerate/native/addon.ts, lib/accelerate/native/src/): forward,
  * input gradient and filter gradient, on the wasm heap in place, by one of two algorithms:
  * im2col and the addon's matrix product, or (stride 1, few channels) the direct kernels, which
  * copy each image once into a padded channel-major buffer and sum shifted rows of it times the
@@ -8,7 +8,7 @@
  * wasm path.
  */
 import * as tf from "@tensorflow/tfjs";
-import { nativeAddon, nativeCounters, nativeThreads } from "../native";
+import { nativeAddon, nativeCounters, nativeThreads } from "../native/addon";
 import { KernelArgs, runStockKernel, WasmBackendLike } from "./common";
 import { addBiasAndActivate } from "./matmul";
 

@@ -1,15 +1,15 @@
 /**
- * Optional native kernels: lib/native/kernels.cc, a float32 matrix product, 2-D convolutions
+ * Optional native kernels: lib/accelerate/native/src/, a float32 matrix product, 2-D convolutions
  * (im2col), an Adam step and a few element-wise kernels that read and write the wasm backend's
  * tensors in place (no copy). `npm install` builds it with node-gyp where a
  * C++ toolchain is present (`npm run build:native` rebuilds it); where it is missing or
  * AE_NATIVE=0 is set, everything runs on wasm alone. Nothing is loaded on import:
- * `loadNativeKernels()` does it (initBackend calls it for wasm), and the backend line says
+ * `loadNativeKernels()` does it (lib/accelerate/index.ts accelerateWasm calls it for wasm), and the backend line says
  * whether it loaded.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { cpuCount, WasmThreadsRequest } from "./wasm-threads";
+import { cpuCount, WasmThreadsRequest } from "../wasm-threads";
 
 /** Environment variable: threads of each native kernel ("auto" or a count). */
 export const NATIVE_THREADS_ENV = "AE_NATIVE_THREADS";
@@ -31,7 +31,7 @@ export function resolveNativeThreads(options: { env?: NodeJS.ProcessEnv; wasmReq
   return typeof options.wasmRequest === "number" ? options.wasmRequest : auto;
 }
 
-/** The addon's functions (lib/native/kernels.cc). */
+/** The addon's functions (lib/accelerate/native/src/). */
 export interface NativeAddon {
   /** C_t = op(A_t)·op(B_t) for t < batch; a, b, c row-major; strides in floats (0 broadcasts). */
   gemm(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number,
@@ -39,7 +39,7 @@ export interface NativeAddon {
   /**
    * 2-D convolution of NHWC x with [fh, fw, inC, outC] w into y: mode 0 forward (writes y), 1 input gradient (writes x from
    * dy = y), 2 filter gradient (writes w); algorithm 0 im2col and a matrix product, 1 direct (stride 1, few channels:
-   * lib/kernels/native-conv.ts directApplies).
+   * ./conv-native.ts directApplies).
    */
   conv2d(mode: number, x: Float32Array, w: Float32Array, y: Float32Array, batch: number, inH: number, inW: number, inC: number,
     outH: number, outW: number, outC: number, fH: number, fW: number, strideH: number, strideW: number, dilH: number, dilW: number,
@@ -87,9 +87,9 @@ let status: NativeStatus | null = null;
 let enabled = true;
 let threads = 1;
 
-/** Where node-gyp puts the addon, relative to lib/ (ts-node) or lib/dist/ (compiled). */
+/** Where node-gyp puts the addon, relative to lib/accelerate/native/ (ts-node) or lib/dist/accelerate/native/ (compiled). */
 function candidateFiles(): string[] {
-  const names = ["native/build/Release/ae_native.node", "../native/build/Release/ae_native.node"];
+  const names = ["build/Release/ae_native.node", "../../../accelerate/native/build/Release/ae_native.node"];
   return names.map((name) => path.resolve(__dirname, name));
 }
 
