@@ -7,7 +7,7 @@
  * and then calls wasm's own kernel untransposed; _FusedMatMul is then wasm's own.
  */
 import * as tf from "@tensorflow/tfjs";
-import { nativeAddon, nativeCounters, nativeThreads } from "../native/addon";
+import { nativeAddon, nativeCounters, nativeThreads, UnaryOp } from "../native/addon";
 import { KernelArgs, runStockKernel, WasmBackendLike, withShape } from "./common";
 
 const product = (dims: readonly number[]): number => dims.reduce((x, y) => x * y, 1);
@@ -170,7 +170,7 @@ export function addBiasAndActivate(backend: WasmBackendLike, product: tf.TensorI
       // On the addon: the bias row added to every row, then ReLU, each one vectorised pass in place.
       const values = backend.typedArrayFromHeap(out) as Float32Array;
       if (columnBias) native.addRows(values, backend.typedArrayFromHeap(bias) as Float32Array, values, values.length / n, n, nativeThreads());
-      if (reluInLoop) native.unary(2, values, values, 0, nativeThreads());
+      if (reluInLoop) native.unary(UnaryOp.Relu, values, values, 0, nativeThreads());
       nativeCounters.elementwise++;
     } else if (biasAt || reluInLoop) {
       const values = backend.typedArrayFromHeap(out) as Float32Array;

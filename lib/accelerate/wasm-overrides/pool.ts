@@ -34,8 +34,10 @@ export function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
   const g = backend.typedArrayFromHeap(dy);
   const native = nativeAddon();
   if (native && input.dtype === "float32" && dy.dtype === "float32") {
-    native.maxPoolGrad(g as Float32Array, x as Float32Array, dx, batchSize, inHeight, inWidth, C, outHeight, outWidth, filterHeight, filterWidth,
-      strideHeight, strideWidth, top, left, nativeThreads());
+    native.maxPoolGrad(g as Float32Array, x as Float32Array, dx, {
+      batch: batchSize, inH: inHeight, inW: inWidth, channels: C, outH: outHeight, outW: outWidth,
+      fH: filterHeight, fW: filterWidth, strideH: strideHeight, strideW: strideWidth, padTop: top, padLeft: left,
+    }, nativeThreads());
     nativeCounters.pooling++;
     return out;
   }
