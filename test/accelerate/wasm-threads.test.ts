@@ -141,7 +141,8 @@ const STEP_CASES: StepCase[] = [
     }),
   },
 ];
-const BATCH = 32;
+// 8 rows still give XNNPACK several tiles per layer to split between the 2 threads.
+const BATCH = 8;
 
 /** Loss, gradients and weights after one SGD step of `stepCase` on `backend`, from seeded weights and data. */
 async function oneSgdStep(backend: string, stepCase: StepCase): Promise<{ loss: number; grads: Float32Array[]; weights: Float32Array[] }> {
@@ -167,8 +168,11 @@ async function oneSgdStep(backend: string, stepCase: StepCase): Promise<{ loss: 
   });
 }
 
-describe("2-thread wasm vs cpu: one SGD step", () => {
+describe("2-thread wasm vs cpu: one SGD step (native addon off: wasm threads are for machines without it)", () => {
+  const savedNative = process.env.AE_NATIVE;
   beforeAll(async () => {
+    // Off before the first initBackend of this file, so the products and convolutions run on wasm's threaded XNNPACK.
+    process.env.AE_NATIVE = "0";
     expect(wasmThreadsUnsupportedReason()).toBeNull();
     await initBackend({ backend: "cpu" });
     const report = await initBackend({ backend: "wasm", threads: 2 });
@@ -177,6 +181,12 @@ describe("2-thread wasm vs cpu: one SGD step", () => {
   });
   afterAll(() => {
     tf.disposeVariables();
+    if (savedNative === undefined) delete process.env.AE_NATIVE;
+    else process.env.AE_NATIVE = savedNative;
+  });
+
+  test("the addon is off here (the case wasm threads exist for)", async () => {
+    expect((await initBackend({ backend: "wasm" })).native).toBe("native kernels off (AE_NATIVE=0)");
   });
 
   STEP_CASES.forEach((stepCase) => {
