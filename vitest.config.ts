@@ -8,7 +8,7 @@ export default defineConfig({
     // Two cores: tensor tests and kernel-driving tests compete for them, so keep workers few.
     maxWorkers: 2,
     // Test workers share the cores, so wasm runs single-threaded here (kernels started by the
-    // runner tests inherit this); test/wasm-threads.test.ts asks for threads explicitly.
+    // runner tests inherit this); test/accelerate/wasm-threads.test.ts asks for threads explicitly.
     env: { AE_WASM_THREADS: "1" },
   },
 });

@@ -2,7 +2,8 @@
  * Backend choice: one call (`initBackend`) picks the fastest TensorFlow.js backend that
  * works here and says which and why:
  *   "tensorflow" (tfjs-node, native libtensorflow; an optional dependency),
- *   else "wasm" (@tensorflow/tfjs-backend-wasm, plus the kernels of ./wasm-kernels),
+ *   else "wasm" (@tensorflow/tfjs-backend-wasm, made fast by lib/accelerate: kernel overrides,
+ *     the optional native addon, the fused Adam, wasm threads),
  *   else "cpu" (pure JavaScript, slowest).
  * The AE_BACKEND environment variable (tensorflow | wasm | cpu | auto) forces one when the
  * caller does not; an explicit choice that cannot be met fails with the reason.
@@ -11,11 +12,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
-import { registerWasmKernels, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "./wasm-kernels";
-import { loadNativeKernels, resolveNativeThreads } from "./native";
-import { activateWasmWithThreads, resolveWasmThreads, WasmThreadsRequest } from "./wasm-threads";
-
-export { kernelsUsedBy, setConv2DBackpropFilterMethod, unregisteredKernels, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "./wasm-kernels";
+// The accelerator's one door (lib/accelerate): the only accelerator import in the teaching library.
+import { accelerateWasm, AcceleratorReport, resolveWasmThreads, WasmThreadsRequest } from "./accelerate";
 
 /** The TensorFlow.js backends this project runs on. */
 export type BackendName = "tensorflow" | "wasm" | "cpu";
@@ -45,16 +43,18 @@ export interface BackendReport {
   requestedBy: "option" | "AE_BACKEND" | "default";
   /** wasm only: whether the SIMD binary runs. */
   simd?: boolean;
-  /** wasm only: threads of its XNNPACK pool (>1 only with the threaded build, see ./wasm-threads). */
+  /** wasm only: threads of its XNNPACK pool (>1 only with the threaded build, see lib/accelerate/wasm-threads.ts). */
   threads?: number;
-  /** wasm only: kernels ./wasm-kernels added to the backend or replaced there (see WASM_EXTRA_KERNELS). */
+  /** wasm only: kernels the accelerator added to the backend or replaced there (lib/accelerate/wasm-overrides/registry.ts). */
   extraKernels?: string[];
-  /** wasm only: wasm's own kernels that are correct but slow, replaced by faster ones from ./kernels (see WASM_FASTER_KERNELS). */
+  /** wasm only: wasm's own kernels that are correct but slow, replaced by the accelerator's faster ones. */
   fasterKernels?: string[];
-  /** wasm only: whether lib/native.ts's native matrix products are in use, and why not (its summary line). */
+  /** wasm only: whether the native addon (lib/accelerate/native) is in use, and why not (its summary line). */
   native?: string;
   /** wasm only, where the native kernels are in use: their thread count. */
   nativeThreads?: number;
+  /** wasm only: everything the accelerator made active (kernels, addon, threads, the Adam trainModel builds). */
+  accelerator?: AcceleratorReport;
   /** Version of @tensorflow/tfjs-core. */
   tfjsVersion: string;
 }
@@ -100,6 +100,7 @@ interface LoadedBackend {
   fasterKernels?: string[];
   native?: string;
   nativeThreads?: number;
+  accelerator?: AcceleratorReport;
 }
 
 /** A backend that cannot be used, with a short reason. */
@@ -184,7 +185,7 @@ interface WasmPackage {
 
 let wasmPathsSet = false;
 
-/** Load tfjs-backend-wasm from local files (no network), add our kernels, switch to it. */
+/** Load tfjs-backend-wasm from local files (no network), make it fast (lib/accelerate), switch to it. */
 async function loadWasm(options: InitBackendOptions): Promise<LoadedBackend> {
   let wasm: WasmPackage;
   try {
@@ -203,32 +204,17 @@ async function loadWasm(options: InitBackendOptions): Promise<LoadedBackend> {
     }
     wasmPathsSet = true;
   }
-  registerWasmKernels();
-  const env = options.env ?? process.env;
-  const nativeLoaded = loadNativeKernels({ env }).loaded;
-  const { request } = resolveWasmThreads(options);
-  // With the native kernels doing the products and convolutions, wasm runs only element-wise
-  // kernels, where its thread pool costs more than it gives (measured: lib/native.ts): "auto"
-  // is then one wasm thread, and the native kernels take the cores.
-  const wasmRequest = nativeLoaded && request === "auto" ? 1 : request;
-  const activated = await activateWasmWithThreads(wasm, () => activate("wasm"), { ...options, threads: wasmRequest });
-  const threads = activated.threads;
-  const note = activated.note || (wasmRequest !== request ? "the native kernels take the cores" : "");
+  const accelerator = await accelerateWasm(wasm, () => activate("wasm"), { threads: options.threads, env: options.env ?? process.env });
   const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
-  const extraKernels = WASM_EXTRA_KERNELS.map((k) => k.kernelName);
-  const fasterKernels = WASM_FASTER_KERNELS.map((k) => k.kernelName);
-  const nativeStatus = loadNativeKernels({ threads: resolveNativeThreads({ env, wasmRequest: request }) });
-  const native = nativeStatus.summary;
   return {
-    summary:
-      `wasm loaded (SIMD ${simd ? "on" : "off"}, ${threads} thread${threads === 1 ? "" : "s"}${note ? `: ${note}` : ""}; ` +
-      `${extraKernels.length} kernels added or fixed, ${fasterKernels.length} made faster; ${native})`,
-    native,
-    ...(nativeStatus.loaded && nativeStatus.threads !== undefined ? { nativeThreads: nativeStatus.threads } : {}),
+    summary: `wasm loaded (SIMD ${simd ? "on" : "off"}, ${accelerator.summary})`,
     simd,
-    threads,
-    extraKernels,
-    fasterKernels,
+    threads: accelerator.wasmThreads,
+    extraKernels: accelerator.extraKernels,
+    fasterKernels: accelerator.fasterKernels,
+    native: accelerator.native.summary,
+    ...(accelerator.native.threads !== undefined ? { nativeThreads: accelerator.native.threads } : {}),
+    accelerator,
   };
 }
 
@@ -309,6 +295,7 @@ async function initBackendNow(options: InitBackendOptions): Promise<BackendRepor
         ...(result.fasterKernels !== undefined ? { fasterKernels: result.fasterKernels } : {}),
         ...(result.native !== undefined ? { native: result.native } : {}),
         ...(result.nativeThreads !== undefined ? { nativeThreads: result.nativeThreads } : {}),
+        ...(result.accelerator !== undefined ? { accelerator: result.accelerator } : {}),
         tfjsVersion: tf.version_core,
       };
       return current;

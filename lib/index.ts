@@ -26,5 +26,3 @@ export * from "./optim";
 export * from "./regularizers";
 export * from "./pedcc";
 export * from "./stacked";
-export * from "./native";
-export * from "./fused-adam";

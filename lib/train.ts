@@ -9,7 +9,7 @@
  * training with an error naming the term and epoch. Same seed → same history.
  */
 import * as tf from "@tensorflow/tfjs";
-import { FusedAdamOptimizer } from "./fused-adam";
+import { createAdam } from "./optimizer-hooks";
 import { permutation } from "./random";
 import { inKernel } from "./display";
 import { createProgressReporter, ProgressOptions, ProgressReporter, ProgressState } from "./progress";
@@ -257,8 +257,8 @@ export function createOptimizer(spec: OptimizerSpec): tf.Optimizer {
   switch (spec.name) {
     case "sgd": return tf.train.sgd(lr);
     case "momentum": return tf.train.momentum(lr, spec.momentum ?? 0.9, spec.useNesterov ?? false);
-    // tfjs's Adam, with each tensor's update in one native pass where the addon runs (lib/fused-adam.ts).
-    case "adam": return new FusedAdamOptimizer(lr, spec.beta1 ?? 0.9, spec.beta2 ?? 0.999, spec.epsilon);
+    // tfjs's Adam, or an accelerator's with the same arithmetic (lib/optimizer-hooks.ts).
+    case "adam": return createAdam(lr, spec.beta1 ?? 0.9, spec.beta2 ?? 0.999, spec.epsilon);
     case "rmsprop": return tf.train.rmsprop(lr, spec.decay ?? 0.9, spec.momentum ?? 0, spec.epsilon, spec.centered ?? false);
     case "adagrad": return tf.train.adagrad(lr);
     case "adamax": return tf.train.adamax(lr, spec.beta1 ?? 0.9, spec.beta2 ?? 0.999, spec.epsilon, spec.decay ?? 0);

@@ -3,13 +3,16 @@
  * AE_BACKEND or an option, clear errors, idempotence, and nothing done on import.
  * Tests run in order in one process (tfjs backend state is per process).
  */
-import { loadNativeKernels, resolveNativeThreads } from "../lib/native";
+import { loadNativeKernels, resolveNativeThreads } from "../lib/accelerate/native/addon";
 import { afterEach, describe, expect, test } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import {
-  backendReport, describeBackend, initBackend, parseBackendRequest, resolveBackendRequest, WASM_FASTER_KERNELS,
+  backendReport, describeBackend, initBackend, parseBackendRequest, resolveBackendRequest,
 } from "../lib/backend";
-import { autoWasmThreads } from "../lib/wasm-threads";
+import { autoWasmThreads } from "../lib/accelerate/wasm-threads";
+import { WASM_FASTER_KERNELS } from "../lib/accelerate/wasm-overrides/registry";
+import { FusedAdamOptimizer } from "../lib/accelerate/fused-adam";
+import { createOptimizer, disposeOptimizer } from "../lib/train";
 
 /** Whether tfjs-node could even be found on this machine (it is not installed here). */
 function tfjsNodeInstalled(): boolean {
@@ -86,7 +89,14 @@ describe("initBackend", () => {
     expect(report.extraKernels).toEqual(["Conv2DBackpropFilter", "MaxPoolGrad", "UnsortedSegmentSum", "OneHot", "Mean"]);
     expect(report.fasterKernels).toEqual(WASM_FASTER_KERNELS.map((k) => k.kernelName));
     expect(report.fasterKernels!.length).toBeGreaterThan(0);
-    expect(report.reason).toMatch(new RegExp(`5 kernels added or fixed, ${report.fasterKernels!.length} made faster; native (matrix products, convolutions, Adam and element-wise kernels \\(.+ register tile, \\d threads?\\)|kernels not built .+|kernels off .+)\\)$`));
+    expect(report.reason).toMatch(new RegExp(`5 kernels added or fixed, ${report.fasterKernels!.length} made faster; native (matrix products, convolutions, Adam and element-wise kernels \\(.+ register tile, \\d threads?\\)|kernels not built .+|kernels off .+); Adam: (fused native Adam \\(one pass per weight\\)|tfjs's Adam)\\)$`));
+    // The accelerator's report says what is active, and trainModel's Adam is the fused one exactly where the addon runs.
+    expect(report.accelerator).toMatchObject({ extraKernels: report.extraKernels, fasterKernels: report.fasterKernels, wasmThreads: report.threads, native: { loaded: nativeLoaded } });
+    expect(report.accelerator!.adam).toBe(nativeLoaded ? "fused native Adam (one pass per weight)" : "tfjs's Adam");
+    const adam = createOptimizer({ name: "adam" });
+    expect(adam).toBeInstanceOf(tf.AdamOptimizer);
+    expect(adam instanceof FusedAdamOptimizer).toBe(nativeLoaded);
+    disposeOptimizer(adam);
     // The report says whether the native kernels run, and on how many threads (every core by default).
     expect(report.native).toBe(loadNativeKernels().summary);
     if (nativeLoaded) expect(report.native).toMatch(new RegExp(`, ${resolveNativeThreads({ env: {} })} threads?\\)$`));

@@ -28,9 +28,9 @@ export interface BenchArgs {
   compareTorch: boolean;
   /** torch.set_num_threads values to measure (default [2]; the ratio uses 2 when measured). */
   torchThreads: number[];
-  /** wasm thread counts to measure, each its own column (default [1]; 2 uses the threaded build, see lib/wasm-threads). */
+  /** wasm thread counts to measure, each its own column (default [1]; 2 uses the threaded build, see lib/accelerate/wasm-threads.ts). */
   wasmThreads: number[];
-  /** wasm with the native kernels off and/or on (lib/native.ts), each its own column "wasm…" / "wasm+native…" (default both; "on" where the addon is built). */
+  /** wasm with the native kernels off and/or on (lib/accelerate/native/addon.ts), each its own column "wasm…" / "wasm+native…" (default both; "on" where the addon is built). */
   native: Array<"off" | "on">;
   /** Python interpreter for the PyTorch side (default: first of python3, /usr/bin/python3 that imports torch). */
   python?: string;
@@ -66,7 +66,7 @@ achieved GFLOP/s, peak RSS and tensor counts.
   --torch-threads N,M  torch.set_num_threads value(s) to measure (default 2; the ratio uses 2)
   --wasm-threads N,M   thread count(s) to measure, each a column "wasm×N" (default 1); with the
                        native kernels the count is theirs ("wasm+native×N"; wasm then runs 1)
-  --native off,on      wasm without and/or with the native kernels (lib/native.ts), columns "wasm…"
+  --native off,on      wasm without and/or with the native kernels (lib/accelerate/native/addon.ts), columns "wasm…"
                        and "wasm+native…" (default off,on; "on" only where npm install built them)
   --python PATH        interpreter for --compare-torch (default: python3, then /usr/bin/python3)
   --write-readme       write the results table into README.md between the bench markers

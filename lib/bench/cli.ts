@@ -5,7 +5,7 @@
  * (--compare-torch) with the ratio ours ÷ PyTorch, and write the table into README.md
  * (--write-readme) and JSON (--json FILE). `--help` lists the options (lib/bench/args.ts).
  */
-import { loadNativeKernels } from "../native";
+import { loadNativeKernels } from "../accelerate/native/addon";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";

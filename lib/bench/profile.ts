@@ -27,7 +27,8 @@ import { initBackend, describeBackend } from "../backend";
 import { parseProfileArgs, PROFILE_USAGE } from "./args";
 import { trainModel } from "../train";
 import { benchModel } from "./specs";
-import { registerWasmKernels, replacedWasmKernel, setConv2DBackpropFilterMethod, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "../wasm-kernels";
+import { registerWasmKernels, replacedWasmKernel, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "../accelerate/wasm-overrides/registry";
+import { setConv2DBackpropFilterMethod } from "../accelerate/wasm-overrides/conv-filter-gradient";
 
 const L = tf.layers;
 
@@ -170,7 +171,7 @@ class KernelTimer {
 /**
  * Put wasm's own kernels back where ours replaced them (for --stock); kernels wasm lacks
  * (Conv2DBackpropFilter, UnsortedSegmentSum) stay ours, Conv2DBackpropFilter by im2col as
- * before lib/kernels existed.
+ * before lib/accelerate/wasm-overrides existed.
  */
 function useStockWasmKernels(): void {
   setConv2DBackpropFilterMethod("im2col");

@@ -178,7 +178,7 @@ export async function runBenchCase(options: BenchCaseOptions): Promise<BenchOutc
 
   const tensorsAtStart = tf.memory().numTensors;
   const prepared = spec.prepare(samples, seed);
-  // The optimiser trainModel builds for { name: "adam" } (lib/fused-adam.ts on the addon), kept across warm-up and timed run.
+  // The optimiser trainModel builds for { name: "adam" } (the accelerator's fused Adam where the addon runs), kept across warm-up and timed run.
   const optimizer = createOptimizer({ name: "adam", learningRate });
   let outcome: BenchOutcome;
   try {

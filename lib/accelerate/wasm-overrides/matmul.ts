@@ -1,5 +1,5 @@
 /**
- * BatchMatMul and _FusedMatMul on wasm. Where the native addon is built (lib/native.ts), both
+ * BatchMatMul and _FusedMatMul on wasm. Where the native addon is built (lib/accelerate/native/addon.ts), both
  * run its multithreaded product directly on the wasm heap (transposes are absorbed by its
  * packing). Without it: wasm's own kernel reaches XNNPACK only when neither operand is
  * transposed, and with transposeA or transposeB it runs a naive loop (about 10–20× slower), so
@@ -7,7 +7,7 @@
  * and then calls wasm's own kernel untransposed; _FusedMatMul is then wasm's own.
  */
 import * as tf from "@tensorflow/tfjs";
-import { nativeAddon, nativeCounters, nativeThreads } from "../native";
+import { nativeAddon, nativeCounters, nativeThreads, UnaryOp } from "../native/addon";
 import { KernelArgs, runStockKernel, WasmBackendLike, withShape } from "./common";
 
 const product = (dims: readonly number[]): number => dims.reduce((x, y) => x * y, 1);
@@ -114,7 +114,7 @@ function biasIndexer(bias: tf.TensorInfo, m: number, n: number): ((i: number, j:
  * - Otherwise ours: the product by our BatchMatMul (the native addon where built), then the
  *   bias and ReLU in one pass over the output (wasm's Add for a bias that varies over the batch),
  *   then any other activation by wasm's own kernel. wasm's own fused kernel gets the other cases
- *   wrong (tfjs-backend-wasm 4.22, test/kernels.test.ts): with a transposed operand it adds the
+ *   wrong (tfjs-backend-wasm 4.22, test/accelerate/wasm-overrides-vs-cpu.test.ts): with a transposed operand it adds the
  *   bias in the wrong places, and it reads a bias of another shape past its end.
  */
 export function fusedMatMulWasm(args: KernelArgs): tf.TensorInfo {
@@ -170,7 +170,7 @@ export function addBiasAndActivate(backend: WasmBackendLike, product: tf.TensorI
       // On the addon: the bias row added to every row, then ReLU, each one vectorised pass in place.
       const values = backend.typedArrayFromHeap(out) as Float32Array;
       if (columnBias) native.addRows(values, backend.typedArrayFromHeap(bias) as Float32Array, values, values.length / n, n, nativeThreads());
-      if (reluInLoop) native.unary(2, values, values, 0, nativeThreads());
+      if (reluInLoop) native.unary(UnaryOp.Relu, values, values, 0, nativeThreads());
       nativeCounters.elementwise++;
     } else if (biasAt || reluInLoop) {
       const values = backend.typedArrayFromHeap(out) as Float32Array;

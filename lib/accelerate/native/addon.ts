@@ -1,15 +1,19 @@
 /**
- * Optional native kernels: lib/native/kernels.cc, a float32 matrix product, 2-D convolutions
- * (im2col), an Adam step and a few element-wise kernels that read and write the wasm backend's
- * tensors in place (no copy). `npm install` builds it with node-gyp where a
+ * The TypeScript binding of the optional native addon (C++ in ./src: kernels.h lists the files):
+ * a float32 matrix product, 2-D convolutions (im2col or direct), an Adam step and a few
+ * element-wise kernels that read and write the wasm backend's tensors in place (no copy).
+ * Modes and operations are the named enums of ./enums.ts (mirroring src/enums.h, checked on load). `npm install` builds it with node-gyp where a
  * C++ toolchain is present (`npm run build:native` rebuilds it); where it is missing or
  * AE_NATIVE=0 is set, everything runs on wasm alone. Nothing is loaded on import:
- * `loadNativeKernels()` does it (initBackend calls it for wasm), and the backend line says
+ * `loadNativeKernels()` does it (lib/accelerate/index.ts accelerateWasm calls it for wasm), and the backend line says
  * whether it loaded.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { cpuCount, WasmThreadsRequest } from "./wasm-threads";
+import { cpuCount, WasmThreadsRequest } from "../wasm-threads";
+import { ConvAlgorithm, ConvMode, enumMismatches, UnaryOp, UpsampleMode } from "./enums";
+
+export { ConvAlgorithm, ConvMode, UnaryOp, UpsampleMode } from "./enums";
 
 /** Environment variable: threads of each native kernel ("auto" or a count). */
 export const NATIVE_THREADS_ENV = "AE_NATIVE_THREADS";
@@ -31,33 +35,30 @@ export function resolveNativeThreads(options: { env?: NodeJS.ProcessEnv; wasmReq
   return typeof options.wasmRequest === "number" ? options.wasmRequest : auto;
 }
 
-/** The addon's functions (lib/native/kernels.cc). */
+/** The addon's functions (lib/accelerate/native/src/). */
 export interface NativeAddon {
   /** C_t = op(A_t)·op(B_t) for t < batch; a, b, c row-major; strides in floats (0 broadcasts). */
   gemm(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number,
     transA: boolean, transB: boolean, strideA: number, strideB: number, threads: number): void;
   /**
-   * 2-D convolution of NHWC x with [fh, fw, inC, outC] w into y: mode 0 forward (writes y), 1 input gradient (writes x from
-   * dy = y), 2 filter gradient (writes w); algorithm 0 im2col and a matrix product, 1 direct (stride 1, few channels:
-   * lib/kernels/native-conv.ts directApplies).
+   * 2-D convolution of NHWC x with [fh, fw, inC, outC] w: ConvMode.Forward writes y, InputGradient writes x from dy = y,
+   * FilterGradient writes w; ConvAlgorithm.Im2col (a matrix product) or Direct (stride 1, few channels:
+   * wasm-overrides/conv-native.ts directApplies).
    */
-  conv2d(mode: number, x: Float32Array, w: Float32Array, y: Float32Array, batch: number, inH: number, inW: number, inC: number,
-    outH: number, outW: number, outC: number, fH: number, fW: number, strideH: number, strideW: number, dilH: number, dilW: number,
-    padTop: number, padLeft: number, threads: number, algorithm: number): void;
+  conv2d(mode: ConvMode, algorithm: ConvAlgorithm, x: Float32Array, w: Float32Array, y: Float32Array, shape: ConvGeometry, threads: number): void;
   /** out[i·cols + j] = x[i·cols + j] + bias[j] (a bias on every row). */
   addRows(x: Float32Array, bias: Float32Array, out: Float32Array, rows: number, cols: number, threads: number): void;
-  /** Nearest-neighbour upscaling by integer factors sh, sw (NHWC): mode 0 small → large, mode 1 its gradient large → small (block sums). */
-  upsample(mode: number, small: Float32Array, large: Float32Array, batch: number, inH: number, inW: number, channels: number, sh: number, sw: number, threads: number): void;
+  /** Nearest-neighbour upscaling by integer factors sh, sw (NHWC): Upscale small → large, or its Gradient large → small (block sums). */
+  upsample(mode: UpsampleMode, small: Float32Array, large: Float32Array, batch: number, inH: number, inW: number, channels: number, sh: number, sw: number, threads: number): void;
   /** dx of max pooling (NHWC): each window's first maximum gets its dy (tfjs-cpu's rule); windows clipped by padding. */
-  maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, batch: number, inH: number, inW: number, channels: number,
-    outH: number, outW: number, fH: number, fW: number, strideH: number, strideW: number, padTop: number, padLeft: number, threads: number): void;
+  maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, shape: PoolGeometry, threads: number): void;
   /** Floats per vector register of the build (16 for AVX-512, 8 AVX2, 4 SSE). */
   vectorFloats(): number;
   /** One Adam step in place on w, m, v (equal lengths) from gradient g; biasCorrection1/2 = 1 − β1ᵗ, 1 − β2ᵗ. */
   adam(w: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, lr: number, beta1: number, beta2: number, epsilon: number,
     biasCorrection1: number, biasCorrection2: number, threads: number): void;
-  /** Element-wise: op 0 LeakyRelu, 1 Step (α as in tfjs), 2 Relu, from x into y (which may be x). */
-  unary(op: number, x: Float32Array, y: Float32Array, alpha: number, threads: number): void;
+  /** Element-wise LeakyRelu, Step (α as in tfjs) or Relu, from x into y (which may be x). */
+  unary(op: UnaryOp, x: Float32Array, y: Float32Array, alpha: number, threads: number): void;
   /** out[i] = a[i] > b[i] (b of length 1: a scalar), as 0/1 bytes. */
   greater(a: Float32Array, b: Float32Array, out: Uint8Array, threads: number): void;
   /** out[i] = condition[i] ? t[i] : e[i]. */
@@ -66,6 +67,20 @@ export interface NativeAddon {
   sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array, threads: number): void;
   /** The instruction set and register tile it was compiled for, e.g. "AVX-512, 8×32 register tile". */
   describe(): string;
+  /** Its enums (src/enums.h), which must equal ./enums.ts's. */
+  enums: Record<string, Record<string, number>>;
+}
+
+/** A convolution's geometry, by name (NHWC images, [fH, fW, inC, outC] filters). */
+export interface ConvGeometry {
+  batch: number; inH: number; inW: number; inC: number; outH: number; outW: number; outC: number;
+  fH: number; fW: number; strideH: number; strideW: number; dilH: number; dilW: number; padTop: number; padLeft: number;
+}
+
+/** A pooling window's geometry, by name (NHWC). */
+export interface PoolGeometry {
+  batch: number; inH: number; inW: number; channels: number; outH: number; outW: number;
+  fH: number; fW: number; strideH: number; strideW: number; padTop: number; padLeft: number;
 }
 
 /** Whether the native kernels are in use, and why (not). */
@@ -87,9 +102,9 @@ let status: NativeStatus | null = null;
 let enabled = true;
 let threads = 1;
 
-/** Where node-gyp puts the addon, relative to lib/ (ts-node) or lib/dist/ (compiled). */
+/** Where node-gyp puts the addon, relative to lib/accelerate/native/ (ts-node) or lib/dist/accelerate/native/ (compiled). */
 function candidateFiles(): string[] {
-  const names = ["native/build/Release/ae_native.node", "../native/build/Release/ae_native.node"];
+  const names = ["build/Release/ae_native.node", "../../../accelerate/native/build/Release/ae_native.node"];
   return names.map((name) => path.resolve(__dirname, name));
 }
 
@@ -114,6 +129,8 @@ export function loadNativeKernels(options: { threads?: number; env?: NodeJS.Proc
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loadedAddon = require(file) as NativeAddon;
     if (["gemm", "conv2d", "adam", "unary", "greater", "select", "sumRows", "addRows", "upsample", "maxPoolGrad", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
+    const mismatches = enumMismatches(loadedAddon.enums);
+    if (mismatches.length > 0) throw new Error(`its enums differ from lib/accelerate/native/enums.ts (${mismatches.join("; ")}): rebuild it with npm run build:native`);
     addon = loadedAddon;
     status = { loaded: true, summary: summaryFor(loadedAddon), file, threads };
   } catch (error) {

@@ -7,7 +7,7 @@
  * [sh, sw]), with wasm's XNNPACK average pooling. Anything else goes to wasm's own kernels.
  */
 import * as tf from "@tensorflow/tfjs";
-import { nativeAddon, nativeCounters, nativeThreads } from "../native";
+import { nativeAddon, nativeCounters, nativeThreads, UpsampleMode } from "../native/addon";
 import { KernelArgs, runStockKernel, WasmBackendLike } from "./common";
 
 /** The integer factors (sh, sw) of an UpSampling2D-like resize of float32 NHWC `small` to [outH, outW], or null. */
@@ -31,7 +31,7 @@ export function resizeNearestNeighborWasm(args: KernelArgs): tf.TensorInfo {
   if (!native || !factors) return runStockKernel("ResizeNearestNeighbor", args);
   const [batch, inH, inW, channels] = images.shape;
   const out = backend.makeOutput([batch, size[0], size[1], channels], "float32");
-  native.upsample(0, backend.typedArrayFromHeap(images) as Float32Array, backend.typedArrayFromHeap(out) as Float32Array, batch, inH, inW, channels, factors[0], factors[1], nativeThreads());
+  native.upsample(UpsampleMode.Upscale, backend.typedArrayFromHeap(images) as Float32Array, backend.typedArrayFromHeap(out) as Float32Array, batch, inH, inW, channels, factors[0], factors[1], nativeThreads());
   nativeCounters.elementwise++;
   return out;
 }
@@ -49,7 +49,7 @@ export function resizeNearestNeighborGradWasm(args: KernelArgs): tf.TensorInfo {
   const native = nativeAddon();
   if (native) {
     const out = backend.makeOutput([batch, inH, inW, channels], "float32");
-    native.upsample(1, backend.typedArrayFromHeap(out) as Float32Array, backend.typedArrayFromHeap(dy) as Float32Array, batch, inH, inW, channels, sh, sw, nativeThreads());
+    native.upsample(UpsampleMode.Gradient, backend.typedArrayFromHeap(out) as Float32Array, backend.typedArrayFromHeap(dy) as Float32Array, batch, inH, inW, channels, sh, sw, nativeThreads());
     nativeCounters.elementwise++;
     return out;
   }

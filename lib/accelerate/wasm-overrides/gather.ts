@@ -33,3 +33,35 @@ export function gatherV2Wasm(args: KernelArgs): tf.TensorInfo {
   for (let i = 0; i < count; i++) heap.copyWithin(dst + i * rowBytes, src + ids[i] * rowBytes, src + (ids[i] + 1) * rowBytes);
   return out;
 }
+
+/**
+ * UnsortedSegmentSum on wasm: out[s, …] = Σ_{i : segmentIds[i] = s} x[i, …]; ids outside
+ * [0, numSegments) are dropped (as tfjs's cpu kernel does). It is the gradient of `tf.gather`.
+ */
+export function unsortedSegmentSumWasm(args: KernelArgs): tf.TensorInfo {
+  const { x, segmentIds } = args.inputs as tf.UnsortedSegmentSumInputs;
+  const { numSegments } = args.attrs as unknown as tf.UnsortedSegmentSumAttrs;
+  const backend = args.backend as WasmBackendLike;
+  if (!x || !segmentIds) throw new Error("UnsortedSegmentSum (wasm): inputs x and segmentIds are required");
+  const idsRank = segmentIds.shape.length;
+  for (let axis = 0; axis < idsRank; axis++) {
+    if (segmentIds.shape[axis] !== x.shape[axis]) {
+      throw new Error(`UnsortedSegmentSum (wasm): segmentIds shape [${segmentIds.shape}] must be a prefix of x shape [${x.shape}]`);
+    }
+  }
+  if (x.dtype !== "float32" && x.dtype !== "int32") throw new Error(`UnsortedSegmentSum (wasm): x must be float32 or int32, got ${x.dtype}`);
+  const innerShape = x.shape.slice(idsRank);
+  const inner = innerShape.reduce((a, b) => a * b, 1);
+  const xValues = backend.typedArrayFromHeap(x);
+  const ids = backend.typedArrayFromHeap(segmentIds);
+  const out = x.dtype === "float32" ? new Float32Array(numSegments * inner) : new Int32Array(numSegments * inner);
+  for (let i = 0; i < ids.length; i++) {
+    const segment = ids[i];
+    if (segment < 0 || segment >= numSegments) continue;
+    const from = i * inner;
+    const to = segment * inner;
+    for (let j = 0; j < inner; j++) out[to + j] += xValues[from + j];
+  }
+  // Inputs were read before this allocation, which may grow (and detach) the wasm heap.
+  return backend.makeOutput([numSegments, ...innerShape], x.dtype, undefined, out);
+}

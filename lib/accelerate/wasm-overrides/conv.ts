@@ -8,7 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { KernelArgs, runStockKernel, WasmBackendLike } from "./common";
-import { nativeConv2DBackpropInput } from "./native-conv";
+import { nativeConv2DBackpropInput } from "./conv-native";
 
 /** The flipped, in/out-swapped filter [fh, fw, outC, inC] of W [fh, fw, inC, outC]. */
 function fillFlippedFilter(out: Float32Array, w: tf.TypedArray, fh: number, fw: number, inC: number, outC: number): void {

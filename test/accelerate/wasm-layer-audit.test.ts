@@ -18,13 +18,14 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend";
+import { initBackend } from "../../lib/backend";
 import {
-  isOurWasmKernel, kernelsUsedBy, registerWasmKernels, replacedWasmKernel, setIm2colLimit, unregisteredKernels, WASM_EXTRA_KERNELS,
-} from "../lib/wasm-kernels";
+  isOurWasmKernel, kernelsUsedBy, registerWasmKernels, replacedWasmKernel, unregisteredKernels, WASM_EXTRA_KERNELS,
+} from "../../lib/accelerate/wasm-overrides/registry";
+import { setIm2colLimit } from "../../lib/accelerate/wasm-overrides/conv-filter-gradient";
 import {
   assertClose, BACKEND_TOLERANCE, compareValues, describeComparison, finiteDifferenceGradients, lossAndGradients, seededNormal, Tolerance, withBackend,
-} from "./helpers/gradcheck";
+} from "../helpers/gradcheck";
 
 const BATCH = 4;
 const LEARNING_RATE = 0.1;

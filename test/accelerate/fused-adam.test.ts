@@ -1,15 +1,15 @@
 /**
- * FusedAdamOptimizer (lib/fused-adam.ts): on wasm with the native addon it must take the same
+ * FusedAdamOptimizer (lib/accelerate/fused-adam.ts): on wasm with the native addon it must take the same
  * steps as tfjs's AdamOptimizer (here: on the cpu backend, from the same weights and
  * gradients), fall back to tfjs's own step where a weight's memory is shared (a reshaped
  * view of it must not change), be tfjs's Adam on other backends, and leak nothing.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend";
-import { FusedAdamOptimizer } from "../lib/fused-adam";
-import { loadNativeKernels } from "../lib/native";
-import { assertClose, seededNormal, withBackend } from "./helpers/gradcheck";
+import { initBackend } from "../../lib/backend";
+import { FusedAdamOptimizer } from "../../lib/accelerate/fused-adam";
+import { loadNativeKernels } from "../../lib/accelerate/native/addon";
+import { assertClose, seededNormal, withBackend } from "../helpers/gradcheck";
 
 beforeAll(async () => {
   await initBackend({ backend: "cpu" });

@@ -4,12 +4,12 @@
  * semantics (the first maximum of each window, in row-major window order, gets the gradient;
  * windows clipped by padding), computed channel-vectorised: for each output pixel, one pass
  * over its window updates the running max and argmax of all channels at once, writing
- * straight into the output on the wasm heap. Where the native addon is loaded (lib/native.ts),
+ * straight into the output on the wasm heap. Where the native addon is loaded (lib/accelerate/native/addon.ts),
  * its maxPoolGrad does the same in C++ on its threads, vectorised for 2×2 windows (≈ 9 ms →
  * ≈ 0.3 ms for the conv autoencoder's [128, 28, 28, 16]).
  */
 import * as tf from "@tensorflow/tfjs";
-import { nativeAddon, nativeCounters, nativeThreads } from "../native";
+import { nativeAddon, nativeCounters, nativeThreads } from "../native/addon";
 import { KernelArgs, WasmBackendLike } from "./common";
 
 /** Scratch arrays reused across calls (grown as needed). */
@@ -34,8 +34,10 @@ export function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
   const g = backend.typedArrayFromHeap(dy);
   const native = nativeAddon();
   if (native && input.dtype === "float32" && dy.dtype === "float32") {
-    native.maxPoolGrad(g as Float32Array, x as Float32Array, dx, batchSize, inHeight, inWidth, C, outHeight, outWidth, filterHeight, filterWidth,
-      strideHeight, strideWidth, top, left, nativeThreads());
+    native.maxPoolGrad(g as Float32Array, x as Float32Array, dx, {
+      batch: batchSize, inH: inHeight, inW: inWidth, channels: C, outH: outHeight, outW: outWidth,
+      fH: filterHeight, fW: filterWidth, strideH: strideHeight, strideW: strideWidth, padTop: top, padLeft: left,
+    }, nativeThreads());
     nativeCounters.pooling++;
     return out;
   }

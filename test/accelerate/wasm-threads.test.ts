@@ -1,5 +1,5 @@
 /**
- * The threaded wasm backend (lib/wasm-threads.ts): parsing the thread request, a child
+ * The threaded wasm backend (lib/accelerate/wasm-threads.ts): parsing the thread request, a child
  * process that starts it and exits by itself, and one training step (SGD, as in the audit) of an MLP and a
  * conv net on 2-thread wasm vs cpu at the audit's tolerance (BACKEND_TOLERANCE), with shapes
  * large enough that XNNPACK splits the work over its threads.
@@ -10,13 +10,13 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend";
+import { initBackend } from "../../lib/backend";
 import {
   autoWasmThreads, MAX_WASM_THREADS, parseWasmThreads, resolveWasmThreads, wasmThreadsUnsupportedReason, wasmThreadWorkerCount,
-} from "../lib/wasm-threads";
-import { assertClose, BACKEND_TOLERANCE, seededNormal, withBackend } from "./helpers/gradcheck";
+} from "../../lib/accelerate/wasm-threads";
+import { assertClose, BACKEND_TOLERANCE, seededNormal, withBackend } from "../helpers/gradcheck";
 
-const ROOT = path.resolve(__dirname, "..");
+const ROOT = path.resolve(__dirname, "../..");
 
 /** Cores as os.cpus() lists them in this (unpatched) process. */
 function cpuCountHere(): number {
@@ -89,7 +89,7 @@ describe("a child process with the threaded backend", () => {
       const path = require("path");
       const tf = require("@tensorflow/tfjs");
       const wasm = require("@tensorflow/tfjs-backend-wasm");
-      const { activateWasmWithThreads, wasmThreadWorkerCount } = require("./lib/wasm-threads");
+      const { activateWasmWithThreads, wasmThreadWorkerCount } = require("./lib/accelerate/wasm-threads");
       wasm.setWasmPaths(path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm")) + path.sep);
       const activate = async () => { if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend(wasm) failed"); };
       activateWasmWithThreads(wasm, activate, { threads: 2, timeoutMs: 1 }).then((outcome) => {
@@ -141,7 +141,8 @@ const STEP_CASES: StepCase[] = [
     }),
   },
 ];
-const BATCH = 32;
+// 8 rows still give XNNPACK several tiles per layer to split between the 2 threads.
+const BATCH = 8;
 
 /** Loss, gradients and weights after one SGD step of `stepCase` on `backend`, from seeded weights and data. */
 async function oneSgdStep(backend: string, stepCase: StepCase): Promise<{ loss: number; grads: Float32Array[]; weights: Float32Array[] }> {
@@ -167,8 +168,11 @@ async function oneSgdStep(backend: string, stepCase: StepCase): Promise<{ loss: 
   });
 }
 
-describe("2-thread wasm vs cpu: one SGD step", () => {
+describe("2-thread wasm vs cpu: one SGD step (native addon off: wasm threads are for machines without it)", () => {
+  const savedNative = process.env.AE_NATIVE;
   beforeAll(async () => {
+    // Off before the first initBackend of this file, so the products and convolutions run on wasm's threaded XNNPACK.
+    process.env.AE_NATIVE = "0";
     expect(wasmThreadsUnsupportedReason()).toBeNull();
     await initBackend({ backend: "cpu" });
     const report = await initBackend({ backend: "wasm", threads: 2 });
@@ -177,6 +181,12 @@ describe("2-thread wasm vs cpu: one SGD step", () => {
   });
   afterAll(() => {
     tf.disposeVariables();
+    if (savedNative === undefined) delete process.env.AE_NATIVE;
+    else process.env.AE_NATIVE = savedNative;
+  });
+
+  test("the addon is off here (the case wasm threads exist for)", async () => {
+    expect((await initBackend({ backend: "wasm" })).native).toBe("native kernels off (AE_NATIVE=0)");
   });
 
   STEP_CASES.forEach((stepCase) => {

@@ -1,16 +1,17 @@
 /**
- * Our faster wasm kernels (lib/kernels/) against tfjs's cpu backend, over the shapes,
+ * Our faster wasm kernels (lib/accelerate/wasm-overrides/) against tfjs's cpu backend, over the shapes,
  * strides, paddings and transposes the reference models and the audited layers use.
  * Tolerance: BACKEND_TOLERANCE (max |diff| ≤ 1e-6 + 1e-4 · max |cpu value|), as in the audit.
  * Each test also checks the kernel in the wasm registry is ours, so a pass is not the stock kernel's.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend";
-import { isOurWasmKernel, replacedWasmKernel, setConv2DBackpropFilterMethod } from "../lib/wasm-kernels";
-import { loadNativeKernels, nativeAddon, nativeCounters, setNativeEnabled } from "../lib/native";
-import { NativeConvPolicy, setNativeConvPolicy } from "../lib/kernels/native-conv";
-import { assertClose, BACKEND_TOLERANCE, seededNormal, withBackend } from "./helpers/gradcheck";
+import { initBackend } from "../../lib/backend";
+import { isOurWasmKernel, replacedWasmKernel } from "../../lib/accelerate/wasm-overrides/registry";
+import { setConv2DBackpropFilterMethod } from "../../lib/accelerate/wasm-overrides/conv-filter-gradient";
+import { loadNativeKernels, nativeAddon, nativeCounters, setNativeEnabled } from "../../lib/accelerate/native/addon";
+import { NativeConvPolicy, setNativeConvPolicy } from "../../lib/accelerate/wasm-overrides/conv-native";
+import { assertClose, BACKEND_TOLERANCE, seededNormal, withBackend } from "../helpers/gradcheck";
 
 beforeAll(async () => {
   await initBackend({ backend: "cpu" });
@@ -24,11 +25,20 @@ afterAll(() => {
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-/** Run `fn` on wasm and on cpu from the same seeded inputs; compare. */
-async function compareBackends(label: string, fn: () => tf.Tensor): Promise<void> {
+/** cpu results by `cpuKey`: the same seeded case checked on several kernel paths needs cpu's (slow) answer once. */
+const cpuResults = new Map<string, Float32Array>();
+
+/**
+ * Run `fn` on wasm and on cpu from the same seeded inputs; compare. With `cpuKey` (which must name
+ * everything that determines fn's inputs: shapes, seeds, padding), cpu's result is computed once
+ * and reused by every later call with that key (the same case on another path or policy).
+ */
+async function compareBackends(label: string, fn: () => tf.Tensor, cpuKey?: string): Promise<void> {
   const run = (backend: string) => withBackend(backend, () => tf.tidy(() => Float32Array.from(fn().dataSync())));
   const wasm = await run("wasm");
-  const cpu = await run("cpu");
+  const cached = cpuKey === undefined ? undefined : cpuResults.get(cpuKey);
+  const cpu = cached ?? (await run("cpu"));
+  if (cpuKey !== undefined) cpuResults.set(cpuKey, cpu);
   expect(wasm.length).toBe(cpu.length);
   assertClose(wasm, cpu, BACKEND_TOLERANCE, label);
 }
@@ -219,7 +229,8 @@ for (const path of ["native", "wasm only"] as const) {
       test("the CNN classifier's layers forward (28×28×1 → 32 → 64 → 64, valid)", async () => {
         for (const [i, [hw, inC, outC]] of [[28, 1, 32], [26, 32, 64], [24, 64, 64]].entries()) {
           await compareBackends(`3x3 valid ${inC}→${outC} at ${hw}×${hw}`, () => tf.conv2d(
-            tf.tensor4d(seededNormal(2 * hw * hw * inC, i), [2, hw, hw, inC]), tf.tensor4d(seededNormal(9 * inC * outC, i + 1, 0.1), [3, 3, inC, outC]), 1, "valid"));
+            tf.tensor4d(seededNormal(2 * hw * hw * inC, i), [2, hw, hw, inC]), tf.tensor4d(seededNormal(9 * inC * outC, i + 1, 0.1), [3, 3, inC, outC]), 1, "valid"),
+          `forward, seeds ${i}, ${i + 1}: 3x3 valid ${inC}→${outC} at ${hw}×${hw}`);
         }
       });
     });
@@ -278,7 +289,7 @@ for (const path of ["native", "wasm only"] as const) {
             const f = tf.tensor4d(seededNormal(9 * inC * outC, outC, 0.1), [3, 3, inC, outC]);
             const w = tf.tensor4d(seededNormal(2 * (hw - 2) * (hw - 2) * outC, 7), [2, hw - 2, hw - 2, outC]);
             return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, f, 1, "valid"), w)))(x);
-          });
+          }, `input gradient, seeds ${inC}, ${outC}, 7: 3x3 valid ${inC}→${outC} at ${hw}×${hw}`);
         }
       });
     });
@@ -333,13 +344,14 @@ for (const path of ["native", "wasm only"] as const) {
           [[2, 26, 26, 32], [3, 3, 32, 64], "valid"], [[2, 14, 14, 16], [3, 3, 16, 8], "same"], [[2, 28, 28, 8], [3, 3, 8, 1], "same"],
         ];
         for (const [i, [xShape, fShape, pad]] of cases.entries()) {
+          // cpu's filter gradient of the first case alone takes ~9 s: computed once for the three paths.
           await compareBackends(`x ${xShape} filter ${fShape} ${pad}`, () => {
             const x = tf.tensor4d(seededNormal(size(xShape), i), xShape);
             const f = tf.tensor4d(seededNormal(size(fShape), i + 1, 0.2), fShape);
             const outShape = tf.conv2d(x, f, 1, pad).shape;
             const w = tf.tensor(seededNormal(size(outShape), i + 2), outShape);
             return tf.grad((filter: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, filter as tf.Tensor4D, 1, pad), w)))(f);
-          });
+          }, `filter gradient, seeds ${i}…${i + 2}: x ${xShape} filter ${fShape} ${pad}`);
         }
       });
     });
@@ -351,8 +363,8 @@ for (const path of ["native", "wasm only"] as const) {
     afterAll(() => { setNativeEnabled(previous); });
     test("are ours", () => ["LeakyRelu", "Step", "Greater", "Select", "Sum", "Add"].forEach((k) => expect(isOurWasmKernel(k), k).toBe(true)));
 
-    // Sizes below and above the addon's threading threshold (2^16 elements); values include 0 and NaN-free ties.
-    for (const n of [1000, 150_000]) {
+    // Sizes below and above the addon's threading threshold (2^16 elements: 70,000 runs on 2 threads); values include 0 and NaN-free ties.
+    for (const n of [1000, 70_000]) {
       test(`${n} elements: leaky ReLU and its gradient, ReLU's gradient, Greater (scalar, same shape, broadcast), Select`, async () => {
         const before = nativeCounters.elementwise;
         const x = () => tf.round(tf.tensor(seededNormal(n, 3), [n / 10, 10]).mul(4)).div(4); // exact zeros among the values
@@ -370,12 +382,15 @@ for (const path of ["native", "wasm only"] as const) {
 
     test("Add of a bias ([..., C] + [C] or [1, 1, 1, C], either order; narrow and wide rows), and adds it leaves to wasm", async () => {
       const before = nativeCounters.elementwise;
-      const cases: Array<[number[], number[]]> = [[[128, 28, 28, 16], [16]], [[64, 14, 14, 8], [1, 1, 1, 8]], [[128, 28, 28, 1], [1]], [[300, 784], [784]], [[7001, 3], [3]], [[50, 10], [1, 10]]];
+      // The conv AE's channels 16, 8 and 1 (narrow rows, summed in vector blocks; 7001 × 3 and 50 × 10 end in a partial
+      // block), and the dense layer's 784 (wide rows). Batches are small: the dispatch is the same at any size, and the
+      // addon's thread split on 2^16 blocks and more is checked against a plain loop in native-addon.test.ts.
+      const cases: Array<[number[], number[]]> = [[[8, 28, 28, 16], [16]], [[8, 14, 14, 8], [1, 1, 1, 8]], [[8, 28, 28, 1], [1]], [[40, 784], [784]], [[7001, 3], [3]], [[50, 10], [1, 10]]];
       for (const [i, [xShape, bShape]] of cases.entries()) {
         const x = () => tf.tensor(seededNormal(size(xShape), 40 + i), xShape);
         const bias = () => tf.tensor(seededNormal(size(bShape), 50 + i), bShape);
-        await compareBackends(`x ${xShape} + bias ${bShape}`, () => tf.add(x(), bias()));
-        await compareBackends(`bias ${bShape} + x ${xShape}`, () => tf.add(bias(), x()));
+        await compareBackends(`x ${xShape} + bias ${bShape}`, () => tf.add(x(), bias()), `add, seeds ${40 + i}, ${50 + i}: x ${xShape} + bias ${bShape}`);
+        await compareBackends(`bias ${bShape} + x ${xShape}`, () => tf.add(bias(), x()), `add, seeds ${50 + i}, ${40 + i}: bias ${bShape} + x ${xShape}`);
       }
       expect(nativeCounters.elementwise - before).toBe(path === "native" ? 2 * cases.length : 0);
       // Same shapes, other broadcasts and int32: wasm's own.
@@ -388,12 +403,13 @@ for (const path of ["native", "wasm only"] as const) {
 
     test("Sum over leading axes (a conv layer's bias gradient) in float64", async () => {
       const before = nativeCounters.sums;
-      await compareBackends("bias gradient [64, 26, 26, 32]", () => tf.sum(tf.tensor(seededNormal(64 * 26 * 26 * 32, 11), [64, 26, 26, 32]), [0, 1, 2]));
-      // Narrow rows (the conv AE's 16, 8 and 1 channels; 3 and 10, whose lane pattern spans several vectors; a partial last block).
-      const narrow: number[][] = [[128, 28, 28, 16], [64, 14, 14, 8], [128, 28, 28, 1], [7001, 3], [6007, 10]];
+      // ≥ 2^16 terms and ≥ 512 rows: the addon sums on 2 threads (and wasm-only takes our float64 loop: ≥ 1024 rows of ≥ 32).
+      await compareBackends("bias gradient [16, 26, 26, 32]", () => tf.sum(tf.tensor(seededNormal(16 * 26 * 26 * 32, 11), [16, 26, 26, 32]), [0, 1, 2]), "sum, seed 11: [16, 26, 26, 32] over 0, 1, 2");
+      // Narrow rows (the conv AE's 16, 8 and 1 channels, the first three on 2 threads; 3 and 10, whose lane pattern spans several vectors; a partial last block).
+      const narrow: number[][] = [[32, 28, 28, 16], [64, 14, 14, 8], [128, 28, 28, 1], [7001, 3], [6007, 10]];
       for (const [i, shape] of narrow.entries()) {
         const axes = shape.slice(0, -1).map((_, axis) => axis);
-        await compareBackends(`sum of rows ${shape}`, () => tf.sum(tf.tensor(seededNormal(shape.reduce((a, b) => a * b, 1), 12 + i), shape), axes));
+        await compareBackends(`sum of rows ${shape}`, () => tf.sum(tf.tensor(seededNormal(shape.reduce((a, b) => a * b, 1), 12 + i), shape), axes), `sum, seed ${12 + i}: rows of ${shape}`);
       }
       expect(nativeCounters.sums - before).toBe(path === "native" ? 1 + narrow.length : 0);
     });
@@ -585,9 +601,9 @@ describe("GatherV2 (ours for whole rows) vs cpu", () => {
     });
   });
 
-  test("the epoch shuffle's shape: 1,000 MNIST-sized rows", async () => {
-    const order = Int32Array.from({ length: 1000 }, (_, i) => (i * 7919) % 1000);
-    await compareBackends("gather 1000×784", () => tf.gather(tf.tensor(seededNormal(1000 * 784, 22), [1000, 784]), tf.tensor1d(order, "int32")));
+  test("the epoch shuffle's shape: 300 MNIST-sized rows", async () => {
+    const order = Int32Array.from({ length: 300 }, (_, i) => (i * 7919) % 300);
+    await compareBackends("gather 300×784", () => tf.gather(tf.tensor(seededNormal(300 * 784, 22), [300, 784]), tf.tensor1d(order, "int32")));
   });
 });
 

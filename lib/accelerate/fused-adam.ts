@@ -1,5 +1,5 @@
 /**
- * Adam whose update of each weight tensor is one native pass (lib/native.ts) over the weight and
+ * Adam whose update of each weight tensor is one native pass (lib/accelerate/native/addon.ts) over the weight and
  * its two moments, in place on the wasm heap, instead of tfjs's dozen element-wise kernels per
  * tensor. The arithmetic is tfjs's AdamOptimizer's, step for step in float32:
  *   m ← β1·m + (1 − β1)·g,   v ← β2·v + (1 − β2)·g²,
@@ -9,8 +9,8 @@
  * private copy of its values, so the in-place update never changes that other tensor.
  */
 import * as tf from "@tensorflow/tfjs";
-import { nativeAddon, nativeThreads } from "./native";
-import { WasmBackendLike } from "./kernels/common";
+import { nativeAddon, nativeThreads } from "./native/addon";
+import { WasmBackendLike } from "./wasm-overrides/common";
 
 /** The parts of tfjs's AdamOptimizer this class reads (private there). */
 interface AdamInternals {

@@ -15,7 +15,7 @@
  * tfjs-cpu does. Other reductions go to wasm's own kernel.
  */
 import * as tf from "@tensorflow/tfjs";
-import { nativeAddon, nativeCounters, nativeThreads } from "../native";
+import { nativeAddon, nativeCounters, nativeThreads } from "../native/addon";
 import { KernelArgs, runStockKernel, WasmBackendLike } from "./common";
 
 /** Reductions with at least this many terms per output are accumulated in float64 (see the module comment). */

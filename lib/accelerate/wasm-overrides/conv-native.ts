@@ -1,5 +1,5 @@
 /**
- * 2-D convolutions on the native addon (lib/native.ts, lib/native/kernels.cc): forward,
+ * 2-D convolutions on the native addon (lib/accelerate/native/addon.ts, lib/accelerate/native/src/): forward,
  * input gradient and filter gradient, on the wasm heap in place, by one of two algorithms:
  * im2col and the addon's matrix product, or (stride 1, few channels) the direct kernels, which
  * copy each image once into a padded channel-major buffer and sum shifted rows of it times the
@@ -8,11 +8,11 @@
  * wasm path.
  */
 import * as tf from "@tensorflow/tfjs";
-import { nativeAddon, nativeCounters, nativeThreads } from "../native";
+import { ConvAlgorithm, ConvMode, nativeAddon, nativeCounters, nativeThreads } from "../native/addon";
 import { KernelArgs, runStockKernel, WasmBackendLike } from "./common";
 import { addBiasAndActivate } from "./matmul";
 
-const MODES = { forward: 0, input: 1, filter: 2 } as const;
+const MODES = { forward: ConvMode.Forward, input: ConvMode.InputGradient, filter: ConvMode.FilterGradient } as const;
 
 /**
  * Which convolutions go native, and how: "auto" (default) only where the addon measured faster
@@ -35,12 +35,12 @@ export function setNativeConvPolicy(next: NativeConvPolicy): NativeConvPolicy {
   return previous;
 }
 
-/** Rows of the direct kernels: at most this many vector registers wide (kernels.cc kMaxRowVectors). */
+/** Rows of the direct kernels: at most this many vector registers wide (native/src/kernels.h kMaxRowVectors). */
 const DIRECT_MAX_ROW_VECTORS = 4;
-/** Widest filter the direct kernels take (kernels.cc kMaxDirectFilterWidth). */
+/** Widest filter the direct kernels take (native/src/kernels.h kMaxDirectFilterWidth). */
 const DIRECT_MAX_FILTER_WIDTH = 7;
 
-/** Whether the addon's direct kernels take this shape (kernels.cc directApplies: stride 1, dilation 1, 0 ≤ pad < filter, narrow rows). */
+/** Whether the addon's direct kernels take this shape (native/src/conv_direct.cc directApplies: stride 1, dilation 1, 0 ≤ pad < filter, narrow rows). */
 export function directApplies(info: tf.backend_util.Conv2DInfo, vectorFloats: number): boolean {
   const { top, left } = info.padInfo;
   const rowVectors = (width: number) => Math.ceil(width / vectorFloats);
@@ -66,9 +66,11 @@ function run(backend: WasmBackendLike, mode: keyof typeof MODES, algorithm: "dir
   x: tf.TensorInfo, w: tf.TensorInfo, y: tf.TensorInfo): void {
   const native = nativeAddon() as NonNullable<ReturnType<typeof nativeAddon>>;
   const view = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
-  native.conv2d(MODES[mode], view(x), view(w), view(y), info.batchSize, info.inHeight, info.inWidth, info.inChannels,
-    info.outHeight, info.outWidth, info.outChannels, info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth,
-    info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left, nativeThreads(), algorithm === "direct" ? 1 : 0);
+  native.conv2d(MODES[mode], algorithm === "direct" ? ConvAlgorithm.Direct : ConvAlgorithm.Im2col, view(x), view(w), view(y), {
+    batch: info.batchSize, inH: info.inHeight, inW: info.inWidth, inC: info.inChannels, outH: info.outHeight, outW: info.outWidth, outC: info.outChannels,
+    fH: info.filterHeight, fW: info.filterWidth, strideH: info.strideHeight, strideW: info.strideWidth, dilH: info.dilationHeight, dilW: info.dilationWidth,
+    padTop: info.padInfo.top, padLeft: info.padInfo.left,
+  }, nativeThreads());
   nativeCounters.convolutions++;
   if (algorithm === "direct") nativeCounters.directConvolutions++;
 }

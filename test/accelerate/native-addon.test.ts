@@ -1,20 +1,24 @@
 /**
- * The optional native addon (lib/native.ts, lib/native/kernels.cc) by itself: its matrix product
+ * The optional native addon (lib/accelerate/native/addon.ts, lib/accelerate/native/src/) by itself: its matrix product
  * against a float64 reference (transposes, batches, broadcasting, threads), its three
  * convolution modes against each other (each gradient is the adjoint of the forward map), its
  * errors, and the switch that turns it off. Its use inside the wasm kernels is tested, against
- * the cpu backend, in test/kernels.test.ts.
+ * the cpu backend, in test/accelerate/wasm-overrides-vs-cpu.test.ts.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, test, vi } from "vitest";
-import { loadNativeKernels, nativeAddon, NativeAddon, resolveNativeThreads } from "../lib/native";
-import { seededNormal } from "./helpers/gradcheck";
+import {
+  ConvAlgorithm, ConvGeometry, ConvMode, loadNativeKernels, nativeAddon, NativeAddon, resolveNativeThreads, UnaryOp, UpsampleMode,
+} from "../../lib/accelerate/native/addon";
+import { enumMismatches, NATIVE_ENUMS } from "../../lib/accelerate/native/enums";
+import { seededNormal } from "../helpers/gradcheck";
 
-const built = fs.existsSync(path.join(__dirname, "../lib/native/build/Release/ae_native.node"));
+const built = fs.existsSync(path.join(__dirname, "../../lib/accelerate/native/build/Release/ae_native.node"));
 const status = loadNativeKernels();
 
-test("loads where npm install built it, and says so; else says why not", () => {
+test("loads where npm install built it, and says so; else says why not (in CI it must be built: no native test skips there)", () => {
+  if (process.env.CI === "true") expect(built, "CI=true: npm install must have built the native addon").toBe(true);
   if (built) {
     expect(status.loaded).toBe(true);
     expect(status.summary).toMatch(/^native matrix products, convolutions, Adam and element-wise kernels \((AVX-512|AVX2|AVX|SSE2|portable), \d+×\d+ register tile, \d+ threads?\)$/);
@@ -36,7 +40,7 @@ test("threads: AE_NATIVE_THREADS, else an explicit wasm thread count, else every
 
 test("AE_NATIVE=0 turns it off", async () => {
   vi.resetModules();
-  const fresh = await import("../lib/native");
+  const fresh = await import("../../lib/accelerate/native/addon");
   const off = fresh.loadNativeKernels({ env: { AE_NATIVE: "0" } });
   expect(off).toEqual({ loaded: false, summary: "native kernels off (AE_NATIVE=0)" });
   expect(fresh.nativeAddon()).toBeNull();
@@ -108,18 +112,18 @@ describe.runIf(built)("the addon", () => {
   function convCase(s: ConvCase, seed: number) {
     const outH = Math.floor((s.inH + 2 * s.padTop - s.dH * (s.fH - 1) - 1) / s.sH) + 1;
     const outW = Math.floor((s.inW + 2 * s.padLeft - s.dW * (s.fW - 1) - 1) / s.sW) + 1;
-    const sizes = [s.batch, s.inH, s.inW, s.inC, outH, outW, s.outC, s.fH, s.fW, s.sH, s.sW, s.dH, s.dW, s.padTop, s.padLeft] as const;
+    const shape: ConvGeometry = { batch: s.batch, inH: s.inH, inW: s.inW, inC: s.inC, outH, outW, outC: s.outC, fH: s.fH, fW: s.fW, strideH: s.sH, strideW: s.sW, dilH: s.dH, dilW: s.dW, padTop: s.padTop, padLeft: s.padLeft };
     const x = seededNormal(s.batch * s.inH * s.inW * s.inC, seed + 1);
     const w = seededNormal(s.fH * s.fW * s.inC * s.outC, seed + 2);
     const y = seededNormal(s.batch * outH * outW * s.outC, seed + 3);
-    /** The three modes by `algorithm` (0 im2col, 1 direct): forward, dX(y), dW(x, y). */
-    const modes = (algorithm: number) => {
+    /** The three modes by `algorithm`: forward, dX(y), dW(x, y). */
+    const modes = (algorithm: ConvAlgorithm) => {
       const forward = new Float32Array(y.length);
       const dx = new Float32Array(x.length);
       const dw = new Float32Array(w.length);
-      addon().conv2d(0, x, w, forward, ...sizes, 2, algorithm);
-      addon().conv2d(1, dx, w, y, ...sizes, 2, algorithm);
-      addon().conv2d(2, x, dw, y, ...sizes, 2, algorithm);
+      addon().conv2d(ConvMode.Forward, algorithm, x, w, forward, shape, 2);
+      addon().conv2d(ConvMode.InputGradient, algorithm, dx, w, y, shape, 2);
+      addon().conv2d(ConvMode.FilterGradient, algorithm, x, dw, y, shape, 2);
       return { forward, dx, dw };
     };
     return { x, w, y, modes };
@@ -136,7 +140,7 @@ describe.runIf(built)("the addon", () => {
     { ...one, inH: 6, inW: 40, inC: 2, outC: 6, fH: 2, fW: 7, padTop: 1, padLeft: 6 },
   ];
 
-  /** Rows of at most 4 vector registers (kernels.cc kMaxRowVectors): every shape above with AVX-512, fewer with narrower vectors. */
+  /** Rows of at most 4 vector registers (src/kernels.h kMaxRowVectors): every shape above with AVX-512, fewer with narrower vectors. */
   const fitsDirect = (s: ConvCase) => Math.ceil(Math.max(s.inW, s.inW + 2 * s.padLeft - s.fW + 1) / addon().vectorFloats()) <= 4;
 
   test("conv2d: the input and filter gradients are the adjoints of the forward map (both algorithms)", () => {
@@ -148,7 +152,8 @@ describe.runIf(built)("the addon", () => {
       // Wide enough for register tiles in the product (the ones above are mostly padding in them).
       { batch: 3, inH: 9, inW: 8, inC: 16, outC: 20, fH: 3, fW: 3, sH: 2, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
     ];
-    const cases = [...im2colShapes.map((s) => ({ s, algorithm: 0 })), ...directShapes.flatMap((s) => [{ s, algorithm: 0 }, ...(fitsDirect(s) ? [{ s, algorithm: 1 }] : [])])];
+    const { Im2col, Direct } = ConvAlgorithm;
+    const cases = [...im2colShapes.map((s) => ({ s, algorithm: Im2col })), ...directShapes.flatMap((s) => [{ s, algorithm: Im2col }, ...(fitsDirect(s) ? [{ s, algorithm: Direct }] : [])])];
     for (const [i, { s, algorithm }] of cases.entries()) {
       const { x, w, y, modes } = convCase(s, 10 * i);
       const { forward, dx, dw } = modes(algorithm);
@@ -203,7 +208,7 @@ describe.runIf(built)("the addon", () => {
         }
       }
       const dx = new Float32Array(x.length).fill(7);  // overwritten, not accumulated into
-      addon().maxPoolGrad(dy, x, dx, batch, h, w, c, outH, outW, fH, fW, sH, sW, padTop, padLeft, 2);
+      addon().maxPoolGrad(dy, x, dx, { batch, inH: h, inW: w, channels: c, outH, outW, fH, fW, strideH: sH, strideW: sW, padTop, padLeft }, 2);
       expect(relativeError(dx, expected), `case ${i}`).toBeLessThan(1e-6);
     }
   });
@@ -228,7 +233,7 @@ describe.runIf(built)("the addon", () => {
     }
   });
 
-  test("addRows and upsample against plain loops (narrow and wide rows; factors 2×2 and 3×1)", () => {
+  test("addRows and upsample against plain loops (narrow and wide rows, one and two threads; factors 2×2 and 3×1)", () => {
     for (const [rows, cols] of [[1000, 16], [333, 3], [70, 10], [50, 784], [4, 1]]) {
       const x = seededNormal(rows * cols, cols);
       const bias = seededNormal(cols, cols + 1);
@@ -236,10 +241,22 @@ describe.runIf(built)("the addon", () => {
       addon().addRows(x, bias, out, rows, cols, 2);
       expect(Array.from(out), `${rows} × ${cols}`).toEqual(Array.from(x, (v, i) => Math.fround(v + bias[i % cols])));
     }
+    {
+      // 16 channels in 65,573 rows: ≥ 2^16 vector blocks, so the blocks are split between 2 threads (the bias add of a conv
+      // layer with 16 channels in a batch of 128 at 28 × 28); compared element by element.
+      const rows = 65_573, cols = 16;
+      const x = seededNormal(rows * cols, 17);
+      const bias = seededNormal(cols, 18);
+      const out = new Float32Array(rows * cols);
+      addon().addRows(x, bias, out, rows, cols, 2);
+      let wrong = -1;
+      for (let i = 0; i < out.length && wrong < 0; i++) if (out[i] !== Math.fround(x[i] + bias[i % cols])) wrong = i;
+      expect(wrong, `${rows} × ${cols}: first wrong element`).toBe(-1);
+    }
     for (const [batch, h, w, c, sh, sw] of [[3, 7, 7, 8, 2, 2], [2, 4, 5, 3, 3, 1]]) {
       const small = seededNormal(batch * h * w * c, 5);
       const large = new Float32Array(batch * h * sh * w * sw * c);
-      addon().upsample(0, small, large, batch, h, w, c, sh, sw, 2);
+      addon().upsample(UpsampleMode.Upscale, small, large, batch, h, w, c, sh, sw, 2);
       const at = (b: number, y: number, x: number, k: number) => small[((b * h + Math.floor(y / sh)) * w + Math.floor(x / sw)) * c + k];
       const expected: number[] = [];
       for (let b = 0; b < batch; b++) for (let y = 0; y < h * sh; y++) for (let x = 0; x < w * sw; x++) for (let k = 0; k < c; k++) expected.push(at(b, y, x, k));
@@ -247,7 +264,7 @@ describe.runIf(built)("the addon", () => {
       // The gradient is the adjoint: <up(s), L> = <s, up*(L)>.
       const dLarge = seededNormal(large.length, 6);
       const dSmall = new Float32Array(small.length).fill(9);
-      addon().upsample(1, dSmall, dLarge, batch, h, w, c, sh, sw, 2);
+      addon().upsample(UpsampleMode.Gradient, dSmall, dLarge, batch, h, w, c, sh, sw, 2);
       const dot = (p: Float32Array, q: Float32Array) => p.reduce((sum, v, j) => sum + v * q[j], 0);
       expect(Math.abs(dot(large, dLarge) - dot(small, dSmall))).toBeLessThan(1e-3);
     }
@@ -261,21 +278,47 @@ describe.runIf(built)("the addon", () => {
     expect(() => gemm(f, f, f, 1, 3, 3, 3, false, false, 0, 0, 1)).toThrow("gemm: an array is shorter than its matrix (or batch of matrices)");
     expect(() => gemm(f, f, f, 1, 2, 2, 2, 0, false, 0, 0, 1)).toThrow("gemm: transA and transB must be booleans");
     const conv = addon().conv2d as unknown as (...args: unknown[]) => void;
-    expect(() => conv(0, f, f, f, 1, 2, 2, 1, 2, 2, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1)).toThrow("conv2d: expected 21 arguments");
-    expect(() => conv(3, f, f, f, 1, 2, 2, 1, 2, 2, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0)).toThrow("conv2d: mode must be 0 (forward), 1 (input gradient) or 2 (filter gradient)");
-    expect(() => conv(0, f, f, f, 1, 3, 3, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0)).toThrow("conv2d: an array is shorter than its tensor");
-    expect(() => conv(0, f, f, f, 1, 2, 2, 1, 2, 2, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 2)).toThrow("conv2d: algorithm must be 0 (im2col) or 1 (direct)");
+    const geometry = (over: Partial<ConvGeometry> = {}): ConvGeometry => ({
+      batch: 1, inH: 2, inW: 2, inC: 1, outH: 2, outW: 2, outC: 1, fH: 1, fW: 1, strideH: 1, strideW: 1, dilH: 1, dilW: 1, padTop: 0, padLeft: 0, ...over,
+    });
+    expect(() => conv(ConvMode.Forward, ConvAlgorithm.Im2col, f, f, f, geometry())).toThrow("conv2d: expected 7 arguments (mode, algorithm, x, w, y, shape, threads)");
+    expect(() => conv(3, ConvAlgorithm.Im2col, f, f, f, geometry(), 1)).toThrow("conv2d: mode: expected a ConvMode (ConvMode.Forward = 0, ConvMode.InputGradient = 1, ConvMode.FilterGradient = 2)");
+    expect(() => conv(ConvMode.Forward, 2, f, f, f, geometry(), 1)).toThrow("conv2d: algorithm: expected a ConvAlgorithm (ConvAlgorithm.Im2col = 0, ConvAlgorithm.Direct = 1)");
+    expect(() => conv(ConvMode.Forward, ConvAlgorithm.Im2col, f, f, f, [1, 2, 2], 1)).toThrow("conv2d: shape.batch must be an integer");
+    const { padLeft: _dropped, ...withoutPadLeft } = geometry();
+    expect(() => conv(ConvMode.Forward, ConvAlgorithm.Im2col, f, f, f, withoutPadLeft, 1)).toThrow("conv2d: shape.padLeft must be an integer");
+    expect(() => conv(ConvMode.Forward, ConvAlgorithm.Im2col, f, f, f, geometry({ inH: 3, inW: 3, outH: 3, outW: 3 }), 1)).toThrow("conv2d: an array is shorter than its tensor");
+    expect(() => conv(ConvMode.Forward, ConvAlgorithm.Im2col, f, f, f, geometry({ strideH: 0 }), 1)).toThrow("conv2d: batch, sizes, channels, filter sizes, strides and dilations must be ≥ 1");
     // Stride 2: the direct kernels do not apply.
-    expect(() => conv(0, f, f, f, 1, 2, 2, 1, 1, 1, 1, 1, 1, 2, 2, 1, 1, 0, 0, 1, 1)).toThrow("conv2d: the direct algorithm needs stride 1");
+    expect(() => conv(ConvMode.Forward, ConvAlgorithm.Direct, f, f, f, geometry({ outH: 1, outW: 1, strideH: 2, strideW: 2 }), 1)).toThrow("conv2d: the direct algorithm needs stride 1");
     const pool = addon().maxPoolGrad as unknown as (...args: unknown[]) => void;
-    expect(() => pool(f, f, f, 1, 2, 2, 1, 1, 1, 2, 2, 2, 2, 0, 0)).toThrow("maxPoolGrad: expected 16 arguments");
-    expect(() => pool(f, f, f, 1, 3, 3, 1, 1, 1, 2, 2, 2, 2, 0, 0, 1)).toThrow("maxPoolGrad: an array is shorter than its tensor");
+    const window = { batch: 1, inH: 2, inW: 2, channels: 1, outH: 1, outW: 1, fH: 2, fW: 2, strideH: 2, strideW: 2, padTop: 0, padLeft: 0 };
+    expect(() => pool(f, f, f, window)).toThrow("maxPoolGrad: expected 5 arguments (dy, x, dx, shape, threads)");
+    expect(() => pool(f, f, f, { ...window, channels: undefined }, 1)).toThrow("maxPoolGrad: shape.channels must be an integer");
+    expect(() => pool(f, f, f, { ...window, inH: 3, inW: 3 }, 1)).toThrow("maxPoolGrad: an array is shorter than its tensor");
     const unary = addon().unary as unknown as (...args: unknown[]) => void;
-    expect(() => unary(3, f, f, 0, 1)).toThrow("unary: x and y must have the same length, op must be 0 (LeakyRelu), 1 (Step) or 2 (Relu)");
+    expect(() => unary(3, f, f, 0, 1)).toThrow("unary: op: expected a UnaryOp (UnaryOp.LeakyRelu = 0, UnaryOp.Step = 1, UnaryOp.Relu = 2)");
+    expect(() => unary(UnaryOp.Relu, f, new Float32Array(3), 0, 1)).toThrow("unary: x and y must have the same length");
     const addRows = addon().addRows as unknown as (...args: unknown[]) => void;
     expect(() => addRows(f, f, f, 3, 2, 1)).toThrow("addRows: x and out must hold rows × cols values and bias cols");
     const upsample = addon().upsample as unknown as (...args: unknown[]) => void;
-    expect(() => upsample(2, f, f, 1, 1, 1, 1, 2, 2, 1)).toThrow("upsample: mode must be 0 (forward) or 1 (gradient)");
-    expect(() => upsample(0, f, f, 1, 2, 2, 1, 2, 2, 1)).toThrow("upsample: an array is shorter than its tensor");
+    expect(() => upsample(2, f, f, 1, 1, 1, 1, 2, 2, 1)).toThrow("upsample: mode: expected a UpsampleMode (UpsampleMode.Upscale = 0, UpsampleMode.Gradient = 1)");
+    expect(() => upsample(UpsampleMode.Upscale, f, f, 1, 2, 2, 1, 2, 2, 1)).toThrow("upsample: an array is shorter than its tensor");
+  });
+
+  test("its enums (src/enums.h) are the TypeScript mirror's (enums.ts), member for member", () => {
+    expect(addon().enums).toEqual(NATIVE_ENUMS);
+    expect(enumMismatches(addon().enums)).toEqual([]);
+    expect(NATIVE_ENUMS.ConvMode).toEqual({ Forward: 0, InputGradient: 1, FilterGradient: 2 });
+    // The check that loadNativeKernels runs finds a changed, a missing and an extra member.
+    const changed = JSON.parse(JSON.stringify(addon().enums)) as Record<string, Record<string, number>>;
+    changed.UnaryOp.Relu = 7;
+    delete changed.ConvMode.FilterGradient;
+    changed.UpsampleMode.Sideways = 2;
+    expect(enumMismatches(changed)).toEqual([
+      "ConvMode.FilterGradient: TypeScript 2, addon missing",
+      "UnaryOp.Relu: TypeScript 2, addon 7",
+      "UpsampleMode.Sideways: TypeScript missing, addon 2",
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Element-wise kernels on the native addon (lib/native.ts): LeakyRelu and Step (the forward
+ * Element-wise kernels on the native addon (lib/accelerate/native/addon.ts): LeakyRelu and Step (the forward
  * pass of leaky-ReLU layers, and ReLU's gradient mask), Greater and Select (leaky ReLU's
  * gradient: where(x > 0, dy, α·dy)), and Add where one operand is a bias. wasm's own run these
  * one element at a time on one thread; the addon's loops are vectorised, branch-free and split
@@ -8,12 +8,12 @@
  * Greater or a bias of Add). Identity and a same-dtype Cast (below) need no addon.
  */
 import * as tf from "@tensorflow/tfjs";
-import { nativeAddon, nativeCounters, nativeThreads } from "../native";
+import { nativeAddon, nativeCounters, nativeThreads, UnaryOp } from "../native/addon";
 import { KernelArgs, runStockKernel, WasmBackendLike } from "./common";
 
 const size = tf.util.sizeFromShape;
 
-function unary(kernelName: "LeakyRelu" | "Step", op: number, args: KernelArgs): tf.TensorInfo {
+function unary(kernelName: "LeakyRelu" | "Step", op: UnaryOp, args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const { x } = args.inputs as { x?: tf.TensorInfo };
   const alpha = Number((args.attrs as { alpha?: number } | undefined)?.alpha ?? (kernelName === "LeakyRelu" ? 0.2 : 0));
@@ -27,12 +27,12 @@ function unary(kernelName: "LeakyRelu" | "Step", op: number, args: KernelArgs): 
 
 /** LeakyRelu: y = x < 0 ? α·x : x. */
 export function leakyReluWasm(args: KernelArgs): tf.TensorInfo {
-  return unary("LeakyRelu", 0, args);
+  return unary("LeakyRelu", UnaryOp.LeakyRelu, args);
 }
 
 /** Step: y = x > 0 ? 1 : α (NaN stays NaN), ReLU's gradient mask. */
 export function stepWasm(args: KernelArgs): tf.TensorInfo {
-  return unary("Step", 1, args);
+  return unary("Step", UnaryOp.Step, args);
 }
 
 /** Greater: a > b for float32 a and b of a's shape or a single value. */

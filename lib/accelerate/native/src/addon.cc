@@ -1,0 +1,375 @@
+// The addon's N-API glue (module ae_native, loaded by ../addon.ts): each exported function checks
+// its arguments (typed arrays long enough for their tensors, sizes, enum values) and calls a
+// kernel of kernels.h on the arrays' memory in place. conv2d and maxPoolGrad take their
+// geometry as an object of named sizes; modes, algorithms and operations are the named enums of
+// enums.h, which the module also exports (`enums`) for the TypeScript mirror to be checked against.
+#include <node_api.h>
+
+#include <cstdio>
+#include <string>
+
+#include "kernels.h"
+
+namespace {
+
+using namespace ae;
+
+napi_value Throw(napi_env env, const char* message) {
+  napi_throw_error(env, nullptr, message);
+  return nullptr;
+}
+
+/** The data of a typed-array argument of element type `want` (no copy), or false. */
+template <typename T>
+bool View(napi_env env, napi_value value, napi_typedarray_type want, T** data, size_t* length) {
+  bool isTyped = false;
+  if (napi_is_typedarray(env, value, &isTyped) != napi_ok || !isTyped) return false;
+  napi_typedarray_type type;
+  void* raw = nullptr;
+  napi_value arrayBuffer;
+  size_t offset = 0;
+  if (napi_get_typedarray_info(env, value, &type, length, &raw, &arrayBuffer, &offset) != napi_ok || type != want) return false;
+  *data = static_cast<T*>(raw);
+  return true;
+}
+
+bool Float32View(napi_env env, napi_value value, float** data, size_t* length) {
+  return View(env, value, napi_float32_array, data, length);
+}
+
+bool Int(napi_env env, napi_value value, int64_t* out) {
+  return napi_get_value_int64(env, value, out) == napi_ok;
+}
+
+/** Reads the call's arguments into argv; whether there were exactly N of them. */
+template <size_t N>
+bool Arguments(napi_env env, napi_callback_info info, napi_value (&argv)[N]) {
+  size_t argc = N;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  return argc == N;
+}
+
+/** A thread-count argument as a worker count: 1 to 64. */
+int Workers(int64_t threads) {
+  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, 64)));
+}
+
+/** Reads the integer properties `names` of a geometry object into `out`; else throws naming the first missing or non-integer one. */
+template <size_t N>
+bool Geometry(napi_env env, const char* fn, napi_value object, const char* const (&names)[N], int64_t* const (&out)[N]) {
+  napi_valuetype type;
+  if (napi_typeof(env, object, &type) != napi_ok || type != napi_object) {
+    Throw(env, (std::string(fn) + ": shape must be an object of integer sizes").c_str());
+    return false;
+  }
+  for (size_t f = 0; f < N; f++) {
+    napi_value value;
+    if (napi_get_named_property(env, object, names[f], &value) != napi_ok || !Int(env, value, out[f])) {
+      Throw(env, (std::string(fn) + ": shape." + names[f] + " must be an integer").c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+/** An enum-valued argument of `table` (enums.h); else throws naming the values allowed. */
+template <typename Enum>
+bool EnumArgument(napi_env env, const char* fn, napi_value value, const EnumTable& table, Enum* out) {
+  int64_t raw;
+  if (!Int(env, value, &raw) || !IsMember(table, raw)) {
+    std::string allowed;
+    for (int i = 0; i < table.count; i++) allowed += std::string(i ? ", " : "") + table.name + "." + table.members[i].name + " = " + std::to_string(table.members[i].value);
+    Throw(env, (std::string(fn) + ": expected a " + table.name + " (" + allowed + ")").c_str());
+    return false;
+  }
+  *out = static_cast<Enum>(raw);
+  return true;
+}
+
+const EnumTable& Table(const char* name) {
+  for (const EnumTable& table : kEnumTables)
+    if (std::string(table.name) == name) return table;
+  return kEnumTables[0];
+}
+
+napi_value Gemm(napi_env env, napi_callback_info info) {
+  napi_value argv[12];
+  if (!Arguments(env, info, argv)) return Throw(env, "gemm: expected 12 arguments (a, b, c, batch, m, n, k, transA, transB, strideA, strideB, threads)");
+  Job job{};
+  float *a, *b, *c;
+  size_t lengthA, lengthB, lengthC;
+  if (!Float32View(env, argv[0], &a, &lengthA) || !Float32View(env, argv[1], &b, &lengthB) || !Float32View(env, argv[2], &c, &lengthC)) {
+    return Throw(env, "gemm: a, b and c must be Float32Arrays");
+  }
+  int64_t threads;
+  if (!Int(env, argv[3], &job.batch) || !Int(env, argv[4], &job.m) || !Int(env, argv[5], &job.n) || !Int(env, argv[6], &job.k) ||
+      !Int(env, argv[9], &job.strideA) || !Int(env, argv[10], &job.strideB) || !Int(env, argv[11], &threads)) {
+    return Throw(env, "gemm: batch, m, n, k, strideA, strideB and threads must be integers");
+  }
+  if (napi_get_value_bool(env, argv[7], &job.transA) != napi_ok || napi_get_value_bool(env, argv[8], &job.transB) != napi_ok) {
+    return Throw(env, "gemm: transA and transB must be booleans");
+  }
+  if (job.batch < 1 || job.m < 0 || job.n < 0 || job.k < 0 || job.strideA < 0 || job.strideB < 0) return Throw(env, "gemm: sizes must be non-negative (batch ≥ 1)");
+  const auto needs = [](int64_t batch, int64_t stride, int64_t size) { return (batch - 1) * stride + size; };
+  if (static_cast<int64_t>(lengthA) < needs(job.batch, job.strideA, job.m * job.k) ||
+      static_cast<int64_t>(lengthB) < needs(job.batch, job.strideB, job.k * job.n) ||
+      static_cast<int64_t>(lengthC) < job.batch * job.m * job.n) {
+    return Throw(env, "gemm: an array is shorter than its matrix (or batch of matrices)");
+  }
+  job.a = a;
+  job.b = b;
+  job.c = c;
+  job.accumulate = false;
+  runJob(job, Workers(threads));
+  return nullptr;
+}
+
+/** conv2d(mode: ConvMode, algorithm: ConvAlgorithm, x, w, y, shape: { batch, inH, … padLeft }, threads). */
+napi_value Conv2d(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  if (!Arguments(env, info, argv)) return Throw(env, "conv2d: expected 7 arguments (mode, algorithm, x, w, y, shape, threads)");
+  ConvMode mode;
+  ConvAlgorithm algorithm;
+  if (!EnumArgument(env, "conv2d: mode", argv[0], Table("ConvMode"), &mode) || !EnumArgument(env, "conv2d: algorithm", argv[1], Table("ConvAlgorithm"), &algorithm)) return nullptr;
+  float *x, *w, *y;
+  size_t lengthX, lengthW, lengthY;
+  if (!Float32View(env, argv[2], &x, &lengthX) || !Float32View(env, argv[3], &w, &lengthW) || !Float32View(env, argv[4], &y, &lengthY)) {
+    return Throw(env, "conv2d: x, w and y must be Float32Arrays");
+  }
+  ConvShape s{};
+  static const char* const names[] = {"batch", "inH", "inW", "inC", "outH", "outW", "outC", "fH", "fW", "strideH", "strideW", "dilH", "dilW", "padTop", "padLeft"};
+  int64_t* const fields[] = {&s.batch, &s.inH, &s.inW, &s.inC, &s.outH, &s.outW, &s.outC, &s.fH, &s.fW, &s.strideH, &s.strideW, &s.dilH, &s.dilW, &s.padTop, &s.padLeft};
+  if (!Geometry(env, "conv2d", argv[5], names, fields)) return nullptr;
+  int64_t threads;
+  if (!Int(env, argv[6], &threads)) return Throw(env, "conv2d: threads must be an integer");
+  for (int f = 0; f < 13; f++) {
+    if (*fields[f] < 1) return Throw(env, "conv2d: batch, sizes, channels, filter sizes, strides and dilations must be ≥ 1");
+  }
+  if (static_cast<int64_t>(lengthX) < s.batch * s.inH * s.inW * s.inC || static_cast<int64_t>(lengthW) < s.K() * s.outC ||
+      static_cast<int64_t>(lengthY) < s.batch * s.outH * s.outW * s.outC) {
+    return Throw(env, "conv2d: an array is shorter than its tensor");
+  }
+  if (algorithm == ConvAlgorithm::Direct && !directApplies(s)) return Throw(env, "conv2d: the direct algorithm needs stride 1, dilation 1, 0 ≤ padding < filter size, filter width ≤ 7 and rows of ≤ 4 vectors");
+  const int workers = Workers(threads);
+  if (algorithm == ConvAlgorithm::Direct) directConv2d(mode, s, x, w, y, workers);
+  else conv2d(mode, s, x, w, y, workers);
+  return nullptr;
+}
+
+/** adam(w, m, v, g, lr, beta1, beta2, epsilon, biasCorrection1, biasCorrection2, threads). */
+napi_value Adam(napi_env env, napi_callback_info info) {
+  napi_value argv[11];
+  if (!Arguments(env, info, argv)) return Throw(env, "adam: expected 11 arguments (w, m, v, g, lr, beta1, beta2, epsilon, biasCorrection1, biasCorrection2, threads)");
+  float* arrays[4];
+  size_t lengths[4];
+  for (int i = 0; i < 4; i++) {
+    if (!Float32View(env, argv[i], &arrays[i], &lengths[i])) return Throw(env, "adam: w, m, v and g must be Float32Arrays");
+  }
+  if (lengths[1] != lengths[0] || lengths[2] != lengths[0] || lengths[3] != lengths[0]) return Throw(env, "adam: w, m, v and g must have the same length");
+  double numbers[6];
+  for (int i = 0; i < 6; i++) {
+    if (napi_get_value_double(env, argv[4 + i], &numbers[i]) != napi_ok) return Throw(env, "adam: lr, beta1, beta2, epsilon and the bias corrections must be numbers");
+  }
+  int64_t threads;
+  if (!Int(env, argv[10], &threads)) return Throw(env, "adam: threads must be an integer");
+  adam(arrays[0], arrays[1], arrays[2], arrays[3], static_cast<int64_t>(lengths[0]), static_cast<float>(numbers[0]), static_cast<float>(numbers[1]),
+       static_cast<float>(numbers[2]), static_cast<float>(numbers[3]), static_cast<float>(numbers[4]), static_cast<float>(numbers[5]), static_cast<int>(threads));
+  return nullptr;
+}
+
+/** unary(op: UnaryOp, x, y, alpha, threads): x and y may be the same array (in place). */
+napi_value Unary(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  float *x, *y;
+  size_t nx, ny;
+  int64_t threads;
+  double alpha;
+  if (!Arguments(env, info, argv) || !View(env, argv[1], napi_float32_array, &x, &nx) || !View(env, argv[2], napi_float32_array, &y, &ny) ||
+      napi_get_value_double(env, argv[3], &alpha) != napi_ok || !Int(env, argv[4], &threads)) {
+    return Throw(env, "unary: expected (op, x: Float32Array, y: Float32Array, alpha: number, threads)");
+  }
+  UnaryOp op;
+  if (!EnumArgument(env, "unary: op", argv[0], Table("UnaryOp"), &op)) return nullptr;
+  if (nx != ny) return Throw(env, "unary: x and y must have the same length");
+  unary(op, x, y, static_cast<int64_t>(nx), static_cast<float>(alpha), Workers(threads));
+  return nullptr;
+}
+
+/** greater(a, b, out, threads): out[i] = a[i] > b[i] (b of length 1: a scalar), as bytes 0/1. */
+napi_value Greater(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  float *a, *b;
+  uint8_t* out;
+  size_t na, nb, nout;
+  int64_t threads;
+  if (!Arguments(env, info, argv) || !View(env, argv[0], napi_float32_array, &a, &na) || !View(env, argv[1], napi_float32_array, &b, &nb) ||
+      !View(env, argv[2], napi_uint8_array, &out, &nout) || !Int(env, argv[3], &threads)) {
+    return Throw(env, "greater: expected (a: Float32Array, b: Float32Array, out: Uint8Array, threads)");
+  }
+  if (nout != na || (nb != na && nb != 1)) return Throw(env, "greater: out must match a, and b must match a or have one element");
+  greater(a, b, nb == 1, out, static_cast<int64_t>(na), Workers(threads));
+  return nullptr;
+}
+
+/** select(condition, t, e, out, threads): out[i] = condition[i] ? t[i] : e[i]. */
+napi_value Select(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  uint8_t* c;
+  float *t, *e, *out;
+  size_t nc, nt, ne, nout;
+  int64_t threads;
+  if (!Arguments(env, info, argv) || !View(env, argv[0], napi_uint8_array, &c, &nc) || !View(env, argv[1], napi_float32_array, &t, &nt) ||
+      !View(env, argv[2], napi_float32_array, &e, &ne) || !View(env, argv[3], napi_float32_array, &out, &nout) || !Int(env, argv[4], &threads)) {
+    return Throw(env, "select: expected (condition: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array, threads)");
+  }
+  if (nt != nc || ne != nc || nout != nc) return Throw(env, "select: condition, t, e and out must have the same length");
+  select(c, t, e, out, static_cast<int64_t>(nc), Workers(threads));
+  return nullptr;
+}
+
+/** sumRows(x, rows, cols, out, threads): out[j] = Σ_i x[i·cols + j], accumulated in float64 (as tfjs-cpu). */
+napi_value SumRows(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  float *x, *out;
+  size_t nx, nout;
+  int64_t rows, cols, threads;
+  if (!Arguments(env, info, argv) || !View(env, argv[0], napi_float32_array, &x, &nx) || !Int(env, argv[1], &rows) || !Int(env, argv[2], &cols) ||
+      !View(env, argv[3], napi_float32_array, &out, &nout) || !Int(env, argv[4], &threads)) {
+    return Throw(env, "sumRows: expected (x: Float32Array, rows, cols, out: Float32Array, threads)");
+  }
+  if (rows < 1 || cols < 1 || static_cast<int64_t>(nx) < rows * cols || static_cast<int64_t>(nout) < cols) return Throw(env, "sumRows: x must hold rows × cols values and out cols");
+  sumRows(x, rows, cols, out, Workers(threads));
+  return nullptr;
+}
+
+/** addRows(x, bias, out, rows, cols, threads): out[i·cols + j] = x[i·cols + j] + bias[j]. */
+napi_value AddRows(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  float *x, *bias, *out;
+  size_t nx, nb, nout;
+  int64_t rows, cols, threads;
+  if (!Arguments(env, info, argv) || !View(env, argv[0], napi_float32_array, &x, &nx) || !View(env, argv[1], napi_float32_array, &bias, &nb) ||
+      !View(env, argv[2], napi_float32_array, &out, &nout) || !Int(env, argv[3], &rows) || !Int(env, argv[4], &cols) || !Int(env, argv[5], &threads)) {
+    return Throw(env, "addRows: expected (x: Float32Array, bias: Float32Array, out: Float32Array, rows, cols, threads)");
+  }
+  if (rows < 1 || cols < 1 || static_cast<int64_t>(nx) < rows * cols || static_cast<int64_t>(nout) < rows * cols || static_cast<int64_t>(nb) < cols) {
+    return Throw(env, "addRows: x and out must hold rows × cols values and bias cols");
+  }
+  addRows(x, bias, out, rows, cols, Workers(threads));
+  return nullptr;
+}
+
+/** upsample(mode: UpsampleMode, small, large, batch, inH, inW, channels, sh, sw, threads). */
+napi_value Upsample(napi_env env, napi_callback_info info) {
+  napi_value argv[10];
+  float *small, *large;
+  size_t nSmall, nLarge;
+  int64_t batch, inH, inW, C, sh, sw, threads;
+  if (!Arguments(env, info, argv) || !View(env, argv[1], napi_float32_array, &small, &nSmall) || !View(env, argv[2], napi_float32_array, &large, &nLarge) ||
+      !Int(env, argv[3], &batch) || !Int(env, argv[4], &inH) || !Int(env, argv[5], &inW) || !Int(env, argv[6], &C) || !Int(env, argv[7], &sh) ||
+      !Int(env, argv[8], &sw) || !Int(env, argv[9], &threads)) {
+    return Throw(env, "upsample: expected (mode, small: Float32Array, large: Float32Array, batch, inH, inW, channels, sh, sw, threads)");
+  }
+  UpsampleMode mode;
+  if (!EnumArgument(env, "upsample: mode", argv[0], Table("UpsampleMode"), &mode)) return nullptr;
+  if (batch < 1 || inH < 1 || inW < 1 || C < 1 || sh < 1 || sw < 1) return Throw(env, "upsample: sizes and factors must be ≥ 1");
+  if (static_cast<int64_t>(nSmall) < batch * inH * inW * C || static_cast<int64_t>(nLarge) < batch * inH * sh * inW * sw * C) {
+    return Throw(env, "upsample: an array is shorter than its tensor");
+  }
+  upsample(mode, small, large, batch, inH, inW, C, sh, sw, Workers(threads));
+  return nullptr;
+}
+
+/** maxPoolGrad(dy, x, dx, shape: { batch, inH, inW, channels, outH, outW, fH, fW, strideH, strideW, padTop, padLeft }, threads). */
+napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (!Arguments(env, info, argv)) return Throw(env, "maxPoolGrad: expected 5 arguments (dy, x, dx, shape, threads)");
+  float *dy, *x, *dx;
+  size_t lengthDy, lengthX, lengthDx;
+  if (!Float32View(env, argv[0], &dy, &lengthDy) || !Float32View(env, argv[1], &x, &lengthX) || !Float32View(env, argv[2], &dx, &lengthDx)) {
+    return Throw(env, "maxPoolGrad: dy, x and dx must be Float32Arrays");
+  }
+  int64_t v[12];
+  static const char* const names[] = {"batch", "inH", "inW", "channels", "outH", "outW", "fH", "fW", "strideH", "strideW", "padTop", "padLeft"};
+  int64_t* const fields[] = {&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11]};
+  if (!Geometry(env, "maxPoolGrad", argv[3], names, fields)) return nullptr;
+  int64_t threads;
+  if (!Int(env, argv[4], &threads)) return Throw(env, "maxPoolGrad: threads must be an integer");
+  const int64_t batch = v[0], inH = v[1], inW = v[2], C = v[3], outH = v[4], outW = v[5];
+  for (int f = 0; f < 10; f++) {
+    if (v[f] < 1) return Throw(env, "maxPoolGrad: batch, sizes, channels, window and strides must be ≥ 1");
+  }
+  if (static_cast<int64_t>(lengthX) < batch * inH * inW * C || static_cast<int64_t>(lengthDx) < batch * inH * inW * C ||
+      static_cast<int64_t>(lengthDy) < batch * outH * outW * C) {
+    return Throw(env, "maxPoolGrad: an array is shorter than its tensor");
+  }
+  maxPoolGrad(dy, x, dx, batch, inH, inW, C, outH, outW, v[6], v[7], v[8], v[9], v[10], v[11], Workers(threads));
+  return nullptr;
+}
+
+napi_value VectorFloats(napi_env env, napi_callback_info) {
+  napi_value out;
+  napi_create_int32(env, kVec, &out);
+  return out;
+}
+
+napi_value Describe(napi_env env, napi_callback_info) {
+  const char* isa =
+#if defined(__AVX512F__)
+      "AVX-512";
+#elif defined(__AVX2__)
+      "AVX2";
+#elif defined(__AVX__)
+      "AVX";
+#elif defined(__SSE2__)
+      "SSE2";
+#else
+      "portable";
+#endif
+  char text[128];
+  snprintf(text, sizeof text, "%s, %d×%d register tile", isa, kMR, kNR);
+  napi_value out;
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
+/** { ConvMode: { Forward: 0, … }, … }: the enums of enums.h, for the TypeScript mirror to be checked against. */
+napi_value Enums(napi_env env) {
+  napi_value all;
+  napi_create_object(env, &all);
+  for (const EnumTable& table : kEnumTables) {
+    napi_value members;
+    napi_create_object(env, &members);
+    for (int i = 0; i < table.count; i++) {
+      napi_value value;
+      napi_create_int32(env, table.members[i].value, &value);
+      napi_set_named_property(env, members, table.members[i].name, value);
+    }
+    napi_set_named_property(env, all, table.name, members);
+  }
+  return all;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"greater", nullptr, Greater, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"select", nullptr, Select, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"addRows", nullptr, AddRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"upsample", nullptr, Upsample, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"vectorFloats", nullptr, VectorFloats, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"describe", nullptr, Describe, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"enums", nullptr, nullptr, nullptr, nullptr, Enums(env), napi_enumerable, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,59 @@
+// Shared by the native addon's sources: the vector width and register tile of the build, its
+// vector type, the thread pool (thread_pool.cc), per-thread scratch, and the reduction of
+// per-thread partial sums.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <vector>
+
+namespace ae {
+
+#if defined(__AVX512F__)
+constexpr int kVec = 16;  // floats per vector register
+constexpr int kMR = 8;    // rows of the register tile
+#elif defined(__AVX2__) || defined(__AVX__)
+constexpr int kVec = 8;
+constexpr int kMR = 6;
+#else
+constexpr int kVec = 4;
+constexpr int kMR = 4;
+#endif
+constexpr int kNR = 2 * kVec;  // columns of the register tile: two vectors
+constexpr int kKC = 256;       // depth of a packed block
+constexpr int kMC = 128;       // rows of a packed block of A (a multiple of kMR below)
+constexpr int kNC = 1024;      // columns of a packed block of B
+
+typedef float vfloat __attribute__((vector_size(kVec * sizeof(float))));
+
+/**
+ * Call fn(0) on the caller and fn(1) … fn(workers − 1) on the persistent pool's threads, and
+ * return when all are done (thread_pool.cc). workers ≤ 1 calls fn(0) alone.
+ */
+void runOnPool(int workers, const std::function<void(int)>& fn);
+
+/** Split [0, n) among up to `threads` pool threads (one below 64k elements, where waking one costs more). */
+void parallelFor(int64_t n, int threads, const std::function<void(int64_t, int64_t)>& body);
+
+/** Scratch that grows and is kept, one per thread (no allocation per call). */
+inline float* scratch(std::vector<float>& buffer, size_t size) {
+  if (buffer.size() < size) buffer.resize(size);
+  return buffer.data();
+}
+
+/**
+ * out[e] = (out[e] if accumulate, else 0) + Σ_t partials[t·size + e] for e < size: the per-thread
+ * partial sums of a reduction split between `parts` threads, added in thread order.
+ */
+template <typename Partial>
+inline void addPartials(const Partial* partials, int parts, int64_t size, float* out, bool accumulate) {
+  for (int64_t e = 0; e < size; e++) {
+    Partial total = accumulate ? static_cast<Partial>(out[e]) : Partial{0};
+    for (int t = 0; t < parts; t++) total += partials[t * size + e];
+    out[e] = static_cast<float>(total);
+  }
+}
+
+}  // namespace ae

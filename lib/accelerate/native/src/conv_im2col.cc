@@ -1,0 +1,107 @@
+// conv2d(mode, shape, x, w, y) works on NHWC images and [fh, fw, inC, outC] filters (tfjs's
+// layouts) by im2col: the patches of a chunk of images become the rows of a matrix `cols`
+// [rows = images·oh·ow, K = fh·fw·inC], and then
+//   ConvMode::Forward:         y  = cols · W                    (W as K × outC)
+//   ConvMode::InputGradient:   dx = col2im(dy · Wᵀ)             (scatter-add of the patches)
+//   ConvMode::FilterGradient:  dW = Σ_chunks colsᵀ · dy
+// Chunks of whole images keep `cols` near 1 MB (in L2); threads take chunks in turn. With
+// ConvAlgorithm::Direct (stride 1 and few channels) the three modes skip im2col instead: see
+// conv_direct.cc.
+#include "kernels.h"
+
+namespace ae {
+namespace {
+
+/** cols[(b, oy, ox), (i, j, c)] = x[b0 + b, oy·sh + i·dh − padTop, ox·sw + j·dw − padLeft, c], or 0 outside the image. */
+void im2col(const float* x, const ConvShape& s, int64_t b0, int64_t images, float* cols) {
+  const int64_t K = s.K();
+  for (int64_t b = 0; b < images; b++) {
+    const float* image = x + (b0 + b) * s.inH * s.inW * s.inC;
+    for (int64_t oy = 0; oy < s.outH; oy++) {
+      for (int64_t ox = 0; ox < s.outW; ox++) {
+        float* row = cols + ((b * s.outH + oy) * s.outW + ox) * K;
+        for (int64_t i = 0; i < s.fH; i++) {
+          const int64_t y = oy * s.strideH + i * s.dilH - s.padTop;
+          for (int64_t j = 0; j < s.fW; j++, row += s.inC) {
+            const int64_t xx = ox * s.strideW + j * s.dilW - s.padLeft;
+            if (y < 0 || y >= s.inH || xx < 0 || xx >= s.inW) {
+              for (int64_t c = 0; c < s.inC; c++) row[c] = 0.0f;
+            } else {
+              const float* src = image + (y * s.inW + xx) * s.inC;
+              for (int64_t c = 0; c < s.inC; c++) row[c] = src[c];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** The adjoint of im2col: dx[b0 + b, y, x, c] += cols[(b, oy, ox), (i, j, c)] for every patch position inside the image. */
+void col2im(const float* cols, const ConvShape& s, int64_t b0, int64_t images, float* dx) {
+  const int64_t K = s.K();
+  for (int64_t b = 0; b < images; b++) {
+    float* image = dx + (b0 + b) * s.inH * s.inW * s.inC;
+    for (int64_t oy = 0; oy < s.outH; oy++) {
+      for (int64_t ox = 0; ox < s.outW; ox++) {
+        const float* row = cols + ((b * s.outH + oy) * s.outW + ox) * K;
+        for (int64_t i = 0; i < s.fH; i++) {
+          const int64_t y = oy * s.strideH + i * s.dilH - s.padTop;
+          for (int64_t j = 0; j < s.fW; j++, row += s.inC) {
+            const int64_t xx = ox * s.strideW + j * s.dilW - s.padLeft;
+            if (y < 0 || y >= s.inH || xx < 0 || xx >= s.inW) continue;
+            float* dst = image + (y * s.inW + xx) * s.inC;
+            for (int64_t c = 0; c < s.inC; c++) dst[c] += row[c];
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+/**
+ * Forward, input gradient or filter gradient (ConvMode) of a 2-D convolution; see the
+ * header. Images go in chunks whose `cols` fits in L2 (about 1 MB, at least one image), and the
+ * threads take chunks in turn, each with its own `cols` and single-threaded products (for the
+ * filter gradient, its own partial sum). Chunks are whole images, so no two threads write the
+ * same output.
+ */
+void conv2d(ConvMode mode, const ConvShape& s, float* x, float* w, float* y, int threads) {
+  const int64_t K = s.K();
+  const int64_t rowsPerImage = s.outH * s.outW;
+  const int64_t targetCols = int64_t{1} << 18;
+  const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(s.batch, targetCols / std::max<int64_t>(1, rowsPerImage * K)));
+  const int64_t chunks = (s.batch + chunk - 1) / chunk;
+  const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, chunks)));
+  if (mode == ConvMode::InputGradient) std::fill(x, x + s.batch * s.inH * s.inW * s.inC, 0.0f);
+  std::vector<float> partials(mode == ConvMode::FilterGradient ? static_cast<size_t>(workers * K * s.outC) : 0);
+  const auto work = [&](int id) {
+    std::vector<float> cols(static_cast<size_t>(chunk * rowsPerImage * K));
+    float* dw = mode == ConvMode::FilterGradient ? partials.data() + id * K * s.outC : nullptr;
+    bool first = true;
+    for (int64_t c = id; c < chunks; c += workers) {
+      const int64_t b0 = c * chunk;
+      const int64_t images = std::min(chunk, s.batch - b0);
+      const int64_t rows = images * rowsPerImage;
+      float* yChunk = y + b0 * rowsPerImage * s.outC;
+      if (mode == ConvMode::Forward) {
+        im2col(x, s, b0, images, cols.data());
+        product(cols.data(), w, yChunk, rows, s.outC, K, false, false, false, 1);
+      } else if (mode == ConvMode::InputGradient) {
+        product(yChunk, w, cols.data(), rows, K, s.outC, false, true, false, 1);
+        col2im(cols.data(), s, b0, images, x);
+      } else {
+        im2col(x, s, b0, images, cols.data());
+        product(cols.data(), yChunk, dw, K, s.outC, rows, true, false, !first, 1);
+      }
+      first = false;
+    }
+    if (mode == ConvMode::FilterGradient && first) std::fill(dw, dw + K * s.outC, 0.0f);  // a thread with no chunk
+  };
+  runOnPool(workers, work);
+  if (mode == ConvMode::FilterGradient) addPartials(partials.data(), workers, K * s.outC, w, false);
+}
+
+}  // namespace ae

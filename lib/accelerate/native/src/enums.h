@@ -1,0 +1,65 @@
+// The addon's named codes, shared with TypeScript: lib/accelerate/native/enums.ts mirrors these
+// values, the addon exports them (its `enums` property, built from kEnumTables below), and
+// loadNativeKernels refuses an addon whose values differ (test/accelerate/native-addon.test.ts
+// checks both agree).
+#pragma once
+
+#include <cstdint>
+
+namespace ae {
+
+/** What conv2d computes: y from x and w, dx from dy (passed as y) and w, or dw from x and dy. */
+enum class ConvMode : int32_t { Forward = 0, InputGradient = 1, FilterGradient = 2 };
+/** How conv2d computes it: im2col and a matrix product, or the direct kernels (few channels, stride 1). */
+enum class ConvAlgorithm : int32_t { Im2col = 0, Direct = 1 };
+/** The element-wise function of unary (tfjs-cpu's semantics). */
+enum class UnaryOp : int32_t { LeakyRelu = 0, Step = 1, Relu = 2 };
+/** upsample's direction: small → large, or the gradient large → small (block sums). */
+enum class UpsampleMode : int32_t { Upscale = 0, Gradient = 1 };
+
+struct EnumMember {
+  const char* name;
+  int32_t value;
+};
+
+struct EnumTable {
+  const char* name;
+  const EnumMember* members;
+  int count;
+};
+
+inline constexpr EnumMember kConvModes[] = {
+    {"Forward", static_cast<int32_t>(ConvMode::Forward)},
+    {"InputGradient", static_cast<int32_t>(ConvMode::InputGradient)},
+    {"FilterGradient", static_cast<int32_t>(ConvMode::FilterGradient)},
+};
+inline constexpr EnumMember kConvAlgorithms[] = {
+    {"Im2col", static_cast<int32_t>(ConvAlgorithm::Im2col)},
+    {"Direct", static_cast<int32_t>(ConvAlgorithm::Direct)},
+};
+inline constexpr EnumMember kUnaryOps[] = {
+    {"LeakyRelu", static_cast<int32_t>(UnaryOp::LeakyRelu)},
+    {"Step", static_cast<int32_t>(UnaryOp::Step)},
+    {"Relu", static_cast<int32_t>(UnaryOp::Relu)},
+};
+inline constexpr EnumMember kUpsampleModes[] = {
+    {"Upscale", static_cast<int32_t>(UpsampleMode::Upscale)},
+    {"Gradient", static_cast<int32_t>(UpsampleMode::Gradient)},
+};
+
+/** Every enum, by its TypeScript name. */
+inline constexpr EnumTable kEnumTables[] = {
+    {"ConvMode", kConvModes, 3},
+    {"ConvAlgorithm", kConvAlgorithms, 2},
+    {"UnaryOp", kUnaryOps, 3},
+    {"UpsampleMode", kUpsampleModes, 2},
+};
+
+/** Whether `value` is a member of `table`. */
+inline bool IsMember(const EnumTable& table, int64_t value) {
+  for (int i = 0; i < table.count; i++)
+    if (table.members[i].value == value) return true;
+  return false;
+}
+
+}  // namespace ae

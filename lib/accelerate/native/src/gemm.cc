@@ -1,0 +1,224 @@
+// gemm(a, b, c, batch, m, n, k, transA, transB, strideA, strideB, threads) computes, for each
+// batch index t, C_t = op(A_t) · op(B_t) with op = transpose where asked, all row-major:
+//   op(A_t) is m × k, op(B_t) is k × n, C_t is m × n (written, not accumulated).
+// a, b, c are Float32Arrays (views of the wasm heap: no copy); strideA/strideB are the batch
+// strides of A and B in floats (0 broadcasts one matrix over the batch).
+//
+// Method (BLIS's loop order): blocks of kc × nc of op(B) are packed into panels NR columns wide,
+// blocks of mc × kc of op(A) into panels MR rows high (packing absorbs the transposes), and an
+// MR × NR register-tile micro-kernel multiplies a pair of panels. Vectors are GCC vector
+// extensions, so the compiler picks AVX-512, AVX2 or SSE for the machine it is built on.
+// With threads > 1 the columns of C (or, when C has few columns, its rows) are split between
+// the threads of a persistent pool, each packing its own operands.
+#include "kernels.h"
+
+namespace ae {
+namespace {
+
+/** Pack op(A)[i0 : i0+mc, p0 : p0+kc] into panels of kMR rows: panel r holds, for each p, kMR values (zero-padded). Reads run along memory. */
+void packA(const float* a, bool transA, int64_t m, int64_t k, int64_t i0, int mc, int64_t p0, int kc, float* out) {
+  for (int r = 0; r < mc; r += kMR, out += static_cast<size_t>(kc) * kMR) {
+    const int rows = std::min(kMR, mc - r);
+    if (rows < kMR) std::fill(out, out + static_cast<size_t>(kc) * kMR, 0.0f);
+    if (transA) {  // op(A)[i, p] = a[p·m + i]: a row of a holds kMR consecutive values of one p
+      for (int p = 0; p < kc; p++) {
+        const float* src = a + (p0 + p) * m + i0 + r;
+        for (int ii = 0; ii < rows; ii++) out[p * kMR + ii] = src[ii];
+      }
+    } else {  // op(A)[i, p] = a[i·k + p]: read each row along p
+      for (int ii = 0; ii < rows; ii++) {
+        const float* src = a + (i0 + r + ii) * k + p0;
+        for (int p = 0; p < kc; p++) out[p * kMR + ii] = src[p];
+      }
+    }
+  }
+}
+
+/** Pack op(B)[p0 : p0+kc, j0 : j0+nc] into panels of kNR columns: panel s holds, for each p, kNR values (zero-padded). Reads run along memory. */
+void packB(const float* b, bool transB, int64_t k, int64_t n, int64_t p0, int kc, int64_t j0, int nc, float* out) {
+  for (int s = 0; s < nc; s += kNR, out += static_cast<size_t>(kc) * kNR) {
+    const int cols = std::min(kNR, nc - s);
+    if (cols < kNR) std::fill(out, out + static_cast<size_t>(kc) * kNR, 0.0f);
+    if (transB) {  // op(B)[p, j] = b[j·k + p]: read each row of b along p
+      for (int jj = 0; jj < cols; jj++) {
+        const float* src = b + (j0 + s + jj) * k + p0;
+        for (int p = 0; p < kc; p++) out[p * kNR + jj] = src[p];
+      }
+    } else {  // op(B)[p, j] = b[p·n + j]: kNR consecutive values per p
+      for (int p = 0; p < kc; p++) std::memcpy(out + p * kNR, b + (p0 + p) * n + j0 + s, cols * sizeof(float));
+    }
+  }
+}
+
+/** The register tile: acc[kMR × kNR] = Σ_p Apanel[p, :]ᵀ Bpanel[p, :]; then C tile (rows × cols) = acc (+ C when accumulate). */
+void microKernel(int kc, const float* ap, const float* bp, float* c, int64_t ldc, int rows, int cols, bool accumulate) {
+  vfloat acc0[kMR], acc1[kMR];
+  for (int i = 0; i < kMR; i++) {
+    acc0[i] = vfloat{} ;
+    acc1[i] = vfloat{};
+  }
+  for (int p = 0; p < kc; p++) {
+    vfloat b0, b1;
+    std::memcpy(&b0, bp, sizeof(vfloat));
+    std::memcpy(&b1, bp + kVec, sizeof(vfloat));
+    for (int i = 0; i < kMR; i++) {
+      const vfloat ai = vfloat{} + ap[i];
+      acc0[i] += ai * b0;
+      acc1[i] += ai * b1;
+    }
+    ap += kMR;
+    bp += kNR;
+  }
+  if (rows == kMR && cols == kNR) {
+    for (int i = 0; i < kMR; i++) {
+      float* ci = c + i * ldc;
+      if (accumulate) {
+        vfloat c0, c1;
+        std::memcpy(&c0, ci, sizeof(vfloat));
+        std::memcpy(&c1, ci + kVec, sizeof(vfloat));
+        acc0[i] += c0;
+        acc1[i] += c1;
+      }
+      std::memcpy(ci, &acc0[i], sizeof(vfloat));
+      std::memcpy(ci + kVec, &acc1[i], sizeof(vfloat));
+    }
+    return;
+  }
+  float tile[kMR * kNR];
+  for (int i = 0; i < kMR; i++) {
+    std::memcpy(tile + i * kNR, &acc0[i], sizeof(vfloat));
+    std::memcpy(tile + i * kNR + kVec, &acc1[i], sizeof(vfloat));
+  }
+  for (int i = 0; i < rows; i++) {
+    for (int j = 0; j < cols; j++) {
+      const float v = tile[i * kNR + j];
+      c[i * ldc + j] = accumulate ? c[i * ldc + j] + v : v;
+    }
+  }
+}
+
+/** C[i0 : i1, j0 : j1] = (C +) op(A)[i0 : i1, :] · op(B)[:, j0 : j1] for one matrix of the batch. */
+void gemmBlock(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool transA, bool transB,
+               int64_t i0, int64_t i1, int64_t j0, int64_t j1, bool accumulate) {
+  if (j1 <= j0 || i1 <= i0) return;
+  if (k == 0) {
+    if (!accumulate) for (int64_t i = i0; i < i1; i++) std::fill(c + i * n + j0, c + i * n + j1, 0.0f);
+    return;
+  }
+  // Packing scratch per thread, kept between calls (allocating and zeroing ~1 MB per call cost ~0.1 ms).
+  thread_local std::vector<float> bPackBuffer, aPackBuffer;
+  float* bPack = scratch(bPackBuffer, static_cast<size_t>(kKC) * (kNC + kNR));
+  float* aPack = scratch(aPackBuffer, static_cast<size_t>(kKC) * (kMC + kMR));
+  for (int64_t jc = j0; jc < j1; jc += kNC) {
+    const int nc = static_cast<int>(std::min<int64_t>(kNC, j1 - jc));
+    for (int64_t pc = 0; pc < k; pc += kKC) {
+      const int kc = static_cast<int>(std::min<int64_t>(kKC, k - pc));
+      packB(b, transB, k, n, pc, kc, jc, nc, bPack);
+      for (int64_t ic = i0; ic < i1; ic += kMC) {
+        const int mc = static_cast<int>(std::min<int64_t>(kMC, i1 - ic));
+        packA(a, transA, m, k, ic, mc, pc, kc, aPack);
+        for (int jr = 0; jr < nc; jr += kNR) {
+          const float* bp = bPack + static_cast<size_t>(jr / kNR) * kc * kNR;
+          for (int ir = 0; ir < mc; ir += kMR) {
+            const float* ap = aPack + static_cast<size_t>(ir / kMR) * kc * kMR;
+            microKernel(kc, ap, bp, c + (ic + ir) * n + jc + jr, n, std::min(kMR, mc - ir), std::min(kNR, nc - jr), accumulate || pc > 0);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Work item w: matrix w / parts, and its part (w % parts) of the columns (splitRows false) or rows, panel-aligned. */
+void runPart(const Job& job, int64_t w, int64_t parts, bool splitRows) {
+  const int64_t t = w / parts;
+  const int64_t part = w % parts;
+  const int64_t size = splitRows ? job.m : job.n;
+  const int64_t unit = splitRows ? kMR : kNR;
+  const int64_t units = (size + unit - 1) / unit;
+  const int64_t from = std::min(size, (units * part / parts) * unit);
+  const int64_t to = std::min(size, (units * (part + 1) / parts) * unit);
+  const float* a = job.a + t * job.strideA;
+  const float* b = job.b + t * job.strideB;
+  float* c = job.c + t * job.m * job.n;
+  if (splitRows) gemmBlock(a, b, c, job.m, job.n, job.k, job.transA, job.transB, from, to, 0, job.n, job.accumulate);
+  else gemmBlock(a, b, c, job.m, job.n, job.k, job.transA, job.transB, 0, job.m, from, to, job.accumulate);
+}
+
+/** Largest m·n that smallOutputProduct handles (its accumulators live on the stack). */
+constexpr int64_t kSmallOutput = 512;
+
+/**
+ * C (m × n, tiny) = (C +) Aᵀ·B for A stored k × m and B stored k × n with k long: a sum of k
+ * outer products of contiguous rows (a filter gradient with few channels: m = fh·fw·inC taps,
+ * n = outC, k = every output position). Register tiles would be mostly padding here. With
+ * threads, each sums a share of k into its own accumulators.
+ */
+void smallOutputProduct(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool accumulate, int threads) {
+  const auto partial = [=](int64_t from, int64_t to, float* acc) {
+    std::fill(acc, acc + m * n, 0.0f);
+    for (int64_t p = from; p < to; p++) {
+      const float* ap = a + p * m;
+      const float* bp = b + p * n;
+      for (int64_t i = 0; i < m; i++) {
+        const float ai = ap[i];
+        float* row = acc + i * n;
+        for (int64_t j = 0; j < n; j++) row[j] += ai * bp[j];
+      }
+    }
+  };
+  const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, k / 4096)));
+  std::vector<float> sums(static_cast<size_t>(parts * m * n));
+  runOnPool(parts, [&](int t) { partial(k * t / parts, k * (t + 1) / parts, sums.data() + t * m * n); });
+  addPartials(sums.data(), parts, m * n, c, accumulate);
+}
+
+}  // namespace
+
+void runJob(const Job& job, int threads) {
+  const double flops = 2.0 * job.batch * job.m * job.n * job.k;
+  // Threads only where a product is big enough to pay for waking one (≈ 10–20 µs).
+  if (threads <= 1 || flops < 1e6) {
+    for (int64_t t = 0; t < job.batch; t++) runPart(job, t, 1, false);
+    return;
+  }
+  // Whole matrices per thread when the batch is large enough; else split each matrix, along its
+  // columns when it has enough of them, else along its rows.
+  const int64_t colUnits = (job.n + kNR - 1) / kNR;
+  const int64_t rowUnits = (job.m + kMR - 1) / kMR;
+  const bool splitRows = colUnits < threads && rowUnits > colUnits;
+  const int64_t parts = job.batch >= threads ? 1 : std::max<int64_t>(1, std::min<int64_t>(threads, splitRows ? rowUnits : colUnits));
+  const int64_t items = job.batch * parts;
+  const int workers = static_cast<int>(std::min<int64_t>(threads, items));
+  runOnPool(workers, [&job, workers, items, parts, splitRows](int id) {
+    for (int64_t w = id; w < items; w += workers) runPart(job, w, parts, splitRows);
+  });
+}
+
+/**
+ * One product C = (C +) op(A)·op(B) on `threads` threads. When C has fewer columns than a register
+ * tile is wide but many rows (a convolution with few output channels), most of each tile would
+ * be padding: then Cᵀ = op(B)ᵀ·op(A)ᵀ is computed instead (the small side on the tile's rows)
+ * and transposed into C.
+ */
+void product(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool transA, bool transB, bool accumulate, int threads) {
+  if (transA && !transB && m * n <= kSmallOutput && k >= 64 * m) {
+    smallOutputProduct(a, b, c, m, n, k, accumulate, threads);
+    return;
+  }
+  if (n < kNR && m >= 4 * kNR && n * 2 <= kNR) {
+    std::vector<float> ct(static_cast<size_t>(m * n));
+    // op(B)ᵀ is B read with the opposite transpose flag, and likewise op(A)ᵀ.
+    Job job{b, a, ct.data(), 1, n, m, k, 0, 0, !transB, !transA, false};
+    runJob(job, threads);
+    for (int64_t i = 0; i < m; i++) {
+      float* row = c + i * n;
+      for (int64_t j = 0; j < n; j++) row[j] = accumulate ? row[j] + ct[j * m + i] : ct[j * m + i];
+    }
+    return;
+  }
+  Job job{a, b, c, 1, m, n, k, 0, 0, transA, transB, accumulate};
+  runJob(job, threads);
+}
+
+}  // namespace ae

@@ -1,0 +1,82 @@
+// The addon's kernels, as addon.cc (the N-API glue) calls them: plain C++ on float arrays that
+// are views of the wasm heap (no copies), threads from the pool in common.h. One file each:
+//   gemm.cc          matrix products (packed, register-tiled)
+//   conv_im2col.cc   2-D convolutions by im2col on top of the product
+//   conv_direct.cc   2-D convolutions by direct kernels (few channels, stride 1)
+//   pooling.cc       max pooling's gradient, upsampling and its gradient
+//   elementwise.cc   Adam, activation masks, Greater/Select, bias sums and adds
+//   thread_pool.cc   the persistent thread pool
+#pragma once
+
+#include "common.h"
+#include "enums.h"
+
+namespace ae {
+
+// ---- gemm.cc ----
+
+/** A batch of products C_t = (C_t +) op(A_t) · op(B_t), row-major; strides in floats (0 broadcasts). */
+struct Job {
+  const float* a;
+  const float* b;
+  float* c;
+  int64_t batch, m, n, k, strideA, strideB;
+  bool transA, transB;
+  bool accumulate;
+};
+
+/** Run a batch of products on `threads` threads. */
+void runJob(const Job& job, int threads);
+
+/**
+ * One product C = (C +) op(A)·op(B) on `threads` threads. When C has fewer columns than a register
+ * tile is wide but many rows, Cᵀ is computed instead and transposed; a tiny Aᵀ·B with a long k
+ * is summed as outer products.
+ */
+void product(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool transA, bool transB, bool accumulate, int threads);
+
+// ---- conv_im2col.cc, conv_direct.cc ----
+
+/** A 2-D convolution's geometry (NHWC images, [fH, fW, inC, outC] filters: tfjs's layouts). */
+struct ConvShape {
+  int64_t batch, inH, inW, inC, outH, outW, outC, fH, fW, strideH, strideW, dilH, dilW, padTop, padLeft;
+  int64_t K() const { return fH * fW * inC; }
+};
+
+/** Rows of the direct kernels: at most this many vector registers wide (mirrored in wasm-overrides/conv-native.ts). */
+constexpr int kMaxRowVectors = 4;
+/** Widest filter the direct kernels take (mirrored in wasm-overrides/conv-native.ts). */
+constexpr int kMaxDirectFilterWidth = 7;
+
+/** conv2d by im2col: y = im2col(x)·W, dx = col2im(dy·Wᵀ) (dy in y), dW = Σ im2col(x)ᵀ·dy (written to w). */
+void conv2d(ConvMode mode, const ConvShape& s, float* x, float* w, float* y, int threads);
+/** Whether the direct kernels take this shape: stride 1, dilation 1, 0 ≤ pad < filter, narrow rows. */
+bool directApplies(const ConvShape& s);
+/** conv2d by the direct kernels (directApplies(s) holds). */
+void directConv2d(ConvMode mode, const ConvShape& s, float* x, float* w, float* y, int threads);
+
+// ---- pooling.cc ----
+
+/** dx of max pooling (NHWC): each window's first maximum gets its dy (tfjs-cpu's rule); windows clipped by padding. */
+void maxPoolGrad(const float* dy, const float* x, float* dx, int64_t batch, int64_t inH, int64_t inW, int64_t C, int64_t outH, int64_t outW,
+                 int64_t fH, int64_t fW, int64_t strideH, int64_t strideW, int64_t padTop, int64_t padLeft, int threads);
+/** Nearest-neighbour upscaling by integer factors sh, sw (NHWC), or its gradient (block sums). */
+void upsample(UpsampleMode mode, float* small, float* large, int64_t batch, int64_t inH, int64_t inW, int64_t C, int64_t sh, int64_t sw, int threads);
+
+// ---- elementwise.cc ----
+
+/** One Adam step in place on w, m, v (n each) from g, in tfjs's AdamOptimizer order (float32 throughout). */
+void adam(float* w, float* m, float* v, const float* g, int64_t n, float lr, float beta1, float beta2, float epsilon,
+          float biasCorrection1, float biasCorrection2, int threads);
+/** y = op(x) element-wise (x and y may be the same array): LeakyRelu x < 0 ? αx : x; Step x > 0 ? 1 : α (NaN stays); Relu. */
+void unary(UnaryOp op, const float* x, float* y, int64_t n, float alpha, int threads);
+/** out[i] = a[i] > b[i] (b[0] for all i when scalarB), as bytes 0/1. */
+void greater(const float* a, const float* b, bool scalarB, uint8_t* out, int64_t n, int threads);
+/** out[i] = c[i] ? t[i] : e[i], branch-free. */
+void select(const uint8_t* c, const float* t, const float* e, float* out, int64_t n, int threads);
+/** out[j] = Σ_i x[i·cols + j], accumulated in float64. */
+void sumRows(const float* x, int64_t rows, int64_t cols, float* out, int threads);
+/** out[i·cols + j] = x[i·cols + j] + bias[j]. */
+void addRows(const float* x, const float* bias, float* out, int64_t rows, int64_t cols, int threads);
+
+}  // namespace ae

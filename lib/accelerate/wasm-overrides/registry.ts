@@ -1,0 +1,163 @@
+/**
+ * Kernels for @tensorflow/tfjs-backend-wasm 4.22 that our models need and wasm lacks or
+ * gets wrong, plus two helpers to find such gaps programmatically (`kernelsUsedBy` records
+ * the kernels a computation runs; `unregisteredKernels` says which a backend does not have).
+ *
+ * What the audit (test/accelerate/wasm-layer-audit.test.ts) found for the layers of the five papers
+ * (dense, conv2d, conv2dTranspose, max/avg pooling, upsampling, batch norm, leaky relu,
+ * sigmoid, tanh, softmax), forward and backward:
+ * - missing: `Conv2DBackpropFilter` (the filter gradient of conv2d and conv2dTranspose).
+ *   wasm's `Conv3DBackpropFilterV2`, the obvious base, is itself wrong for strides > 1
+ *   (its output-range bounds use truncating division), so ours is one XNNPACK Conv2D with batch
+ *   and channels swapped (≥ 4 input channels) or im2col + wasm's BatchMatMul (fewer).
+ * - wrong: `MaxPoolGrad` starts its running max at FLT_MIN (the smallest *positive* float),
+ *   so any pooling window whose values are all ≤ 0 sends its gradient to the wrong place.
+ *   Replaced by a typed-array kernel with tfjs-cpu/TensorFlow semantics (first maximum wins;
+ *   ./pool.ts).
+ * - also added: `UnsortedSegmentSum`, the gradient of `tf.gather`.
+ * Not added (no model here uses them): the depthwise-conv gradients.
+ * Faster (WASM_FASTER_KERNELS, the files beside this one, profiled with lib/bench/profile.ts): kernels wasm
+ * gets right but slowly in training: BatchMatMul with transposes (naive loop → XNNPACK after a
+ * Transpose), Conv2DBackpropInput (naive loop → XNNPACK conv with the flipped filter; also
+ * conv2dTranspose's forward pass), ResizeNearestNeighborGrad (→ XNNPACK AvgPool), Sum over
+ * leading axes (no transpose), GatherV2 of rows and Slice (no whole-input copy).
+ * Beware (not ours to fix): with a numeric pad and a non-square filter or stride, tfjs-core
+ * 4.22 computes conv output sizes from the height alone, and wasm's forward Conv2D then
+ * writes out of bounds. tfjs-layers only uses "same"/"valid", which are fine.
+ *
+ * Nothing is registered on import: `registerWasmKernels()` does it (lib/accelerate/index.ts accelerateWasm calls it).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { stockKernels } from "./common";
+import { batchMatMulWasm, fusedMatMulWasm } from "./matmul";
+import { gatherV2Wasm, unsortedSegmentSumWasm } from "./gather";
+import { maxPoolGradWasm } from "./pool";
+import { meanWasm, sumWasm } from "./reduce";
+import { oneHotWasm } from "./onehot";
+import { sliceWasm } from "./slice";
+import { resizeNearestNeighborGradWasm, resizeNearestNeighborWasm } from "./resize";
+import { conv2DBackpropInputWasm } from "./conv";
+import { conv2DBackpropFilterWasm } from "./conv-filter-gradient";
+import { conv2DWasm, fusedConv2DWasm } from "./conv-native";
+import { addWasm, castWasm, greaterWasm, identityWasm, leakyReluWasm, selectWasm, stepWasm } from "./elementwise";
+
+/** One kernel this module puts on the wasm backend. */
+export interface WasmKernelPatch {
+  kernelName: string;
+  /** "added": wasm had none; "replaced": wasm's own is wrong (or, in WASM_FASTER_KERNELS, right but slow). */
+  action: "added" | "replaced";
+  /** How ours computes it. */
+  method: string;
+}
+
+/** The kernels this module puts on the wasm backend. */
+export const WASM_EXTRA_KERNELS: readonly WasmKernelPatch[] = [
+  { kernelName: "Conv2DBackpropFilter", action: "added", method: "the native addon's im2col(X)ᵀ·dY, or its direct kernel for few channels at stride 1, where it is built; else one XNNPACK convolution with batch and channels swapped (≥ 4 input channels) or transposed im2col in typed arrays on the wasm heap, then wasm's BatchMatMul" },
+  { kernelName: "MaxPoolGrad", action: "replaced", method: "the native addon's threaded loop where it is built, else a channel-vectorised typed-array loop on the wasm heap (wasm's own is wrong for windows with no positive value)" },
+  { kernelName: "UnsortedSegmentSum", action: "added", method: "typed-array loop" },
+  { kernelName: "OneHot", action: "replaced", method: "typed-array fill in the requested dtype (wasm's own writes int32 bits into a float32 output: 1 became 1.4e-45)" },
+  { kernelName: "Mean", action: "replaced", method: "over trailing axes with ≥ 2^16 terms per output (a test-set MSE): float64 accumulation on the wasm heap (wasm's own adds in float32, ~3e-3 low at 10⁷ terms); else wasm's own" },
+];
+
+/**
+ * Kernels wasm has and gets right, but slowly, that ours replace for speed (the files beside this one);
+ * wasm's own stays reachable (replacedWasmKernel) for the cases ours hands back to it.
+ */
+export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
+  { kernelName: "BatchMatMul", action: "replaced", method: "the native addon's multithreaded product on the wasm heap where it is built (lib/accelerate/native/addon.ts); else transposed operands materialised with wasm's Transpose, then wasm's XNNPACK product (its own runs a naive loop when either is transposed)" },
+  { kernelName: "_FusedMatMul", action: "replaced", method: "the native addon's product, then a bias row and ReLU in two vectorised passes on the addon (other activations by wasm's kernels), where it is built; else wasm's own" },
+  { kernelName: "ResizeNearestNeighborGrad", action: "replaced", method: "integer upscaling (UpSampling2D): the native addon's block sums where it is built, else sh·sw × wasm's XNNPACK AvgPool of dy; else wasm's own" },
+  { kernelName: "ResizeNearestNeighbor", action: "replaced", method: "integer upscaling (UpSampling2D): the native addon's row copies where it is built; else wasm's own" },
+  { kernelName: "GatherV2", action: "replaced", method: "whole rows (axis 0): one heap memmove per row (the epoch shuffle); else wasm's own (element by element)" },
+  { kernelName: "Slice", action: "replaced", method: "heap to heap, only the slice (wasm's own first copies the whole input out with readSync: a dataset copy per batch)" },
+  { kernelName: "Sum", action: "replaced", method: "over leading axes (bias gradients): the native addon's threaded pass (narrow rows summed lane-wise in vectors) where it is built, else with rows ≥ 32 wide and ≥ 1024 of them one pass over the rows on the wasm heap, double accumulation; over trailing axes with ≥ 2^16 terms per output: float64 accumulation, as Mean; else wasm's own (which transposes first)" },
+  { kernelName: "Conv2DBackpropInput", action: "replaced", method: "the native addon's col2im(dy·Wᵀ), or its direct kernel for few channels at stride 1, where it is built (lib/accelerate/wasm-overrides/conv-native.ts has the policy); else forward wasm Conv2D (XNNPACK) of the (dilated) dy with the flipped, in/out-swapped filter and full padding (wasm's own is a naive loop)" },
+  { kernelName: "Conv2D", action: "replaced", method: "the native addon's im2col product, or its direct kernel for few channels at stride 1, where it is built and measured faster; else wasm's own (XNNPACK)" },
+  { kernelName: "Identity", action: "replaced", method: "shares the input's memory (refcounted, as tfjs-cpu) where wasm's own copies it" },
+  { kernelName: "Cast", action: "replaced", method: "to the dtype the tensor already has: shares its memory as Identity; else wasm's own" },
+  { kernelName: "LeakyRelu", action: "replaced", method: "the native addon's vectorised, branch-free, threaded loop where it is built; else wasm's own" },
+  { kernelName: "Step", action: "replaced", method: "the native addon's vectorised, branch-free loop (ReLU's gradient mask) where it is built; else wasm's own" },
+  { kernelName: "Greater", action: "replaced", method: "the native addon's loop for float32 against a scalar or a same-shape tensor (leaky ReLU's gradient mask) where it is built; else wasm's own" },
+  { kernelName: "Select", action: "replaced", method: "the native addon's loop for same-shape operands where it is built; else wasm's own" },
+  { kernelName: "Add", action: "replaced", method: "one operand a bias ([..., C] + [C], a conv layer's in training): the native addon's vectorised pass where it is built; else wasm's own" },
+  { kernelName: "FusedConv2D", action: "replaced", method: "the native addon's convolution (as Conv2D), then bias and activation as _FusedMatMul, where it is built; else wasm's own" },
+];
+
+/** wasm's own kernels that registerWasmKernels replaced: kept so tests can show they are still wrong, and so ours can fall back to them. */
+const replacedKernels = stockKernels;
+
+const KERNEL_FUNCS: Record<string, tf.KernelFunc> = {
+  Conv2DBackpropFilter: conv2DBackpropFilterWasm,
+  MaxPoolGrad: maxPoolGradWasm,
+  UnsortedSegmentSum: unsortedSegmentSumWasm,
+  BatchMatMul: batchMatMulWasm,
+  _FusedMatMul: fusedMatMulWasm,
+  Conv2DBackpropInput: conv2DBackpropInputWasm,
+  Conv2D: conv2DWasm,
+  FusedConv2D: fusedConv2DWasm,
+  LeakyRelu: leakyReluWasm,
+  Identity: identityWasm,
+  Cast: castWasm,
+  Step: stepWasm,
+  Greater: greaterWasm,
+  Select: selectWasm,
+  Add: addWasm,
+  ResizeNearestNeighborGrad: resizeNearestNeighborGradWasm,
+  ResizeNearestNeighbor: resizeNearestNeighborWasm,
+  Sum: sumWasm,
+  Mean: meanWasm,
+  OneHot: oneHotWasm,
+  GatherV2: gatherV2Wasm,
+  Slice: sliceWasm,
+};
+
+/**
+ * Put our kernels on the wasm backend (idempotent). An "added" kernel is registered only
+ * where wasm has none; a "replaced" one takes the place of wasm's own. Returns the names
+ * registered by this call.
+ */
+export function registerWasmKernels(): string[] {
+  const registered: string[] = [];
+  for (const { kernelName, action } of [...WASM_EXTRA_KERNELS, ...WASM_FASTER_KERNELS]) {
+    const existing = tf.getKernel(kernelName, "wasm");
+    if (existing && (existing.kernelFunc === KERNEL_FUNCS[kernelName] || action === "added")) continue;
+    if (existing) {
+      replacedKernels.set(kernelName, existing);
+      tf.unregisterKernel(kernelName, "wasm");
+    }
+    // Keep the stock kernel's setup: wasm runs it when the backend starts (after this call when
+    // initBackend registers first), and our kernels call the stock one, which needs it.
+    const setupFunc = existing?.setupFunc;
+    const disposeFunc = existing?.disposeFunc;
+    tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: KERNEL_FUNCS[kernelName], ...(setupFunc ? { setupFunc } : {}), ...(disposeFunc ? { disposeFunc } : {}) });
+    registered.push(kernelName);
+  }
+  return registered;
+}
+
+/** wasm's own kernel that ours replaced (undefined if none was replaced). */
+export function replacedWasmKernel(kernelName: string): tf.KernelConfig | undefined {
+  return replacedKernels.get(kernelName);
+}
+
+/** Whether the wasm kernel of this name is the one from this module. */
+export function isOurWasmKernel(kernelName: string): boolean {
+  const config = tf.getKernel(kernelName, "wasm");
+  return config !== undefined && KERNEL_FUNCS[kernelName] !== undefined && config.kernelFunc === KERNEL_FUNCS[kernelName];
+}
+
+/**
+ * The kernel names a computation runs (forward, and backward when `fn` takes gradients),
+ * recorded with `tf.profile` on the current backend; op-scope names (`…__op`) are left out.
+ * Run it on a backend that has every kernel (cpu) to see what another backend would need.
+ */
+export async function kernelsUsedBy(fn: () => tf.TensorContainer): Promise<string[]> {
+  const info = await tf.profile(fn);
+  tf.dispose(info.result as tf.TensorContainer);
+  return [...new Set(info.kernelNames.filter((name) => !name.endsWith("__op")))].sort();
+}
+
+/** The names in `kernelNames` that `backendName` has no kernel for. */
+export function unregisteredKernels(kernelNames: Iterable<string>, backendName: string): string[] {
+  return [...new Set(kernelNames)].filter((name) => !tf.getKernel(name, backendName)).sort();
+}

@@ -1,0 +1,46 @@
+/**
+ * The one hook through which an accelerator may change how training runs: the Adam that
+ * `createOptimizer` (lib/train.ts) builds. By default it is tfjs's `tf.train.adam`; a faster
+ * optimiser with the same arithmetic (lib/accelerate/fused-adam.ts, registered by the
+ * accelerator when its native addon loads) can take its place, so the teaching code reads as
+ * plain tfjs and imports no accelerator code.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** Builds an Adam optimiser from tfjs's four arguments (an AdamOptimizer, or a subclass with its arithmetic). */
+export type AdamFactory = (learningRate: number, beta1: number, beta2: number, epsilon?: number) => tf.AdamOptimizer;
+
+/** A factory and a short description of it, for the backend report. */
+export interface AdamProvider {
+  /** e.g. "tfjs's Adam" or "fused native Adam (one pass per weight)". */
+  description: string;
+  create: AdamFactory;
+}
+
+/** tfjs's own Adam: the default. */
+export const TFJS_ADAM: AdamProvider = {
+  description: "tfjs's Adam",
+  create: (learningRate, beta1, beta2, epsilon) => tf.train.adam(learningRate, beta1, beta2, epsilon),
+};
+
+let provider: AdamProvider = TFJS_ADAM;
+
+/** Make `next` the Adam that createOptimizer builds (TFJS_ADAM restores the default); returns the previous one. */
+export function registerAdamProvider(next: AdamProvider): AdamProvider {
+  if (next == null || typeof next.create !== "function" || typeof next.description !== "string") {
+    throw new Error("registerAdamProvider: expected { description: string, create: (learningRate, beta1, beta2, epsilon?) => tf.AdamOptimizer }");
+  }
+  const previous = provider;
+  provider = next;
+  return previous;
+}
+
+/** The Adam createOptimizer builds now. */
+export function adamProvider(): AdamProvider {
+  return provider;
+}
+
+/** An Adam optimiser from the registered provider (tfjs's unless an accelerator registered its own). */
+export function createAdam(learningRate: number, beta1: number, beta2: number, epsilon?: number): tf.AdamOptimizer {
+  return provider.create(learningRate, beta1, beta2, epsilon);
+}
