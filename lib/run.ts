@@ -7,7 +7,9 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendReport } from "./backend";
 import { showTable, TableCell } from "./plots/table";
-import type { Mode } from "./setup";
+
+/** quick: small subsets and few epochs (what tests run); full: the paper's setting. */
+export type Mode = "quick" | "full";
 
 /** One timed phase of a notebook. */
 export interface PhaseTiming {

@@ -4,10 +4,8 @@
  */
 import { initBackend, BackendName, BackendReport } from "./backend";
 import { seedGlobalRandom } from "./random";
-import { NotebookRun } from "./run";
+import { Mode, NotebookRun } from "./run";
 
-/** quick: small subsets and few epochs (what tests run); full: the paper's setting. */
-export type Mode = "quick" | "full";
 
 export interface SetupOptions {
   /** Seed for shuffles, subsets and tfjs's unseeded initialisers (default 0). */
