@@ -25,3 +25,4 @@ export * from "./pedcc";
 export * from "./stacked";
 export * from "./native";
 export * from "./fused-adam";
+export * from "./replicate";
