@@ -162,7 +162,7 @@ describe("pre-registered claims", () => {
     const i = summarizeSeeds([0.1, 0.2, 0.15]);
     const rule = { metric: "m", direction: "above" as const, threshold: 0 };
     expect(claimRow(assess(preregister({ ...rule, claim: "jump helps", source: "paper, Fig. 2(c)" }), i))).toEqual({
-      claim: "jump helps", paper: "jump helps (paper, Fig. 2(c))", measured: "m", rule: "95 % CI above 0", ours: "0.15 ± 0.12 (95 % CI, n = 3)", verdict: "holds" });
+      claim: "jump helps", paper: "paper, Fig. 2(c)", measured: "m", rule: "95 % CI above 0", ours: "0.15 ± 0.12 (95 % CI, n = 3)", verdict: "holds" });
     expect(claimRow(assess(preregister({ ...rule, claim: "κ = 0.25", source: "exploratory" }), i)).paper).toBe("— (exploratory: not credited to the paper)");
     expect(claimRow(assess(preregister({ ...rule, claim: "floor", source: "ours: closed form" }), i)).paper).toBe("— (ours: closed form)");
   });

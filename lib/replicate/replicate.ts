@@ -133,13 +133,12 @@ export function assess(claim: Claim, interval: IntervalSummary): ClaimResult {
 }
 
 /**
- * One row of a claims table: the paper's claim with its section (or "— (exploratory …)"), what is
- * measured, the pre-registered rule, ours as mean ± CI, and the verdict.
+ * One row of a claims table: the claim in our words; paper: where the paper makes it (its source) or
+ * "— (exploratory …)" / "— (ours …)"; what is measured, the pre-registered rule, ours as mean ± CI, the verdict.
  */
 export function claimRow(result: ClaimResult, options: FormatIntervalOptions = {}): Record<string, TableCell> {
   const { claim } = result;
-  const paper = claim.exploratory ? "— (exploratory: not credited to the paper)"
-    : /^paper\b/i.test(claim.source) ? `${claim.claim} (${claim.source})` : `— (${claim.source})`;
+  const paper = claim.exploratory ? "— (exploratory: not credited to the paper)" : /^paper\b/i.test(claim.source) ? claim.source : `— (${claim.source})`;
   return { claim: claim.claim, paper, measured: claim.metric, rule: describeRule(claim), ours: formatInterval(result.interval, options), verdict: result.verdict };
 }
 
