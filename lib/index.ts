@@ -26,3 +26,4 @@ export * from "./optim";
 export * from "./regularizers";
 export * from "./pedcc";
 export * from "./stacked";
+export * from "./replicate";

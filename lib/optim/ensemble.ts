@@ -13,6 +13,7 @@ import { permutation } from "../random";
 import { DemoActivation, DemoArchitecture, DemoParameters, GradientConvention, applyDemoActivation, checkDemoArchitecture, drawDemoParameters, scaleGradient } from "./dense-autoencoder";
 import { resolveDemoOptimizer } from "./demo";
 import type { CodeFrame, DemoTrainingOptions } from "./demo";
+import { replicateBatch, Replicates } from "../replicate/replicate";
 
 export interface DemoEnsembleOptions {
   /** One seed per replica (distinct integers): replica k's initial parameters are demoAutoencoder({ seed: seeds[k] })'s. */
@@ -236,4 +237,42 @@ export async function trainDemoEnsemble(options: DemoEnsembleTrainingOptions): P
     (running as tf.Tensor1D | null)?.dispose();
     recordInputs?.dispose();
   }
+}
+
+/** Options of replicateDemoEnsemble: an ensemble's architecture and trainDemoEnsemble's options, with one data set per seed. */
+export interface ReplicateDemoOptions extends Omit<DemoEnsembleTrainingOptions, "ensemble" | "inputs">, Omit<DemoEnsembleOptions, "seeds"> {
+  seeds: readonly number[];
+  /** Seed s's data set (n × d, the same n for every seed), e.g. (s) => gaussianClusters({ ..., seed: s }).points. */
+  inputs: (seed: number) => tf.Tensor2D | number[][];
+}
+
+/** What replicateDemoEnsemble returns: per-seed metrics as Replicates, and the training result behind them. */
+export interface DemoReplicates {
+  /** stopLoss (at the first epoch below stopBelow, else the last), lastLoss (the last epoch trained), converged (1/0), epochs (to convergence, else all trained). */
+  replicates: Replicates;
+  result: DemoEnsembleResult;
+}
+
+/** One configuration of the demo autoencoder over seeds, all seeds stacked in one trainModel call (replicate's batch path). */
+export async function replicateDemoEnsemble(options: ReplicateDemoOptions): Promise<DemoReplicates> {
+  const { seeds, inputs, layerSizes, codeLayer, activation, weightScale, ...training } = options;
+  if (typeof inputs !== "function") throw new Error(`replicateDemoEnsemble: inputs must be a function (seed) => data set, got ${typeof inputs}`);
+  let result: DemoEnsembleResult | undefined;
+  const replicates = await replicateBatch({
+    seeds,
+    run: async (ids) => {
+      const ensemble = demoAutoencoderEnsemble({ seeds: ids, layerSizes, codeLayer, activation, weightScale });
+      try {
+        result = await trainDemoEnsemble({ ...training, ensemble, inputs: ids.map((s) => inputs(s)) as number[][][] });
+      } finally {
+        ensemble.dispose();
+      }
+      const r = result;
+      return {
+        stopLoss: r.stopLoss, lastLoss: r.losses.map((l) => l[l.length - 1]),
+        converged: r.convergedAt.map((c) => (c === null ? 0 : 1)), epochs: r.convergedAt.map((c, k) => c ?? r.losses[k].length),
+      };
+    },
+  });
+  return { replicates, result: result! };
 }
