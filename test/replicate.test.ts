@@ -136,6 +136,10 @@ describe("pre-registered claims", () => {
     expect(judge(below, interval(-0.1, 0.04))).toBe("holds");
     expect(judge(below, interval(0.06, 0.2))).toBe("does not hold");
     expect(judge(below, interval(0.0, 0.06))).toBe("within noise");
+    // Every seed exactly on the threshold: a strict claim ("more than", "less than") does not hold.
+    expect(judge(above, interval(0, 0))).toBe("does not hold");
+    expect(judge(below, interval(0.05, 0.05))).toBe("does not hold");
+    expect(judge(above, interval(0, 0.01))).toBe("within noise");
     const between = preregister({ claim: "accuracy 98.3–99 %", source: "paper §3", metric: "accuracy", direction: "between", threshold: [0.983, 0.99] });
     expect(judge(between, interval(0.984, 0.989))).toBe("holds");
     expect(judge(between, interval(0.95, 0.98))).toBe("does not hold");

@@ -176,10 +176,11 @@ export function judge(claim: Claim, interval: IntervalSummary): Verdict {
     if (lower >= lo && upper <= hi) return "holds";
     return upper < lo || lower > hi ? "does not hold" : "within noise";
   }
+  // "above t" claims value > t: it holds when the whole interval is above t and fails when none of
+  // it is (upper ≤ t, so an interval of zero width sitting on t fails rather than reading as noise).
   const t = claim.threshold as number;
-  const above = lower > t, below = upper < t;
-  if (claim.direction === "above") return above ? "holds" : below ? "does not hold" : "within noise";
-  return below ? "holds" : above ? "does not hold" : "within noise";
+  if (claim.direction === "above") return lower > t ? "holds" : upper <= t ? "does not hold" : "within noise";
+  return upper < t ? "holds" : lower >= t ? "does not hold" : "within noise";
 }
 
 /** The rule in words, e.g. "95 % CI above 0" or "95 % CI inside [0.983, 0.99]". */
