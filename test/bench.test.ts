@@ -290,16 +290,16 @@ describe("npm run bench (child process)", () => {
     const readme = path.join(tmp, "README.md");
     fs.writeFileSync(readme, "# X\n\n## Data\n\nd\n");
     const results = await runBench([
-      "--samples", "128", "--batch", "64", "--models", "mlp", "--backends", "cpu", "--warmup", "1", "--json", json,
+      "--samples", "64", "--batch", "64", "--models", "mlp", "--backends", "cpu", "--warmup", "1", "--min-seconds", "0", "--json", json,
       "--write-readme", "--readme", readme,
     ]);
     expect(results).not.toBeNull();
     const saved = JSON.parse(fs.readFileSync(json, "utf8")) as BenchResults;
     expect(saved.rows).toHaveLength(1);
-    expect(saved.rows[0]).toMatchObject({ model: "mlp-ae", backend: "cpu", samples: 128 });
+    expect(saved.rows[0]).toMatchObject({ model: "mlp-ae", backend: "cpu", samples: 64 });
     expect(saved.rows[0].samplesPerSecond).toBeGreaterThan(0);
     const text = fs.readFileSync(readme, "utf8");
-    expect(text).toMatch(/## Performance\n\n<!-- bench:start -->\nWritten by `npm run bench -- --samples 128/);
+    expect(text).toMatch(/## Performance\n\n<!-- bench:start -->\nWritten by `npm run bench -- --samples 64/);
     expect(text).toContain("| mlp-ae | 660,824 | 4.0 |");
   });
 });
