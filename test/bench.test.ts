@@ -140,16 +140,24 @@ describe("bench model specs", () => {
 
 describe("runBenchCase (in-process, cpu backend)", () => {
   it("trains a few samples through trainModel and reports a row with positive samples/s and no leaked tensors", async () => {
-    // Epochs repeat until minSeconds has passed: 1 s is several epochs of one 64-sample step here (≈ 0.3 s each).
-    const outcome = await runBenchCase({ model: "mlp-ae", backend: "cpu", samples: 64, batchSize: 64, warmupSteps: 1, maxSeconds: 0, minSeconds: 1 });
+    // minSeconds 0 times exactly one epoch; then epochs repeat until minSeconds has passed. minSeconds is 3 one-epoch
+    // times (at least 1 s), so that more than one epoch runs however loaded the machine is (a fixed 1 s was less than
+    // one epoch under a load of 11 on 2 cores).
+    const base = { model: "mlp-ae" as const, backend: "cpu" as const, samples: 16, batchSize: 16, warmupSteps: 1, maxSeconds: 0 };
+    const single = await runBenchCase({ ...base, minSeconds: 0 });
+    expect(single.status).toBe("ok");
+    const one = (single as { row: BenchRow }).row;
+    expect(one.epochs).toBe(1);
+    const minSeconds = Math.max(1, 3 * one.seconds);
+    const outcome = await runBenchCase({ ...base, minSeconds });
     expect(outcome.status).toBe("ok");
     const row = (outcome as { row: BenchRow }).row;
     expect(row.backend).toBe("cpu");
     expect(row.backendDescription).toMatch(/^backend: cpu/);
-    expect(row.samples).toBe(64);
+    expect(row.samples).toBe(16);
     expect(row.epochs).toBeGreaterThan(1);
-    expect(row.seconds).toBeGreaterThanOrEqual(1);
-    expect(row.samplesPerSecond).toBeCloseTo((64 * row.epochs) / row.seconds, 6);
+    expect(row.seconds).toBeGreaterThanOrEqual(minSeconds);
+    expect(row.samplesPerSecond).toBeCloseTo((16 * row.epochs) / row.seconds, 6);
     expect(row.cpuSeconds).toBeGreaterThan(0);
     expect(row.cpuUtilization).toBeCloseTo(row.cpuSeconds / row.seconds, 9);
     expect(row.gflopsPerSecond).toBeCloseTo((row.samplesPerSecond * 3 * 2 * 659_200) / 1e9, 9);
@@ -290,16 +298,16 @@ describe("npm run bench (child process)", () => {
     const readme = path.join(tmp, "README.md");
     fs.writeFileSync(readme, "# X\n\n## Data\n\nd\n");
     const results = await runBench([
-      "--samples", "128", "--batch", "64", "--models", "mlp", "--backends", "cpu", "--warmup", "1", "--json", json,
+      "--samples", "64", "--batch", "64", "--models", "mlp", "--backends", "cpu", "--warmup", "1", "--min-seconds", "0", "--json", json,
       "--write-readme", "--readme", readme,
     ]);
     expect(results).not.toBeNull();
     const saved = JSON.parse(fs.readFileSync(json, "utf8")) as BenchResults;
     expect(saved.rows).toHaveLength(1);
-    expect(saved.rows[0]).toMatchObject({ model: "mlp-ae", backend: "cpu", samples: 128 });
+    expect(saved.rows[0]).toMatchObject({ model: "mlp-ae", backend: "cpu", samples: 64 });
     expect(saved.rows[0].samplesPerSecond).toBeGreaterThan(0);
     const text = fs.readFileSync(readme, "utf8");
-    expect(text).toMatch(/## Performance\n\n<!-- bench:start -->\nWritten by `npm run bench -- --samples 128/);
+    expect(text).toMatch(/## Performance\n\n<!-- bench:start -->\nWritten by `npm run bench -- --samples 64/);
     expect(text).toContain("| mlp-ae | 660,824 | 4.0 |");
   });
 });

@@ -1,5 +1,5 @@
 /**
- * lib/inverse/concrete.ts: reading an abstract network into invertible stages, the mirrored
+ * lib/inverse/stages.ts, concrete.ts and train-concrete.ts: reading an abstract network into invertible stages, the mirrored
  * concrete network (shapes, jumps, round, pseudo-inverse start), calibration, training with the
  * abstract half frozen, negative feedback; leak counts and bad-input errors. Small networks on
  * 10×10 images so the file runs in seconds.

@@ -6,6 +6,9 @@ import * as tf from "@tensorflow/tfjs";
 import { CachedModelOptions, CachedModelSpec, cachedModel, canonicalJson } from "../lib/model-cache";
 import { readWeightsManifest } from "../lib/weights";
 import { seedGlobalRandom, restoreGlobalRandom } from "../lib/random";
+import { AutoencoderModel, mlpAutoencoder } from "../lib/models/autoencoders";
+import { meanSquaredError } from "../lib/metrics";
+import { trainModel } from "../lib/train";
 
 let dataDir: string;
 
@@ -190,6 +193,36 @@ describe("cachedModel", () => {
     expect([p3.source, options.warnings.length]).toEqual(["trained", 1]);
     expect(weightsOf(p3.model)).toEqual(weightsOf(p1.model));
     [p1, p2, p3].forEach((m) => m.model.dispose());
+  });
+
+  it("caches a library autoencoder trained by trainModel (its `model` saved, the summary kept)", async () => {
+    const calls = { count: 0 };
+    const images = tf.randomUniform([32, 12], 0, 1, "float32", 3);
+    const autoencoder: CachedModelSpec<AutoencoderModel> = {
+      name: "mlp-12-4-12", key: { samples: 32, epochs: 2, batchSize: 16, seed: 2, optimizer: { name: "adam", learningRate: 0.01 } },
+      build: () => mlpAutoencoder({ layerSizes: [12, 4, 12], seed: 2 }),
+      train: async (net) => {
+        calls.count++;
+        const history = await trainModel({
+          data: { xs: images }, models: [net.model], lossTerms: (b) => ({ mse: meanSquaredError(b.xs, net.reconstruct(b.xs)) }),
+          numEpochs: 2, batchSize: 16, optimizer: { name: "adam", learningRate: 0.01 }, seed: 2, progress: false,
+        });
+        return { finalLoss: history.terms.total[history.terms.total.length - 1] };
+      },
+    };
+    const before = tf.memory().numTensors;
+    const trained = await cachedModel(autoencoder, quiet());
+    const loaded = await cachedModel(autoencoder, quiet());
+    expect([trained.source, loaded.source, calls.count]).toEqual(["trained", "loaded", 1]);
+    expect(loaded.summary.finalLoss).toBe(trained.summary.finalLoss);
+    expect(weightsOf(loaded.model.model)).toEqual(weightsOf(trained.model.model));
+    const [a, b] = [trained.model.reconstruct(images, false), loaded.model.reconstruct(images, false)];
+    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    tf.dispose([a, b]);
+    trained.model.dispose();
+    loaded.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    images.dispose();
   });
 
   it("rejects bad input with errors naming it", async () => {
