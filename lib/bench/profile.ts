@@ -25,7 +25,7 @@ import * as os from "os";
 import { initBackend, describeBackend, BackendRequest } from "../backend";
 import { trainModel } from "../train";
 import { benchModel } from "./specs";
-import { registerWasmKernels, replacedWasmKernel, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "../accelerate/wasm-overrides/registry";
+import { registerWasmOverrides, replacedWasmKernel, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "../accelerate/wasm-overrides/registry";
 import { setConv2DBackpropFilterMethod } from "../accelerate/wasm-overrides/conv-filter-gradient";
 
 const L = tf.layers;
@@ -291,7 +291,7 @@ async function main(): Promise<void> {
   const steps = Number(args.steps ?? 5);
   const batch = Number(args.batch ?? 128);
   const report = await initBackend({ backend: (args.backend ?? "wasm") as BackendRequest });
-  if (report.name === "wasm") registerWasmKernels();
+  if (report.name === "wasm") registerWasmOverrides();
   if (args.stock === "true") useStockWasmKernels();
   console.log(describeBackend(report) + (args.stock === "true" ? " · STOCK wasm kernels" : ""));
   console.log(`load average ${os.loadavg().map((v) => v.toFixed(2)).join(" ")}, ${new Date().toISOString()}`);
