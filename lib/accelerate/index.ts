@@ -20,7 +20,8 @@ import { loadNativeKernels, resolveNativeThreads } from "./native/addon";
 import { registerWasmOverrides, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "./wasm-overrides/registry";
 import { activateWasmWithThreads, resolveWasmThreads, WasmThreadControls, WasmThreadsRequest } from "./wasm-threads";
 
-export { parseWasmThreads, resolveWasmThreads, WasmThreadsRequest } from "./wasm-threads";
+// What backend.ts needs to validate its threads option before it calls the door.
+export { resolveWasmThreads, WasmThreadsRequest } from "./wasm-threads";
 
 /** The Adam registered where the addon runs (off wasm, or with the addon disabled, it is tfjs's Adam itself). */
 const FUSED_ADAM: AdamProvider = {
