@@ -17,10 +17,11 @@
 import { AdamProvider, registerAdamProvider, TFJS_ADAM } from "../optimizer-hooks";
 import { FusedAdamOptimizer } from "./fused-adam";
 import { loadNativeKernels, resolveNativeThreads } from "./native/addon";
-import { registerWasmKernels, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "./wasm-overrides/registry";
+import { registerWasmOverrides, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "./wasm-overrides/registry";
 import { activateWasmWithThreads, resolveWasmThreads, WasmThreadControls, WasmThreadsRequest } from "./wasm-threads";
 
-export { parseWasmThreads, resolveWasmThreads, WasmThreadsRequest } from "./wasm-threads";
+// What backend.ts needs to validate its threads option before it calls the door.
+export { resolveWasmThreads, WasmThreadsRequest } from "./wasm-threads";
 
 /** The Adam registered where the addon runs (off wasm, or with the addon disabled, it is tfjs's Adam itself). */
 const FUSED_ADAM: AdamProvider = {
@@ -63,7 +64,7 @@ export interface AcceleratorReport {
 export async function accelerateWasm(wasm: WasmThreadControls, startWasm: () => Promise<void>, options: AccelerateOptions = {}): Promise<AcceleratorReport> {
   const env = options.env ?? process.env;
   // Before wasm starts: the stock kernels' setup functions must stay with the registry entries.
-  registerWasmKernels();
+  registerWasmOverrides();
   const nativeLoaded = loadNativeKernels({ env }).loaded;
   const { request } = resolveWasmThreads(options);
   // With the native kernels doing the products and convolutions, wasm runs only element-wise

@@ -27,7 +27,7 @@ import { initBackend, describeBackend } from "../backend";
 import { parseProfileArgs, PROFILE_USAGE } from "./args";
 import { trainModel } from "../train";
 import { benchModel } from "./specs";
-import { registerWasmKernels, replacedWasmKernel, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "../accelerate/wasm-overrides/registry";
+import { registerWasmOverrides, replacedWasmKernel, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "../accelerate/wasm-overrides/registry";
 import { setConv2DBackpropFilterMethod } from "../accelerate/wasm-overrides/conv-filter-gradient";
 
 const L = tf.layers;
@@ -282,7 +282,7 @@ async function main(): Promise<void> {
   const steps = args.steps;
   const batch = args.batchSize;
   const report = await initBackend({ backend: args.backend });
-  if (report.name === "wasm") registerWasmKernels();
+  if (report.name === "wasm") registerWasmOverrides();
   if (args.stock) useStockWasmKernels();
   console.log(describeBackend(report) + (args.stock ? " · STOCK wasm kernels" : ""));
   console.log(`load average ${os.loadavg().map((v) => v.toFixed(2)).join(" ")}, ${new Date().toISOString()}`);

@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
 import {
-  isOurWasmKernel, kernelsUsedBy, registerWasmKernels, replacedWasmKernel, unregisteredKernels, WASM_EXTRA_KERNELS,
+  isOurWasmKernel, kernelsUsedBy, registerWasmOverrides, replacedWasmKernel, unregisteredKernels, WASM_EXTRA_KERNELS,
 } from "../../lib/accelerate/wasm-overrides/registry";
 import { setIm2colLimit } from "../../lib/accelerate/wasm-overrides/conv-filter-gradient";
 import {
@@ -394,7 +394,7 @@ describe("MaxPoolGrad (ours, replacing wasm's) vs cpu", () => {
       wasmOriginal = await maxPoolInputGradient("wasm", values, shape, 2, 2, "valid");
     } finally {
       tf.unregisterKernel("MaxPoolGrad", "wasm");
-      registerWasmKernels();
+      registerWasmOverrides();
     }
     expect(isOurWasmKernel("MaxPoolGrad")).toBe(true);
     const comparison = compareValues(wasmOriginal, cpu, BACKEND_TOLERANCE);
@@ -452,7 +452,7 @@ describe("kernel inventory", () => {
 
   test("our kernels are registered, and registering again changes nothing", () => {
     for (const { kernelName } of WASM_EXTRA_KERNELS) expect(isOurWasmKernel(kernelName), kernelName).toBe(true);
-    expect(registerWasmKernels()).toEqual([]);
+    expect(registerWasmOverrides()).toEqual([]);
   });
 });
 

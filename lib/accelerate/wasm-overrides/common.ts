@@ -19,7 +19,7 @@ export interface KernelArgs {
   attrs?: tf.NamedAttrMap;
 }
 
-/** wasm's own kernels that ours replaced in the registry (filled by registerWasmKernels). */
+/** wasm's own kernels that ours replaced in the registry (filled by registerWasmOverrides). */
 export const stockKernels = new Map<string, tf.KernelConfig>();
 
 /** Run wasm's own kernel `kernelName` (the stock one even where ours replaced it), or fail saying it is missing. */

@@ -1,6 +1,8 @@
 /**
- * Kernels for @tensorflow/tfjs-backend-wasm 4.22 that our models need and wasm lacks or
- * gets wrong, plus two helpers to find such gaps programmatically (`kernelsUsedBy` records
+ * The wasm kernel overrides: the table of kernels this folder puts on
+ * @tensorflow/tfjs-backend-wasm 4.22 (ones our models need that wasm lacks or gets wrong, and
+ * faster ones for kernels it gets right but slowly; each implemented in the file named after its
+ * op), the function that registers them, plus two helpers to find such gaps programmatically (`kernelsUsedBy` records
  * the kernels a computation runs; `unregisteredKernels` says which a backend does not have).
  *
  * What the audit (test/accelerate/wasm-layer-audit.test.ts) found for the layers of the five papers
@@ -25,7 +27,7 @@
  * 4.22 computes conv output sizes from the height alone, and wasm's forward Conv2D then
  * writes out of bounds. tfjs-layers only uses "same"/"valid", which are fine.
  *
- * Nothing is registered on import: `registerWasmKernels()` does it (lib/accelerate/index.ts accelerateWasm calls it).
+ * Nothing is registered on import: `registerWasmOverrides()` does it (lib/accelerate/index.ts accelerateWasm calls it).
  */
 import * as tf from "@tensorflow/tfjs";
 import { stockKernels } from "./common";
@@ -83,7 +85,7 @@ export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "FusedConv2D", action: "replaced", method: "the native addon's convolution (as Conv2D), then bias and activation as _FusedMatMul, where it is built; else wasm's own" },
 ];
 
-/** wasm's own kernels that registerWasmKernels replaced: kept so tests can show they are still wrong, and so ours can fall back to them. */
+/** wasm's own kernels that registerWasmOverrides replaced: kept so tests can show they are still wrong, and so ours can fall back to them. */
 const replacedKernels = stockKernels;
 
 const KERNEL_FUNCS: Record<string, tf.KernelFunc> = {
@@ -116,7 +118,7 @@ const KERNEL_FUNCS: Record<string, tf.KernelFunc> = {
  * where wasm has none; a "replaced" one takes the place of wasm's own. Returns the names
  * registered by this call.
  */
-export function registerWasmKernels(): string[] {
+export function registerWasmOverrides(): string[] {
   const registered: string[] = [];
   for (const { kernelName, action } of [...WASM_EXTRA_KERNELS, ...WASM_FASTER_KERNELS]) {
     const existing = tf.getKernel(kernelName, "wasm");
