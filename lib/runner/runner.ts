@@ -74,6 +74,8 @@ export interface NotebookFailure {
   codeCellCount?: number;
   /** The offending line of the cell, when tslab's output says which. */
   location?: SourceLocation | null;
+  /** The traceback of the cell's Jupyter error output, trimmed to the cell's code. */
+  traceback?: string[];
   /** What the failing cell wrote to stderr (tslab's diagnostics / stack). */
   stderr?: string;
   /** What the kernel process itself printed (crashes), when anything. */
@@ -137,11 +139,11 @@ function executionMetadata(outcome: { busyAt?: string; idleAt?: string; replyAt?
 
 /** The failure record for a cell that did not end "ok". */
 function cellFailure(status: CellStatus, kernel: RunningKernel, cell: CodeCell, outputs: CellOutputs, reason: string | undefined): NotebookFailure {
-  const explained: CellErrorInfo = explainCellError(cell.source, outputs.stderr);
+  const explained: CellErrorInfo = explainCellError(cell.source, outputs.stderr, outputs.error);
   const kernelOutput = kernel.processOutput().trim() || undefined;
   switch (status) {
     case "error":
-      return { kind: "cell-error", message: explained.message, location: explained.location, stderr: outputs.stderr, kernelOutput };
+      return { kind: "cell-error", message: explained.message, location: explained.location, traceback: outputs.error?.traceback, stderr: outputs.stderr, kernelOutput };
     case "abort":
       return { kind: "cell-aborted", message: "tslab aborted the request (it arrived right after a failed cell)", stderr: outputs.stderr, kernelOutput };
     case "timeout":
