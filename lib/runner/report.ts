@@ -55,6 +55,7 @@ export function formatFailure(result: NotebookResult): string {
   if (failure.stderr?.trim()) lines.push("  tslab stderr:", indent(failure.stderr));
   if (failure.kernelOutput) lines.push("  kernel process output:", indent(failure.kernelOutput));
   if (result.saved) lines.push(`  what ran is saved in ${result.outPath}`);
+  else if (result.saveError && failure.kind !== "save") lines.push(`  and saving failed too: ${result.saveError}`);
   return lines.join("\n");
 }
 
