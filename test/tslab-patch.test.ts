@@ -149,9 +149,31 @@ describe("the patched kernel, started in a folder outside the repository", () =>
     expect(errorOf(outputs)).toMatchObject({ ename: "Error", evalue: "a non-Error value was thrown: plain string" });
   });
 
+  it("the execute_reply carries the error too, with status \"error\"", async () => {
+    const content = { code: 'throw new SyntaxError("bad input");', silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true };
+    const reply = await kernel.client.request("shell", "execute_request", content, 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // tslab's abort window
+    expect(reply.content).toMatchObject({ status: "error", ename: "SyntaxError", evalue: "bad input" });
+    expect((reply.content.traceback as string[])[0]).toBe("SyntaxError: bad input");
+    expect(reply.content.execution_count).toEqual(expect.any(Number));
+  });
+
   it("a later cell runs normally again", async () => {
     const { status, outputs } = await run(kernel, "console.log(answer + 1);");
     expect(status).toBe("ok");
     expect(outputs.map((m) => m.content)).toEqual([{ name: "stdout", text: "42\n" }]);
   });
+});
+
+describe("the committed notebooks' import line", () => {
+  it("compiles and runs in the kernel started in notebooks/", async () => {
+    const kernel = await startKernel({ cwd: path.join(ROOT, "notebooks") });
+    try {
+      const { status, outputs } = await run(kernel, 'import * as ae from "autoencoder-notebooks";\nconst f: typeof ae.setup = ae.setup;\nconsole.log(typeof f);');
+      expect(outputs.filter((m) => m.header.msg_type !== "stream" || (m.content as { name: string }).name === "stdout").map((m) => m.content)).toEqual([{ name: "stdout", text: "function\n" }]);
+      expect(status).toBe("ok");
+    } finally {
+      await kernel.shutdown();
+    }
+  }, 120_000);
 });
