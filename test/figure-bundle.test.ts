@@ -85,6 +85,7 @@ describe("showFigure's bundle", () => {
     expect(html(second)).not.toContain("DecompressionStream");
     expect(html(second).length).toBeLessThan(10_000);
     expect(html(second)).toContain("<pre>Line plot 'b'"); // no PNG: the description until plotly.js draws
+    console.log(`text/html: first figure of a kernel ${html(first).length} characters (plotly.js, gzip + base64), later ones ${html(second).length} (plus their PNG)`);
     expect(update.update).toBe(true);
     expect(html(update)).toContain("DecompressionStream");
   });
