@@ -4,6 +4,8 @@
  */
 import { initBackend, BackendName, BackendReport } from "./backend";
 import { seedGlobalRandom } from "./random";
+import { inKernel } from "./display";
+import { warmKernelPng } from "./plots/png-kernel";
 
 /** quick: small subsets and few epochs (what tests run); full: the paper's setting. */
 export type Mode = "quick" | "full";
@@ -50,6 +52,7 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed)) throw new Error(`setup: seed must be an integer, got ${seed}`);
   seedGlobalRandom(seed);
+  if (inKernel()) warmKernelPng(); // chromium starts for the figures' PNGs while the notebook goes on
   const backend = await initBackend({ backend: options.backend, threads: options.threads });
   lastSetup = { mode, quick: mode === "quick", seed, backend };
   if (options.verbose ?? true) {

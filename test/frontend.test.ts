@@ -85,7 +85,11 @@ describe("Notebook 6 in headless chromium", () => {
       });
       await page.click("#celllink");
       await page.click("#run_all_cells");
-      await page.waitForFunction((message) => document.body.innerText.includes(message), FAILURE_MESSAGE, { timeout: 150_000 });
+      // The failing cell's output (not its source, which holds the same words) shows the message once all cells ran.
+      await page.waitForFunction((message) => {
+        const cells = (window as any).Jupyter.notebook.get_cells() as Array<{ element: ArrayLike<HTMLElement> }>;
+        return (cells[5].element[0].querySelector(".output")?.textContent ?? "").includes(message);
+      }, FAILURE_MESSAGE, { timeout: 150_000 });
       await page.waitForFunction(() => document.querySelectorAll(".autoencoder-notebooks-figure .main-svg").length > 0, undefined, { timeout: 60_000 });
       const seen: SeenInPage = await page.evaluate(() => {
         const cells = (window as any).Jupyter.notebook.get_cells() as Array<{ element: ArrayLike<HTMLElement> }>;

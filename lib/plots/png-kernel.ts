@@ -58,26 +58,46 @@ function disable(reason: string, warn: (message: string) => void): null {
   return null;
 }
 
+/** The worker, started on first use; null (after one warning) when no PNG can be made. */
+function ensureWorker(options: KernelPngOptions, warn: (message: string) => void): PngWorker | null {
+  if (disabledReason) return null;
+  if (!state) {
+    const executablePath = findChromium(options.executablePath);
+    if (!executablePath) return disable(`chromium not found at ${options.executablePath ?? process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"} (apt-get install chromium, or set CHROMIUM_PATH)`, warn);
+    state = startWorker(executablePath, options.timeoutMs ?? 60_000);
+  }
+  return state;
+}
+
+function defaultWarn(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+/**
+ * Start chromium and plotly.js in the background now (ae.setup does, inside a kernel), so the
+ * first figure does not wait for them. Never blocks; a missing chromium is reported here once.
+ */
+export function warmKernelPng(options: KernelPngOptions = {}): void {
+  const worker = ensureWorker(options, options.warn ?? defaultWarn);
+  worker?.worker.postMessage({ id: 0 });
+}
+
 /**
  * The figure ({data, layout, …}, layout.width/height set) as a base64 PNG, or null when no
  * PNG can be made (warned once per process). Blocks until the PNG is ready.
  */
 export function renderFigurePng(figure: Record<string, unknown>, options: KernelPngOptions = {}): string | null {
-  const warn = options.warn ?? ((message: string) => process.stderr.write(`${message}\n`));
-  if (disabledReason) return null;
+  const warn = options.warn ?? defaultWarn;
+  const worker = ensureWorker(options, warn);
+  if (!worker) return null;
   const timeoutMs = options.timeoutMs ?? 60_000;
-  if (!state) {
-    const executablePath = findChromium(options.executablePath);
-    if (!executablePath) return disable(`chromium not found at ${options.executablePath ?? process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"} (apt-get install chromium, or set CHROMIUM_PATH)`, warn);
-    state = startWorker(executablePath, timeoutMs);
-  }
-  const id = state.nextId++;
-  state.worker.postMessage({ id, figure });
+  const id = worker.nextId++;
+  worker.worker.postMessage({ id, figure });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     // Read the flag before the port: the worker posts its reply before it bumps the flag.
-    const seen = Atomics.load(state.flag, 0);
-    const reply = receiveMessageOnPort(state.port)?.message as PngReply | undefined;
+    const seen = Atomics.load(worker.flag, 0);
+    const reply = receiveMessageOnPort(worker.port)?.message as PngReply | undefined;
     if (reply?.id === id) {
       if (reply.png !== undefined) return reply.png;
       if (reply.fatal) return disable(reply.error ?? "the renderer did not start", warn);
@@ -87,7 +107,7 @@ export function renderFigurePng(figure: Record<string, unknown>, options: Kernel
     if (reply) continue; // a late answer to an earlier request
     const left = deadline - Date.now();
     if (left <= 0) return disable(`rendering a figure took more than ${timeoutMs} ms`, warn);
-    Atomics.wait(state.flag, 0, seen, Math.min(left, 1000));
+    Atomics.wait(worker.flag, 0, seen, Math.min(left, 1000));
   }
 }
 

@@ -16,10 +16,10 @@ export interface PngWorkerData {
   figureTimeoutMs: number;
 }
 
-/** One render request. */
+/** One render request; without a figure it only starts chromium (warm-up, no reply). */
 export interface PngRequest {
   id: number;
-  figure: Record<string, unknown>;
+  figure?: Record<string, unknown>;
 }
 
 /** One reply: the base64 PNG, or why there is none. */
@@ -42,8 +42,13 @@ function serve(data: PngWorkerData): void {
   parentPort?.on("message", (request: PngRequest) => {
     renderer ??= PlotRenderer.launch({ executablePath: data.executablePath, figureTimeoutMs: data.figureTimeoutMs });
     const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+    const figure = request.figure;
+    if (!figure) {
+      renderer.catch(() => undefined); // the first figure reports it
+      return;
+    }
     renderer.then(
-      (r) => r.renderPng(request.figure).then(
+      (r) => r.renderPng(figure).then(
         (png) => answer({ id: request.id, png }),
         (error: unknown) => answer({ id: request.id, error: message(error) }),
       ),
