@@ -1,8 +1,9 @@
 /**
- * The shared library behind every notebook. Notebooks import it as
- *   import * as ae from "../lib";
- * which resolves (via lib/package.json) to the compiled build in lib/dist, so tslab
- * type-checks it from .d.ts files and never trips over its rootDir limit.
+ * The shared library behind every notebook. Notebooks (in any folder) import it as
+ *   import * as ae from "autoencoder-notebooks";
+ * which the patched tslab (lib/runner/tslab-patch) maps to lib/, and lib/package.json to
+ * the compiled build in lib/dist, so tslab type-checks it from .d.ts files and never trips
+ * over its rootDir limit.
  */
 export * from "./random";
 export * from "./display";

@@ -68,7 +68,31 @@ describe("wire protocol", () => {
   });
 });
 
-describe("explainCellError (tslab prints errors only on stderr)", () => {
+describe("explainCellError from the patched tslab's error output", () => {
+  it("a compile error's line and column come from its context and caret lines", () => {
+    const source = "const fine: number = 1;\nconst wrong: number = \"x\";";
+    const error = {
+      ename: "TypeScriptError",
+      evalue: "2:7 - Type 'string' is not assignable to type 'number'.",
+      traceback: ["TypeScriptError: 2:7 - Type 'string' is not assignable to type 'number'.", '  line 2 | const wrong: number = "x";', "         |       ^"],
+    };
+    const info = explainCellError(source, "", error);
+    expect(info.message).toBe("TypeScriptError: 2:7 - Type 'string' is not assignable to type 'number'.");
+    expect(info.location).toEqual({ line: 2, column: 7, text: 'const wrong: number = "x";' });
+  });
+
+  it("a thrown error names its line without a column; no context line means no location", () => {
+    const source = "function f() {\n  throw new RangeError(\"boom\");\n}\nf();";
+    const traceback = ["RangeError: boom", "    at f (cell line 2)", "    at cell line 4", '  line 2 |   throw new RangeError("boom");'];
+    expect(explainCellError(source, "", { ename: "RangeError", evalue: "boom", traceback })).toEqual({
+      message: "RangeError: boom",
+      location: { line: 2, column: undefined, text: '  throw new RangeError("boom");' },
+    });
+    expect(explainCellError(source, "", { ename: "Error", evalue: "x", traceback: ["Error: x"] })).toEqual({ message: "Error: x", location: null });
+  });
+});
+
+describe("explainCellError from stderr (an unpatched tslab prints errors only there)", () => {
   it("a type error points at its line and column in the cell", () => {
     const source = "const fine: number = 1;\nconst wrong: number = \"x\";";
     const info = explainCellError(source, "2:7 - Type 'string' is not assignable to type 'number'.\n");
@@ -185,16 +209,18 @@ describe("reports", () => {
       codeIndex: 1,
       codeCellCount: 3,
       location: { line: 2, column: 7, text: 'const wrong: number = "x";' },
+      traceback: ["TypeScriptError: 2:7 - Type 'string' is not assignable to type 'number'.", '  line 2 | const wrong: number = "x";', "         |       ^"],
       stderr: "2:7 - Type 'string' is not assignable to type 'number'.\n",
     },
   };
 
-  it("a failure names the notebook, the cell index, the source line and tslab's stderr", () => {
+  it("a failure names the notebook, the cell index, the source line, the traceback and tslab's stderr", () => {
     const text = formatFailure(failed);
     expect(text).toContain("/x/notebooks/1-a.ipynb");
     expect(text).toContain("cell index 3 (code cell 2 of 3)");
     expect(text).toContain("at line 2, column 7 of the cell:");
     expect(text).toContain('const wrong: number = "x";');
+    expect(text).toContain("  traceback:\n    TypeScriptError: 2:7 - Type 'string'");
     expect(text).toContain("tslab stderr:");
     expect(text).toContain("saved in /x/data/quick-runs/1-a.ipynb");
     expect(formatFailure({ ...failed, ok: true, failure: null })).toBe("");

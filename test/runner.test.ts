@@ -279,14 +279,22 @@ describe("the CLI", () => {
     expect(run.stderr).toContain("failed at cell index 2 (code cell 2 of 3): cell-error");
     expect(run.stderr).toContain("at line 2, column 7 of the cell:");
     expect(run.stderr).toContain('const wrong: number = "not a number";');
-    expect(run.stderr).toContain("tslab stderr:");
-    expect(run.stderr).toContain("Type 'string' is not assignable to type 'number'.");
+    expect(run.stderr).toContain("TypeScriptError: 2:7 - Type 'string' is not assignable to type 'number'.");
+    expect(run.stderr).toContain("  traceback:\n");
     expect(run.stderr).toContain(`${fixture("runner-malformed.ipynb")}: not valid JSON`);
     expect(run.stdout).toContain("failures: runner-fail.ipynb, runner-malformed.ipynb");
     const nb = readNotebook(path.join(tmp, "runner-fail.ipynb"));
     expect(codeCell(nb, "before").outputs).toEqual([{ output_type: "stream", name: "stdout", text: "before the error\n" }]);
     expect(codeCell(nb, "bad").execution_count).toBe(2);
-    expect(codeCell(nb, "bad").outputs).toEqual([{ output_type: "stream", name: "stderr", text: "2:7 - Type 'string' is not assignable to type 'number'.\n" }]);
+    // A Jupyter error output (the patched tslab), not stderr text.
+    expect(codeCell(nb, "bad").outputs).toEqual([
+      {
+        output_type: "error",
+        ename: "TypeScriptError",
+        evalue: "2:7 - Type 'string' is not assignable to type 'number'.",
+        traceback: ["TypeScriptError: 2:7 - Type 'string' is not assignable to type 'number'.", '  line 2 | const wrong: number = "not a number";', "         |       ^"],
+      },
+    ]);
     // The cell after the error did not run, and its stale output from an earlier run is gone.
     expect(codeCell(nb, "after").outputs).toEqual([]);
     expect(codeCell(nb, "after").execution_count).toBeNull();

@@ -1,11 +1,13 @@
 /**
- * Make sense of a failed tslab cell. tslab sends no `error` message: a failed cell's
- * execute_reply has status "error" and the explanation is only on the stderr stream,
- * either TypeScript diagnostics ("L:C - message", L and C 1-based within the cell,
- * or "file L:C - message" for another file) or a JavaScript stack trace whose line
+ * Make sense of a failed tslab cell. Our patched tslab (lib/runner/tslab-patch) sends a
+ * Jupyter `error` output whose traceback names the cell line ("  line L | source", a caret
+ * under the column for compile errors); that is read first. An unpatched tslab puts the
+ * explanation only on the stderr stream, either TypeScript diagnostics ("L:C - message",
+ * L and C 1-based within the cell, or "file L:C - message" for another file) or a JavaScript stack trace whose line
  * numbers refer to the compiled code ("evalmachine.<anonymous>:N" plus the offending
  * compiled line when the error is synchronous).
  */
+import { CellError } from "./outputs";
 
 /** Where in the cell the error points, when it can be told. */
 export interface SourceLocation {
@@ -44,8 +46,22 @@ function findSnippet(source: string, snippet: string): SourceLocation | null {
   return index >= 0 ? { line: index + 1, text: lines[index] } : null;
 }
 
-/** Read the error message and, where possible, the offending cell line out of tslab's stderr. */
-export function explainCellError(source: string, stderr: string): CellErrorInfo {
+const CONTEXT_LINE = /^\s*line (\d+) \| /;
+const CARET_LINE = /^\s*\| ( *)\^\s*$/;
+
+/** The message and cell line of a Jupyter `error` output from the patched tslab. */
+export function explainErrorOutput(source: string, error: CellError): CellErrorInfo {
+  const message = `${error.ename}: ${error.evalue}`;
+  const at = error.traceback.findIndex((text) => CONTEXT_LINE.test(text));
+  if (at < 0) return { message, location: null };
+  const line = Number(CONTEXT_LINE.exec(error.traceback[at])?.[1]);
+  const caret = CARET_LINE.exec(error.traceback[at + 1] ?? "");
+  return { message, location: lineAt(source, line, caret ? caret[1].length + 1 : undefined) };
+}
+
+/** Read the error message and, where possible, the offending cell line out of the error output or tslab's stderr. */
+export function explainCellError(source: string, stderr: string, error: CellError | null = null): CellErrorInfo {
+  if (error) return explainErrorOutput(source, error);
   const lines = stderr.split(/\r?\n/);
   for (const text of lines) {
     const match = DIAGNOSTIC.exec(text);

@@ -8,6 +8,7 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { KERNEL_DISPLAY_NAME, KERNEL_NAME } from "./kernel-command";
+import { makeDirectory } from "./output-check";
 
 export type JsonObject = Record<string, unknown>;
 
@@ -252,7 +253,7 @@ export function serializeNotebook(notebook: Notebook): string {
 /** Write text to `file` atomically: a temp file in the same folder, fsync, then rename over it. */
 export function writeFileAtomic(file: string, text: string): void {
   const dir = path.dirname(path.resolve(file));
-  fs.mkdirSync(dir, { recursive: true });
+  makeDirectory(dir); // never fs.mkdirSync(…, { recursive: true }): it spins forever under /proc
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   try {
     const fd = fs.openSync(temp, "w", 0o644);

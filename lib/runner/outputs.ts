@@ -8,6 +8,13 @@
 import { JupyterMessage } from "./protocol";
 import { isJsonMime, JsonObject, NotebookOutput } from "./notebook";
 
+/** A Jupyter `error` output's content. */
+export interface CellError {
+  ename: string;
+  evalue: string;
+  traceback: string[];
+}
+
 /** Notebook-wide map display_id → the outputs that carry it (for update_display_data). */
 export class DisplayRegistry {
   private readonly byId = new Map<string, NotebookOutput[]>();
@@ -62,6 +69,8 @@ export class CellOutputs {
   readonly outputs: NotebookOutput[] = [];
   /** Text that went to the stderr stream (tslab's diagnostics and stack traces). */
   stderr = "";
+  /** The cell's Jupyter `error` output (ename, evalue, traceback), when the kernel sent one. */
+  error: CellError | null = null;
   private clearPending = false;
 
   constructor(private readonly displays: DisplayRegistry) {}
@@ -92,15 +101,17 @@ export class CellOutputs {
         if (typeof displayId === "string") this.displays.update(displayId, normalizeBundle(content.data), objectOrEmpty(content.metadata));
         break;
       }
-      case "error":
+      case "error": {
         this.flushClear();
-        this.outputs.push({
-          output_type: "error",
+        const error: CellError = {
           ename: String(content.ename ?? "Error"),
           evalue: String(content.evalue ?? ""),
           traceback: Array.isArray(content.traceback) ? content.traceback.map(String) : [],
-        });
+        };
+        this.error = error;
+        this.outputs.push({ output_type: "error", ...error });
         break;
+      }
       case "clear_output":
         if (content.wait === true) this.clearPending = true;
         else this.outputs.length = 0;

@@ -51,9 +51,11 @@ export function formatFailure(result: NotebookResult): string {
     const column = failure.location.column ? `, column ${failure.location.column}` : "";
     lines.push(`  at line ${failure.location.line}${column} of the cell:`, `    ${failure.location.text}`);
   }
+  if (failure.traceback?.length) lines.push("  traceback:", indent(failure.traceback.join("\n")));
   if (failure.stderr?.trim()) lines.push("  tslab stderr:", indent(failure.stderr));
   if (failure.kernelOutput) lines.push("  kernel process output:", indent(failure.kernelOutput));
   if (result.saved) lines.push(`  what ran is saved in ${result.outPath}`);
+  else if (result.saveError && failure.kind !== "save") lines.push(`  and saving failed too: ${result.saveError}`);
   return lines.join("\n");
 }
 

@@ -15,6 +15,7 @@ import { RunningKernel, startKernel } from "./kernel";
 import { projectRoot } from "./kernel-command";
 import { CodeCell, ensureKernelMetadata, Notebook, NotebookError, readNotebook, writeNotebook } from "./notebook";
 import { CellOutputs, DisplayRegistry } from "./outputs";
+import { checkOutputLocation } from "./output-check";
 import { dropFigureHtml, PngFiller, PngFillResult } from "./plot-png";
 import { anySignal } from "./timeouts";
 
@@ -63,7 +64,7 @@ export interface CellRun {
   executionCount: number | null;
 }
 
-export type FailureKind = "invalid-notebook" | "kernel-start" | "cell-error" | "cell-aborted" | "timeout" | "interrupted" | "kernel-died" | "save" | "internal";
+export type FailureKind = "invalid-notebook" | "output" | "kernel-start" | "cell-error" | "cell-aborted" | "timeout" | "interrupted" | "kernel-died" | "save" | "internal";
 
 export interface NotebookFailure {
   kind: FailureKind;
@@ -74,6 +75,8 @@ export interface NotebookFailure {
   codeCellCount?: number;
   /** The offending line of the cell, when tslab's output says which. */
   location?: SourceLocation | null;
+  /** The traceback of the cell's Jupyter error output, trimmed to the cell's code. */
+  traceback?: string[];
   /** What the failing cell wrote to stderr (tslab's diagnostics / stack). */
   stderr?: string;
   /** What the kernel process itself printed (crashes), when anything. */
@@ -87,6 +90,8 @@ export interface NotebookResult {
   ok: boolean;
   /** True when the executed notebook was written to outPath. */
   saved: boolean;
+  /** Why saving failed, also when an earlier failure (a failing cell) is the run's `failure`. */
+  saveError?: string;
   kernelStartMs: number | null;
   kernelPid: number | null;
   cellCount: number;
@@ -137,11 +142,11 @@ function executionMetadata(outcome: { busyAt?: string; idleAt?: string; replyAt?
 
 /** The failure record for a cell that did not end "ok". */
 function cellFailure(status: CellStatus, kernel: RunningKernel, cell: CodeCell, outputs: CellOutputs, reason: string | undefined): NotebookFailure {
-  const explained: CellErrorInfo = explainCellError(cell.source, outputs.stderr);
+  const explained: CellErrorInfo = explainCellError(cell.source, outputs.stderr, outputs.error);
   const kernelOutput = kernel.processOutput().trim() || undefined;
   switch (status) {
     case "error":
-      return { kind: "cell-error", message: explained.message, location: explained.location, stderr: outputs.stderr, kernelOutput };
+      return { kind: "cell-error", message: explained.message, location: explained.location, traceback: outputs.error?.traceback, stderr: outputs.stderr, kernelOutput };
     case "abort":
       return { kind: "cell-aborted", message: "tslab aborted the request (it arrived right after a failed cell)", stderr: outputs.stderr, kernelOutput };
     case "timeout":
@@ -259,7 +264,8 @@ async function saveNotebook(state: RunState, options: RunNotebookOptions, filler
     writeNotebook(result.outPath, notebook);
     result.saved = true;
   } catch (error) {
-    result.failure ??= { kind: "save", message: `could not write ${result.outPath}: ${(error as Error).message}` };
+    result.saveError = `could not write ${result.outPath}: ${(error as Error).message}`;
+    result.failure ??= { kind: "save", message: result.saveError };
   }
 }
 
@@ -276,6 +282,12 @@ export async function runNotebook(file: string, options: RunNotebookOptions = {}
   const ownFiller = options.png !== false && !options.pngFiller ? new PngFiller({}, options.warn) : null;
   const filler = options.png === false ? null : options.pngFiller ?? ownFiller;
   try {
+    // Find an unwritable output now, not after hours of cells.
+    const outputProblem = await checkOutputLocation(result.outPath, { signal: options.signal });
+    if (outputProblem) {
+      result.failure = { kind: options.signal?.aborted ? "interrupted" : "output", message: outputProblem };
+      return result;
+    }
     const kernel = await startNotebookKernel(file, result, options);
     if (!kernel) return result;
     options.onProgress?.({ kind: "kernel-started", notebook: file, ms: kernel.startMs });

@@ -42,7 +42,7 @@ export async function runQuick(notebook: string, options: { cellTimeoutMs?: numb
     const result = await runNotebook(path.join(ROOT, notebook), { mode: "quick", outPath, cellTimeoutMs: options.cellTimeoutMs, png: options.png, warn: () => {} });
     if (!result.ok) {
       const f = result.failure;
-      throw new Error(`${notebook} failed (${f?.kind}) at cell ${f?.cellIndex}: ${f?.message}\n${f?.stderr ?? ""}`);
+      throw new Error(`${notebook} failed (${f?.kind}) at cell ${f?.cellIndex}: ${f?.message}\n${f?.traceback?.join("\n") ?? ""}\n${f?.stderr ?? ""}`);
     }
     const executed = readNotebook(outPath);
     const codeCells = executed.cells.filter((c): c is CodeCell => c.cell_type === "code");

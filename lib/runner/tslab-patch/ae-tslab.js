@@ -1,0 +1,151 @@
+/**
+ * Runtime helpers that scripts/patch-tslab.js installs into node_modules/tslab/dist/ (as
+ * ae-tslab.js) and wires into tslab's executor, Jupyter handler and converter:
+ *
+ * - Errors as Jupyter `error` outputs: a failed cell's TypeScript diagnostics or thrown /
+ *   rejected value become { ename, evalue, traceback }, the traceback trimmed to the cell's
+ *   own frames, each mapped back to its line in the cell ("line L | source").
+ * - One import that works from any folder: `import * as ae from "autoencoder-notebooks"`
+ *   resolves to this project's lib/ (for TypeScript through compiler `paths`, at run time
+ *   through the cell's `require`), and bare imports that the notebook's folder cannot
+ *   resolve (`@tensorflow/tfjs`) fall back to this project's node_modules.
+ *
+ * Plain JavaScript: it runs inside tslab, outside any TypeScript tooling.
+ */
+"use strict";
+const fs = require("fs");
+const Module = require("module");
+const path = require("path");
+const util = require("util");
+
+/** The package name notebooks import the library by. */
+const PACKAGE_NAME = "autoencoder-notebooks";
+
+/** Marks code inserted by the patch (patch-tslab.js checks for it to stay idempotent). */
+const PATCH_MARK = "ae-tslab-patch";
+
+/** The project root that holds this tslab (…/node_modules/tslab/dist → …), or null when it is not ours. */
+function projectRoot() {
+  const root = path.resolve(__dirname, "..", "..", "..");
+  try {
+    const manifest = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
+    return manifest.name === PACKAGE_NAME ? root : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Compiler options that let any folder's cells import the library and this project's packages. */
+function compilerPaths() {
+  const root = projectRoot();
+  if (!root) return {};
+  return { paths: { [PACKAGE_NAME]: [path.join(root, "lib")], "*": [path.join(root, "node_modules", "*")] } };
+}
+
+/** True for a bare specifier ("pkg", "@scope/pkg/sub"), false for relative, absolute and node: ids. */
+function isBare(id) {
+  return typeof id === "string" && !id.startsWith(".") && !path.isAbsolute(id) && !id.startsWith("node:");
+}
+
+/**
+ * `require(id)` for a cell: the package's own name maps to lib/; a bare id the notebook's
+ * folder cannot resolve is retried from the project root; everything else is untouched.
+ */
+function requireWithFallback(req, thisArg, args) {
+  const id = args[0];
+  const root = projectRoot();
+  if (root && (id === PACKAGE_NAME || (typeof id === "string" && id.startsWith(`${PACKAGE_NAME}/`)))) {
+    return req.call(thisArg, path.join(root, "lib", id.slice(PACKAGE_NAME.length)));
+  }
+  try {
+    return req.apply(thisArg, args);
+  } catch (error) {
+    if (!root || !isBare(id) || !error || error.code !== "MODULE_NOT_FOUND") throw error;
+    try {
+      return Module.createRequire(path.join(root, "package.json"))(id);
+    } catch {
+      throw error;
+    }
+  }
+}
+
+/** "  line L | text" plus, when a column is known, a caret under it. */
+function sourceContext(source, line, column) {
+  const lines = String(source).split(/\r?\n/);
+  if (!(line >= 1 && line <= lines.length)) return [];
+  const label = `  line ${line} | `;
+  const context = [`${label}${lines[line - 1]}`];
+  if (column >= 1) context.push(`${" ".repeat(label.length - 2)}| ${" ".repeat(column - 1)}^`);
+  return context;
+}
+
+/** A Jupyter error for TypeScript diagnostics (1-based line:column within the cell, as tslab reports them). */
+function compileError(diagnostics, source) {
+  const items = diagnostics.map((diag) => ({
+    where: `${diag.fileName ? `${diag.fileName} ` : ""}${diag.start.line + 1}:${diag.start.character + 1}`,
+    text: typeof diag.messageText === "string" ? diag.messageText : String(diag.messageText),
+    context: diag.fileName ? [] : sourceContext(source, diag.start.line + 1, diag.start.character + 1),
+  }));
+  if (items.length === 0) return { ename: "TypeScriptError", evalue: "the cell did not compile", traceback: ["TypeScriptError: the cell did not compile"] };
+  const more = items.length > 1 ? ` (and ${items.length - 1} more)` : "";
+  const evalue = `${items[0].where} - ${items[0].text}${more}`;
+  const body = items.length === 1 ? items[0].context : items.flatMap((item) => [`${item.where} - ${item.text}`, ...item.context]);
+  return { ename: "TypeScriptError", evalue, traceback: [`TypeScriptError: ${evalue}`, ...body] };
+}
+
+/** The cell line (1-based) that compiled line `compiledLine` came from, matched by its text, or 0. */
+function cellLineOf(compiled, source, compiledLine) {
+  const text = (String(compiled).split(/\r?\n/)[compiledLine - 1] || "").trim().replace(/;$/, "");
+  if (text.length < 3) return 0;
+  const lines = String(source).split(/\r?\n/);
+  const strip = (line) => line.trim().replace(/;$/, "");
+  let index = lines.findIndex((line) => strip(line) === text);
+  if (index < 0) index = lines.findIndex((line) => strip(line).length >= 3 && (strip(line).includes(text) || text.includes(strip(line))));
+  return index + 1;
+}
+
+/** True for a stack frame inside tslab or Node's machinery rather than the user's code. */
+function isInternalFrame(frame) {
+  return /\(node:|at node:|[/\\]tslab[/\\]dist[/\\]|runInThisContext|processTicksAndRejections/.test(frame);
+}
+
+/**
+ * A Jupyter error for a value a cell threw or an awaited promise rejected with. `compiled` is
+ * the JavaScript tslab ran (line 1 of the evaluated script is its first line).
+ */
+function thrownError(value, compiled, source) {
+  const isError = value instanceof Error || (value && typeof value === "object" && typeof value.stack === "string" && "message" in value);
+  if (!isError) {
+    const evalue = typeof value === "string" ? value : util.inspect(value, { depth: 2 });
+    return { ename: "Error", evalue: `a non-Error value was thrown: ${evalue}`, traceback: [`Error: a non-Error value was thrown: ${evalue}`] };
+  }
+  const ename = String(value.name || "Error");
+  const evalue = String(value.message === undefined ? "" : value.message);
+  const stack = String(value.stack || "").split(/\r?\n/);
+  const frames = stack.filter((line) => /^\s+at /.test(line));
+  const traceback = [`${ename}: ${evalue}`];
+  let firstLine = 0;
+  let firstColumn = 0;
+  for (const frame of frames) {
+    if (isInternalFrame(frame)) {
+      if (traceback.length > 1) break; // the cell's frames are above tslab's
+      continue;
+    }
+    const match = /evalmachine\.<anonymous>:(\d+)(?::(\d+))?/.exec(frame);
+    if (!match) {
+      traceback.push(frame);
+      continue;
+    }
+    const line = cellLineOf(compiled, source, Number(match[1]));
+    if (!line && /^\s+at evalmachine/.test(frame)) continue; // tslab's wrapper around the cell
+    if (line && !firstLine) {
+      firstLine = line;
+      firstColumn = 0;
+    }
+    traceback.push(frame.replace(/evalmachine\.<anonymous>:\d+(?::\d+)?/, line ? `cell line ${line}` : "cell"));
+  }
+  if (firstLine) traceback.push(...sourceContext(source, firstLine, firstColumn));
+  return { ename, evalue, traceback };
+}
+
+module.exports = { PACKAGE_NAME, PATCH_MARK, projectRoot, compilerPaths, requireWithFallback, compileError, thrownError, cellLineOf };

@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+/**
+ * Patch this project's tslab (node_modules/tslab, version 1.0.22) so that it
+ *   1. sends failed cells as Jupyter `error` outputs (ename, evalue, traceback trimmed to the
+ *      cell's code) and puts them into the `execute_reply` (status stays "error"), instead of
+ *      printing them on stderr only — for compile errors, thrown errors and rejected promises;
+ *   2. resolves `import … from "autoencoder-notebooks"` (this package) and this project's
+ *      packages from a notebook in any folder, for type-checking and at run time.
+ * The logic lives in ae-tslab.js (copied next to tslab's own files); this script only wires it
+ * in by exact text replacements. It runs as the `postinstall` script, is idempotent (a patched
+ * file is recognised by its marker and checked, not patched twice) and fails loudly when tslab's
+ * code is not what it expects. `node lib/runner/tslab-patch/apply.js [--check]`.
+ */
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const { PATCH_MARK } = require("./ae-tslab.js");
+
+const EXPECTED_VERSION = "1.0.22";
+const MARK = `/* ${PATCH_MARK} */`;
+const HELPER = `require("./ae-tslab.js")`;
+
+/** Exact replacements per file of tslab/dist: each `find` must occur exactly once in the pristine file. */
+const EDITS = {
+  "executor.js": [
+    {
+      find: "            const mod = requireFromSideOutputs(arg);\n            if (mod) {\n                return mod;\n            }\n            return req.apply(thisArg, argArray);",
+      replace: `            const mod = requireFromSideOutputs(arg);\n            if (mod) {\n                return mod;\n            }\n            ${MARK} return ${HELPER}.requireWithFallback(req, thisArg, argArray);`,
+    },
+    { find: '    let prevDecl = "";\n', replace: `    let prevDecl = "";\n    ${MARK} let lastError = null;\n` },
+    {
+      find: "    async function execute(src) {\n",
+      replace: `    async function execute(src) {\n        ${MARK} lastError = null;\n`,
+    },
+    {
+      find: "        if (converted.diagnostics.length > 0) {\n            printDiagnostics(converted.diagnostics);\n            return false;\n        }",
+      replace: `        if (converted.diagnostics.length > 0) {\n            ${MARK} lastError = ${HELPER}.compileError(converted.diagnostics, src);\n            return false;\n        }`,
+    },
+    {
+      find: "        catch (e) {\n            console.error(e);\n            return false;\n        }",
+      replace: `        catch (e) {\n            ${MARK} lastError = ${HELPER}.thrownError(e, converted.output, src);\n            return false;\n        }`,
+    },
+    {
+      find: "            catch (e) {\n                console.error(e);\n                return false;\n            }",
+      replace: `            catch (e) {\n                ${MARK} lastError = ${HELPER}.thrownError(e, converted.output, src);\n                return false;\n            }`,
+    },
+    {
+      find: "        locals: exports,\n",
+      replace: `        locals: exports,\n        ${MARK} takeLastError: () => { const error = lastError; lastError = null; return error; },\n`,
+    },
+  ],
+  "jupyter.js": [
+    {
+      find: "    async handleExecute(req, writeStream, writeDisplayData) {\n        let status = \"ok\";\n        let count = null;\n        try {\n            count = await this.execQueue.add(() => this.handleExecuteImpl(req, writeStream, writeDisplayData));",
+      replace: `    async handleExecute(req, writeStream, writeDisplayData, writeError) {\n        let status = "ok";\n        let count = null;\n        ${MARK} let error = null;\n        try {\n            count = await this.execQueue.add(() => this.handleExecuteImpl(req, writeStream, writeDisplayData, writeError));`,
+    },
+    {
+      find: "            if (e instanceof ExecutionCount) {\n                status = \"error\";\n                count = e;\n            }",
+      replace: `            if (e instanceof ExecutionCount) {\n                status = "error";\n                count = e;\n                ${MARK} error = e.error || null;\n            }`,
+    },
+    {
+      find: "        return {\n            status: status,\n            execution_count: count ? count.count : undefined,\n        };",
+      replace: `        ${MARK} return Object.assign({\n            status: status,\n            execution_count: count ? count.count : undefined,\n        }, error || {});`,
+    },
+    {
+      find: "    async handleExecuteImpl(req, writeStream, writeDisplayData) {",
+      replace: `    async handleExecuteImpl(req, writeStream, writeDisplayData, writeError) {`,
+    },
+    {
+      find: "        if (!ok) {\n            throw count;\n        }",
+      replace: `        if (!ok) {\n            ${MARK} count.error = this.executor.takeLastError ? this.executor.takeLastError() : null;\n            if (count.error && writeError) writeError(count.error);\n            throw count;\n        }`,
+    },
+    {
+      find: "        const content = await this.handler.handleExecute(msg.content, writeStream, writeDisplayData);",
+      replace: `        ${MARK} const writeError = (error) => {\n            const reply = msg.createReply();\n            reply.header.msg_type = "error";\n            reply.content = error;\n            reply.signAndSend(this.connInfo.key, this.iopub);\n        };\n        const content = await this.handler.handleExecute(msg.content, writeStream, writeDisplayData, writeError);`,
+    },
+  ],
+  "converter.js": [
+    {
+      find: "        rootDir: cwd,\n        outDir,\n    }, sys,",
+      replace: `        rootDir: cwd,\n        outDir,\n        ${MARK} ...${HELPER}.compilerPaths(),\n    }, sys,`,
+    },
+  ],
+};
+
+/** Count non-overlapping occurrences of `needle` in `text`. */
+function occurrences(text, needle) {
+  return text.split(needle).length - 1;
+}
+
+/** Patch (or, with check=true, only verify) one file; returns "patched", "already patched" or throws. */
+function patchFile(file, edits, check) {
+  const text = fs.readFileSync(file, "utf8");
+  if (text.includes(MARK)) {
+    const missing = edits.filter((edit) => occurrences(text, edit.replace) !== 1);
+    if (missing.length > 0) throw new Error(`${file} carries the patch marker but not all of the patch (first missing:\n${missing[0].replace})`);
+    return "already patched";
+  }
+  let patched = text;
+  for (const edit of edits) {
+    const count = occurrences(patched, edit.find);
+    if (count !== 1) throw new Error(`${file}: expected exactly one occurrence of\n${edit.find}\nfound ${count}: tslab's code is not what this patch was written for`);
+    patched = patched.replace(edit.find, () => edit.replace);
+  }
+  if (check) throw new Error(`${file} is not patched (run: node lib/runner/tslab-patch/apply.js)`);
+  fs.writeFileSync(file, patched);
+  return "patched";
+}
+
+/** Patch tslab under `root` (the project root); returns one line per file. */
+function applyPatch(root, check = false) {
+  const tslab = path.join(root, "node_modules", "tslab");
+  const manifest = path.join(tslab, "package.json");
+  if (!fs.existsSync(manifest)) throw new Error(`tslab is not installed: ${manifest} is missing`);
+  const version = JSON.parse(fs.readFileSync(manifest, "utf8")).version;
+  if (version !== EXPECTED_VERSION) throw new Error(`this patch is for tslab ${EXPECTED_VERSION}, found ${version} in ${tslab}: update lib/runner/tslab-patch/`);
+  const dist = path.join(tslab, "dist");
+  const report = [];
+  for (const [name, edits] of Object.entries(EDITS)) report.push(`${name}: ${patchFile(path.join(dist, name), edits, check)}`);
+  const helper = path.join(dist, "ae-tslab.js");
+  const source = fs.readFileSync(path.join(__dirname, "ae-tslab.js"));
+  if (!fs.existsSync(helper) || !fs.readFileSync(helper).equals(source)) {
+    if (check) throw new Error(`${helper} is missing or outdated (run: node lib/runner/tslab-patch/apply.js)`);
+    fs.writeFileSync(helper, source);
+    report.push("ae-tslab.js: copied");
+  } else {
+    report.push("ae-tslab.js: current");
+  }
+  return report;
+}
+
+module.exports = { applyPatch, EDITS, EXPECTED_VERSION, MARK };
+
+if (require.main === module) {
+  const root = path.resolve(__dirname, "..", "..", "..");
+  try {
+    const report = applyPatch(root, process.argv.includes("--check"));
+    process.stdout.write(`tslab patch (errors as Jupyter error outputs, imports from any folder): ${report.join(", ")}\n`);
+  } catch (error) {
+    process.stderr.write(`patching tslab failed: ${error.message}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * A kernel never outlives its runner: SIGKILL the runner while a cell blocks the kernel's
+ * main thread (`while (true) {}`), and the preloaded watchdog (a worker thread in the
+ * kernel) still kills the kernel's process group and removes its connection folder.
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { describe, expect, it } from "vitest";
+
+const ROOT = path.resolve(__dirname, "..");
+
+/** True when a process (or, with a negative id, a process group) exists. */
+function exists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The process's state letter from /proc (R running, S sleeping, Z zombie), or null when gone. */
+function procState(pid: number): string | null {
+  try {
+    return /\) (\S)/.exec(fs.readFileSync(`/proc/${pid}/stat`, "utf8"))?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+describe("a runner killed while a cell spins", () => {
+  it("takes the busy kernel with it within a few seconds and removes the connection folder", async () => {
+    const tsNode = path.join(ROOT, "node_modules", "ts-node", "dist", "bin.js");
+    const helper = spawn(process.execPath, [tsNode, "--transpile-only", path.join(ROOT, "test", "fixtures", "kernel-spin-helper.ts")], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      const timer = setTimeout(() => reject(new Error("the helper did not report its kernel")), 90_000);
+      helper.stdout?.on("data", (chunk) => {
+        out += chunk;
+        if (out.includes("\n")) {
+          clearTimeout(timer);
+          resolve(out.split("\n")[0]);
+        }
+      });
+    });
+    const { kernelPid, connectionFile } = JSON.parse(line) as { kernelPid: number; connectionFile: string };
+    try {
+      expect(fs.existsSync(connectionFile)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(procState(kernelPid), "the kernel should be spinning in the cell").toBe("R");
+      helper.kill("SIGKILL");
+      const killedAt = Date.now();
+      while ((exists(kernelPid) || exists(-kernelPid)) && Date.now() - killedAt < 5_000) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(exists(kernelPid), "kernel alive 5 s after its runner died").toBe(false);
+      expect(exists(-kernelPid)).toBe(false);
+      expect(fs.existsSync(path.dirname(connectionFile))).toBe(false);
+    } finally {
+      helper.kill("SIGKILL");
+      try {
+        process.kill(-kernelPid, "SIGKILL"); // never leave a spinning kernel behind, even when the test fails
+      } catch {
+        // gone, as it should be
+      }
+    }
+  }, 120_000);
+});

@@ -1,0 +1,179 @@
+/**
+ * The tslab patch (lib/runner/tslab-patch): applied idempotently by `postinstall`, refusing
+ * code it does not expect; and, on the real kernel started from a folder outside the
+ * repository, failed cells arrive as Jupyter `error` outputs (compile errors with line and
+ * column, thrown errors, rejected promises) while the library imports by its package name.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RunningKernel, startKernel } from "../lib/runner/kernel";
+import { JupyterMessage } from "../lib/runner/protocol";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const patch = require("../lib/runner/tslab-patch/apply.js") as {
+  applyPatch: (root: string, check?: boolean) => string[];
+  EDITS: Record<string, { find: string; replace: string }[]>;
+};
+
+const ROOT = path.resolve(__dirname, "..");
+const DIST = path.join(ROOT, "node_modules", "tslab", "dist");
+let tmp: string;
+
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tslab-patch-"));
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** A fake project root whose tslab dist holds `files` (name → content). */
+function fakeRoot(name: string, files: Record<string, string>): string {
+  const root = path.join(tmp, name);
+  fs.mkdirSync(path.join(root, "node_modules", "tslab", "dist"), { recursive: true });
+  fs.copyFileSync(path.join(ROOT, "node_modules", "tslab", "package.json"), path.join(root, "node_modules", "tslab", "package.json"));
+  for (const [file, text] of Object.entries(files)) fs.writeFileSync(path.join(root, "node_modules", "tslab", "dist", file), text);
+  return root;
+}
+
+/** tslab's files as npm ci leaves them: the installed (patched) files with every edit undone. */
+function pristineFiles(): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const [name, edits] of Object.entries(patch.EDITS)) {
+    let text = fs.readFileSync(path.join(DIST, name), "utf8");
+    for (const edit of edits) text = text.replace(edit.replace, () => edit.find);
+    files[name] = text;
+  }
+  return files;
+}
+
+describe("applying the patch", () => {
+  it("the installed tslab is patched (npm ci ran postinstall)", () => {
+    expect(patch.applyPatch(ROOT, true)).toEqual(["executor.js: already patched", "jupyter.js: already patched", "converter.js: already patched", "ae-tslab.js: current"]);
+  });
+
+  it("patches pristine tslab to exactly the installed files, and a second run changes nothing", () => {
+    const root = fakeRoot("pristine", pristineFiles());
+    expect(() => patch.applyPatch(root, true)).toThrow(/is not patched/);
+    expect(patch.applyPatch(root)).toEqual(["executor.js: patched", "jupyter.js: patched", "converter.js: patched", "ae-tslab.js: copied"]);
+    for (const name of [...Object.keys(patch.EDITS), "ae-tslab.js"]) {
+      expect(fs.readFileSync(path.join(root, "node_modules", "tslab", "dist", name), "utf8"), name).toBe(fs.readFileSync(path.join(DIST, name), "utf8"));
+    }
+    expect(patch.applyPatch(root)).toEqual(["executor.js: already patched", "jupyter.js: already patched", "converter.js: already patched", "ae-tslab.js: current"]);
+  });
+
+  it("fails loudly, naming the file, when tslab's code is not what the patch expects", () => {
+    const files = pristineFiles();
+    files["executor.js"] = files["executor.js"].replace("console.error(e);", "console.warn(e);");
+    const root = fakeRoot("changed", files);
+    expect(() => patch.applyPatch(root)).toThrow(/executor\.js: expected exactly one occurrence of[\s\S]*found 0/);
+  });
+});
+
+/** Run one cell, collecting its iopub outputs and the execute_reply status. */
+async function run(kernel: RunningKernel, code: string): Promise<{ status: string; outputs: JupyterMessage[] }> {
+  const outputs: JupyterMessage[] = [];
+  const outcome = await kernel.client.execute(code, {
+    timeoutMs: 60_000,
+    onIopub: (message) => {
+      if (message.header.msg_type !== "status") outputs.push(message);
+    },
+  });
+  if (outcome.status !== "ok") await new Promise((resolve) => setTimeout(resolve, 300)); // tslab's abort window
+  return { status: outcome.status, outputs };
+}
+
+/** The single `error` output of a cell's outputs. */
+function errorOf(outputs: JupyterMessage[]): { ename: string; evalue: string; traceback: string[] } {
+  const errors = outputs.filter((m) => m.header.msg_type === "error");
+  expect(errors).toHaveLength(1);
+  expect(outputs.filter((m) => m.header.msg_type === "stream")).toEqual([]); // nothing left on stderr
+  return errors[0].content as { ename: string; evalue: string; traceback: string[] };
+}
+
+describe("the patched kernel, started in a folder outside the repository", () => {
+  let kernel: RunningKernel;
+  let outside: string;
+
+  beforeAll(async () => {
+    outside = fs.mkdtempSync(path.join(os.tmpdir(), "my-notebooks-"));
+    kernel = await startKernel({ cwd: outside });
+  }, 120_000);
+  afterAll(async () => {
+    await kernel?.shutdown();
+    fs.rmSync(outside, { recursive: true, force: true });
+  });
+
+  it("imports the library by its package name, and @tensorflow/tfjs from the project", async () => {
+    const { status, outputs } = await run(
+      kernel,
+      'import * as ae from "autoencoder-notebooks";\nimport * as tf from "@tensorflow/tfjs";\nconst answer: number = 41;\nconsole.log(typeof ae.setup, typeof tf.tensor, tf.scalar(answer).dataSync()[0]);',
+    );
+    // (tfjs may add its "use tfjs-node" hint on stderr)
+    expect(outputs.filter((m) => m.header.msg_type !== "stream" || (m.content as { name: string }).name !== "stderr").map((m) => m.content)).toEqual([
+      { name: "stdout", text: "function function 41\n" },
+    ]);
+    expect(status).toBe("ok");
+  });
+
+  it("a compile error is an error output with line and column and a caret under the column", async () => {
+    const { status, outputs } = await run(kernel, 'const fine = 1;\nconst wrong: number = "not a number";');
+    expect(status).toBe("error");
+    expect(errorOf(outputs)).toEqual({
+      ename: "TypeScriptError",
+      evalue: "2:7 - Type 'string' is not assignable to type 'number'.",
+      traceback: ["TypeScriptError: 2:7 - Type 'string' is not assignable to type 'number'.", '  line 2 | const wrong: number = "not a number";', "         |       ^"],
+    });
+  });
+
+  it("a thrown error keeps its name and message; the traceback holds the cell's frames only, mapped to cell lines", async () => {
+    const { status, outputs } = await run(kernel, 'function check(x: number): number {\n  if (x > 1) throw new RangeError(`too big: ${x}`);\n  return x;\n}\ncheck(3);');
+    expect(status).toBe("error");
+    const error = errorOf(outputs);
+    expect(error.ename).toBe("RangeError");
+    expect(error.evalue).toBe("too big: 3");
+    expect(error.traceback[0]).toBe("RangeError: too big: 3");
+    expect(error.traceback).toContain("    at check (cell line 2)");
+    expect(error.traceback.at(-1)).toBe("  line 2 |   if (x > 1) throw new RangeError(`too big: ${x}`);");
+    expect(error.traceback.join("\n")).not.toMatch(/tslab|node:|evalmachine/);
+  });
+
+  it("a rejected awaited promise is an error output too", async () => {
+    const { status, outputs } = await run(kernel, 'await Promise.reject(new TypeError("no data"));');
+    expect(status).toBe("error");
+    expect(errorOf(outputs)).toMatchObject({ ename: "TypeError", evalue: "no data" });
+  });
+
+  it("a thrown non-Error value is described", async () => {
+    const { status, outputs } = await run(kernel, 'throw "plain string";');
+    expect(status).toBe("error");
+    expect(errorOf(outputs)).toMatchObject({ ename: "Error", evalue: "a non-Error value was thrown: plain string" });
+  });
+
+  it("the execute_reply carries the error too, with status \"error\"", async () => {
+    const content = { code: 'throw new SyntaxError("bad input");', silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true };
+    const reply = await kernel.client.request("shell", "execute_request", content, 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // tslab's abort window
+    expect(reply.content).toMatchObject({ status: "error", ename: "SyntaxError", evalue: "bad input" });
+    expect((reply.content.traceback as string[])[0]).toBe("SyntaxError: bad input");
+    expect(reply.content.execution_count).toEqual(expect.any(Number));
+  });
+
+  it("a later cell runs normally again", async () => {
+    const { status, outputs } = await run(kernel, "console.log(answer + 1);");
+    expect(status).toBe("ok");
+    expect(outputs.map((m) => m.content)).toEqual([{ name: "stdout", text: "42\n" }]);
+  });
+});
+
+describe("the committed notebooks' import line", () => {
+  it("compiles and runs in the kernel started in notebooks/", async () => {
+    const kernel = await startKernel({ cwd: path.join(ROOT, "notebooks") });
+    try {
+      const { status, outputs } = await run(kernel, 'import * as ae from "autoencoder-notebooks";\nconst f: typeof ae.setup = ae.setup;\nconsole.log(typeof f);');
+      expect(outputs.filter((m) => m.header.msg_type !== "stream" || (m.content as { name: string }).name === "stdout").map((m) => m.content)).toEqual([{ name: "stdout", text: "function\n" }]);
+      expect(status).toBe("ok");
+    } finally {
+      await kernel.shutdown();
+    }
+  }, 120_000);
+});
