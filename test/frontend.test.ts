@@ -23,7 +23,7 @@ const missing = [...missingJupyterTools(), ...(findChromium() ? [] : ["chromium"
 const CI = process.env.CI === "true";
 const frontEndIt = it.skipIf(missing.length > 0 && !CI);
 
-/** Work folder inside the repository (so the fixture's `../../lib` import resolves), removed afterwards. */
+/** Work folder outside the repository, as a user's own notebook would be (it imports "autoencoder-notebooks"); removed afterwards. */
 let work: string;
 let home: JupyterHome;
 
@@ -32,8 +32,7 @@ beforeAll(() => {
   expect(missing, `front-end tests need Debian's ${missing.join(", ")} (apt-get install jupyter-notebook python3-nbconvert chromium; .ci/run does)`).toEqual([]);
   const build = buildLib({ root: ROOT });
   if (!build.ok) console.warn(`tsc -p tsconfig.build.json reported problems:\n${build.output}`);
-  fs.mkdirSync(path.join(ROOT, ".notebook-tmp"), { recursive: true });
-  work = fs.mkdtempSync(path.join(ROOT, ".notebook-tmp", "frontend-"));
+  work = fs.mkdtempSync(path.join(os.tmpdir(), "frontend-notebook-"));
   fs.copyFileSync(FIXTURE, path.join(work, "frontend.ipynb"));
   home = jupyterHome();
 }, 300_000);
