@@ -146,4 +146,19 @@ describe("the runner's saved form", () => {
     }
     expect(String((outputs[0].data as Record<string, unknown>)["text/plain"])).toMatch(/'updated'/);
   }, 240_000);
+
+  it("a kernel without chromium says so once and still sends the figures (JSON + text, the HTML dropped on save)", async () => {
+    const outPath = path.join(tmp, "figure-bundle-no-chromium.ipynb");
+    const result = await runNotebook(path.join(__dirname, "fixtures", "figure-bundle.ipynb"), {
+      mode: "quick", outPath, png: false, env: { CHROMIUM_PATH: "/nonexistent/chromium" },
+    });
+    expect(result.failure).toBeNull();
+    const nb = readNotebook(outPath);
+    const outputs = nb.cells.flatMap((c) => (c.cell_type === "code" ? c.outputs : []));
+    const rich = outputs.filter((o) => o.output_type === "display_data");
+    expect(rich).toHaveLength(2);
+    for (const o of rich) expect(Object.keys(o.data as object).sort()).toEqual([PLOTLY_MIME_TYPE, "text/plain"].sort());
+    const stderr = outputs.filter((o) => o.output_type === "stream" && o.name === "stderr").map((o) => String(o.text)).join("");
+    expect(stderr.match(/figures are sent without a PNG image in this kernel: chromium not found at \/nonexistent\/chromium/g)).toHaveLength(1);
+  }, 240_000);
 });
