@@ -48,17 +48,17 @@ function pristineFiles(): Record<string, string> {
 
 describe("applying the patch", () => {
   it("the installed tslab is patched (npm ci ran postinstall)", () => {
-    expect(patch.applyPatch(ROOT, true)).toEqual(["executor.js: already patched", "jupyter.js: already patched", "converter.js: already patched", "ae-tslab.js: current"]);
+    expect(patch.applyPatch(ROOT, true)).toEqual(["executor.js: already patched", "jupyter.js: already patched", "main.js: already patched", "converter.js: already patched", "ae-tslab.js: current"]);
   });
 
   it("patches pristine tslab to exactly the installed files, and a second run changes nothing", () => {
     const root = fakeRoot("pristine", pristineFiles());
     expect(() => patch.applyPatch(root, true)).toThrow(/is not patched/);
-    expect(patch.applyPatch(root)).toEqual(["executor.js: patched", "jupyter.js: patched", "converter.js: patched", "ae-tslab.js: copied"]);
+    expect(patch.applyPatch(root)).toEqual(["executor.js: patched", "jupyter.js: patched", "main.js: patched", "converter.js: patched", "ae-tslab.js: copied"]);
     for (const name of [...Object.keys(patch.EDITS), "ae-tslab.js"]) {
       expect(fs.readFileSync(path.join(root, "node_modules", "tslab", "dist", name), "utf8"), name).toBe(fs.readFileSync(path.join(DIST, name), "utf8"));
     }
-    expect(patch.applyPatch(root)).toEqual(["executor.js: already patched", "jupyter.js: already patched", "converter.js: already patched", "ae-tslab.js: current"]);
+    expect(patch.applyPatch(root)).toEqual(["executor.js: already patched", "jupyter.js: already patched", "main.js: already patched", "converter.js: already patched", "ae-tslab.js: current"]);
   });
 
   it("fails loudly, naming the file, when tslab's code is not what the patch expects", () => {
@@ -141,6 +141,12 @@ describe("the patched kernel, started in a folder outside the repository", () =>
     const { status, outputs } = await run(kernel, 'await Promise.reject(new TypeError("no data"));');
     expect(status).toBe("error");
     expect(errorOf(outputs)).toMatchObject({ ename: "TypeError", evalue: "no data" });
+  });
+
+  it("a rejection nothing awaits is an error output of the running cell", async () => {
+    const { status, outputs } = await run(kernel, 'void Promise.reject(new Error("ignored"));\nawait new Promise((resolve) => setTimeout(resolve, 50));');
+    expect(status).toBe("ok"); // the cell itself finished
+    expect(errorOf(outputs)).toMatchObject({ ename: "Error", evalue: "ignored (a promise rejected and nothing awaited it)" });
   });
 
   it("a thrown non-Error value is described", async () => {

@@ -1,5 +1,5 @@
 /**
- * Keep lib/dist current before kernels start: notebooks import "../lib", which
+ * Keep lib/dist current before kernels start: notebooks import "autoencoder-notebooks" (lib/), which
  * resolves to the compiled build. Runs the project's own tsc (incremental).
  */
 import { spawnSync } from "child_process";

@@ -19,7 +19,7 @@ import { anySignal, deferred, sleep, withTimeout } from "./timeouts";
 export const ABORT_WINDOW_MS = 300;
 
 export interface StartKernelOptions {
-  /** The kernel's working directory: the notebook's folder, so `../lib` imports resolve. */
+  /** The kernel's working directory: the notebook's folder (relative imports and files resolve from there). */
   cwd: string;
   /** Extra environment variables (merged over process.env), e.g. { AE_MODE: "quick" }. */
   env?: Record<string, string>;

@@ -148,4 +148,11 @@ function thrownError(value, compiled, source) {
   return { ename, evalue, traceback };
 }
 
-module.exports = { PACKAGE_NAME, PATCH_MARK, projectRoot, compilerPaths, requireWithFallback, compileError, thrownError, cellLineOf };
+/** A Jupyter error for a promise that rejected with nothing awaiting it (the cell has already finished). */
+function unhandledRejection(reason) {
+  const error = thrownError(reason, "", "");
+  const note = "(a promise rejected and nothing awaited it)";
+  return { ...error, evalue: `${error.evalue} ${note}`, traceback: [`${error.traceback[0]} ${note}`, ...error.traceback.slice(1)] };
+}
+
+module.exports = { PACKAGE_NAME, PATCH_MARK, projectRoot, compilerPaths, requireWithFallback, compileError, thrownError, unhandledRejection, cellLineOf };

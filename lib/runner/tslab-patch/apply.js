@@ -3,7 +3,8 @@
  * Patch this project's tslab (node_modules/tslab, version 1.0.22) so that it
  *   1. sends failed cells as Jupyter `error` outputs (ename, evalue, traceback trimmed to the
  *      cell's code) and puts them into the `execute_reply` (status stays "error"), instead of
- *      printing them on stderr only — for compile errors, thrown errors and rejected promises;
+ *      printing them on stderr only — for compile errors, thrown errors and rejected promises
+ *      (a rejection nothing awaited becomes an error output of the cell that ran last);
  *   2. resolves `import … from "autoencoder-notebooks"` (this package) and this project's
  *      packages from a notebook in any folder, for type-checking and at run time.
  * The logic lives in ae-tslab.js (copied next to tslab's own files); this script only wires it
@@ -67,12 +68,22 @@ const EDITS = {
       replace: `    async handleExecuteImpl(req, writeStream, writeDisplayData, writeError) {`,
     },
     {
+      find: "        exports.lastWriteDisplayData = writeDisplayData;\n",
+      replace: `        exports.lastWriteDisplayData = writeDisplayData;\n        ${MARK} exports.lastWriteError = writeError || null;\n`,
+    },
+    {
       find: "        if (!ok) {\n            throw count;\n        }",
       replace: `        if (!ok) {\n            ${MARK} count.error = this.executor.takeLastError ? this.executor.takeLastError() : null;\n            if (count.error && writeError) writeError(count.error);\n            throw count;\n        }`,
     },
     {
       find: "        const content = await this.handler.handleExecute(msg.content, writeStream, writeDisplayData);",
       replace: `        ${MARK} const writeError = (error) => {\n            const reply = msg.createReply();\n            reply.header.msg_type = "error";\n            reply.content = error;\n            reply.signAndSend(this.connInfo.key, this.iopub);\n        };\n        const content = await this.handler.handleExecute(msg.content, writeStream, writeDisplayData, writeError);`,
+    },
+  ],
+  "main.js": [
+    {
+      find: '    process.on("unhandledRejection", (reason) => {\n        console.error("UnhandledPromiseRejection:", reason);\n    });',
+      replace: `    process.on("unhandledRejection", (reason) => {\n        ${MARK} const writeError = jupyter_1.lastWriteError;\n        if (writeError) writeError(${HELPER}.unhandledRejection(reason));\n        else console.error("UnhandledPromiseRejection:", reason);\n    });`,
     },
   ],
   "converter.js": [
@@ -93,7 +104,7 @@ function patchFile(file, edits, check) {
   const text = fs.readFileSync(file, "utf8");
   if (text.includes(MARK)) {
     const missing = edits.filter((edit) => occurrences(text, edit.replace) !== 1);
-    if (missing.length > 0) throw new Error(`${file} carries the patch marker but not all of the patch (first missing:\n${missing[0].replace})`);
+    if (missing.length > 0) throw new Error(`${file} carries an older or partial version of the patch (first missing:\n${missing[0].replace}\n): reinstall tslab (npm ci)`);
     return "already patched";
   }
   let patched = text;
