@@ -1,7 +1,7 @@
 /**
  * Plots for the notebooks: pure builders that return Plotly figure JSON (line plots,
  * scatter by class, heatmaps, bar charts, animations, network diagrams), `showFigure` to
- * display one as a single bundle (Plotly JSON + text/plain; the runner adds the PNG),
+ * display one as a single bundle (in a kernel: Plotly JSON, self-drawing HTML, PNG and text),
  * image grids encoded straight to PNG, and result tables as Markdown.
  */
 export type { PlotlyTrace, PlotlyLayout, PlotlyFrame, PlotlyFigure, FigureOptions, NumericInput, MatrixInput, LabelInput } from "./plots/common";

@@ -5,6 +5,8 @@
 import { initBackend, BackendName, BackendReport } from "./backend";
 import { seedGlobalRandom } from "./random";
 import { Mode, NotebookRun } from "./run";
+import { inKernel } from "./display";
+import { warmKernelPng } from "./plots/png-kernel";
 
 
 export interface SetupOptions {
@@ -52,6 +54,7 @@ export async function setup<S>(options: SetupOptions & { sizes?: { quick: S; ful
   if (!Number.isInteger(seed)) throw new Error(`setup: seed must be an integer, got ${seed}`);
   seedGlobalRandom(seed);
   if (options.sizes !== undefined) checkSizes(options.sizes);
+  if (inKernel()) warmKernelPng(); // chromium starts for the figures' PNGs while the notebook goes on
   const backend = await initBackend({ backend: options.backend, threads: options.threads });
   const run = new NotebookRun<S>(mode, seed, backend, (options.sizes ? options.sizes[mode] : {}) as S);
   lastSetup = run;

@@ -14,6 +14,7 @@ import { permutation } from "./random";
 import { inKernel } from "./display";
 import { createProgressReporter, ProgressOptions, ProgressReporter, ProgressState } from "./progress";
 import { checkPositiveInteger } from "./checks";
+import { createDivergenceDetector, trainedName } from "./divergence";
 
 /** Aligned tensors sharing their first (sample) dimension, e.g. { xs, ys } or { xs, noisy, labels }. */
 export type TensorRecord = Record<string, tf.Tensor>;
@@ -167,8 +168,10 @@ export interface TrainOptions<D extends TensorRecord = TensorRecord> {
   logEvery?: number;
   /** true: show progress; false: none; "auto" (default): in a notebook, or on a terminal's stderr; or options. */
   progress?: boolean | "auto" | ProgressOptions;
-  /** Shown first on the progress line. */
+  /** Shown first on the progress line (and names the model in warnings). */
   label?: string;
+  /** Warn once when weights blow up or the loss stops moving without a NaN (lib/divergence.ts) (default true). */
+  divergenceWarning?: boolean;
 }
 
 export interface TrainHistory {
@@ -557,6 +560,8 @@ export async function trainModel<D extends TensorRecord>(options: TrainOptions<D
   const optimizer = resolveOptimizer(options.optimizer, fn);
   const initialLearningRate = optimizer.learningRate();
   const reporter = resolveProgress(options.progress, options.label);
+  const divergence = options.divergenceWarning === false ? null
+    : createDivergenceDetector({ modelName: trainedName(options.label, options.models, allVariables.length), variables: allVariables });
 
   const history: TrainHistory = {
     epochs: [], terms: {}, learningRate: [], samplesPerSecond: [], epochSeconds: [], seconds: 0, steps: 0, backend: tf.getBackend(), stoppedEarly: false,
@@ -718,6 +723,7 @@ export async function trainModel<D extends TensorRecord>(options: TrainOptions<D
       history.epochSeconds.push(epochSeconds);
       lastTerms = terms;
       lastValidation = validation;
+      await divergence?.check(epoch, terms);
 
       const logs: EpochLogs = { epoch, numEpochs, terms, validation, learningRate, samplesPerSecond, seconds: epochSeconds, steps: globalStep };
       const elapsed = (performance.now() - started) / 1000;
@@ -758,5 +764,6 @@ export async function trainModel<D extends TensorRecord>(options: TrainOptions<D
     sums?.dispose();
     if (shuffled !== null && shuffled !== data) tf.dispose(Object.values(shuffled));
     optimizer.dispose();
+    divergence?.dispose();
   }
 }

@@ -1,9 +1,13 @@
 /**
- * Displaying figures: one bundle per figure with the Plotly JSON and a one-line text/plain
- * (the runner adds image/png by rendering the JSON; never text/html). Image grids are
- * PNGs encoded here, with the captions listed in their text/plain.
+ * Displaying figures: one bundle per figure. In a kernel it carries the Plotly JSON, a
+ * self-drawing text/html (lib/plots/html.ts), an image/png rendered by headless chromium
+ * (lib/plots/png-kernel.ts) and a one-line text/plain; outside a kernel (tests, scripts)
+ * the JSON and text only. The runner saves notebooks without the text/html. Image grids
+ * are PNGs encoded here, with the captions listed in their text/plain.
  */
-import { displayBundle, DisplayOptions, newDisplayId } from "../display";
+import { displayBundle, DisplayOptions, inKernel, MimeBundle, newDisplayId } from "../display";
+import { figureHtml } from "./html";
+import { renderFigurePng } from "./png-kernel";
 import { ImageGridOptions, ImageGridRow, ImageSource, imageGridLayout, renderImageGrid } from "../png";
 import { PlotlyFigure, quotedTitle } from "./common";
 
@@ -13,6 +17,18 @@ export const PLOTLY_MIME_TYPE = "application/vnd.plotly.v1+json";
 export interface ShowFigureOptions extends DisplayOptions {
   /** The text/plain line (default: the figure's description, else one made from its traces). */
   description?: string;
+  /** Render an image/png with headless chromium (default: only inside a kernel). */
+  png?: boolean;
+  /** Add the self-drawing text/html (default: only inside a kernel). */
+  html?: boolean;
+}
+
+/** The display that carried plotly.js in this process (it carries it again when updated in place). */
+let loaderDisplayId: string | null = null;
+
+/** Forget which output carried plotly.js, so the next figure carries it again (e.g. after a front end lost it). */
+export function resetPlotlyLoader(): void {
+  loaderDisplayId = null;
 }
 
 /** A one-line description of any figure: its own description, else title and trace types. */
@@ -51,10 +67,18 @@ export function showFigure(figure: PlotlyFigure, options: ShowFigureOptions = {}
     throw new Error("showFigure: layout.width and layout.height must be set (the PNG renderer needs a size)");
   }
   const displayId = options.displayId ?? newDisplayId();
-  displayBundle(
-    { [PLOTLY_MIME_TYPE]: json, "text/plain": options.description ?? describeFigure(figure) },
-    { displayId, update: options.update, metadata: options.metadata },
-  );
+  const description = options.description ?? describeFigure(figure);
+  const bundle: MimeBundle = { [PLOTLY_MIME_TYPE]: json };
+  const kernel = inKernel();
+  const png = (options.png ?? kernel) ? renderFigurePng(json) : null;
+  if (png) bundle["image/png"] = png;
+  if (options.html ?? kernel) {
+    const withLoader = loaderDisplayId === null || loaderDisplayId === displayId;
+    if (withLoader) loaderDisplayId = displayId;
+    bundle["text/html"] = figureHtml(json, { png, description, withLoader });
+  }
+  bundle["text/plain"] = description;
+  displayBundle(bundle, { displayId, update: options.update, metadata: options.metadata });
 }
 
 /** An image grid encoded as PNG, with its size and a text description listing the captions. */

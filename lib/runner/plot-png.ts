@@ -131,6 +131,26 @@ export function outputsNeedingPng(notebook: Notebook): JsonObject[] {
   return bundles;
 }
 
+/**
+ * Drop the text/html part of every Plotly output (committed notebooks carry JSON + PNG +
+ * text/plain only: GitHub shows text/html as an empty box, and the HTML holds plotly.js).
+ * Returns how many outputs lost it.
+ */
+export function dropFigureHtml(notebook: Notebook): number {
+  let dropped = 0;
+  for (const cell of notebook.cells) {
+    if (cell.cell_type !== "code") continue;
+    for (const output of cell.outputs) {
+      const data = output.data as JsonObject | undefined;
+      if (data && data[PLOTLY_MIME] !== undefined && data["text/html"] !== undefined) {
+        delete data["text/html"];
+        dropped++;
+      }
+    }
+  }
+  return dropped;
+}
+
 export interface PngFillResult {
   rendered: number;
   /** One message per figure that could not be rendered (its output keeps JSON and text). */

@@ -16,7 +16,7 @@ import { projectRoot } from "./kernel-command";
 import { CodeCell, ensureKernelMetadata, Notebook, NotebookError, readNotebook, writeNotebook } from "./notebook";
 import { CellOutputs, DisplayRegistry } from "./outputs";
 import { checkOutputLocation } from "./output-check";
-import { PngFiller, PngFillResult } from "./plot-png";
+import { dropFigureHtml, PngFiller, PngFillResult } from "./plot-png";
 import { anySignal } from "./timeouts";
 
 export type RunMode = "quick" | "full";
@@ -251,7 +251,7 @@ async function startNotebookKernel(file: string, result: NotebookResult, options
   }
 }
 
-/** Fill PNGs (not after Ctrl-C: stop fast) and write the notebook atomically; write failures are recorded, not thrown. */
+/** Fill missing PNGs (not after Ctrl-C: stop fast), drop figures' text/html and write the notebook atomically; write failures are recorded, not thrown. */
 async function saveNotebook(state: RunState, options: RunNotebookOptions, filler: PngFiller | null): Promise<void> {
   const { notebook, result } = state;
   try {
@@ -259,6 +259,7 @@ async function saveNotebook(state: RunState, options: RunNotebookOptions, filler
       result.png = await filler.fill(notebook);
       for (const message of result.png.errors) (options.warn ?? defaultWarn)(`warning: ${result.notebook}: a Plotly output got no PNG: ${message}`);
     }
+    dropFigureHtml(notebook);
     ensureKernelMetadata(notebook);
     writeNotebook(result.outPath, notebook);
     result.saved = true;

@@ -1,0 +1,164 @@
+/**
+ * Issue 17, items 1 and 2: a figure's display bundle. In a kernel showFigure sends Plotly
+ * JSON + a self-drawing text/html (plotly.js once per process) + an image/png rendered by
+ * headless chromium + text/plain; the runner saves JSON + PNG + text/plain only. Also: the
+ * HTML really draws in a browser, and a missing chromium is reported once.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clearCollectedOutputs, collectedOutputs } from "../lib/display";
+import { linePlot, PLOTLY_MIME_TYPE, resetPlotlyLoader, showFigure } from "../lib/plots";
+import { buildLib } from "../lib/runner/build";
+import { readNotebook } from "../lib/runner/notebook";
+import { CHROMIUM_ARGS, findChromium } from "../lib/runner/plot-png";
+import { runNotebook } from "../lib/runner/runner";
+import { figureHtml, PLOTLY_READY_EVENT, scriptJson } from "../lib/plots/html";
+import { closeKernelPng, renderFigurePng } from "../lib/plots/png-kernel";
+
+const ROOT = path.resolve(__dirname, "..");
+const HAVE_CHROMIUM = findChromium() !== null;
+const needChromium = it.skipIf(!HAVE_CHROMIUM && process.env.CI !== "true");
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** Width and height from a base64 PNG's IHDR. */
+function pngSize(base64: string): { width: number; height: number } {
+  const png = Buffer.from(base64, "base64");
+  expect(png.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
+}
+
+let tmp: string;
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "figure-bundle-"));
+});
+afterAll(async () => {
+  await closeKernelPng();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("renderFigurePng (in-kernel PNGs)", () => {
+  it("says once that chromium is missing and then sends figures without a PNG", async () => {
+    await closeKernelPng();
+    const warnings: string[] = [];
+    const warn = (m: string): void => void warnings.push(m);
+    const figure = { data: [{ type: "scatter", y: [1, 2] }], layout: { width: 300, height: 200 } };
+    expect(renderFigurePng(figure, { executablePath: "/nonexistent/chromium", warn })).toBeNull();
+    expect(renderFigurePng(figure, { executablePath: "/nonexistent/chromium", warn })).toBeNull();
+    expect(warnings).toEqual([expect.stringMatching(/figures are sent without a PNG image in this kernel: chromium not found at \/nonexistent\/chromium/)]);
+    await closeKernelPng();
+  });
+
+  needChromium("renders PNGs synchronously on one warm chromium page (the size from the layout)", async () => {
+    expect(HAVE_CHROMIUM, "chromium is required when CI=true (apt-get install chromium)").toBe(true);
+    const times: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const started = Date.now();
+      const png = renderFigurePng({ data: [{ type: "heatmap", z: [[i, 1], [2, 3]] }], layout: { width: 320 + i, height: 240 } });
+      times.push(Date.now() - started);
+      expect(png).not.toBeNull();
+      expect(pngSize(png as string)).toEqual({ width: 320 + i, height: 240 });
+    }
+    console.log(`in-kernel PNG render: first (chromium start + plotly.js) ${times[0]} ms, then ${times.slice(1).join(", ")} ms`);
+  }, 120_000);
+});
+
+describe("showFigure's bundle", () => {
+  it("outside a kernel: Plotly JSON + text/plain only (tests need no browser)", () => {
+    clearCollectedOutputs();
+    showFigure(linePlot({ loss: [1, 0] }));
+    expect(Object.keys(collectedOutputs(true)[0].data).sort()).toEqual([PLOTLY_MIME_TYPE, "text/plain"].sort());
+  });
+
+  it("with html: plotly.js travels in the first figure only, and again when that figure is updated in place", () => {
+    resetPlotlyLoader();
+    clearCollectedOutputs();
+    showFigure(linePlot({ loss: [1, 0] }, { title: "a" }), { html: true, png: false, displayId: "first" });
+    showFigure(linePlot({ loss: [2, 0] }, { title: "b" }), { html: true, png: false });
+    showFigure(linePlot({ loss: [3, 0] }, { title: "a2" }), { html: true, png: false, displayId: "first", update: true });
+    const [first, second, update] = collectedOutputs(true);
+    const html = (o: { data: Record<string, unknown> }): string => o.data["text/html"] as string;
+    for (const o of [first, second, update]) expect(Object.keys(o.data)).toEqual([PLOTLY_MIME_TYPE, "text/html", "text/plain"]);
+    expect(html(first)).toContain("DecompressionStream");
+    expect(html(first).length).toBeGreaterThan(1_000_000); // plotly.js, gzip + base64
+    expect(html(second)).not.toContain("DecompressionStream");
+    expect(html(second).length).toBeLessThan(10_000);
+    expect(html(second)).toContain("<pre>Line plot 'b'"); // no PNG: the description until plotly.js draws
+    console.log(`text/html: first figure of a kernel ${html(first).length} characters (plotly.js, gzip + base64), later ones ${html(second).length} (plus their PNG)`);
+    expect(update.update).toBe(true);
+    expect(html(update)).toContain("DecompressionStream");
+  });
+
+  it("keeps a figure's text out of the script: '</script>' in a title cannot end it", () => {
+    expect(scriptJson({ t: "</script><b>" })).toBe('{"t":"\\u003c/script>\\u003cb>"}');
+    const html = figureHtml({ data: [], layout: { width: 10, height: 10, title: { text: "</script>" } } }, { description: "x", png: "AAAA" });
+    expect(html.match(/<\/script>/g)).toHaveLength(1);
+    expect(html).toContain('<img alt="x" src="data:image/png;base64,AAAA" width="10" height="10">');
+  });
+
+  needChromium("the HTML draws itself in a browser: PNG first, then an SVG plot once plotly.js has loaded", async () => {
+    resetPlotlyLoader();
+    clearCollectedOutputs();
+    showFigure(linePlot({ loss: [3, 2, 1] }, { title: "one" }), { html: true, png: true });
+    showFigure(linePlot({ loss: [1, 2, 3] }, { title: "two" }), { html: true, png: true });
+    const outputs = collectedOutputs(true);
+    expect(Object.keys(outputs[0].data)).toEqual([PLOTLY_MIME_TYPE, "image/png", "text/html", "text/plain"]);
+    // Second figure first in the page: it waits for the loader's event instead of failing.
+    const page = `<!doctype html><html><head><meta charset="utf-8"></head><body>${outputs[1].data["text/html"]}${outputs[0].data["text/html"]}</body></html>`;
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({ executablePath: findChromium() as string, args: CHROMIUM_ARGS });
+    try {
+      const tab = await browser.newPage();
+      await tab.setContent(page);
+      await tab.waitForFunction(() => document.querySelectorAll(".autoencoder-notebooks-figure .main-svg").length >= 2, undefined, { timeout: 60_000 });
+      const titles = await tab.$$eval(".autoencoder-notebooks-figure .gtitle", (els) => els.map((e) => e.textContent));
+      expect(titles).toEqual(["two", "one"]);
+      expect(await tab.$$eval(".autoencoder-notebooks-figure img", (els) => els.length)).toBe(0);
+      expect(PLOTLY_READY_EVENT).toMatch(/plotly-ready/);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
+});
+
+describe("the runner's saved form", () => {
+  beforeAll(() => {
+    const build = buildLib({ root: ROOT });
+    if (!build.ok) console.warn(`tsc -p tsconfig.build.json reported problems:\n${build.output}`);
+  }, 300_000);
+
+  needChromium("a kernel's figures are saved as Plotly JSON + PNG + text/plain (no text/html, no plotly.js), updates in place", async () => {
+    const outPath = path.join(tmp, "figure-bundle.ipynb");
+    const result = await runNotebook(path.join(__dirname, "fixtures", "figure-bundle.ipynb"), { mode: "quick", outPath });
+    expect(result.failure).toBeNull();
+    expect(result.png).toEqual({ rendered: 0, errors: [], skipped: false }); // the kernel sent them all
+    const text = fs.readFileSync(outPath, "utf8");
+    expect(text).not.toContain("text/html");
+    expect(text.length).toBeLessThan(200_000);
+    const nb = readNotebook(outPath);
+    const outputs = nb.cells.flatMap((c) => (c.cell_type === "code" ? c.outputs : []));
+    expect(outputs).toHaveLength(2);
+    for (const o of outputs) {
+      const data = o.data as Record<string, unknown>;
+      expect(Object.keys(data).sort()).toEqual([PLOTLY_MIME_TYPE, "image/png", "text/plain"].sort());
+      expect(pngSize(data["image/png"] as string)).toEqual({ width: 400, height: 300 });
+    }
+    expect(String((outputs[0].data as Record<string, unknown>)["text/plain"])).toMatch(/'updated'/);
+  }, 240_000);
+
+  it("a kernel without chromium says so once and still sends the figures (JSON + text, the HTML dropped on save)", async () => {
+    const outPath = path.join(tmp, "figure-bundle-no-chromium.ipynb");
+    const result = await runNotebook(path.join(__dirname, "fixtures", "figure-bundle.ipynb"), {
+      mode: "quick", outPath, png: false, env: { CHROMIUM_PATH: "/nonexistent/chromium" },
+    });
+    expect(result.failure).toBeNull();
+    const nb = readNotebook(outPath);
+    const outputs = nb.cells.flatMap((c) => (c.cell_type === "code" ? c.outputs : []));
+    const rich = outputs.filter((o) => o.output_type === "display_data");
+    expect(rich).toHaveLength(2);
+    for (const o of rich) expect(Object.keys(o.data as object).sort()).toEqual([PLOTLY_MIME_TYPE, "text/plain"].sort());
+    const stderr = outputs.filter((o) => o.output_type === "stream" && o.name === "stderr").map((o) => String(o.text)).join("");
+    expect(stderr.match(/figures are sent without a PNG image in this kernel: chromium not found at \/nonexistent\/chromium/g)).toHaveLength(1);
+  }, 240_000);
+});
