@@ -7,6 +7,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
+import { firstStdoutLine } from "./helpers/processes";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -36,17 +37,7 @@ describe("a runner killed while a cell spins", () => {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "inherit"],
     });
-    const line = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      const timer = setTimeout(() => reject(new Error("the helper did not report its kernel")), 90_000);
-      helper.stdout?.on("data", (chunk) => {
-        out += chunk;
-        if (out.includes("\n")) {
-          clearTimeout(timer);
-          resolve(out.split("\n")[0]);
-        }
-      });
-    });
+    const line = await firstStdoutLine(helper, "the helper (its kernel's pid and connection file)", 90_000);
     const { kernelPid, connectionFile } = JSON.parse(line) as { kernelPid: number; connectionFile: string };
     try {
       expect(fs.existsSync(connectionFile)).toBe(true);

@@ -13,6 +13,7 @@ import { buildLib } from "../lib/runner/build";
 import { CodeCell, Notebook, readNotebook } from "../lib/runner/notebook";
 import { findChromium, PLOTLY_MIME } from "../lib/runner/plot-png";
 import { NotebookResult, runNotebook, runNotebooks, RunSummary } from "../lib/runner/runner";
+import { firstStdoutLine } from "./helpers/processes";
 
 const ROOT = path.resolve(__dirname, "..");
 const FIXTURES = path.join(__dirname, "fixtures");
@@ -225,17 +226,7 @@ describe("a runner that is killed without cleaning up", () => {
   it("takes its kernel and the kernel's process group with it (the preloaded parent watchdog)", async () => {
     const tsNode = path.join(ROOT, "node_modules", "ts-node", "dist", "bin.js");
     const helper = spawn(process.execPath, [tsNode, "--transpile-only", fixture("kernel-orphan-helper.ts")], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
-    const line = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      const timer = setTimeout(() => reject(new Error("the helper did not report its kernel")), 60_000);
-      helper.stdout?.on("data", (chunk) => {
-        out += chunk;
-        if (out.includes("\n")) {
-          clearTimeout(timer);
-          resolve(out.split("\n")[0]);
-        }
-      });
-    });
+    const line = await firstStdoutLine(helper, "the helper (its kernel's pid and connection file)", 60_000);
     const { kernelPid, sleeperPid, connectionFile } = JSON.parse(line) as { kernelPid: number; sleeperPid: number; connectionFile: string };
     expect(fs.existsSync(connectionFile)).toBe(true);
     expect(exists(kernelPid)).toBe(true);
