@@ -90,6 +90,52 @@ function errorOf(outputs: JupyterMessage[]): { ename: string; evalue: string; tr
   return errors[0].content as { ename: string; evalue: string; traceback: string[] };
 }
 
+describe("sending (ae-tslab's queueSend and reportUnhandledRejection)", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const helper = require("../lib/runner/tslab-patch/ae-tslab.js") as {
+    queueSend: (sock: { send(frames: string[]): Promise<void> }, frames: string[]) => Promise<void>;
+    reportUnhandledRejection: (reason: unknown, writeError: ((error: unknown) => void) | null) => void;
+  };
+
+  /** A socket like zeromq 6's: a second send while one is in progress throws EBUSY. */
+  function busySocket() {
+    const sent: string[] = [];
+    let busy = false;
+    return {
+      sent,
+      send(frames: string[]): Promise<void> {
+        if (busy) throw Object.assign(new Error("Socket is busy writing; only one send operation may be in progress at any time"), { code: "EBUSY" });
+        busy = true;
+        return new Promise<void>((resolve) => setTimeout(() => { busy = false; sent.push(frames[0]); resolve(); }, 2));
+      },
+    };
+  }
+
+  it("a burst of sends on one socket goes out whole and in order, where direct sends throw EBUSY", async () => {
+    const direct = busySocket();
+    void direct.send(["a"]);
+    expect(() => direct.send(["b"])).toThrow(/busy writing/);
+    const sock = busySocket();
+    const done = Array.from({ length: 20 }, (_, i) => helper.queueSend(sock, [`m${i}`]));
+    await Promise.all(done);
+    expect(sock.sent).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
+  });
+
+  it("a rejection reported while sending fails falls back to stderr instead of throwing (a throw there kills the kernel)", () => {
+    const failing = () => { throw new Error("Socket is busy writing"); };
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => { errors.push(args); };
+    try {
+      expect(() => helper.reportUnhandledRejection(new Error("lost"), failing)).not.toThrow();
+      expect(() => helper.reportUnhandledRejection(new Error("outside a cell"), null)).not.toThrow();
+    } finally {
+      console.error = original;
+    }
+    expect(errors).toHaveLength(2);
+  });
+});
+
 describe("the patched kernel, started in a folder outside the repository", () => {
   let kernel: RunningKernel;
   let outside: string;
@@ -162,6 +208,17 @@ describe("the patched kernel, started in a folder outside the repository", () =>
     expect(reply.content).toMatchObject({ status: "error", ename: "SyntaxError", evalue: "bad input" });
     expect((reply.content.traceback as string[])[0]).toBe("SyntaxError: bad input");
     expect(reply.content.execution_count).toEqual(expect.any(Number));
+  });
+
+  it("a burst of large outputs arrives whole and in order (zeromq allows one send at a time per socket)", async () => {
+    const code = 'import * as tslab from "tslab";\nconst big = "x".repeat(1_000_000);\nfor (let i = 0; i < 12; i++) tslab.display.text(`${i}:${big}`);\nconsole.log("sent");';
+    const { status, outputs } = await run(kernel, code);
+    expect(outputs.filter((m) => m.header.msg_type === "error")).toEqual([]);
+    expect(status).toBe("ok");
+    const texts = outputs.filter((m) => m.header.msg_type === "display_data").map((m) => String((m.content.data as Record<string, string>)["text/plain"]));
+    expect(texts.map((t) => t.slice(0, t.indexOf(":")))).toEqual(Array.from({ length: 12 }, (_, i) => String(i)));
+    expect(texts.every((t) => t.length === t.indexOf(":") + 1 + 1_000_000)).toBe(true);
+    expect(outputs.filter((m) => m.header.msg_type === "stream").map((m) => m.content)).toContainEqual({ name: "stdout", text: "sent\n" });
   });
 
   it("a later cell runs normally again", async () => {

@@ -155,4 +155,33 @@ function unhandledRejection(reason) {
   return { ...error, evalue: `${error.evalue} ${note}`, traceback: [`${error.traceback[0]} ${note}`, ...error.traceback.slice(1)] };
 }
 
-module.exports = { PACKAGE_NAME, PATCH_MARK, projectRoot, compilerPaths, requireWithFallback, compileError, thrownError, unhandledRejection, cellLineOf };
+/** A rejection nothing awaited: an error output of the running cell, or stderr outside a cell; never throws (a throw here kills the kernel). */
+function reportUnhandledRejection(reason, writeError) {
+  try {
+    if (writeError) {
+      writeError(unhandledRejection(reason));
+      return;
+    }
+  } catch (error) {
+    process.stderr.write(`tslab: could not send an error output: ${error && error.message}\n`);
+  }
+  console.error("UnhandledPromiseRejection:", reason);
+}
+
+const sendQueues = new WeakMap();
+
+/**
+ * Send `frames` on `sock` after every earlier send on it has finished: zeromq 6 allows one send
+ * in progress per socket and throws EBUSY on a second one. Order is kept; a failed send is
+ * reported on the kernel's stderr and does not stop the ones after it.
+ */
+function queueSend(sock, frames) {
+  const previous = sendQueues.get(sock) || Promise.resolve();
+  const next = previous
+    .then(() => sock.send(frames))
+    .catch((error) => process.stderr.write(`tslab: a message could not be sent: ${error && error.message}\n`));
+  sendQueues.set(sock, next);
+  return next;
+}
+
+module.exports = { PACKAGE_NAME, PATCH_MARK, projectRoot, compilerPaths, requireWithFallback, compileError, thrownError, unhandledRejection, reportUnhandledRejection, queueSend, cellLineOf };

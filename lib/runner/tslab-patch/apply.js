@@ -6,7 +6,9 @@
  *      printing them on stderr only — for compile errors, thrown errors and rejected promises
  *      (a rejection nothing awaited becomes an error output of the cell that ran last);
  *   2. resolves `import … from "autoencoder-notebooks"` (this package) and this project's
- *      packages from a notebook in any folder, for type-checking and at run time.
+ *      packages from a notebook in any folder, for type-checking and at run time;
+ *   3. sends its messages one at a time per socket (zeromq 6 refuses a second send while one
+ *      is in progress), so a burst of large outputs is never dropped and never kills the kernel.
  * The logic lives in ae-tslab.js (copied next to tslab's own files); this script only wires it
  * in by exact text replacements. It runs as the `postinstall` script, is idempotent (a patched
  * file is recognised by its marker and checked, not patched twice) and fails loudly when tslab's
@@ -79,11 +81,17 @@ const EDITS = {
       find: "        const content = await this.handler.handleExecute(msg.content, writeStream, writeDisplayData);",
       replace: `        ${MARK} const writeError = (error) => {\n            const reply = msg.createReply();\n            reply.header.msg_type = "error";\n            reply.content = error;\n            reply.signAndSend(this.connInfo.key, this.iopub);\n        };\n        const content = await this.handler.handleExecute(msg.content, writeStream, writeDisplayData, writeError);`,
     },
+    {
+      // zeromq 6 allows one send in progress per socket: a burst of large outputs (figures with
+      // their PNG) made the next send throw EBUSY, dropping outputs or killing the kernel.
+      find: "        sock.send(heads.concat(bodies));\n",
+      replace: `        ${MARK} ${HELPER}.queueSend(sock, heads.concat(bodies));\n`,
+    },
   ],
   "main.js": [
     {
       find: '    process.on("unhandledRejection", (reason) => {\n        console.error("UnhandledPromiseRejection:", reason);\n    });',
-      replace: `    process.on("unhandledRejection", (reason) => {\n        ${MARK} const writeError = jupyter_1.lastWriteError;\n        if (writeError) writeError(${HELPER}.unhandledRejection(reason));\n        else console.error("UnhandledPromiseRejection:", reason);\n    });`,
+      replace: `    process.on("unhandledRejection", (reason) => {\n        ${MARK} ${HELPER}.reportUnhandledRejection(reason, jupyter_1.lastWriteError);\n    });`,
     },
   ],
   "converter.js": [
