@@ -6,9 +6,11 @@
  *   autoencoder on 512 MNIST images reaches 3.8e6 after one epoch of Adam at lr 1e6, SGD at
  *   lr 1e6 reaches 7.8e2 from 0.12, i.e. 6,500×; normal training at lr 1e-3 grows < 1.3×); the
  *   start counts as at least 0.1, so weights that start at zero must pass 100;
- * - died: every loss term has stopped moving (relative change ≤ `flatTolerance` for
+ * - stalled: every loss term has stopped moving (relative change ≤ `flatTolerance` for
  *   `flatEpochs` epochs in a row; measured: dead ReLUs leave the epoch loss moving by < 1e-7
- *   relative (float32 summation order), while live training moves it by ≥ 1e-3 per epoch).
+ *   relative (float32 summation order), while live training moves it by ≥ 1e-3 per epoch). A
+ *   plateau of plain SGD with a small step also trips it (notebook 2's SGD sweep moves by
+ *   ≤ 1e-6 per epoch from epoch 87), so the message names both causes.
  * trainModel warns once through `warn`, naming the model, the term and the epoch.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -106,9 +108,9 @@ export function createDivergenceDetector(options: DivergenceOptions): Divergence
     flatRun = flat ? flatRun + 1 : 0;
     previous = { ...terms };
     if (flatRun < flatEpochs) return null;
-    return say(`training has stopped learning by epoch ${epoch}: loss term${watched.length > 1 ? "s" : ""} ${termsText(terms, watched)} ` +
-      `ha${watched.length > 1 ? "ve" : "s"} not moved (relative change ≤ ${flatTolerance.toExponential(0)}) for ${flatRun} epochs, as when ReLUs die ` +
-      `or outputs saturate and no gradient flows. Try a lower learning rate or another initialisation.`);
+    return say(`training has stalled by epoch ${epoch}: loss term${watched.length > 1 ? "s" : ""} ${termsText(terms, watched)} ` +
+      `ha${watched.length > 1 ? "ve" : "s"} not moved (relative change ≤ ${flatTolerance.toExponential(0)}) for ${flatRun} epochs: no gradient flows ` +
+      `(dead ReLUs, saturated outputs) or the steps are too small to move the loss. If that is not expected, try another learning rate or initialisation.`);
   }
 
   return {

@@ -45,7 +45,7 @@ describe("createDivergenceDetector", () => {
     expect(await dead.check(2, { a: 0.1083159, b: 0.1, total: 0.2083159 })).toBeNull();
     expect(await dead.check(3, { a: 0.10831591, b: 0.1, total: 0.20831591 })).toBeNull(); // one flat epoch
     expect(await dead.check(4, { a: 0.10831592, b: 0.1, total: 0.20831592 })).toMatch(
-      /^trainModel: m: training has stopped learning by epoch 4: loss terms 'a' = 0\.10832, 'b' = 0\.10000 have not moved \(relative change ≤ 1e-6\) for 2 epochs/);
+      /^trainModel: m: training has stalled by epoch 4: loss terms 'a' = 0\.10832, 'b' = 0\.10000 have not moved \(relative change ≤ 1e-6\) for 2 epochs/);
     dead.dispose();
     const live = createDivergenceDetector({ modelName: "m", variables: [w], warn });
     for (let e = 1; e <= 6; e++) expect(await live.check(e, { mse: 0.1 * (1 - 1e-4 * e), zero: 0, total: 0.1 * (1 - 1e-4 * e) })).toBeNull();
