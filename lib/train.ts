@@ -8,7 +8,8 @@
  * logging points (epoch end, or every `logEvery` steps), where a NaN/Inf guard stops
  * training with an error naming the term and epoch. Same seed → same history.
  *
- * The files, each one concern:
+ * The files in lib/train/, each one concern (this file re-exports their public names, as
+ * lib/png.ts, lib/models.ts and lib/plots.ts do for theirs):
  *   types.ts       options, callbacks, per-epoch logs, history (the public types)
  *   loop.ts        trainModel: options checked once, then epochs of steps, read-backs, stopping
  *   step.ts        one optimiser step: terms under the gradient tape, running sums, the update
@@ -17,13 +18,17 @@
  *   evaluation.ts  gradient-free passes: evaluateLossTerms (and validation), predictBatched
  *   batches.ts     aligned records: checks, slices, seeded shuffles, per-step seeds
  *   variables.ts   what is trained: trainableVariables, freeze, unfreeze
+ *
+ * A barrel here rather than lib/train/index.ts: a build from before the split keeps
+ * lib/dist/train.js, which Node and TypeScript resolve before lib/dist/train/index.js, so the
+ * notebooks would silently run the old loop; this file overwrites it.
  */
 export type {
   TensorRecord, LossTerms, LossContext, LossTermsFn, TrainableSource, OptimizerName, OptimizerSpec, OptimizerStepState,
   CustomOptimizer, WeightDecayOptions, EpochLogs, BatchInfo, StopSignal, TrainCallbacks, TrainOptions, TrainHistory,
-} from "./types";
-export { trainModel } from "./loop";
-export { stepDecay, createOptimizer, disposeOptimizer } from "./optimizers";
-export { evaluateLossTerms, predictBatched } from "./evaluation";
-export { mixSeeds } from "./batches";
-export { freeze, unfreeze, trainableVariables } from "./variables";
+} from "./train/types";
+export { trainModel } from "./train/loop";
+export { stepDecay, createOptimizer, disposeOptimizer } from "./train/optimizers";
+export { evaluateLossTerms, predictBatched } from "./train/evaluation";
+export { mixSeeds } from "./train/batches";
+export { freeze, unfreeze, trainableVariables } from "./train/variables";
