@@ -1,6 +1,6 @@
 /**
  * The one hook through which an accelerator may change how training runs: the Adam that
- * `createOptimizer` (lib/train.ts) builds. By default it is tfjs's `tf.train.adam`; a faster
+ * `createOptimizer` (lib/train/optimizers.ts) builds. By default it is tfjs's `tf.train.adam`; a faster
  * optimiser with the same arithmetic (lib/accelerate/fused-adam.ts, registered by the
  * accelerator when its native addon loads) can take its place, so the teaching code reads as
  * plain tfjs and imports no accelerator code.

@@ -6,7 +6,7 @@
  *   native/           the optional C++ addon (src/, built by node-gyp at install) and its
  *                     TypeScript binding (addon.ts: loading, threads, call counters)
  *   fused-adam.ts     tfjs's Adam with one native pass per weight, registered as the Adam that
- *                     lib/train.ts's createOptimizer builds (through lib/optimizer-hooks.ts)
+ *                     lib/train/optimizers.ts's createOptimizer builds (through lib/optimizer-hooks.ts)
  *   wasm-threads.ts   tfjs-wasm's threaded build, started in Node (used where the addon is not)
  *
  * lib/backend.ts calls {@link accelerateWasm} once, when it starts the wasm backend; nothing

@@ -16,7 +16,7 @@
  * and prints samples/s, GFLOP/s and, with --profile-train, the kernel table of the timed epoch.
  * `--shapes` splits each kernel's time by its input shapes.
  * `--stock` runs without this project's wasm kernels (tfjs-backend-wasm's own, where it has them).
- * `--train N` also trains through lib/train.ts trainModel on N samples (after a warm-up
+ * `--train N` also trains through lib/train's trainModel on N samples (after a warm-up
  * epoch of 256) and prints samples/s, which is what notebooks get.
  * Inputs are seeded uniform [0, 1) images (kernel times do not depend on the pixel values
  * beyond max-pool tie patterns).

@@ -1,6 +1,6 @@
 /**
- * GatherV2 on wasm for whole rows (axis 0, no batch dims): the per-epoch shuffle of
- * lib/train.ts gathers every sample once. wasm's own copies element by element; ours copies
+ * GatherV2 on wasm for whole rows (axis 0, no batch dims): the per-epoch shuffle in
+ * lib/train/batches.ts gathers every sample once. wasm's own copies element by element; ours copies
  * each row with one typed-array `copyWithin` on the wasm heap (a memmove). Other gathers go to
  * wasm's own kernel. Out-of-range indices fail as wasm's own do.
  */
