@@ -93,7 +93,7 @@ function errorOf(outputs: JupyterMessage[]): { ename: string; evalue: string; tr
 describe("sending (ae-tslab's queueSend and reportUnhandledRejection)", () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const helper = require("../lib/runner/tslab-patch/ae-tslab.js") as {
-    queueSend: (sock: { send(frames: string[]): Promise<void> }, frames: string[]) => Promise<void>;
+    queueSend: (sock: { send(frames: string[]): Promise<void> }, frames: string[]) => void;
     reportUnhandledRejection: (reason: unknown, writeError: ((error: unknown) => void) | null) => void;
   };
 
@@ -116,9 +116,18 @@ describe("sending (ae-tslab's queueSend and reportUnhandledRejection)", () => {
     void direct.send(["a"]);
     expect(() => direct.send(["b"])).toThrow(/busy writing/);
     const sock = busySocket();
-    const done = Array.from({ length: 20 }, (_, i) => helper.queueSend(sock, [`m${i}`]));
-    await Promise.all(done);
+    for (let i = 0; i < 20; i++) helper.queueSend(sock, [`m${i}`]);
+    expect(sock.sent).toEqual([]); // the first is in progress, the rest wait their turn
+    await new Promise((resolve) => setTimeout(resolve, 400));
     expect(sock.sent).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
+  });
+
+  it("a socket that takes sends at once gets them at once (output before a long computation is not held back)", () => {
+    const taken: string[] = [];
+    const sock = { send(frames: string[]): Promise<void> { taken.push(frames[0]); return Promise.resolve(); } };
+    helper.queueSend(sock, ["a"]);
+    helper.queueSend(sock, ["b"]);
+    expect(taken).toEqual(["a", "b"]);
   });
 
   it("a rejection reported while sending fails falls back to stderr instead of throwing (a throw there kills the kernel)", () => {

@@ -168,20 +168,54 @@ function reportUnhandledRejection(reason, writeError) {
   console.error("UnhandledPromiseRejection:", reason);
 }
 
-const sendQueues = new WeakMap();
+const sendStates = new WeakMap();
+
+function sendStateOf(sock) {
+  let state = sendStates.get(sock);
+  if (!state) {
+    state = { last: Promise.resolve(), queue: [] };
+    sendStates.set(sock, state);
+  }
+  return state;
+}
+
+function reportSendError(error) {
+  process.stderr.write(`tslab: a message could not be sent: ${error && error.message}\n`);
+}
+
+/** Hand `frames` to zeromq now; false when the socket is busy (EBUSY), true when sent or (reported) dropped. */
+function trySend(sock, state, frames) {
+  try {
+    state.last = Promise.resolve(sock.send(frames)).catch(reportSendError);
+    return true;
+  } catch (error) {
+    if (error && (error.code === "EBUSY" || error.errno === 16)) return false;
+    reportSendError(error);
+    return true;
+  }
+}
+
+/** Send what waits, in order, each once the send in progress has finished. */
+async function drainSends(sock, state) {
+  while (state.queue.length > 0) {
+    await state.last;
+    await new Promise((resolve) => setImmediate(resolve));
+    if (trySend(sock, state, state.queue[0])) state.queue.shift();
+  }
+}
 
 /**
- * Send `frames` on `sock` after every earlier send on it has finished: zeromq 6 allows one send
- * in progress per socket and throws EBUSY on a second one. Order is kept; a failed send is
- * reported on the kernel's stderr and does not stop the ones after it.
+ * Send `frames` on `sock` now if zeromq takes it (it sends synchronously while it can, so output
+ * printed just before a long computation still goes out), else queue it: zeromq 6 allows one
+ * send in progress per socket and throws EBUSY on another, which used to drop the message or,
+ * from tslab's rejection handler, kill the kernel. Order is kept; a failed send is reported on
+ * the kernel's stderr and does not stop the ones after it.
  */
 function queueSend(sock, frames) {
-  const previous = sendQueues.get(sock) || Promise.resolve();
-  const next = previous
-    .then(() => sock.send(frames))
-    .catch((error) => process.stderr.write(`tslab: a message could not be sent: ${error && error.message}\n`));
-  sendQueues.set(sock, next);
-  return next;
+  const state = sendStateOf(sock);
+  if (state.queue.length === 0 && trySend(sock, state, frames)) return;
+  state.queue.push(frames);
+  if (state.queue.length === 1) void drainSends(sock, state);
 }
 
 module.exports = { PACKAGE_NAME, PATCH_MARK, projectRoot, compilerPaths, requireWithFallback, compileError, thrownError, unhandledRejection, reportUnhandledRejection, queueSend, cellLineOf };
