@@ -37,9 +37,12 @@ describe("a runner killed while a cell spins", () => {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "inherit"],
     });
-    const line = await firstStdoutLine(helper, "the helper (its kernel's pid and connection file)", 90_000);
-    const { kernelPid, connectionFile } = JSON.parse(line) as { kernelPid: number; connectionFile: string };
+    let kernelPid = 0;
     try {
+      const line = await firstStdoutLine(helper, "the helper (its kernel's pid and connection file)", 90_000);
+      const reported = JSON.parse(line) as { kernelPid: number; connectionFile: string };
+      kernelPid = reported.kernelPid;
+      const connectionFile = reported.connectionFile;
       expect(fs.existsSync(connectionFile)).toBe(true);
       await new Promise((resolve) => setTimeout(resolve, 1000));
       expect(procState(kernelPid), "the kernel should be spinning in the cell").toBe("R");
@@ -50,9 +53,9 @@ describe("a runner killed while a cell spins", () => {
       expect(exists(-kernelPid)).toBe(false);
       expect(fs.existsSync(path.dirname(connectionFile))).toBe(false);
     } finally {
-      helper.kill("SIGKILL");
+      helper.kill("SIGKILL"); // also when the helper never reported: its kernel's watchdog then ends the kernel
       try {
-        process.kill(-kernelPid, "SIGKILL"); // never leave a spinning kernel behind, even when the test fails
+        if (kernelPid) process.kill(-kernelPid, "SIGKILL"); // never leave a spinning kernel behind, even when the test fails
       } catch {
         // gone, as it should be
       }

@@ -226,18 +226,29 @@ describe("a runner that is killed without cleaning up", () => {
   it("takes its kernel and the kernel's process group with it (the preloaded parent watchdog)", async () => {
     const tsNode = path.join(ROOT, "node_modules", "ts-node", "dist", "bin.js");
     const helper = spawn(process.execPath, [tsNode, "--transpile-only", fixture("kernel-orphan-helper.ts")], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
-    const line = await firstStdoutLine(helper, "the helper (its kernel's pid and connection file)", 60_000);
-    const { kernelPid, sleeperPid, connectionFile } = JSON.parse(line) as { kernelPid: number; sleeperPid: number; connectionFile: string };
-    expect(fs.existsSync(connectionFile)).toBe(true);
-    expect(exists(kernelPid)).toBe(true);
-    expect(exists(sleeperPid)).toBe(true);
-    helper.kill("SIGKILL");
-    const deadline = Date.now() + 10_000;
-    while ((exists(kernelPid) || exists(-kernelPid)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(exists(kernelPid)).toBe(false);
-    expect(exists(-kernelPid)).toBe(false);
-    expect(exists(sleeperPid)).toBe(false);
-    expect(fs.existsSync(path.dirname(connectionFile))).toBe(false);
+    let kernelPid = 0;
+    try {
+      const line = await firstStdoutLine(helper, "the helper (its kernel's pid and connection file)", 60_000);
+      const reported = JSON.parse(line) as { kernelPid: number; sleeperPid: number; connectionFile: string };
+      kernelPid = reported.kernelPid;
+      expect(fs.existsSync(reported.connectionFile)).toBe(true);
+      expect(exists(kernelPid)).toBe(true);
+      expect(exists(reported.sleeperPid)).toBe(true);
+      helper.kill("SIGKILL");
+      const deadline = Date.now() + 10_000;
+      while ((exists(kernelPid) || exists(-kernelPid)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(exists(kernelPid)).toBe(false);
+      expect(exists(-kernelPid)).toBe(false);
+      expect(exists(reported.sleeperPid)).toBe(false);
+      expect(fs.existsSync(path.dirname(reported.connectionFile))).toBe(false);
+    } finally {
+      helper.kill("SIGKILL"); // also when the helper never reported
+      try {
+        if (kernelPid) process.kill(-kernelPid, "SIGKILL"); // nothing left behind when the test fails
+      } catch {
+        // gone, as it should be
+      }
+    }
   }, 90_000);
 });
 
