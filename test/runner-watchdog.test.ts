@@ -7,19 +7,9 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { firstStdoutLine } from "./helpers/processes";
+import { exists, firstStdoutLine } from "./helpers/processes";
 
 const ROOT = path.resolve(__dirname, "..");
-
-/** True when a process (or, with a negative id, a process group) exists. */
-function exists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** The process's state letter from /proc (R running, S sleeping, Z zombie), or null when gone. */
 function procState(pid: number): string | null {

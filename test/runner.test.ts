@@ -13,7 +13,7 @@ import { buildLib } from "../lib/runner/build";
 import { CodeCell, Notebook, readNotebook } from "../lib/runner/notebook";
 import { findChromium, PLOTLY_MIME } from "../lib/runner/plot-png";
 import { NotebookResult, runNotebook, runNotebooks, RunSummary } from "../lib/runner/runner";
-import { firstStdoutLine } from "./helpers/processes";
+import { exists, firstStdoutLine } from "./helpers/processes";
 
 const ROOT = path.resolve(__dirname, "..");
 const FIXTURES = path.join(__dirname, "fixtures");
@@ -38,16 +38,6 @@ afterAll(() => {
   // No test may modify the repository's fixtures.
   for (const [name, bytes] of fixtureBytes) expect(fs.readFileSync(fixture(name)).equals(bytes), `${name} was modified`).toBe(true);
 });
-
-/** True when a process (or, with a negative id, a process group) exists. */
-function exists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** The kernel and its whole process group are gone. */
 function expectKernelGone(result: NotebookResult): void {

@@ -1,4 +1,4 @@
-/** Child processes in tests: a helper process that reports on its first line of stdout. */
+/** Child processes in tests: whether one exists, and a helper process that reports on its first line of stdout. */
 import type { ChildProcess } from "child_process";
 
 /** The first line a child prints on stdout, or a rejection naming `what` after `timeoutMs`. */
@@ -14,4 +14,14 @@ export function firstStdoutLine(child: ChildProcess, what: string, timeoutMs: nu
       }
     });
   });
+}
+
+/** True when a process (or, with a negative id, a process group) exists. */
+export function exists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
