@@ -18,4 +18,6 @@ export * from "./plots/figures";
 export * from "./plots/animation";
 export * from "./plots/network";
 export * from "./plots/table";
-export * from "./plots/show";
+// resetPlotlyLoader (tests only) stays in plots/show.ts.
+export { PLOTLY_MIME_TYPE, describeFigure, figureJson, showFigure, imageGrid, showImageGrid } from "./plots/show";
+export type { ShowFigureOptions, ImageGridResult } from "./plots/show";

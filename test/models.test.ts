@@ -344,6 +344,6 @@ describe("lib/index", () => {
     expect(typeof lib.mlpAutoencoder).toBe("function");
     expect(typeof lib.convDenoisingAutoencoder).toBe("function");
     expect(typeof lib.trainingFlopsPerSample).toBe("function");
-    expect(typeof lib.csaeLoss).toBe("function");
+    expect(typeof lib.csae.csaeLoss).toBe("function");
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Predefined evenly-distributed class centroids (PEDCC) and the CSAE models of paper 4:
  * the charged-particle simulation, evenness measures, saved centroids under data/pedcc/,
- * nearest-centroid classification, per-class Gaussian generation, CSAE-C and its baselines.
+ * nearest-centroid classification, per-class Gaussian generation, CSAE-C and its baselines,
+ * and CSAE-L with the CSAE loss (lib/models/csae.ts).
  */
 export * from "./simulation";
 export * from "./evenness";
@@ -9,3 +10,4 @@ export * from "./store";
 export * from "./classify";
 export * from "./models";
 export * from "./losses";
+export * from "../models/csae";
