@@ -123,6 +123,78 @@ describe("showFigure's bundle", () => {
   }, 120_000);
 });
 
+/**
+ * How the two front ends we cannot install here hand a text/html output to the page, redone
+ * from their sources (read, not copied): JupyterLab 4 and Notebook 7 (@jupyterlab/rendermime's
+ * renderHTML: the output node gets innerHTML, then every <script> is replaced by a fresh one
+ * with the same attributes and text, which the browser runs) and VS Code (its notebook
+ * renderer: innerHTML into a new div appended to the output, then for every <script> a fresh
+ * one with its text and type/src/nonce/async is appended and removed). Which MIME type each
+ * picks: JupyterLab's standard ranks put text/html (50) before image/png (90) and text/plain,
+ * and without plotly's extension nothing renders the Plotly JSON; VS Code's display order puts
+ * text/html before image/png. An emulation of the path, not the applications themselves.
+ */
+const FRONT_END_RENDERERS = `
+window.renderJupyterLab = function (host, html) {
+  host.innerHTML = html;
+  for (const old of Array.from(host.getElementsByTagName("script"))) {
+    if (!old.parentNode) continue;
+    const fresh = document.createElement("script");
+    for (const a of Array.from(old.attributes)) fresh.setAttribute(a.name, a.value);
+    fresh.textContent = old.textContent;
+    old.parentNode.replaceChild(fresh, old);
+  }
+};
+window.renderVsCode = function (container, html) {
+  container.textContent = "";
+  const element = document.createElement("div");
+  element.innerHTML = html;
+  container.appendChild(element);
+  for (const old of Array.from(element.getElementsByTagName("script"))) {
+    const fresh = document.createElement("script");
+    fresh.text = old.innerText;
+    for (const key of ["type", "src", "nonce", "noModule", "async"]) {
+      const value = old[key] || old.getAttribute(key);
+      if (value) fresh.setAttribute(key, value);
+    }
+    element.appendChild(fresh).parentNode.removeChild(fresh);
+  }
+};`;
+
+describe("text/html in the script handling of JupyterLab 4 / Notebook 7 and VS Code (emulated)", () => {
+  needChromium("each figure draws as an SVG plot, and an update in place (display id) redraws", async () => {
+    resetPlotlyLoader();
+    clearCollectedOutputs();
+    // No PNGs here (the test above covers the PNG placeholder): each figure shows its description until it draws.
+    showFigure(linePlot({ loss: [3, 2, 1] }, { title: "first" }), { html: true, png: false, displayId: "f" });
+    showFigure(linePlot({ loss: [1, 2, 3] }, { title: "second" }), { html: true, png: false });
+    showFigure(linePlot({ loss: [5, 4] }, { title: "first, updated" }), { html: true, png: false, displayId: "f", update: true });
+    const [first, second, update] = collectedOutputs(true).map((o) => o.data["text/html"] as string);
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({ executablePath: findChromium() as string, args: CHROMIUM_ARGS });
+    try {
+      for (const renderer of ["renderJupyterLab", "renderVsCode"]) {
+        const tab = await browser.newPage();
+        await tab.setContent(`<!doctype html><html><head><meta charset="utf-8"><script>${FRONT_END_RENDERERS}</script></head><body><div id="o1"></div><div id="o2"></div></body></html>`);
+        await tab.evaluate(([r, a, b]) => {
+          const w = window as unknown as Record<string, (host: Element, html: string) => void>;
+          w[r](document.getElementById("o1")!, a);
+          w[r](document.getElementById("o2")!, b);
+        }, [renderer, first, second]);
+        await tab.waitForFunction(() => document.querySelectorAll(".main-svg").length >= 2 && document.querySelectorAll("pre").length === 0, undefined, { timeout: 60_000 });
+        expect(await tab.$$eval(".gtitle", (els) => els.map((e) => e.textContent)), renderer).toEqual(["first", "second"]);
+        // The update replaces output 1's content (it carries the loader again; plotly.js is already there).
+        await tab.evaluate(([r, html]) => (window as unknown as Record<string, (host: Element, html: string) => void>)[r](document.getElementById("o1")!, html), [renderer, update]);
+        await tab.waitForFunction(() => Array.from(document.querySelectorAll("#o1 .gtitle")).some((e) => e.textContent === "first, updated"), undefined, { timeout: 30_000 });
+        expect(await tab.$$eval(".gtitle", (els) => els.map((e) => e.textContent)), renderer).toEqual(["first, updated", "second"]);
+        await tab.close();
+      }
+    } finally {
+      await browser.close();
+    }
+  }, 180_000);
+});
+
 describe("the runner's saved form", () => {
   beforeAll(() => {
     const build = buildLib({ root: ROOT });
