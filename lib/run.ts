@@ -93,12 +93,12 @@ export class NotebookRun<S = Record<string, never>> {
     const total = this.elapsedSeconds();
     const rows: Array<Record<string, TableCell>> = [
       { what: "mode", value: `${this.mode} (seed ${this.seed})` },
-      { what: "backend", value: `${this.backend.name}: ${this.backend.reason}` },
+      { what: "backend", value: briefBackend(this.backend) },
     ];
     if (this.sizes && typeof this.sizes === "object") {
       for (const [name, value] of Object.entries(this.sizes as Record<string, unknown>)) rows.push({ what: name, value: formatValue(value) });
     }
-    for (const [name, value] of this.notes) rows.push({ what: name, value });
+    for (const [name, value] of this.notes) rows.push({ what: name, value: typeof value === "number" ? String(value) : value });
     for (const p of this.timings) rows.push({ what: `time: ${p.name}`, value: `${formatSeconds(p.seconds)} (${((100 * p.seconds) / Math.max(total, 1e-9)).toFixed(0)} %)` });
     rows.push({ what: "wall time in all", value: formatSeconds(total) });
     return rows;
@@ -135,8 +135,19 @@ export function formatSeconds(seconds: number): string {
   return `${(seconds / 3600).toFixed(2)} h`;
 }
 
+/** One short line for the "what ran" table (setup() already printed the full report): "wasm (SIMD, native kernels × 2)". */
+function briefBackend(b: BackendReport): string {
+  const parts: string[] = [];
+  if (b.simd !== undefined) parts.push(b.simd ? "SIMD" : "no SIMD");
+  if (b.threads !== undefined && b.threads > 1) parts.push(`${b.threads} wasm threads`);
+  if (b.nativeThreads !== undefined) parts.push(`native kernels × ${b.nativeThreads}`);
+  return parts.length ? `${b.name} (${parts.join(", ")})` : b.name;
+}
+
+/** A "what ran" value as text, so the value column reads left-aligned. */
 function formatValue(value: unknown): TableCell {
-  if (value === null || value === undefined || typeof value === "number" || typeof value === "string" || typeof value === "boolean") return value as TableCell;
+  if (value === null || value === undefined) return "—";
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "string") return String(value);
   if (Array.isArray(value)) return value.map((v) => String(v)).join(" / ");
   return JSON.stringify(value);
 }

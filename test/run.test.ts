@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { setup } from "../lib/setup";
-import { formatSeconds } from "../lib/run";
+import { formatSeconds, NotebookRun } from "../lib/run";
+import type { BackendReport } from "../lib/backend";
 import { clearCollectedOutputs, collectedOutputs } from "../lib/display";
 import { restoreGlobalRandom } from "../lib/random";
 
@@ -56,12 +57,23 @@ describe("the run object that setup() returns", () => {
     const table = collectedOutputs().at(-1)!.data["text/markdown"] as string;
     expect(table).toContain("**What ran (full mode)**");
     expect(table).toContain("| mode | full (seed 2) |");
-    expect(table).toMatch(/\| backend \| cpu: /);
+    expect(table).toContain("| backend | cpu |"); // the short form (setup printed the full report)
+    expect(table).toContain("| :--- | :--- |"); // every value is text, so the text table left-aligns it
     expect(table).toContain("| train | 60000 |");
     expect(table).toContain("| epochs trained | 7 |");
     expect(table).toMatch(/\| time: training \| 30 s \(\d+ %\) \|/);
     expect(table).toMatch(/\| wall time in all \| \d/);
     expect(log).toHaveBeenCalledWith(expect.stringMatching(/^tensors left: 0 · wall time /));
+  });
+
+  it("names the backend in one short line: wasm with SIMD and the native kernels' threads", () => {
+    const report = { name: "wasm", reason: "a long sentence", attempts: [], requested: "auto", requestedBy: "default", simd: true, threads: 1, nativeThreads: 2, tfjsVersion: "4.22.0" } as const;
+    const run = new NotebookRun("quick", 0, report as unknown as BackendReport, { train: 10 });
+    run.note("seeds", 4);
+    const rows = run.whatRan();
+    expect(rows.find((r) => r.what === "backend")?.value).toBe("wasm (SIMD, native kernels × 2)");
+    expect(rows.find((r) => r.what === "train")?.value).toBe("10");
+    expect(rows.find((r) => r.what === "seeds")?.value).toBe("4");
   });
 
   it("formats durations in s, min and h", () => {
