@@ -38,7 +38,7 @@ describe("1-functionally-separate-autoencoder notebook (quick mode, real kernel)
   it("fixes every claim's reading in a cell before any training, feedback at κ = 1 and 4 passes", () => {
     const cells = run.codeCells.map((c) => joinText(c.source));
     const rules = cells.findIndex((c) => /ae\.preregister\(/.test(c));
-    const firstTraining = cells.findIndex((c) => /ae\.trainModel\(|ae\.trainConcreteNetwork\(/.test(c));
+    const firstTraining = cells.findIndex((c) => /ae\.trainModel\(|ae\.(fsae\.)?trainConcreteNetwork\(/.test(c));
     expect(rules).toBeGreaterThan(0);
     expect(rules).toBeLessThan(firstTraining);
     expect(cells[rules]).toMatch(/const feedbackReading = \{ gain: 1, passes: 4 \}/);
@@ -99,6 +99,9 @@ describe("1-functionally-separate-autoencoder notebook (quick mode, real kernel)
 
   it("frees everything it made", () => {
     expect(run.stdout).toMatch(/tensors left: 0 · wall time \d/); // run.finish() throws on any leak
-    expect(run.stdout).toMatch(/quick mode, 3 seeds: notebook wall time \d+\.\d min\n/);
+    const whatRan = run.outputs.map((o) => joinText((o.data as Record<string, unknown> | undefined)?.["text/markdown"])).find((t) => t.includes("**What ran (quick mode)**"));
+    expect(whatRan).toContain("| seeds | 3 |");
+    expect(whatRan).toMatch(/\| time: section 4: every comparison over seeds \| [\d.]+ (s|min) \(\d+ %\) \|/);
+    expect(whatRan).toMatch(/\| wall time in all \| [\d.]+ (s|min) \|/);
   });
 });

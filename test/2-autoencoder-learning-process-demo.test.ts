@@ -65,14 +65,16 @@ describe("2-autoencoder-learning-process-demo (quick mode, real kernel)", () => 
     const tables = markdownTables();
     expect(tables.some((t) => /\| 1 \| 1–\d+ \| 0\.\d{4} \| unfolding/.test(t))).toBe(true);
     expect(tables.some((t) => /\| identity \+ adam \| \d \| .* \| 0\.\d{4} \| 0\.\d{4} \| 0\.\d{4} \|/.test(t))).toBe(true);
-    expect(run.stdout).toMatch(/training time: \d+ s \(section 8: \d+ s, sweep: \d+ s\) on (wasm|cpu|tensorflow)\n/);
+    const whatRan = tables.find((t) => t.includes("**What ran (quick mode)**"));
+    expect(whatRan).toMatch(/\| time: section 8: one network, tanh \+ Adam \| [\d.]+ (s|min) \(\d+ %\) \|/);
+    expect(whatRan).toMatch(/\| time: section 9: seed sweep \| [\d.]+ (s|min) \(\d+ %\) \|/);
     expect(run.stdout).toMatch(/tanh \+ SGD, η = 0\.005, after \d+ epochs: median loss 0\.\d{4} with the program.s summed weight gradients, 0\.\d{4} with mean gradients/);
   });
 
   it("fixes every claim's reading in a cell before any training", () => {
     const cells = run.codeCells.map((c) => joinText(c.source));
     const rules = cells.findIndex((c) => /ae\.preregister\(/.test(c));
-    const firstTraining = cells.findIndex((c) => /ae\.train\w*\(|ae\.replicateDemoEnsemble\(/.test(c));
+    const firstTraining = cells.findIndex((c) => /ae\.(demo\.)?train\w*\(|ae\.(demo\.)?replicateDemoEnsemble\(/.test(c));
     expect(rules).toBeGreaterThan(0);
     expect(rules).toBeLessThan(firstTraining);
     expect(markdownTables().some((t) => t.includes("Claims and rules, fixed before any run"))).toBe(true);
@@ -105,6 +107,8 @@ describe("2-autoencoder-learning-process-demo (quick mode, real kernel)", () => 
 
   it("frees its tensors (2 left: the scalar tf.train.momentum keeps after dispose, twice)", () => {
     expect(run.stdout).toMatch(/tensors left: 2 · wall time \d/); // the 2 allowed in run.finish(), with their reason
-    expect(run.stdout).toMatch(/quick mode, 5 seeds: notebook wall time \d+\.\d min\n/);
+    const whatRan = markdownTables().find((t) => t.includes("**What ran (quick mode)**"));
+    expect(whatRan).toContain("| sweepSeeds | 5 |");
+    expect(whatRan).toMatch(/\| wall time in all \| [\d.]+ (s|min) \|/);
   });
 });
