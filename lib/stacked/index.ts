@@ -7,3 +7,5 @@ export * from "./unpool";
 export * from "./quantize";
 export * from "./pretrain";
 export * from "./convae";
+export * from "./convbn";
+export * from "./convstack";
