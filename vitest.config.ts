@@ -10,5 +10,7 @@ export default defineConfig({
     // Test workers share the cores, so wasm runs single-threaded here (kernels started by the
     // runner tests inherit this); test/accelerate/wasm-threads.test.ts asks for threads explicitly.
     env: { AE_WASM_THREADS: "1" },
+    // lib/dist built once for the whole run (the files that start kernels need it current).
+    globalSetup: ["test/setup/build-lib.ts"],
   },
 });

@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildLib } from "../lib/runner/build";
+import { libBuild } from "./helpers/build";
 import { CHROMIUM_ARGS, findChromium, PLOTLY_MIME } from "../lib/runner/plot-png";
 import { jupyterHome, JupyterHome, kernelConnectionFiles, missingJupyterTools, NotebookServer, startNotebookServer, SYSTEM_PYTHON } from "./helpers/jupyter";
 
@@ -27,10 +27,10 @@ const frontEndIt = it.skipIf(missing.length > 0 && !CI);
 let work: string;
 let home: JupyterHome;
 
-beforeAll(() => {
+beforeAll(async () => {
   if (missing.length > 0 && !CI) return; // the tests skip
   expect(missing, `front-end tests need Debian's ${missing.join(", ")} (apt-get install jupyter-notebook python3-nbconvert chromium; .ci/run does)`).toEqual([]);
-  const build = buildLib({ root: ROOT });
+  const build = await libBuild();
   if (!build.ok) console.warn(`tsc -p tsconfig.build.json reported problems:\n${build.output}`);
   work = fs.mkdtempSync(path.join(os.tmpdir(), "frontend-notebook-"));
   fs.copyFileSync(FIXTURE, path.join(work, "frontend.ipynb"));
