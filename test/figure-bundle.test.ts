@@ -11,14 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clearCollectedOutputs, collectedOutputs } from "../lib/display";
 import { linePlot, PLOTLY_MIME_TYPE, showFigure } from "../lib/plots";
 import { resetPlotlyLoader } from "../lib/plots/show";
-import { buildLib } from "../lib/runner/build";
+import { libBuild } from "./helpers/build";
 import { readNotebook } from "../lib/runner/notebook";
 import { CHROMIUM_ARGS, findChromium } from "../lib/runner/plot-png";
 import { runNotebook } from "../lib/runner/runner";
 import { figureHtml, PLOTLY_READY_EVENT, scriptJson } from "../lib/plots/html";
 import { closeKernelPng, renderFigurePng } from "../lib/plots/png-kernel";
 
-const ROOT = path.resolve(__dirname, "..");
 const HAVE_CHROMIUM = findChromium() !== null;
 const needChromium = it.skipIf(!HAVE_CHROMIUM && process.env.CI !== "true");
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -196,8 +195,8 @@ describe("text/html in the script handling of JupyterLab 4 / Notebook 7 and VS C
 });
 
 describe("the runner's saved form", () => {
-  beforeAll(() => {
-    const build = buildLib({ root: ROOT });
+  beforeAll(async () => {
+    const build = await libBuild();
     if (!build.ok) console.warn(`tsc -p tsconfig.build.json reported problems:\n${build.output}`);
   }, 300_000);
 

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildLib } from "../lib/runner/build";
+import { libBuild } from "./helpers/build";
 import { CodeCell, Notebook, readNotebook } from "../lib/runner/notebook";
 import { findChromium, PLOTLY_MIME } from "../lib/runner/plot-png";
 import { NotebookResult, runNotebook, runNotebooks, RunSummary } from "../lib/runner/runner";
@@ -23,12 +23,12 @@ const HAVE_CHROMIUM = findChromium() !== null;
 let tmp: string;
 const fixtureBytes = new Map<string, Buffer>();
 
-beforeAll(() => {
+beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "runner-test-"));
   for (const name of fs.readdirSync(FIXTURES)) fixtureBytes.set(name, fs.readFileSync(fixture(name)));
   // The fixtures import ../../lib, i.e. lib/dist: make it current. Type errors elsewhere in lib
   // (work in progress) still emit JavaScript, so only a missing build is fatal here.
-  const build = buildLib({ root: ROOT });
+  const build = await libBuild();
   if (!build.ok) console.warn(`tsc -p tsconfig.build.json reported problems:\n${build.output}`);
   expect(fs.existsSync(path.join(ROOT, "lib", "dist", "index.js"))).toBe(true);
 }, 300_000);

@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { buildLib } from "../../lib/runner/build";
+import { libBuild } from "./build";
 import { CodeCell, Notebook, NotebookOutput, readNotebook } from "../../lib/runner/notebook";
 import { NotebookResult, runNotebook } from "../../lib/runner/runner";
 
@@ -34,7 +34,7 @@ export function joinText(value: unknown): string {
 
 /** Execute `notebook` (a path relative to the repo root) in quick mode; throws with the runner's failure report when a cell fails. */
 export async function runQuick(notebook: string, options: { cellTimeoutMs?: number; png?: boolean } = {}): Promise<QuickRun> {
-  const build = buildLib({ root: ROOT });
+  const build = await libBuild();
   if (!build.ok) throw new Error(`lib does not build:\n${build.output}`);
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "quick-run-"));
   try {
