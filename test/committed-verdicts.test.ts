@@ -45,4 +45,24 @@ describe("committed full runs' verdicts", () => {
       "sigmoid cannot go below its output floor": "holds",
     });
   });
+
+  it("notebook 5 (5 seeds)", () => {
+    expect(committedVerdicts("5-autoencoders-lecture-slides.ipynb", "**Pre-registered claims over seeds (full mode)**")).toEqual({
+      "pre-training raises test accuracy (600 labels)": "holds",
+      "pre-training raises test accuracy (60000 labels)": "holds",
+      "the gain is larger with few labels": "holds",
+      "the conv denoiser cleans noisy digits: PSNR above the noisy input's at σ = 0.5": "holds",
+      "with BN too, switches reconstruct better than the even spread": "holds",
+      "with BN, the even spread reconstructs better than the random location": "holds",
+      "a linear classifier does better on the stack's top features than on pixels (100 labels)": "holds",
+      "a CNN initialised from the stack beats random initialisation (100 labels)": "within noise",
+      "a linear classifier does better on the stack's top features than on pixels (600 labels)": "holds",
+      "a CNN initialised from the stack beats random initialisation (600 labels)": "within noise",
+      "a linear classifier does better on the stack's top features than on pixels (6000 labels)": "holds",
+      "a CNN initialised from the stack beats random initialisation (6000 labels)": "within noise",
+      "tied weights reconstruct test digits better than untied": "within noise",
+      "tied weights also fit the training digits better": "within noise",
+      "tying regularises: a smaller generalisation gap": "does not hold",
+    });
+  });
 });
