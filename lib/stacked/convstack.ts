@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { OptimizerSpec, TrainHistory, predictBatched, trainModel } from "../train";
 import { ProgressOptions } from "../progress";
 import { ConvUnit, convUnit, unpoolBy } from "./convbn";
+import type { ClassifierTrainingOptions } from "./pretrain";
 
 /** Options of `pretrainConvStack`. */
 export interface ConvStackOptions {
@@ -176,20 +177,10 @@ export function convClassifier(options: ConvClassifierOptions = {}): ConvClassif
   };
 }
 
-/** Options of `trainConvClassifier`. */
-export interface TrainConvClassifierOptions {
+/** Options of `trainConvClassifier` (batch size default 32, optimiser default adam 1e-3). */
+export interface TrainConvClassifierOptions extends ClassifierTrainingOptions {
   model: ConvClassifier;
   images: tf.Tensor4D;
-  /** One-hot labels [n, classes]. */
-  oneHot: tf.Tensor2D;
-  numEpochs: number;
-  /** Default 32. */
-  batchSize?: number;
-  /** Default adam 1e-3. */
-  optimizer?: OptimizerSpec;
-  seed?: number;
-  progress?: boolean | "auto" | ProgressOptions;
-  label?: string;
 }
 
 /** Supervised training of every weight of the CNN (fine-tuning when it starts from a stack): softmax cross-entropy through ae.trainModel. */

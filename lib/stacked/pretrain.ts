@@ -214,10 +214,8 @@ export function stackedClassifier(options: StackedClassifierOptions): tf.Sequent
   return model;
 }
 
-/** Options of `fineTuneClassifier`. */
-export interface FineTuneOptions {
-  model: tf.LayersModel;
-  images: tf.Tensor2D;
+/** What supervised training of a classifier takes besides the model and its inputs (fineTuneClassifier, trainConvClassifier). */
+export interface ClassifierTrainingOptions {
   /** One-hot labels [n, numClasses]. */
   oneHot: tf.Tensor2D;
   numEpochs: number;
@@ -226,6 +224,12 @@ export interface FineTuneOptions {
   seed?: number;
   progress?: boolean | "auto" | ProgressOptions;
   label?: string;
+}
+
+/** Options of `fineTuneClassifier`. */
+export interface FineTuneOptions extends ClassifierTrainingOptions {
+  model: tf.LayersModel;
+  images: tf.Tensor2D;
 }
 
 /** Supervised fine-tuning of the whole stack by gradient descent on the cross-entropy of the softmax output (ae.trainModel). */
