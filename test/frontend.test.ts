@@ -151,6 +151,25 @@ describe("nbconvert --execute", () => {
     expect(join(outputs[3][0].data["text/plain"])).toMatch(/^front-end training · done: 3 epochs in /);
   }, 300_000);
 
+  frontEndIt("nbconvert --to html of that run: the figure draws itself with plotly.js when the page is opened", async () => {
+    executedOutputs();
+    const run = spawnSync(SYSTEM_PYTHON, ["-m", "nbconvert", "--to", "html", "--output-dir", path.join(work, "html-export"), path.join(work, "nbconvert", "frontend.ipynb")],
+      { env: home.env, encoding: "utf8", timeout: 120_000, cwd: work });
+    expect(run.status, `nbconvert --to html failed:\n${run.stderr}`).toBe(0);
+    const page = path.join(work, "html-export", "frontend.html");
+    expect(fs.readFileSync(page, "utf8")).toContain("autoencoder-notebooks-figure");
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({ executablePath: findChromium() as string, args: CHROMIUM_ARGS });
+    try {
+      const tab = await browser.newPage();
+      await tab.goto(`file://${page}`);
+      await tab.waitForFunction(() => document.querySelectorAll(".autoencoder-notebooks-figure .main-svg").length >= 1, undefined, { timeout: 60_000 });
+      expect(await tab.$$eval(".autoencoder-notebooks-figure .scatterlayer .trace", (els) => els.length)).toBeGreaterThan(0);
+    } finally {
+      await browser.close();
+    }
+  }, 300_000);
+
   // Needs tslab to send Jupyter error outputs (issue 17 item 3, branch i17a).
   frontEndIt("records the failing cell as a Jupyter error output with the error's name and message", () => {
     const failing = executedOutputs()[4];
