@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Autoencoder } from "../models/autoencoder";
 import { countParams } from "../models/cost";
-import { UNPOOLING_KINDS, UnpoolingKind, maxPoolWithSwitches, unpoolEvenSpread, unpoolRandomLocation, unpoolWithSwitches } from "./unpool";
+import { UNPOOLING_KINDS, UnpoolingKind, maxPoolWithSwitches, unpoolBy } from "./unpool";
 
 /** Options of `poolingConvAutoencoder`. */
 export interface PoolingConvAutoencoderOptions {
@@ -103,14 +103,6 @@ export function poolingConvAutoencoder(options: PoolingConvAutoencoderOptions): 
     if (!keepSwitches) return { pooled: tf.maxPool(x, 2, 2, "valid") };
     return maxPoolWithSwitches(x, { poolSize: 2 });
   };
-  const unpool = (pooled: tf.Tensor4D, switches: tf.Tensor4D | undefined, seedValue: number | undefined): tf.Tensor4D => {
-    if (unpooling === "switches") {
-      if (!switches) throw new Error(`${fn}: decoding with unpooling "switches" needs the encoder's switches`);
-      return unpoolWithSwitches(pooled, switches, { poolSize: 2 });
-    }
-    if (unpooling === "random") return unpoolRandomLocation(pooled, { poolSize: 2, seed: seedValue });
-    return unpoolEvenSpread(pooled, { poolSize: 2 });
-  };
 
   const encode = (x: tf.Tensor4D): ConvEncoding => {
     if (!(x instanceof tf.Tensor) || x.rank !== 4 || x.shape[1] !== height || x.shape[2] !== width || x.shape[3] !== channels) {
@@ -127,8 +119,8 @@ export function poolingConvAutoencoder(options: PoolingConvAutoencoderOptions): 
     const deep = fromCode ? (tf.reshape(applyLayer(fromCode, code), [n, h4, w4, f2]) as tf.Tensor4D) : (code as tf.Tensor4D);
     const seedA = opts.seed === undefined ? undefined : opts.seed;
     const seedB = opts.seed === undefined ? undefined : opts.seed + 1;
-    const u2 = unpool(deep, opts.switches?.[1], seedA);
-    const u1 = unpool(applyLayer(conv3, u2) as tf.Tensor4D, opts.switches?.[0], seedB);
+    const u2 = unpoolBy(unpooling, deep, opts.switches?.[1], seedA);
+    const u1 = unpoolBy(unpooling, applyLayer(conv3, u2) as tf.Tensor4D, opts.switches?.[0], seedB);
     return applyLayer(conv4, u1) as tf.Tensor4D;
   };
   const codeShape = toCode ? [codeDim!] : [h4, w4, f2];

@@ -10,7 +10,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Autoencoder } from "../models/autoencoder";
-import { UNPOOLING_KINDS, UnpoolingKind, maxPoolWithSwitches, unpoolEvenSpread, unpoolRandomLocation, unpoolWithSwitches } from "./unpool";
+import { checkPositiveInteger } from "../checks";
+import type { ConvEncoding } from "./convae";
+import { UNPOOLING_WAYS, UnpoolingWay, maxPoolWithSwitches, unpoolBy } from "./unpool";
 
 /** Eq. (12): γ·(a − mean)/√(variance + ε) + β, per channel (the last axis). */
 export function batchNormalize(a: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, epsilon = 1e-3): tf.Tensor {
@@ -72,9 +74,9 @@ export interface ConvUnit {
 
 const ACTIVATIONS = ["relu", "sigmoid", "linear"] as const;
 
-function positiveInteger(value: unknown, name: string, fn: string): number {
-  if (!Number.isInteger(value) || (value as number) < 1) throw new Error(`${fn}: ${name} must be a positive integer, got ${JSON.stringify(value)}`);
-  return value as number;
+function positiveInteger(value: number, name: string, fn: string): number {
+  checkPositiveInteger(value, name, fn);
+  return value;
 }
 
 function seedOf(seed: number, salt: number): number {
@@ -143,22 +145,10 @@ export function convUnit(options: ConvUnitOptions): ConvUnit {
 }
 
 /** The decoder's way back up: an inverse of pooling (./unpool) or "upsample", v copied to all four positions. */
-export type ConvBnUnpooling = UnpoolingKind | "upsample";
+export type ConvBnUnpooling = UnpoolingWay;
 
 /** Every ConvBnUnpooling, in the notebook's order. */
-export const CONV_BN_UNPOOLINGS: readonly ConvBnUnpooling[] = [...UNPOOLING_KINDS, "upsample"];
-
-/** Undo one 2×2 pooling with `kind` (switches needed for "switches"; seed for "random"). */
-export function unpoolBy(kind: ConvBnUnpooling, pooled: tf.Tensor4D, switches?: tf.Tensor4D, seed?: number): tf.Tensor4D {
-  if (kind === "switches") {
-    if (!switches) throw new Error(`unpoolBy: unpooling "switches" needs the encoder's switches`);
-    return unpoolWithSwitches(pooled, switches, { poolSize: 2 });
-  }
-  if (kind === "random") return unpoolRandomLocation(pooled, { poolSize: 2, seed });
-  if (kind === "even") return unpoolEvenSpread(pooled, { poolSize: 2 });
-  if (kind === "upsample") return unpoolEvenSpread(pooled, { poolSize: 2, mode: "copy" });
-  throw new Error(`unpoolBy: kind must be one of ${CONV_BN_UNPOOLINGS.join(", ")}, got ${JSON.stringify(kind)}`);
-}
+export const CONV_BN_UNPOOLINGS: readonly ConvBnUnpooling[] = UNPOOLING_WAYS;
 
 /** Options of `convBnAutoencoder`. */
 export interface ConvBnAutoencoderOptions {
@@ -172,10 +162,9 @@ export interface ConvBnAutoencoderOptions {
   seed?: number;
 }
 
-/** What the encoder gives: the code and, for "switches", where each maximum was. */
-export interface ConvBnEncoding {
+/** What the encoder gives: the code (always 4-D here) and, for "switches", where each maximum was. */
+export interface ConvBnEncoding extends ConvEncoding {
   code: tf.Tensor4D;
-  switches: tf.Tensor4D[];
 }
 
 /** The slides' conv autoencoder: [conv + BN + ReLU, pool] ×2, then [unpool, conv + BN + ReLU], [unpool, conv + sigmoid]. */

@@ -8,7 +8,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { OptimizerSpec, TrainHistory, predictBatched, trainModel } from "../train";
 import { ProgressOptions } from "../progress";
-import { ConvUnit, convUnit, unpoolBy } from "./convbn";
+import { ConvUnit, convUnit } from "./convbn";
+import { unpoolBy } from "./unpool";
 import type { ClassifierTrainingOptions } from "./pretrain";
 
 /** Options of `pretrainConvStack`. */

@@ -152,6 +152,24 @@ export type UnpoolingKind = "random" | "even" | "switches";
 /** The three inverses, in the order the notebook compares them. */
 export const UNPOOLING_KINDS: readonly UnpoolingKind[] = ["random", "even", "switches"];
 
+/** One way back up a 2×2 pooling: an inverse of pooling, or "upsample" (v copied to every position of its window). */
+export type UnpoolingWay = UnpoolingKind | "upsample";
+
+/** Every UnpoolingWay, in the notebook's order. */
+export const UNPOOLING_WAYS: readonly UnpoolingWay[] = [...UNPOOLING_KINDS, "upsample"];
+
+/** Undo one 2×2 pooling with `kind` (switches needed for "switches"; seed for "random"): the one dispatch the conv autoencoders use. */
+export function unpoolBy(kind: UnpoolingWay, pooled: tf.Tensor4D, switches?: tf.Tensor4D, seed?: number): tf.Tensor4D {
+  if (kind === "switches") {
+    if (!switches) throw new Error(`unpoolBy: unpooling "switches" needs the encoder's switches`);
+    return unpoolWithSwitches(pooled, switches, { poolSize: 2 });
+  }
+  if (kind === "random") return unpoolRandomLocation(pooled, { poolSize: 2, seed });
+  if (kind === "even") return unpoolEvenSpread(pooled, { poolSize: 2 });
+  if (kind === "upsample") return unpoolEvenSpread(pooled, { poolSize: 2, mode: "copy" });
+  throw new Error(`unpoolBy: kind must be one of ${UNPOOLING_WAYS.join(", ")}, got ${JSON.stringify(kind)}`);
+}
+
 /** Pool x with Ψ then invert with `kind` (switches from the same pooling; even in "share" mode unless given): a round trip for comparisons. */
 export function poolUnpoolRoundTrip(x: tf.Tensor4D, kind: UnpoolingKind, options: RandomUnpoolOptions & EvenUnpoolOptions = {}): tf.Tensor4D {
   const fn = "poolUnpoolRoundTrip";
