@@ -10,6 +10,7 @@ import { OptimizerSpec, TrainHistory, predictBatched, trainModel } from "../trai
 import { ProgressOptions } from "../progress";
 import { ConvUnit, convUnit } from "./convbn";
 import { unpoolBy } from "./unpool";
+import { accuracy } from "../metrics";
 import type { ClassifierTrainingOptions } from "./pretrain";
 
 /** Options of `pretrainConvStack`. */
@@ -200,10 +201,7 @@ export async function trainConvClassifier(options: TrainConvClassifierOptions): 
 /** Test accuracy of the CNN (inference mode, batched): labels are class ids [n] or one-hot [n, C]. */
 export function convClassifierAccuracy(model: ConvClassifier, images: tf.Tensor4D, labels: tf.Tensor): number {
   const scores = predictBatched((b) => model.logits(b as tf.Tensor4D), images, { batchSize: 500 }) as tf.Tensor2D;
-  const value = tf.tidy(() => {
-    const truth = labels.rank === 2 ? tf.argMax(labels, 1) : tf.cast(labels, "int32");
-    return tf.mean(tf.cast(tf.equal(tf.argMax(scores, 1), truth), "float32")).dataSync()[0];
-  });
+  const value = tf.tidy(() => accuracy(scores, labels).dataSync()[0]);
   scores.dispose();
   return value;
 }
