@@ -292,6 +292,19 @@ export function pca(x: tf.Tensor2D, options: PcaOptions): PcaResult {
   };
 }
 
+/** PCA's reconstruction from its top k components (the Eckart–Young optimum of rank k): x̂ = μ + (x − μ) C_kᵀ C_k. */
+export function pcaReconstruct(result: PcaResult, x: tf.Tensor2D, k: number = result.components.shape[0]): tf.Tensor2D {
+  const fn = "pcaReconstruct";
+  const [available, d] = result.components.shape;
+  if (!(x instanceof tf.Tensor) || x.rank !== 2 || x.shape[1] !== d) throw new Error(`${fn}: x must be a 2-D tensor [samples, ${d}], got ${x instanceof tf.Tensor ? `shape [${x.shape}]` : typeof x}`);
+  if (!Number.isInteger(k) || k < 1 || k > available) throw new Error(`${fn}: k must be an integer in [1, ${available}] (the components the PCA kept), got ${k}`);
+  return tf.tidy(() => {
+    const basis = result.components.slice([0, 0], [k, d]);
+    const codes = tf.matMul(tf.sub(x, result.mean), basis, false, true);
+    return tf.add(tf.matMul(codes, basis), result.mean) as tf.Tensor2D;
+  });
+}
+
 /**
  * Top-k eigenpairs of a symmetric d×d matrix C by orthogonal (subspace) iteration with
  * Rayleigh–Ritz on k + 10 columns: Z = C Q (float32 on the backend), T = Qᵀ Z, then

@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { trainModel } from "./train";
+import { relativeImprovementBelow } from "./stopping";
 
 function checkSameShape(a: tf.Tensor, b: tf.Tensor, fn: string): void {
   if (!(a instanceof tf.Tensor) || !(b instanceof tf.Tensor)) throw new Error(`${fn}: both arguments must be tensors`);
@@ -102,8 +103,10 @@ export interface LinearProbeOptions {
   testLabels: tf.Tensor;
   /** Number of classes (default 10). */
   numClasses?: number;
-  /** Default 20. */
+  /** Default 20; with a tolerance, the most epochs. */
   numEpochs?: number;
+  /** Train until converged: stop after the first epoch that lowers the cross-entropy by less than this fraction, (L_{t−1} − L_t) / L_{t−1} < tolerance (default 0: always numEpochs). */
+  tolerance?: number;
   /** Default 128. */
   batchSize?: number;
   /** Adam's learning rate (default 0.01). */
@@ -121,6 +124,10 @@ export interface LinearProbeResult {
   testAccuracy: number;
   /** Final training cross-entropy. */
   loss: number;
+  /** Epochs trained. */
+  epochs: number;
+  /** Whether the tolerance rule stopped training before numEpochs (false when tolerance is 0). */
+  converged: boolean;
 }
 
 function toOneHot(labels: tf.Tensor, n: number, numClasses: number, name: string): tf.Tensor2D {
@@ -140,6 +147,8 @@ export async function linearProbe(options: LinearProbeOptions): Promise<LinearPr
   if (!Number.isInteger(numClasses) || numClasses < 2) throw new Error(`linearProbe: numClasses must be an integer ≥ 2, got ${numClasses}`);
   const d = trainX.shape[1];
   const standardize = options.standardize ?? true;
+  const tolerance = options.tolerance ?? 0;
+  if (!Number.isFinite(tolerance) || tolerance < 0 || tolerance >= 1) throw new Error(`linearProbe: tolerance must be a number in [0, 1), got ${tolerance}`);
   const { mean, std } = tf.tidy(() => {
     if (!standardize) return { mean: tf.zeros([d]), std: tf.ones([d]) };
     const m = tf.moments(trainX, 0);
@@ -165,6 +174,7 @@ export async function linearProbe(options: LinearProbeOptions): Promise<LinearPr
       seed: options.seed ?? 0,
       progress: options.progress ?? false,
       label: "linear probe",
+      stopWhen: tolerance > 0 ? relativeImprovementBelow(tolerance) : undefined,
     });
     const score = (x: tf.Tensor2D, y: tf.Tensor2D) => {
       const s = tf.tidy(() => accuracy(logits(x), y));
@@ -173,7 +183,7 @@ export async function linearProbe(options: LinearProbeOptions): Promise<LinearPr
       return value;
     };
     const terms = history.terms.crossEntropy ?? history.terms.total;
-    return { trainAccuracy: score(trainInputs, trainTargets), testAccuracy: score(testInputs, testTargets), loss: terms[terms.length - 1] };
+    return { trainAccuracy: score(trainInputs, trainTargets), testAccuracy: score(testInputs, testTargets), loss: terms[terms.length - 1], epochs: history.epochs.length, converged: history.stoppedEarly };
   } finally {
     tf.dispose([mean, std, trainInputs, testInputs, trainTargets, testTargets, weights, bias]);
   }

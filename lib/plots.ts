@@ -15,6 +15,7 @@ export {
   categoryColor,
 } from "./plots/common";
 export * from "./plots/figures";
+export * from "./plots/panels";
 export * from "./plots/animation";
 export * from "./plots/network";
 export * from "./plots/table";

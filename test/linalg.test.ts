@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../lib/backend";
-import { orthonormalColumns, pca, principalAngles, pseudoInverse, symmetricEigen } from "../lib/linalg";
+import { orthonormalColumns, pca, pcaReconstruct, principalAngles, pseudoInverse, symmetricEigen } from "../lib/linalg";
 import { createRng, randomNormal } from "../lib/random";
 
 beforeAll(async () => {
@@ -78,6 +78,24 @@ describe("pca", () => {
     // principalAngles' transpose is the one allowed leftover of this test body
     expect(tf.memory().numTensors).toBeLessThanOrEqual(before + 1);
     tf.dispose([basis, x]);
+  });
+
+  it("pcaReconstruct: the residual of the top k is the variance beyond them (Eckart–Young), k = d gives x back", () => {
+    const { basis, x } = planted(1500, 12, [9, 4, 1], 4);
+    const result = pca(x, { numComponents: 12 });
+    const before = tf.memory().numTensors;
+    for (const k of [1, 2, 3, 6]) {
+      const residual = tf.tidy(() => tf.sum(tf.square(tf.sub(x, pcaReconstruct(result, x, k)))).dataSync()[0] / 1500);
+      const beyond = result.totalVariance - result.explainedVariance.slice(0, k).reduce((s, v) => s + v, 0);
+      expect(residual).toBeCloseTo(beyond, 3);
+    }
+    const full = pcaReconstruct(result, x);
+    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(full, x))).dataSync()[0])).toBeLessThan(1e-4);
+    full.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => pcaReconstruct(result, x, 13)).toThrow(/k must be an integer in \[1, 12\] \(the components the PCA kept\), got 13/);
+    expect(() => pcaReconstruct(result, tf.zeros([2, 5]) as tf.Tensor2D)).toThrow(/x must be a 2-D tensor \[samples, 12\], got shape \[2,5\]/);
+    tf.dispose([result.components, result.mean, basis, x]);
   });
 
   it("the subspace-iteration path (d > 160) finds a planted subspace with orthonormal components", () => {

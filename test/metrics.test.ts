@@ -120,6 +120,22 @@ describe("linearProbe", () => {
     tf.dispose([train.x, train.y, test.x, test.y, noiseTrain.x, noiseTrain.y, noiseTest.x, noiseTest.y]);
   });
 
+  it("with a tolerance, trains until an epoch gains less than it, and says so", async () => {
+    const train = codes(600, true, 5);
+    const test = codes(300, true, 6);
+    const fixed = await linearProbe({ trainX: train.x, trainLabels: train.y, testX: test.x, testLabels: test.y, numClasses: 3, numEpochs: 12 });
+    expect(fixed).toMatchObject({ epochs: 12, converged: false });
+    const before = tf.memory().numTensors;
+    const untilFlat = await linearProbe({ trainX: train.x, trainLabels: train.y, testX: test.x, testLabels: test.y, numClasses: 3, numEpochs: 200, tolerance: 0.01, learningRate: 0.05 });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(untilFlat.converged).toBe(true);
+    expect(untilFlat.epochs).toBeGreaterThan(1);
+    expect(untilFlat.epochs).toBeLessThan(200);
+    expect(untilFlat.testAccuracy).toBeGreaterThan(0.9);
+    await expect(linearProbe({ trainX: train.x, trainLabels: train.y, testX: test.x, testLabels: test.y, numClasses: 3, tolerance: 1 })).rejects.toThrow(/tolerance must be a number in \[0, 1\), got 1/);
+    tf.dispose([train.x, train.y, test.x, test.y]);
+  });
+
   it("names bad input", async () => {
     const x = tf.zeros([4, 2]) as tf.Tensor2D;
     const y = tf.zeros([4], "int32");

@@ -15,6 +15,7 @@ import {
   scatterTraces,
   heatmap,
   barChart,
+  metricPanels,
   animation,
   scatterAnimation,
   networkDiagram,
@@ -193,6 +194,39 @@ describe("barChart", () => {
     expect(barChart(["a", "b"], [3, 4]).data).toHaveLength(1);
     expect(barChart(["a", "b"], { x: [3, 4], y: [1, 2] }, { barmode: "stack" }).data.map((t) => t.name)).toEqual(["x", "y"]);
     expect(() => barChart(["a", "b"], { x: [1] })).toThrow(/series 'x' has 1 values for 2 categories/);
+  });
+});
+
+describe("metricPanels", () => {
+  const bars = (means: number[]) => means.map((m) => ({ mean: m, lower: m - 0.1, upper: m + 0.2 }));
+
+  it("gives each metric its own axis, its direction in the title and asymmetric interval whiskers", () => {
+    const figure = metricPanels(["plain", "l1"], [
+      { metric: "test MSE", better: "lower", bars: bars([1, 2]) },
+      { metric: "probe accuracy", better: "higher", bars: bars([0.5, 0.7]) },
+      { metric: "‖J‖", better: "lower", bars: bars([3, 4]), logY: true },
+      { metric: "sparsity", better: "higher", bars: bars([5, 6]) },
+    ], { title: "Five regularisers", columns: 2 });
+    expectWellFormed(figure);
+    expect(figure.data.map((t) => [t.xaxis, t.yaxis])).toEqual([["x", "y"], ["x2", "y2"], ["x3", "y3"], ["x4", "y4"]]);
+    const titles = (figure.layout.annotations as Array<{ text: string }>).map((a) => a.text);
+    expect(titles).toEqual(["test MSE (↓ lower is better)", "probe accuracy (↑ higher is better)", "‖J‖ (↓ lower is better)", "sparsity (↑ higher is better)"]);
+    const err = figure.data[1].error_y as { array: number[]; arrayminus: number[] };
+    expect(err.array.map((v) => +v.toFixed(6))).toEqual([0.2, 0.2]);
+    expect(err.arrayminus.map((v) => +v.toFixed(6))).toEqual([0.1, 0.1]);
+    expect((figure.layout.yaxis3 as { type?: string }).type).toBe("log");
+    expect((figure.layout.yaxis as { type?: string }).type).toBeUndefined();
+    const [a, b, c] = ["yaxis", "yaxis2", "yaxis3"].map((k) => (figure.layout[k] as { domain: number[] }).domain);
+    expect(a).toEqual(b); // one row, two columns
+    expect(c[1]).toBeLessThan(a[0]); // the second row sits below the first
+    expect(figure.description).toMatch(/4 metrics × 2 categories .*test MSE \(lower is better\): plain 1, l1 2/);
+  });
+
+  it("names bad input", () => {
+    expect(() => metricPanels([], [{ metric: "m", better: "lower", bars: [] }])).toThrow(/categories is empty/);
+    expect(() => metricPanels(["a"], [{ metric: "m", better: "up" as "higher", bars: bars([1]) }])).toThrow(/panel 'm' must say better: "higher" or "lower", got "up"/);
+    expect(() => metricPanels(["a", "b"], [{ metric: "m", better: "lower", bars: bars([1]) }])).toThrow(/panel 'm' has 1 bars for 2 categories/);
+    expect(() => metricPanels(["a"], [{ metric: "m", better: "lower", bars: [{ mean: 1, lower: 2, upper: 3 }] }])).toThrow(/bar 'a' must have finite lower ≤ mean ≤ upper, got 2, 1, 3/);
   });
 });
 
