@@ -37,7 +37,7 @@ function checkPanels(categories: ReadonlyArray<string | number>, panels: Readonl
   for (const p of panels) {
     if (p.better !== "higher" && p.better !== "lower") throw new Error(`${fn}: panel '${p.metric}' must say better: "higher" or "lower", got ${JSON.stringify(p.better)}`);
     if (!Array.isArray(p.bars) || p.bars.length !== categories.length) throw new Error(`${fn}: panel '${p.metric}' has ${Array.isArray(p.bars) ? p.bars.length : typeof p.bars} bars for ${categories.length} categories`);
-    p.bars.forEach((b, i) => {
+    p.bars.forEach((b: IntervalBar, i: number) => {
       if (![b.mean, b.lower, b.upper].every(Number.isFinite) || b.lower > b.mean || b.mean > b.upper) {
         throw new Error(`${fn}: panel '${p.metric}', bar '${categories[i]}' must have finite lower ≤ mean ≤ upper, got ${b.lower}, ${b.mean}, ${b.upper}`);
       }
