@@ -205,12 +205,12 @@ describe("metricPanels", () => {
       { metric: "test MSE", better: "lower", bars: bars([1, 2]) },
       { metric: "probe accuracy", better: "higher", bars: bars([0.5, 0.7]) },
       { metric: "‖J‖", better: "lower", bars: bars([3, 4]), logY: true },
-      { metric: "sparsity", better: "higher", bars: bars([5, 6]) },
+      { metric: "sparsity", better: "neither", bars: bars([5, 6]) },
     ], { title: "Five regularisers", columns: 2 });
     expectWellFormed(figure);
     expect(figure.data.map((t) => [t.xaxis, t.yaxis])).toEqual([["x", "y"], ["x2", "y2"], ["x3", "y3"], ["x4", "y4"]]);
     const titles = (figure.layout.annotations as Array<{ text: string }>).map((a) => a.text);
-    expect(titles).toEqual(["test MSE (↓ lower is better)", "probe accuracy (↑ higher is better)", "‖J‖ (↓ lower is better)", "sparsity (↑ higher is better)"]);
+    expect(titles).toEqual(["test MSE (↓ lower is better)", "probe accuracy (↑ higher is better)", "‖J‖ (↓ lower is better)", "sparsity (descriptive)"]);
     const err = figure.data[1].error_y as { array: number[]; arrayminus: number[] };
     expect(err.array.map((v) => +v.toFixed(6))).toEqual([0.2, 0.2]);
     expect(err.arrayminus.map((v) => +v.toFixed(6))).toEqual([0.1, 0.1]);
@@ -224,7 +224,7 @@ describe("metricPanels", () => {
 
   it("names bad input", () => {
     expect(() => metricPanels([], [{ metric: "m", better: "lower", bars: [] }])).toThrow(/categories is empty/);
-    expect(() => metricPanels(["a"], [{ metric: "m", better: "up" as "higher", bars: bars([1]) }])).toThrow(/panel 'm' must say better: "higher" or "lower", got "up"/);
+    expect(() => metricPanels(["a"], [{ metric: "m", better: "up" as "higher", bars: bars([1]) }])).toThrow(/panel 'm' must say better: "higher", "lower" or "neither", got "up"/);
     expect(() => metricPanels(["a", "b"], [{ metric: "m", better: "lower", bars: bars([1]) }])).toThrow(/panel 'm' has 1 bars for 2 categories/);
     expect(() => metricPanels(["a"], [{ metric: "m", better: "lower", bars: [{ mean: 1, lower: 2, upper: 3 }] }])).toThrow(/bar 'a' must have finite lower ≤ mean ≤ upper, got 2, 1, 3/);
   });

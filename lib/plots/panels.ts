@@ -17,8 +17,8 @@ export interface IntervalBar {
 export interface MetricPanel {
   /** The metric's name, e.g. "test MSE". */
   metric: string;
-  /** Which way is better; shown in the panel's title. */
-  better: "higher" | "lower";
+  /** Which way is better, shown in the panel's title; "neither" for a descriptive measure (e.g. sparsity). */
+  better: "higher" | "lower" | "neither";
   /** One bar per category, in the order of the categories. */
   bars: ReadonlyArray<IntervalBar>;
   /** Logarithmic y axis for this panel (default false). */
@@ -35,7 +35,7 @@ function checkPanels(categories: ReadonlyArray<string | number>, panels: Readonl
   if (categories.length === 0) throw new Error(`${fn}: categories is empty; give one name per bar`);
   if (!Array.isArray(panels) || panels.length === 0) throw new Error(`${fn}: panels is empty; give at least one { metric, better, bars }`);
   for (const p of panels) {
-    if (p.better !== "higher" && p.better !== "lower") throw new Error(`${fn}: panel '${p.metric}' must say better: "higher" or "lower", got ${JSON.stringify(p.better)}`);
+    if (!["higher", "lower", "neither"].includes(p.better)) throw new Error(`${fn}: panel '${p.metric}' must say better: "higher", "lower" or "neither", got ${JSON.stringify(p.better)}`);
     if (!Array.isArray(p.bars) || p.bars.length !== categories.length) throw new Error(`${fn}: panel '${p.metric}' has ${Array.isArray(p.bars) ? p.bars.length : typeof p.bars} bars for ${categories.length} categories`);
     p.bars.forEach((b: IntervalBar, i: number) => {
       if (![b.mean, b.lower, b.upper].every(Number.isFinite) || b.lower > b.mean || b.mean > b.upper) {
@@ -62,7 +62,7 @@ export function metricPanels(categories: ReadonlyArray<string | number>, panels:
     const x0 = col * (cellWidth + gap.x), y1 = 1 - row * (cellHeight + gap.y);
     layoutAxes[`xaxis${axis}`] = { domain: [x0, x0 + cellWidth], anchor: `y${axis}`, type: "category", tickangle: -30, automargin: true };
     layoutAxes[`yaxis${axis}`] = { domain: [y1 - cellHeight, y1], anchor: `x${axis}`, gridcolor: "#e5e5e5", zeroline: false, ...(p.logY ? { type: "log" } : {}) };
-    annotations.push({ text: `${p.metric} (${p.better === "higher" ? "↑ higher" : "↓ lower"} is better)`, xref: "paper", yref: "paper", x: x0 + cellWidth / 2, y: y1 + 0.02, xanchor: "center", yanchor: "bottom", showarrow: false, font: { size: 12 } });
+    annotations.push({ text: p.better === "neither" ? `${p.metric} (descriptive)` : `${p.metric} (${p.better === "higher" ? "↑ higher" : "↓ lower"} is better)`, xref: "paper", yref: "paper", x: x0 + cellWidth / 2, y: y1 + 0.02, xanchor: "center", yanchor: "bottom", showarrow: false, font: { size: 12 } });
     return {
       type: "bar", name: p.metric, x: labels, y: p.bars.map((b) => b.mean), xaxis: `x${axis}`, yaxis: `y${axis}`, showlegend: false,
       marker: { color: labels.map((_, i) => categoryColor(i)) },
@@ -74,6 +74,6 @@ export function metricPanels(categories: ReadonlyArray<string | number>, panels:
   return {
     data, layout, config: baseConfig(),
     description: `Metric panels${quotedTitle(options.title)}: ${panels.length} metrics × ${labels.length} categories (mean, 95 % interval) — ` +
-      panels.map((p) => `${p.metric} (${p.better} is better): ${p.bars.map((b, i) => `${labels[i]} ${shortNumber(b.mean)}`).join(", ")}`).join("; "),
+      panels.map((p) => `${p.metric} (${p.better === "neither" ? "descriptive" : `${p.better} is better`}): ${p.bars.map((b, i) => `${labels[i]} ${shortNumber(b.mean)}`).join(", ")}`).join("; "),
   };
 }
