@@ -7,3 +7,7 @@ export * from "./penalties";
 export * from "./conv-shapes";
 export * from "./dense";
 export * from "./manifold";
+export * from "./curves";
+export * from "./far-field";
+export * from "./spectrum";
+export * from "./score";
