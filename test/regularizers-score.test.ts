@@ -134,7 +134,7 @@ describe("sampling and agreement", () => {
     expect(Array.from(a.dataSync().slice(0, 50))).toEqual(Array.from(b.dataSync().slice(0, 50)));
     const mean = mix1.weights.reduce((s, w, k) => s + w * mix1.means[k][0], 0);
     const variance = mix1.weights.reduce((s, w, k) => s + w * (mix1.stds[k] ** 2 + mix1.means[k][0] ** 2), 0) - mean * mean;
-    const v = a.dataSync();
+    const v = Array.from(a.dataSync());
     const m = v.reduce((s, x) => s + x, 0) / v.length;
     const s2 = v.reduce((s, x) => s + (x - m) ** 2, 0) / v.length;
     expect(Math.abs(m - mean)).toBeLessThan(4 * Math.sqrt(variance / v.length));
