@@ -58,7 +58,7 @@ describe("parseBenchArgs", () => {
     });
     expect(parseBenchArgs([]).minSeconds).toBe(3);
     expect(parseBenchArgs([])).toMatchObject({ batchSweep: [32, 64, 128, 256], peak: true });
-    expect(parseBenchArgs(["--batch-sweep", "256,32,64,32", "--no-peak", "--peak-size=512"])).toMatchObject({ batchSweep: [32, 64, 256], peak: false, peakSize: 512 });
+    expect(parseBenchArgs(["--batch-sweep", "256,32,64,32", "--no-peak", "--peak-sizes=512,256,512"])).toMatchObject({ batchSweep: [32, 64, 256], peak: false, peakSizes: [512, 256] });
     expect(parseBenchArgs(["--batch-sweep", "none"]).batchSweep).toEqual([]);
     expect(args.models).toEqual(["mlp-ae", "conv-dae", "csae-l", "fsae-classifier", "cnn"]);
     expect(parseBenchArgs(["-h"]).help).toBe(true);
@@ -78,7 +78,7 @@ describe("parseBenchArgs", () => {
     expect(() => parseBenchArgs(["--seed", "1", "extra"])).toThrow(/unexpected argument "extra"/);
     expect(() => parseBenchArgs(["--json"])).toThrow(/--json needs a value/);
     expect(() => parseBenchArgs(["--batch-sweep", "32,0"])).toThrow(/--batch-sweep must be an integer ≥ 1, got "0"/);
-    expect(() => parseBenchArgs(["--peak-size", "big"])).toThrow(/--peak-size must be an integer ≥ 1/);
+    expect(() => parseBenchArgs(["--peak-sizes", "big"])).toThrow(/--peak-sizes must be an integer ≥ 1/);
     expect(() => parseBenchArgs(["--no-peak=1"])).toThrow(/--no-peak takes no value/);
   });
 });

@@ -45,8 +45,8 @@ export interface BenchArgs {
   batchSweep: number[];
   /** Measure each engine's matrix-product peak, for GFLOP/s as a fraction of it (default true; --no-peak). */
   peak: boolean;
-  /** Side of the square matrices of the peak (default 2048; 256 on the cpu backend). */
-  peakSize?: number;
+  /** Sides of the square matrices the peak tries, the best wins (default 512, 1024, 2048; 128, 256 on the cpu backend). */
+  peakSizes?: number[];
   help: boolean;
 }
 
@@ -65,8 +65,9 @@ achieved GFLOP/s, peak RSS and tensor counts.
                        (default all; short: mlp, cae, cnn, csae, fsae, csaec, encoder)
   --batch-sweep a,b    also time the sweep models (${BENCH_MODELS.filter((m) => m.batchSweep).map((m) => m.id).join(", ")}) at these batch sizes, ours and
                        PyTorch's; "none" for no sweep (default 32,64,128,256)
-  --no-peak            do not measure each engine's peak (a large square matrix product), so no "% of peak"
-  --peak-size N        side of the peak's square matrices (default 2048; 256 on the cpu backend)
+  --no-peak            do not measure each engine's peak (square matrix products), so no "% of peak"
+  --peak-sizes a,b     sides of the peak's square matrices, the fastest wins (default 512,1024,2048;
+                       128,256 on the cpu backend)
   --backends a,b       ${BACKEND_PREFERENCE.join(", ")} (default all; one that cannot start is reported as skipped)
   --warmup N           untimed single-batch steps first (default 3)
   --max-seconds S      cap each timed run at about S seconds from the warm-up rate, 0 = no cap (default 60)
@@ -171,7 +172,7 @@ const BENCH_OPTIONS: Record<string, CommandLineOption> = {
   warmup: { type: "string" }, "max-seconds": { type: "string" }, "min-seconds": { type: "string" }, "cpu-samples": { type: "string" },
   "cpu-max-seconds": { type: "string" }, seed: { type: "string" }, "torch-threads": { type: "string" }, "wasm-threads": { type: "string" },
   native: { type: "string" }, python: { type: "string" }, readme: { type: "string" }, json: { type: "string" }, "from-json": { type: "string" },
-  "batch-sweep": { type: "string" }, "peak-size": { type: "string" }, "no-peak": { type: "boolean" },
+  "batch-sweep": { type: "string" }, "peak-sizes": { type: "string" }, "no-peak": { type: "boolean" },
   "compare-torch": { type: "boolean" }, "write-readme": { type: "boolean" }, help: { type: "boolean", short: "h" },
 };
 
@@ -235,7 +236,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case "batch-sweep":
         args.batchSweep = value.trim() === "none" ? [] : [...new Set(listOption(flag, value).map((b) => integerOption(flag, b, 1)))].sort((a, b) => a - b);
         break;
-      case "peak-size": args.peakSize = integerOption(flag, value, 1); break;
+      case "peak-sizes": args.peakSizes = [...new Set(listOption(flag, value).map((v) => integerOption(flag, v, 1)))]; break;
       case "python": args.python = value; break;
       case "readme": args.readme = value; break;
       case "json": args.json = value; break;

@@ -12,7 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import { BenchArgs, BENCH_USAGE, parseBenchArgs } from "./args";
 import { BackendName } from "../backend";
-import { BenchCaseOptions, BenchOutcome, PeakOptions, PeakRow } from "./run";
+import { BenchCaseOptions, BenchOutcome, PEAK_SIZES, PeakOptions, PeakRow } from "./run";
 import { benchModel, BenchModelId, BENCH_MODELS } from "./specs";
 import {
   BenchResults, TorchResults, describeTorch, fmt, fmtRate, formatResults, machineInfo, readmeSection, replaceReadmeSection, writeFileAtomic,
@@ -185,13 +185,13 @@ export function paramMismatch(results: BenchResults, row: { model: BenchModelId;
 async function measurePeaks(args: BenchArgs, variants: Array<{ backend: BackendName; threads?: number; native?: boolean }>, python: string | null, results: BenchResults): Promise<void> {
   const peaks: PeakRow[] = [];
   results.peaks = peaks;
-  const minSeconds = Math.max(1, Math.min(args.minSeconds, 3));
+  const minSeconds = Math.max(1.5, Math.min(args.minSeconds, 3));
   for (const variant of variants) {
     console.log(`▶ peak: matrix product on ${variant.backend}${variant.native ? "+native" : ""}${(variant.threads ?? 1) > 1 ? ` (${variant.threads} threads)` : ""}`);
     try {
-      const peak = await runPeakInChild({ ...variant, ...(args.peakSize !== undefined ? { size: args.peakSize } : {}), minSeconds }, 600);
+      const peak = await runPeakInChild({ ...variant, ...(args.peakSizes !== undefined ? { sizes: args.peakSizes } : {}), minSeconds }, 600);
       peaks.push(peak);
-      console.log(`  ${peak.engine}: ${fmt(peak.gflopsPerSecond, 1)} GFLOP/s (${peak.size}² × ${peak.size}², ${peak.reps} products in ${peak.seconds.toFixed(1)} s)`);
+      console.log(`  ${peak.engine}: ${fmt(peak.gflopsPerSecond, 1)} GFLOP/s at best, ${fmt(peak.meanGflopsPerSecond ?? NaN, 1)} on average (${peak.size}² × ${peak.size}², ${peak.reps} products in ${peak.seconds.toFixed(1)} s)`);
     } catch (error) {
       console.log(`  failed: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -200,10 +200,13 @@ async function measurePeaks(args: BenchArgs, variants: Array<{ backend: BackendN
   for (const threads of args.torchThreads) {
     console.log(`▶ peak: torch.mm in PyTorch (${threads} thread${threads === 1 ? "" : "s"})`);
     try {
-      const p = torchPeak(python, threads, args.peakSize ?? 2048, minSeconds);
-      const peak: PeakRow = { engine: "PyTorch", threads: p.threads, size: p.size, reps: p.reps, seconds: p.seconds, gflopsPerSecond: p.gflopsPerSecond, description: "torch.mm (its BLAS)" };
+      const p = torchPeak(python, threads, args.peakSizes ?? PEAK_SIZES, minSeconds);
+      const peak: PeakRow = {
+        engine: "PyTorch", threads: p.threads, size: p.size, reps: p.reps, seconds: p.seconds, gflopsPerSecond: p.gflopsPerSecond, meanGflopsPerSecond: p.meanGflopsPerSecond,
+        description: "torch.mm (its BLAS)",
+      };
       peaks.push(peak);
-      console.log(`  PyTorch: ${fmt(peak.gflopsPerSecond, 1)} GFLOP/s (${peak.size}² × ${peak.size}², ${peak.reps} products in ${peak.seconds.toFixed(1)} s)`);
+      console.log(`  PyTorch: ${fmt(peak.gflopsPerSecond, 1)} GFLOP/s at best, ${fmt(peak.meanGflopsPerSecond ?? NaN, 1)} on average (${peak.size}² × ${peak.size}², ${peak.reps} products in ${peak.seconds.toFixed(1)} s)`);
     } catch (error) {
       console.log(`  failed: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -158,7 +158,8 @@ export function casesTable(results: BenchResults): string {
 
 /** The peaks measured, one line each. */
 export function peaksTable(results: BenchResults): string {
-  return textTable(["peak: engine", "threads", "matrix", "GFLOP/s"], (results.peaks ?? []).map((p) => [p.engine, String(p.threads), `${p.size}²`, fmt(p.gflopsPerSecond, 1)]));
+  return textTable(["peak: engine", "threads", "matrix", "GFLOP/s (fastest product)", "GFLOP/s (mean)"],
+    (results.peaks ?? []).map((p) => [p.engine, String(p.threads), `${p.size}²`, fmt(p.gflopsPerSecond, 1), fmt(p.meanGflopsPerSecond ?? NaN, 1)]));
 }
 
 /**
@@ -353,8 +354,8 @@ export function readmeSection(results: BenchResults): string {
     lines.push("");
   }
   if ((results.peaks ?? []).length > 0) {
-    lines.push(`Peak of each engine, measured in the same run (a ${results.peaks![0].size}² float32 matrix product); "% of peak" divides a model's GFLOP/s by the fastest of them with the same thread count: ` +
-      results.peaks!.map((p) => `${p.engine} ×${p.threads} ${fmt(p.gflopsPerSecond, 1)} GFLOP/s`).join(", ") + ".");
+    lines.push(`Peak of each engine, measured in the same run (the fastest of repeated square float32 matrix products, best size); "% of peak" divides a model's GFLOP/s by the fastest of them with the same thread count: ` +
+      results.peaks!.map((p) => `${p.engine} ×${p.threads} ${fmt(p.gflopsPerSecond, 1)} GFLOP/s (${p.size}²)`).join(", ") + ".");
     lines.push("");
   }
   const byOptimizer = new Map<string, string[]>();

@@ -85,9 +85,9 @@ export function torchInfo(python: string, threads: number): TorchInfo {
   return { python, ...info };
 }
 
-/** PyTorch's matrix-product peak with `threads` threads: torch.mm on two size×size float32 matrices for minSeconds. */
-export function torchPeak(python: string, threads: number, size: number, minSeconds: number): { size: number; reps: number; seconds: number; gflopsPerSecond: number; threads: number } {
-  return runScript(python, ["--peak", String(size), "--threads", String(threads), "--min-seconds", String(minSeconds)], 300) as ReturnType<typeof torchPeak>;
+/** PyTorch's matrix-product peak with `threads` threads: torch.mm on two size×size float32 matrices per size, minSeconds in all (the fastest product of the best size, and its mean). */
+export function torchPeak(python: string, threads: number, sizes: readonly number[], minSeconds: number): { size: number; reps: number; seconds: number; gflopsPerSecond: number; meanGflopsPerSecond: number; threads: number } {
+  return runScript(python, ["--peak", sizes.join(","), "--threads", String(threads), "--min-seconds", String(minSeconds)], 300) as ReturnType<typeof torchPeak>;
 }
 
 /** The weight counts of models' PyTorch twins (parameters plus batch norm's running statistics, as ours counts), built but not trained, in one Python process. */
