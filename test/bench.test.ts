@@ -57,6 +57,9 @@ describe("parseBenchArgs", () => {
       maxSeconds: 0, cpuSamples: 256, torchThreads: [1, 2], wasmThreads: [1, 2], native: ["on"], learningRate: 0.01, seed: 4, python: "/usr/bin/python3", readme: "R.md", cpuMaxSeconds: 5, minSeconds: 0,
     });
     expect(parseBenchArgs([]).minSeconds).toBe(3);
+    expect(parseBenchArgs([])).toMatchObject({ batchSweep: [32, 64, 128, 256], peak: true });
+    expect(parseBenchArgs(["--batch-sweep", "256,32,64,32", "--no-peak", "--peak-sizes=512,256,512"])).toMatchObject({ batchSweep: [32, 64, 256], peak: false, peakSizes: [512, 256] });
+    expect(parseBenchArgs(["--batch-sweep", "none"]).batchSweep).toEqual([]);
     expect(args.models).toEqual(["mlp-ae", "conv-dae", "csae-l", "fsae-classifier", "cnn"]);
     expect(parseBenchArgs(["-h"]).help).toBe(true);
   });
@@ -74,6 +77,9 @@ describe("parseBenchArgs", () => {
     expect(() => parseBenchArgs(["--native", "yes"])).toThrow(/--native: expected "off" and\/or "on", got "yes"/);
     expect(() => parseBenchArgs(["--seed", "1", "extra"])).toThrow(/unexpected argument "extra"/);
     expect(() => parseBenchArgs(["--json"])).toThrow(/--json needs a value/);
+    expect(() => parseBenchArgs(["--batch-sweep", "32,0"])).toThrow(/--batch-sweep must be an integer ≥ 1, got "0"/);
+    expect(() => parseBenchArgs(["--peak-sizes", "big"])).toThrow(/--peak-sizes must be an integer ≥ 1/);
+    expect(() => parseBenchArgs(["--no-peak=1"])).toThrow(/--no-peak takes no value/);
   });
 });
 
@@ -121,7 +127,7 @@ describe("parseProfileArgs", () => {
 });
 
 describe("bench model specs", () => {
-  it("lists the five reference models with their parameter counts", () => {
+  it("lists issue 3's five reference models and issue 18's eight with their parameter counts", () => {
     expect(BENCH_MODELS.map((m) => m.id)).toEqual([...BENCH_MODEL_IDS]);
     const counts: Record<string, number> = {};
     for (const spec of BENCH_MODELS) {
@@ -133,7 +139,11 @@ describe("bench model specs", () => {
       prepared.dispose();
       expect(tf.memory().numTensors).toBe(before);
     }
-    expect(counts).toEqual({ "mlp-ae": 660_824, "conv-dae": 2_561, cnn: 4_022_090, "csae-l": 660_824, "fsae-classifier": 4_022_090 });
+    expect(counts).toEqual({
+      "mlp-ae": 660_824, "conv-dae": 2_561, cnn: 4_022_090, "csae-l": 660_824, "fsae-classifier": 4_022_090,
+      "csae-c": 283_065, "csae-encoder": 192_152, basenet: 151_802, cvae: 684_864,
+      "pool-cae-random": 2_633, "pool-cae-even": 2_633, "pool-cae-switches": 2_633, concrete: 2_013_377,
+    });
     expect(benchModel("CAE").id).toBe("conv-dae");
   });
 });
@@ -220,12 +230,12 @@ describe("bench report", () => {
   it("computes ours ÷ PyTorch per model and thread count (2 threads first), marks caps (*) and contended runs (†)", () => {
     const { header, rows } = comparisonRows(fakeResults());
     expect(header).toEqual([
-      "model", "params", "train MFLOP/sample", "wasm samples/s", "cpu samples/s", "wasm GFLOP/s",
+      "model", "params", "train MFLOP/sample", "wasm samples/s", "cpu samples/s", "wasm GFLOP/s", "wasm peak RSS MiB",
       "PyTorch 2 thr samples/s", "PyTorch 1 thr samples/s", "wasm ÷ PyTorch 2 thr", "wasm ÷ PyTorch 1 thr",
     ]);
     // PyTorch with 2 threads used 1.2 CPU s per s < 0.75 × 2: contended (†)
-    expect(rows[0]).toEqual(["mlp-ae", "10", "2.0", "500", "100", "1.00", "1,000†", "4,000", "0.50×", "0.13×"]);
-    expect(rows[1]).toEqual(["conv-dae", "10", "2.0", "300*", "—", "1.00", "600†", "—", "0.50×", "—"]);
+    expect(rows[0]).toEqual(["mlp-ae", "10", "2.0", "500", "100", "1.00", "300", "1,000†", "4,000", "0.50×", "0.13×"]);
+    expect(rows[1]).toEqual(["conv-dae", "10", "2.0", "300*", "—", "1.00", "300", "600†", "—", "0.50×", "—"]);
   });
 
   it("contendedMark: below 0.75 × threads, only when the thread count is known", () => {
@@ -298,7 +308,7 @@ describe("npm run bench (child process)", () => {
     const readme = path.join(tmp, "README.md");
     fs.writeFileSync(readme, "# X\n\n## Data\n\nd\n");
     const results = await runBench([
-      "--samples", "64", "--batch", "64", "--models", "mlp", "--backends", "cpu", "--warmup", "1", "--min-seconds", "0", "--json", json,
+      "--samples", "64", "--batch", "64", "--models", "mlp", "--backends", "cpu", "--warmup", "1", "--min-seconds", "0", "--no-peak", "--json", json,
       "--write-readme", "--readme", readme,
     ]);
     expect(results).not.toBeNull();

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "util";
 import { BackendName, BackendRequest, BACKEND_PREFERENCE } from "../backend";
-import { benchModel, BenchModelId, BENCH_MODEL_IDS } from "./specs";
+import { benchModel, BenchModelId, BENCH_MODEL_IDS, BENCH_MODELS } from "./specs";
 
 /** Everything `npm run bench` can be told. */
 export interface BenchArgs {
@@ -41,6 +41,12 @@ export interface BenchArgs {
   json?: string;
   /** Measure nothing: print (and with --write-readme write) the results saved by an earlier --json. */
   fromJson?: string;
+  /** Batch sizes every sweep model (CSAE-C, the CNN) is also timed at, ours and PyTorch's (default 32, 64, 128, 256; empty: none). */
+  batchSweep: number[];
+  /** Measure each engine's matrix-product peak, for GFLOP/s as a fraction of it (default true; --no-peak). */
+  peak: boolean;
+  /** Sides of the square matrices the peak tries, the best wins (default 512, 1024, 2048; 128, 256 on the cpu backend). */
+  peakSizes?: number[];
   help: boolean;
 }
 
@@ -52,8 +58,16 @@ achieved GFLOP/s, peak RSS and tensor counts.
 
   --samples N          images per timed run (default 12000)
   --batch N            batch size (default 128)
-  --lr X               Adam learning rate (default 0.001)
-  --models a,b         ${BENCH_MODEL_IDS.join(", ")} (default all; short: mlp, cae, cnn, csae, fsae)
+  --lr X               Adam learning rate of the models without a notebook optimiser of their own
+                       (issue 3's five; the others train with their notebook's, e.g. CSAE-C: SGD momentum
+                       0.9, lr 0.1, weight decay 5e-4) (default 0.001)
+  --models a,b         ${BENCH_MODEL_IDS.join(", ")}
+                       (default all; short: mlp, cae, cnn, csae, fsae, csaec, encoder)
+  --batch-sweep a,b    also time the sweep models (${BENCH_MODELS.filter((m) => m.batchSweep).map((m) => m.id).join(", ")}) at these batch sizes, ours and
+                       PyTorch's; "none" for no sweep (default 32,64,128,256)
+  --no-peak            do not measure each engine's peak (square matrix products), so no "% of peak"
+  --peak-sizes a,b     sides of the peak's square matrices, the fastest wins (default 512,1024,2048;
+                       128,256 on the cpu backend)
   --backends a,b       ${BACKEND_PREFERENCE.join(", ")} (default all; one that cannot start is reported as skipped)
   --warmup N           untimed single-batch steps first (default 3)
   --max-seconds S      cap each timed run at about S seconds from the warm-up rate, 0 = no cap (default 60)
@@ -75,12 +89,15 @@ achieved GFLOP/s, peak RSS and tensor counts.
   --from-json FILE     measure nothing: print the results an earlier --json saved (with --write-readme: render them into README.md)
   -h, --help           this text`;
 
+/** Batch sizes of the sweep (issue 18: CSAE-C and the CNN from 32 to 256). */
+export const DEFAULT_BATCH_SWEEP: readonly number[] = [32, 64, 128, 256];
+
 /** Defaults of every option. */
 export function defaultBenchArgs(): BenchArgs {
   return {
     samples: 12_000, batchSize: 128, learningRate: 1e-3, models: [...BENCH_MODEL_IDS], backends: [...BACKEND_PREFERENCE],
     warmupSteps: 3, maxSeconds: 60, minSeconds: 3, cpuSamples: 1024, cpuMaxSeconds: 60, seed: 0, compareTorch: false, torchThreads: [2], wasmThreads: [1],
-    native: ["off", "on"], writeReadme: false, help: false,
+    native: ["off", "on"], writeReadme: false, batchSweep: [...DEFAULT_BATCH_SWEEP], peak: true, help: false,
   };
 }
 
@@ -155,6 +172,7 @@ const BENCH_OPTIONS: Record<string, CommandLineOption> = {
   warmup: { type: "string" }, "max-seconds": { type: "string" }, "min-seconds": { type: "string" }, "cpu-samples": { type: "string" },
   "cpu-max-seconds": { type: "string" }, seed: { type: "string" }, "torch-threads": { type: "string" }, "wasm-threads": { type: "string" },
   native: { type: "string" }, python: { type: "string" }, readme: { type: "string" }, json: { type: "string" }, "from-json": { type: "string" },
+  "batch-sweep": { type: "string" }, "peak-sizes": { type: "string" }, "no-peak": { type: "boolean" },
   "compare-torch": { type: "boolean" }, "write-readme": { type: "boolean" }, help: { type: "boolean", short: "h" },
 };
 
@@ -165,6 +183,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     if (option.value === true) {
       if (option.name === "compare-torch") args.compareTorch = true;
       else if (option.name === "write-readme") args.writeReadme = true;
+      else if (option.name === "no-peak") args.peak = false;
       else args.help = true;
       continue;
     }
@@ -214,6 +233,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         args.native = [...new Set(modes)];
         break;
       }
+      case "batch-sweep":
+        args.batchSweep = value.trim() === "none" ? [] : [...new Set(listOption(flag, value).map((b) => integerOption(flag, b, 1)))].sort((a, b) => a - b);
+        break;
+      case "peak-sizes": args.peakSizes = [...new Set(listOption(flag, value).map((v) => integerOption(flag, v, 1)))]; break;
       case "python": args.python = value; break;
       case "readme": args.readme = value; break;
       case "json": args.json = value; break;

@@ -12,12 +12,12 @@ import * as os from "os";
 import * as path from "path";
 import { BenchArgs, BENCH_USAGE, parseBenchArgs } from "./args";
 import { BackendName } from "../backend";
-import { BenchCaseOptions, BenchOutcome } from "./run";
-import { benchModel, BenchModelId } from "./specs";
+import { BenchCaseOptions, BenchOutcome, PEAK_SIZES, PeakOptions, PeakRow } from "./run";
+import { benchModel, BenchModelId, BENCH_MODELS } from "./specs";
 import {
   BenchResults, TorchResults, describeTorch, fmt, fmtRate, formatResults, machineInfo, readmeSection, replaceReadmeSection, writeFileAtomic,
 } from "./report";
-import { findTorchPython, runTorchCase, torchInfo } from "./torch";
+import { findTorchPython, runTorchCase, torchInfo, torchPeak } from "./torch";
 import { BENCH_RESULT_MARKER } from "./worker";
 
 /** How to start the worker: ts-node when running from source, plain node from lib/dist. */
@@ -30,6 +30,15 @@ function workerCommand(): string[] {
 
 /** Run one case in a child process; its progress lines are passed on to our stderr, indented. */
 export function runCaseInChild(options: BenchCaseOptions, timeoutSeconds: number): Promise<BenchOutcome> {
+  return runInChild(options, timeoutSeconds, `bench case ${options.model} on ${options.backend}`) as Promise<BenchOutcome>;
+}
+
+/** Measure a backend's matrix-product peak in a child process (its own backend state, as the cases). */
+export function runPeakInChild(options: PeakOptions, timeoutSeconds: number): Promise<PeakRow> {
+  return runInChild({ ...options, peak: true }, timeoutSeconds, `peak on ${options.backend}`) as Promise<PeakRow>;
+}
+
+function runInChild(options: object, timeoutSeconds: number, what: string): Promise<unknown> {
   const [command, ...prefix] = workerCommand();
   return new Promise((resolve, reject) => {
     const child = spawn(command, [...prefix, JSON.stringify(options)], { stdio: ["ignore", "pipe", "pipe"], env: process.env });
@@ -42,18 +51,18 @@ export function runCaseInChild(options: BenchCaseOptions, timeoutSeconds: number
     });
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`bench case ${options.model} on ${options.backend} took longer than ${timeoutSeconds} s; killed`));
+      reject(new Error(`${what} took longer than ${timeoutSeconds} s; killed`));
     }, timeoutSeconds * 1000);
     child.on("error", (error) => { clearTimeout(timer); reject(error); });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       const line = stdout.split("\n").find((l) => l.startsWith(BENCH_RESULT_MARKER));
       if (code === 0 && line) {
-        resolve(JSON.parse(line.slice(BENCH_RESULT_MARKER.length)) as BenchOutcome);
+        resolve(JSON.parse(line.slice(BENCH_RESULT_MARKER.length)));
         return;
       }
       const tail = stderrTail.trim().split("\n").slice(-3).join(" | ");
-      reject(new Error(`bench case ${options.model} on ${options.backend} failed (exit ${code ?? signal}): ${tail || "no output"}`));
+      reject(new Error(`${what} failed (exit ${code ?? signal}): ${tail || "no output"}`));
     });
   });
 }
@@ -86,12 +95,12 @@ function ourVariants(args: BenchArgs): Array<{ backend: BackendName; threads?: n
 }
 
 /** One model on one of our variants, in a child; its row or skip goes into `results`; returns a backend-unavailable reason, if any. */
-async function runOurCase(args: BenchArgs, model: BenchModelId, variant: { backend: BackendName; threads?: number; native?: boolean }, results: BenchResults): Promise<string | null> {
+async function runOurCase(args: BenchArgs, model: BenchModelId, variant: { backend: BackendName; threads?: number; native?: boolean }, results: BenchResults, batchSize = args.batchSize): Promise<string | null> {
   const { backend, threads, native } = variant;
   const spec = benchModel(model);
-  console.log(`▶ ${model} on ${backend}${native ? "+native" : ""}${threads !== undefined && threads > 1 ? ` (${threads} threads)` : ""}`);
+  console.log(`▶ ${model} on ${backend}${native ? "+native" : ""}${threads !== undefined && threads > 1 ? ` (${threads} threads)` : ""}${batchSize !== args.batchSize ? `, batch ${batchSize} (sweep)` : ""}`);
   const options: BenchCaseOptions = {
-    model, backend, samples: args.samples, batchSize: args.batchSize, learningRate: args.learningRate, warmupSteps: args.warmupSteps,
+    model, backend, samples: args.samples, batchSize, learningRate: args.learningRate, warmupSteps: args.warmupSteps,
     maxSeconds: args.maxSeconds, minSeconds: args.minSeconds, cpuSamples: args.cpuSamples, cpuMaxSeconds: args.cpuMaxSeconds, seed: args.seed,
     ...(threads !== undefined ? { threads } : {}),
     ...(native !== undefined ? { native } : {}),
@@ -114,7 +123,7 @@ async function runOurCase(args: BenchArgs, model: BenchModelId, variant: { backe
   const r = outcome.row;
   results.rows.push(r);
   console.log(
-    `  ran on ${r.backend}: ${fmtRate(r.samplesPerSecond)} samples/s over ${r.epochs} × ${fmt(r.samples)} samples (${r.seconds.toFixed(1)} s), ` +
+    `  ran on ${r.backend} (${r.optimizer}): ${fmtRate(r.samplesPerSecond)} samples/s over ${r.epochs} × ${fmt(r.samples)} samples (${r.seconds.toFixed(1)} s), ` +
       `${fmt(r.gflopsPerSecond, 2)} GFLOP/s, CPU util ${fmt(r.cpuUtilization, 2)}, peak RSS ${fmt(r.peakRssMiB)} MiB, tensors ${r.tensorsBefore}→${r.tensorsAfter}` +
       (r.notes.length > 0 ? `\n  note: ${r.notes.join("; ")}` : ""),
   );
@@ -142,20 +151,65 @@ function startTorch(args: BenchArgs, torch: TorchResults): string | null {
 }
 
 /** One model in PyTorch (a fresh Python process) for one thread count, recorded in `torch`. */
-function runTorchCaseLogged(args: BenchArgs, python: string, model: BenchModelId, threads: number, torch: TorchResults): void {
-  console.log(`▶ ${model} in PyTorch (${threads} thread${threads === 1 ? "" : "s"})`);
+function runTorchCaseLogged(args: BenchArgs, python: string, model: BenchModelId, threads: number, results: BenchResults, batchSize = args.batchSize): void {
+  const torch = results.torch!;
+  console.log(`▶ ${model} in PyTorch (${threads} thread${threads === 1 ? "" : "s"})${batchSize !== args.batchSize ? `, batch ${batchSize} (sweep)` : ""}`);
   try {
     const row = runTorchCase(python, {
-      model, samples: args.samples, batchSize: args.batchSize, learningRate: args.learningRate, warmupSteps: args.warmupSteps,
+      model, samples: args.samples, batchSize, learningRate: args.learningRate, warmupSteps: args.warmupSteps,
       maxSeconds: args.maxSeconds, minSeconds: args.minSeconds, threads, seed: args.seed,
     });
     torch.rows.push(row);
-    console.log(`  ${fmtRate(row.samplesPerSecond)} samples/s over ${row.epochs} × ${fmt(row.samples)} samples (${row.seconds.toFixed(1)} s), CPU util ${fmt(row.cpuUtilization, 2)}, peak RSS ${fmt(row.peakRssMiB)} MiB` +
+    const mismatch = paramMismatch(results, row);
+    if (mismatch) {
+      torch.failures.push({ model, threads, error: mismatch });
+      console.log(`  ✗ ${mismatch}`);
+    }
+    console.log(`  ${row.optimizer ?? ""}: ${fmtRate(row.samplesPerSecond)} samples/s over ${row.epochs} × ${fmt(row.samples)} samples (${row.seconds.toFixed(1)} s), CPU util ${fmt(row.cpuUtilization, 2)}, peak RSS ${fmt(row.peakRssMiB)} MiB` +
       (row.notes.length > 0 ? `\n  note: ${row.notes.join("; ")}` : ""));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     torch.failures.push({ model, threads, error: message });
     console.log(`  failed: ${message}`);
+  }
+}
+
+/** An error text when a PyTorch twin's weight count differs from ours (the twins must be the same network), else null. */
+export function paramMismatch(results: BenchResults, row: { model: BenchModelId; params: number }): string | null {
+  const ours = results.rows.find((r) => r.model === row.model);
+  if (!ours || ours.params === row.params) return null;
+  return `parameter counts differ: ours ${ours.params.toLocaleString("en-US")}, PyTorch ${row.params.toLocaleString("en-US")} — the twins are not the same network`;
+}
+
+/** Each engine's matrix-product peak (ours per variant, PyTorch per thread count), into results.peaks. */
+async function measurePeaks(args: BenchArgs, variants: Array<{ backend: BackendName; threads?: number; native?: boolean }>, python: string | null, results: BenchResults): Promise<void> {
+  const peaks: PeakRow[] = [];
+  results.peaks = peaks;
+  const minSeconds = Math.max(1.5, Math.min(args.minSeconds, 3));
+  for (const variant of variants) {
+    console.log(`▶ peak: matrix product on ${variant.backend}${variant.native ? "+native" : ""}${(variant.threads ?? 1) > 1 ? ` (${variant.threads} threads)` : ""}`);
+    try {
+      const peak = await runPeakInChild({ ...variant, ...(args.peakSizes !== undefined ? { sizes: args.peakSizes } : {}), minSeconds }, 600);
+      peaks.push(peak);
+      console.log(`  ${peak.engine}: ${fmt(peak.gflopsPerSecond, 1)} GFLOP/s at best, ${fmt(peak.meanGflopsPerSecond ?? NaN, 1)} on average (${peak.size}² × ${peak.size}², ${peak.reps} products in ${peak.seconds.toFixed(1)} s)`);
+    } catch (error) {
+      console.log(`  failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if (python === null) return;
+  for (const threads of args.torchThreads) {
+    console.log(`▶ peak: torch.mm in PyTorch (${threads} thread${threads === 1 ? "" : "s"})`);
+    try {
+      const p = torchPeak(python, threads, args.peakSizes ?? PEAK_SIZES, minSeconds);
+      const peak: PeakRow = {
+        engine: "PyTorch", threads: p.threads, size: p.size, reps: p.reps, seconds: p.seconds, gflopsPerSecond: p.gflopsPerSecond, meanGflopsPerSecond: p.meanGflopsPerSecond,
+        description: "torch.mm (its BLAS)",
+      };
+      peaks.push(peak);
+      console.log(`  PyTorch: ${fmt(peak.gflopsPerSecond, 1)} GFLOP/s at best, ${fmt(peak.meanGflopsPerSecond ?? NaN, 1)} on average (${peak.size}² × ${peak.size}², ${peak.reps} products in ${peak.seconds.toFixed(1)} s)`);
+    } catch (error) {
+      console.log(`  failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 }
 
@@ -172,7 +226,10 @@ async function runAll(args: BenchArgs, results: BenchResults): Promise<void> {
     results.torch = { rows: [], failures: [] };
     python = startTorch(args, results.torch);
   }
+  if (args.peak) await measurePeaks(args, variants, python, results);
   for (const model of args.models) {
+    // The sweep's other batch sizes (the main one is the main row) on every variant but the slow cpu backend, and in PyTorch.
+    const sweep = benchModel(model).batchSweep ? args.batchSweep.filter((b) => b !== args.batchSize) : [];
     for (const [index, variant] of variants.entries()) {
       const reason = unavailable.get(index);
       if (reason !== undefined) {
@@ -180,10 +237,17 @@ async function runAll(args: BenchArgs, results: BenchResults): Promise<void> {
         continue;
       }
       const failed = await runOurCase(args, model, variant, results);
-      if (failed !== null) unavailable.set(index, failed);
+      if (failed !== null) {
+        unavailable.set(index, failed);
+        continue;
+      }
+      if (variant.backend !== "cpu") for (const batchSize of sweep) await runOurCase(args, model, variant, results, batchSize);
     }
     if (python !== null && results.torch) {
-      for (const threads of args.torchThreads) runTorchCaseLogged(args, python, model, threads, results.torch);
+      for (const threads of args.torchThreads) {
+        runTorchCaseLogged(args, python, model, threads, results);
+        for (const batchSize of sweep) runTorchCaseLogged(args, python, model, threads, results, batchSize);
+      }
     }
   }
 }
@@ -230,7 +294,8 @@ export async function runBench(argv: readonly string[]): Promise<BenchResults | 
     };
     const m = results.machine;
     console.log(`${m.cpuModel} · ${m.cores} cores · ${m.memoryGiB} GiB · Node ${m.node} · load ${results.loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
-    console.log(`${fmt(args.samples)} samples, batch ${args.batchSize}, Adam ${args.learningRate}; models ${args.models.join(", ")}; backends ${args.backends.join(", ")}`);
+    console.log(`${fmt(args.samples)} samples, batch ${args.batchSize} (sweep ${args.batchSweep.join(", ") || "none"} for ${BENCH_MODELS.filter((m) => m.batchSweep).map((m) => m.id).join(", ")}), ` +
+      `Adam ${args.learningRate} unless the notebook trains with another optimiser; models ${args.models.join(", ")}; backends ${args.backends.join(", ")}`);
     await runAll(args, results);
     results.loadAfter = os.loadavg();
     results.seconds = (performance.now() - started) / 1000;
@@ -245,6 +310,11 @@ export async function runBench(argv: readonly string[]): Promise<BenchResults | 
     const text = fs.readFileSync(readme, "utf8");
     writeFileAtomic(readme, replaceReadmeSection(text, readmeSection(results)));
     console.log(`README: the Performance section of ${readme} now holds these results`);
+  }
+  const mismatches = (results.torch?.failures ?? []).filter((f) => /parameter counts differ/.test(f.error));
+  if (mismatches.length > 0) {
+    console.error(`bench: ${mismatches.length} PyTorch twin(s) are not the same network as ours: ${mismatches.map((f) => `${f.model} (${f.error})`).join("; ")}`);
+    process.exitCode = 1;
   }
   return results;
 }

@@ -27,6 +27,7 @@ import { initBackend, describeBackend } from "../backend";
 import { parseProfileArgs, PROFILE_USAGE } from "./args";
 import { trainModel } from "../train";
 import { benchModel } from "./specs";
+import { benchTraining } from "./run";
 import { registerWasmOverrides, replacedWasmKernel, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "../accelerate/wasm-overrides/registry";
 import { setConv2DBackpropFilterMethod } from "../accelerate/wasm-overrides/conv-filter-gradient";
 
@@ -245,11 +246,15 @@ async function trainSpeed(pm: ProfileModel, samples: number, batch: number, time
   return history.samplesPerSecond[0];
 }
 
-/** Train a lib/bench/specs.ts model through trainModel: warm-up epoch on 256 samples, then one timed epoch. */
+/** Train a lib/bench/specs.ts model through trainModel with the bench's optimiser (its notebook's, else Adam 1e-3): warm-up epoch on 256 samples, then one timed epoch. */
 async function benchSpec(id: string, samples: number, batch: number, profile: boolean, byShape: boolean): Promise<void> {
   const spec = benchModel(id);
   const prepared = spec.prepare(samples, 1);
-  const common = { lossTerms: prepared.lossTerms, lossWeights: prepared.lossWeights, models: prepared.models, batchSize: batch, progress: false, optimizer: { name: "adam" as const, learningRate: 1e-3 } };
+  const training = benchTraining(spec, 1e-3);
+  const common = {
+    lossTerms: prepared.lossTerms, lossWeights: prepared.lossWeights, models: prepared.models, batchSize: batch, progress: false, optimizer: training.optimizer,
+    ...(training.weightDecay !== undefined ? { weightDecay: training.weightDecay } : {}),
+  };
   const warm: Record<string, tf.Tensor> = {};
   for (const [key, t] of Object.entries(prepared.data)) warm[key] = t.slice(0, Math.min(256, samples));
   await trainModel({ ...common, data: warm, numEpochs: 1 });
@@ -267,7 +272,7 @@ async function benchSpec(id: string, samples: number, batch: number, profile: bo
     timer?.uninstall();
   }
   const sps = history.samplesPerSecond[0];
-  console.log(`bench ${spec.id} (${spec.title}): ${sps.toFixed(0)} samples/s, ${(sps * prepared.trainingFlopsPerSample / 1e9).toFixed(1)} GFLOP/s (${samples} samples, batch ${batch}, adam; load ${load.toFixed(2)} → ${os.loadavg()[0].toFixed(2)})`);
+  console.log(`bench ${spec.id} (${spec.title}): ${sps.toFixed(0)} samples/s, ${(sps * prepared.trainingFlopsPerSample / 1e9).toFixed(1)} GFLOP/s (${samples} samples, batch ${batch}, ${training.description}; load ${load.toFixed(2)} → ${os.loadavg()[0].toFixed(2)})`);
   if (timer) printTable(`trainModel ${spec.id} (per step)`, timer, history.steps, 1000 * history.seconds / history.steps);
   prepared.dispose();
 }

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { BenchArgs } from "./args";
-import { BenchRow, BenchSkip } from "./run";
+import { BenchRow, BenchSkip, labelThreads, PeakRow } from "./run";
 import { BENCH_MODELS, BenchModelId } from "./specs";
 import { TorchInfo, TorchRow } from "./torch";
 
@@ -43,6 +43,8 @@ export interface BenchResults {
   rows: BenchRow[];
   skips: BenchSkip[];
   torch?: TorchResults;
+  /** Each engine's matrix-product peak, measured in the same run (absent with --no-peak and in results saved before issue 18). */
+  peaks?: PeakRow[];
   /** Set when the tables were rendered again from saved results (`--from-json`): that command. */
   renderedBy?: string;
   /** 1/5/15-minute load averages before and after (the machine may be shared). */
@@ -112,8 +114,32 @@ export function ratioThreads(results: BenchResults): number | undefined {
   return threads.includes(2) ? 2 : threads[0];
 }
 
-function torchRow(results: BenchResults, model: BenchModelId, threads: number | undefined): TorchRow | undefined {
-  return results.torch?.rows.find((r) => r.model === model && r.threads === threads);
+/** The batch size of the main rows (sweep rows have others). */
+function mainBatch(results: BenchResults): number {
+  return results.args.batchSize;
+}
+
+function torchRow(results: BenchResults, model: BenchModelId, threads: number | undefined, batchSize = mainBatch(results)): TorchRow | undefined {
+  return results.torch?.rows.find((r) => r.model === model && r.threads === threads && r.batchSize === batchSize);
+}
+
+/** The machine's measured peak for `threads` threads: the fastest engine's matrix product with that many threads (none measured: undefined). */
+export function machinePeak(results: BenchResults, threads: number): PeakRow | undefined {
+  const same = (results.peaks ?? []).filter((p) => p.threads === threads);
+  return same.length === 0 ? undefined : same.reduce((a, b) => (b.gflopsPerSecond > a.gflopsPerSecond ? b : a));
+}
+
+/** GFLOP/s as a percentage of the machine's peak with the same thread count, e.g. "23%"; "—" when no peak was measured. */
+export function peakPercent(results: BenchResults, gflopsPerSecond: number, threads: number): string {
+  const peak = machinePeak(results, threads);
+  if (!peak || !Number.isFinite(gflopsPerSecond)) return "—";
+  const percent = (100 * gflopsPerSecond) / peak.gflopsPerSecond;
+  return `${percent >= 10 ? percent.toFixed(0) : percent.toFixed(1)}%`;
+}
+
+/** Training FLOPs per sample of a model (from our rows; PyTorch trains the same network). */
+function flopsOf(results: BenchResults, model: BenchModelId): number {
+  return results.rows.find((r) => r.model === model)?.trainingFlopsPerSample ?? NaN;
 }
 
 /** Backends that produced at least one row, in run order. */
@@ -121,13 +147,50 @@ function backendsRun(results: BenchResults): string[] {
   return [...new Set(results.rows.map((r) => r.backend))];
 }
 
-/** Console table: one line per model × backend. */
+/** Console table: one line per model × backend × batch size. */
 export function casesTable(results: BenchResults): string {
   const rows = results.rows.map((r) => [
-    r.model, r.backend, fmt(r.samples) + (r.samples < r.samplesRequested ? "*" : ""), fmtRate(r.samplesPerSecond), fmt(r.gflopsPerSecond, 2),
-    fmt(r.cpuUtilization, 2), fmt(r.peakRssMiB), `${r.tensorsBefore}→${r.tensorsAfter}`, `${r.tensorsAtStart}→${r.tensorsAtEnd}`,
+    r.model, r.backend, String(r.batchSize), fmt(r.samples) + (r.samples < r.samplesRequested ? "*" : ""), fmtRate(r.samplesPerSecond), fmt(r.gflopsPerSecond, 2),
+    peakPercent(results, r.gflopsPerSecond, labelThreads(r.backend)), fmt(r.cpuUtilization, 2), fmt(r.peakRssMiB), `${r.tensorsBefore}→${r.tensorsAfter}`, `${r.tensorsAtStart}→${r.tensorsAtEnd}`,
   ]);
-  return textTable(["model", "backend", "samples", "samples/s", "GFLOP/s", "CPU util", "peak RSS MiB", "tensors run", "tensors case"], rows);
+  return textTable(["model", "backend", "batch", "samples", "samples/s", "GFLOP/s", "% of peak", "CPU util", "peak RSS MiB", "tensors run", "tensors case"], rows);
+}
+
+/** The peaks measured, one line each. */
+export function peaksTable(results: BenchResults): string {
+  return textTable(["peak: engine", "threads", "matrix", "GFLOP/s (fastest product)", "GFLOP/s (mean)"],
+    (results.peaks ?? []).map((p) => [p.engine, String(p.threads), `${p.size}²`, fmt(p.gflopsPerSecond, 1), fmt(p.meanGflopsPerSecond ?? NaN, 1)]));
+}
+
+/**
+ * The batch sweep: per sweep model and batch size, samples/s of each of our fast backends and of
+ * PyTorch (ratio thread count), the first backend's GFLOP/s as a share of the peak, and ours ÷ PyTorch.
+ */
+export function sweepRows(results: BenchResults): { header: string[]; rows: string[][] } {
+  const fast = backendsRun(results).filter((b) => b !== "cpu");
+  const threads = ratioThreads(results);
+  const header = ["model", "batch", ...fast.map((b) => `${b} samples/s`), ...fast.slice(0, 1).map((b) => `${b} % of peak`),
+    ...(threads !== undefined ? [`PyTorch ${threads} thr samples/s`, ...fast.map((b) => `${b} ÷ PyTorch`)] : [])];
+  const rows: string[][] = [];
+  for (const spec of BENCH_MODELS) {
+    const batches = [...new Set([...results.rows.filter((r) => r.model === spec.id && r.backend !== "cpu").map((r) => r.batchSize),
+      ...(results.torch?.rows ?? []).filter((r) => r.model === spec.id).map((r) => r.batchSize)])].sort((a, b) => a - b);
+    if (batches.length < 2) continue;
+    for (const batch of batches) {
+      const ours = fast.map((b) => results.rows.find((r) => r.model === spec.id && r.backend === b && r.batchSize === batch));
+      const theirs = threads !== undefined ? torchRow(results, spec.id, threads, batch) : undefined;
+      const mark = (r: { samples: number; samplesRequested: number; cpuUtilization: number }, t: number | undefined) =>
+        (r.samples < r.samplesRequested ? "*" : "") + contendedMark(r.cpuUtilization, t);
+      rows.push([
+        spec.id, String(batch),
+        ...ours.map((r) => (r ? fmtRate(r.samplesPerSecond) + mark(r, rowThreads(r)) : "—")),
+        ...ours.slice(0, 1).map((r) => (r ? peakPercent(results, r.gflopsPerSecond, labelThreads(r.backend)) : "—")),
+        ...(threads !== undefined ? [theirs ? fmtRate(theirs.samplesPerSecond) + mark(theirs, theirs.threads) : "—",
+          ...ours.map((r) => (r && theirs ? `${(r.samplesPerSecond / theirs.samplesPerSecond).toFixed(2)}×` : "—"))] : []),
+      ]);
+    }
+  }
+  return { header, rows };
 }
 
 /** Below this fraction of the CPU a run could use (threads × wall time), it is marked contended (†). */
@@ -152,20 +215,24 @@ function rowThreads(row: BenchRow): number | undefined {
  * `*` marks fewer samples than asked, `†` a contended run (see contendedMark).
  */
 export function comparisonRows(results: BenchResults): { header: string[]; rows: string[][] } {
-  const backends = backendsRun(results);
+  const batch = mainBatch(results);
+  const main = results.rows.filter((r) => r.batchSize === batch);
+  const backends = [...new Set(main.map((r) => r.backend))];
   const threads = ratioThreads(results);
   const torchThreads = [...new Set((results.torch?.rows ?? []).map((r) => r.threads))].sort((a, b) => (a === threads ? -1 : b === threads ? 1 : a - b));
   const fast = backends.filter((b) => b !== "cpu");
+  const peaks = (results.peaks ?? []).length > 0;
   const header = [
     "model", "params", "train MFLOP/sample", ...backends.map((b) => `${b} samples/s`), ...backends.slice(0, 1).map((b) => `${b} GFLOP/s`),
-    ...torchThreads.map((t) => `PyTorch ${t} thr samples/s`),
+    ...(peaks ? backends.slice(0, 1).map((b) => `${b} % of peak`) : []), ...backends.slice(0, 1).map((b) => `${b} peak RSS MiB`),
+    ...torchThreads.map((t) => `PyTorch ${t} thr samples/s`), ...(peaks ? torchThreads.map((t) => `PyTorch ${t} thr % of peak`) : []),
     ...torchThreads.flatMap((t) => fast.map((b) => `${b} ÷ PyTorch ${t} thr`)),
   ];
   const marks = (r: { samples: number; samplesRequested: number; cpuUtilization: number }, threadCount: number | undefined) =>
     (r.samples < r.samplesRequested ? "*" : "") + contendedMark(r.cpuUtilization, threadCount);
   const rows: string[][] = [];
   for (const spec of BENCH_MODELS) {
-    const ours = results.rows.filter((r) => r.model === spec.id);
+    const ours = main.filter((r) => r.model === spec.id);
     const torch = torchRow(results, spec.id, threads);
     if (ours.length === 0 && !torch) continue;
     const any = ours[0];
@@ -177,10 +244,18 @@ export function comparisonRows(results: BenchResults): { header: string[]; rows:
     for (const b of backends.slice(0, 1)) {
       const r = ours.find((x) => x.backend === b);
       cells.push(r ? fmt(r.gflopsPerSecond, 2) : "—");
+      if (peaks) cells.push(r ? peakPercent(results, r.gflopsPerSecond, labelThreads(r.backend)) : "—");
+      cells.push(r ? fmt(r.peakRssMiB) : "—");
     }
     for (const t of torchThreads) {
       const r = torchRow(results, spec.id, t);
       cells.push(r ? fmtRate(r.samplesPerSecond) + marks(r, r.threads) : "—");
+    }
+    if (peaks) {
+      for (const t of torchThreads) {
+        const r = torchRow(results, spec.id, t);
+        cells.push(r ? peakPercent(results, (flopsOf(results, spec.id) * r.samplesPerSecond) / 1e9, r.threads) : "—");
+      }
     }
     for (const t of torchThreads) {
       const theirs = torchRow(results, spec.id, t);
@@ -232,12 +307,19 @@ export function formatResults(results: BenchResults): string {
   const torchRows = results.torch?.rows ?? [];
   if (torchRows.length > 0) {
     parts.push(textTable(
-      ["model", "PyTorch threads", "samples", "samples/s", "CPU util", "peak RSS MiB"],
-      torchRows.map((r) => [r.model, String(r.threads), fmt(r.samples) + (r.samples < r.samplesRequested ? "*" : ""), fmtRate(r.samplesPerSecond), fmt(r.cpuUtilization, 2), fmt(r.peakRssMiB)]),
+      ["model", "PyTorch threads", "batch", "samples", "samples/s", "GFLOP/s", "% of peak", "CPU util", "peak RSS MiB", "params"],
+      torchRows.map((r) => {
+        const gflops = (flopsOf(results, r.model) * r.samplesPerSecond) / 1e9;
+        return [r.model, String(r.threads), String(r.batchSize), fmt(r.samples) + (r.samples < r.samplesRequested ? "*" : ""), fmtRate(r.samplesPerSecond), fmt(gflops, 2),
+          peakPercent(results, gflops, r.threads), fmt(r.cpuUtilization, 2), fmt(r.peakRssMiB), fmt(r.params)];
+      }),
     ));
   }
   const { header, rows } = comparisonRows(results);
   parts.push(textTable(header, rows));
+  const sweep = sweepRows(results);
+  if (sweep.rows.length > 0) parts.push(`Batch sweep:\n${textTable(sweep.header, sweep.rows)}`);
+  if ((results.peaks ?? []).length > 0) parts.push(`Peaks (% of peak: GFLOP/s ÷ the fastest engine's matrix product with the same threads):\n${peaksTable(results)}`);
   const backendLines = [...new Map(results.rows.map((r) => [r.backend, r.backendDescription])).values()];
   parts.push(["Backends that ran:", ...backendLines.map((l) => `  ${l}`)].join("\n"));
   if (results.torch?.info) parts.push(describeTorch(results.torch.info));
@@ -255,7 +337,7 @@ export function readmeSection(results: BenchResults): string {
   lines.push(
     `Written by \`${results.command}\` on ${results.date.slice(0, 16).replace("T", " ")} UTC — ${m.cpuModel}, ${m.cores} cores, ` +
       `${m.memoryGiB} GiB, Node ${m.node}. Each model trains through \`trainModel\` on the first ${fmt(a.samples)} MNIST ` +
-      `training images (batch ${a.batchSize}, Adam ${a.learningRate}, after ${a.warmupSteps} warm-up steps; the epoch is repeated ` +
+      `training images (batch ${a.batchSize}, Adam ${a.learningRate} or the notebook's own optimiser, after ${a.warmupSteps} warm-up steps; the epoch is repeated ` +
       `until ${a.minSeconds ?? 0} s have passed, on both sides, so that neither is timed at a short burst's clock), ` +
       `each model × backend in its own process, model by model (ours, then PyTorch's). GFLOP/s counts 3 × 2 × the multiply-adds of the dense and convolution layers.` +
       (results.renderedBy ? ` (Table rendered again from that run's saved results by \`${results.renderedBy}\`.)` : ""),
@@ -264,6 +346,26 @@ export function readmeSection(results: BenchResults): string {
   const { header, rows } = comparisonRows(results);
   lines.push(markdownTable(header, rows));
   lines.push("");
+  const sweep = sweepRows(results);
+  if (sweep.rows.length > 0) {
+    lines.push(`Batch sweep (${[...new Set(results.rows.filter((r) => r.batchSize !== results.args.batchSize).map((r) => r.model))].join(", ") || "—"}):`);
+    lines.push("");
+    lines.push(markdownTable(sweep.header, sweep.rows));
+    lines.push("");
+  }
+  if ((results.peaks ?? []).length > 0) {
+    lines.push(`Peak of each engine, measured in the same run (the fastest of repeated square float32 matrix products, best size); "% of peak" divides a model's GFLOP/s by the fastest of them with the same thread count: ` +
+      results.peaks!.map((p) => `${p.engine} ×${p.threads} ${fmt(p.gflopsPerSecond, 1)} GFLOP/s (${p.size}²)`).join(", ") + ".");
+    lines.push("");
+  }
+  const byOptimizer = new Map<string, string[]>();
+  for (const r of results.rows) {
+    if (!r.optimizer) continue;
+    const models = byOptimizer.get(r.optimizer) ?? [];
+    if (!models.includes(r.model)) models.push(r.model);
+    byOptimizer.set(r.optimizer, models);
+  }
+  if (byOptimizer.size > 0) lines.push(`- Optimisers (the notebook's own; PyTorch the same): ${[...byOptimizer].map(([o, m]) => `${m.join(", ")}: ${o}`).join("; ")}.`);
   const backendLines = [...new Map(results.rows.map((r) => [r.backend, r.backendDescription])).values()];
   for (const l of backendLines) lines.push(`- ${l.replace(/^backend: /, "Backend ")}`);
   if (results.torch?.info) lines.push(`- ${describeTorch(results.torch.info)}`);

@@ -5,19 +5,18 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { BackendName, BackendReport, describeBackend, initBackend } from "../backend";
-import { createOptimizer, trainModel, TensorRecord } from "../train";
+import { createOptimizer, disposeOptimizer, OptimizerSpec, trainModel, TensorRecord } from "../train";
 import { seedGlobalRandom } from "../random";
-import { benchModel, BenchModelId } from "./specs";
+import { benchModel, BenchModelId, BenchModelSpec } from "./specs";
 
 /** What one case needs. */
-export interface BenchCaseOptions {
+export interface BenchCaseOptions extends BenchBackendOptions {
   model: BenchModelId | string;
-  backend: BackendName;
   /** Images to time (default 12,000: one "epoch-slice"). */
   samples?: number;
   /** Default 128. */
   batchSize?: number;
-  /** Adam's learning rate (default 1e-3). */
+  /** Adam's learning rate for the models without a notebook optimiser of their own (issue 3's five; default 1e-3). */
   learningRate?: number;
   /** Single-batch steps before timing: kernel compilation, allocation, optimiser state (default 3). */
   warmupSteps?: number;
@@ -34,10 +33,7 @@ export interface BenchCaseOptions {
   cpuMaxSeconds?: number;
   /** Seed of the weights, data noise and shuffles (default 0). */
   seed?: number;
-  /** wasm only: threads of its XNNPACK pool, or with the native kernels theirs (default 1); rows of more than one are labelled "wasm×N" / "wasm+native×N". */
-  threads?: number;
-  /** wasm only: use the native kernels where built (default true; false sets AE_NATIVE=0 in this process); rows with them are labelled "wasm+native". */
-  native?: boolean;
+  /** (BenchBackendOptions) threads: wasm only, of its XNNPACK pool or with the native kernels theirs (default 1); rows of more than one are labelled "wasm×N" / "wasm+native×N". native: use the native kernels where built (default true; false sets AE_NATIVE=0 in this process); rows with them are labelled "wasm+native". */
   /** Progress lines (default: none). */
   log?: (line: string) => void;
 }
@@ -92,6 +88,8 @@ export interface BenchRow extends TimedRun {
   /** trainingFlopsPerSample × samples/s ÷ 1e9. */
   gflopsPerSecond: number;
   trainingFlopsPerSample: number;
+  /** The optimiser in words, e.g. "Adam 0.001" or "SGD momentum 0.9, lr 0.1, weight decay 0.0005" (absent in results saved before issue 18). */
+  optimizer?: string;
   /** tf.memory().numTensors just before and just after the timed run (model, data and optimiser state live). */
   tensorsBefore: number;
   tensorsAfter: number;
@@ -131,11 +129,127 @@ function positiveInteger(value: number, name: string): number {
   return value;
 }
 
+/** The optimiser a spec trains with (its notebook's, else Adam at `learningRate`), its weight decay, and both in words. */
+export function benchTraining(spec: BenchModelSpec, learningRate: number): { optimizer: OptimizerSpec; weightDecay?: number; description: string } {
+  const optimizer: OptimizerSpec = spec.training?.optimizer ?? { name: "adam", learningRate };
+  const weightDecay = spec.training?.weightDecay;
+  const lr = optimizer.learningRate;
+  const base = optimizer.name === "adam" ? `Adam ${lr}`
+    : optimizer.name === "momentum" ? `SGD momentum ${optimizer.momentum ?? 0.9}, lr ${lr}`
+    : `${optimizer.name} ${lr}`;
+  return { optimizer, ...(weightDecay !== undefined ? { weightDecay } : {}), description: base + (weightDecay !== undefined ? `, weight decay ${weightDecay}` : "") };
+}
+
 /** Rows [0, n) of every tensor (new tensors). */
 function headOf(data: TensorRecord, n: number): TensorRecord {
   const out: TensorRecord = {};
   for (const key of Object.keys(data)) out[key] = tf.slice(data[key], 0, n);
   return out;
+}
+
+/** Which backend a case or a peak measurement runs on. */
+export interface BenchBackendOptions {
+  backend: BackendName;
+  /** wasm only: threads of XNNPACK, or with the native kernels theirs (default 1). */
+  threads?: number;
+  /** wasm only: the native kernels where built (default true). */
+  native?: boolean;
+}
+
+/**
+ * Start the backend of a case (once per process). With the native kernels, `threads` is theirs and
+ * wasm takes its default ("auto": one thread where they load), as setup() does; without, it is
+ * wasm's. Both are read once, by initBackend. Throws when the backend cannot start.
+ */
+export async function startBenchBackend(options: BenchBackendOptions): Promise<BackendReport> {
+  const withNative = options.backend === "wasm" && options.native !== false;
+  if (options.backend === "wasm" && options.native === false) process.env.AE_NATIVE = "0";
+  if (withNative) process.env.AE_NATIVE_THREADS = String(options.threads ?? 1);
+  const threads = options.backend !== "wasm" ? {} : withNative ? { threads: "auto" as const } : { threads: options.threads ?? 1 };
+  return initBackend({ backend: options.backend, ...threads });
+}
+
+/** Threads a row's label says it computed on: "…×N" → N, else 1 (wasm's one thread, the cpu backend; tensorflow: unknown, 1 assumed). */
+export function labelThreads(label: string): number {
+  const match = /×(\d+)$/.exec(label);
+  return match ? Number(match[1]) : 1;
+}
+
+/** The machine's speed limit on one engine: a large square float32 matrix product, timed. */
+export interface PeakRow {
+  /** "wasm+native×2", "wasm", "cpu", … (our backend label) or "PyTorch". */
+  engine: string;
+  threads: number;
+  /** Side of the square matrices (of the best size tried). */
+  size: number;
+  reps: number;
+  seconds: number;
+  /** 2·size³ ÷ the fastest product's seconds ÷ 1e9: the peak (the fastest rep, as timeit's min: other processes can only slow a rep down). */
+  gflopsPerSecond: number;
+  /** 2·size³·reps ÷ seconds ÷ 1e9 (the mean rate, for comparison). */
+  meanGflopsPerSecond?: number;
+  /** The backend in one line (ours) or the BLAS (PyTorch). */
+  description: string;
+}
+
+/** Options of `measurePeak`. */
+export interface PeakOptions extends BenchBackendOptions {
+  /** Sides of the square matrices tried; the best wins (default PEAK_SIZES; PEAK_SIZES_CPU on the cpu backend, whose matMul is plain JavaScript). */
+  sizes?: number[];
+  /** Seconds of products in all, split evenly over the sizes (default 2). */
+  minSeconds?: number;
+}
+
+/** Matrix sides the peak tries: a product that fits the caches can run faster than a larger one, and the peak is the best. */
+export const PEAK_SIZES: readonly number[] = [512, 1024, 2048];
+/** … on the slow cpu backend. */
+export const PEAK_SIZES_CPU: readonly number[] = [128, 256];
+
+/**
+ * The peak this backend reaches: tf.matMul of two size×size float32 matrices (on wasm with the
+ * native kernels, their matrix product) for each size, one warm-up product, then repeated, each
+ * result read back (so the work is done) and freed; the fastest product of the best size gives the
+ * peak (as timeit's minimum: other processes can only slow a product down).
+ */
+export async function measurePeak(options: PeakOptions): Promise<PeakRow> {
+  const report = await startBenchBackend(options);
+  const sizes = options.sizes ?? [...(report.name === "cpu" ? PEAK_SIZES_CPU : PEAK_SIZES)];
+  if (sizes.length === 0) throw new Error("measurePeak: sizes must list at least one matrix side");
+  sizes.forEach((size) => positiveInteger(size, "sizes"));
+  const minSeconds = (options.minSeconds ?? 2) / sizes.length;
+  const engine = benchBackendLabel(report);
+  let best: PeakRow | null = null;
+  for (const size of sizes) {
+    const a = tf.randomUniform([size, size], 0, 1, "float32", 1);
+    const b = tf.randomUniform([size, size], 0, 1, "float32", 2);
+    const once = async (): Promise<number> => {
+      const t = performance.now();
+      const c = tf.matMul(a, b);
+      await c.data();
+      c.dispose();
+      return (performance.now() - t) / 1000;
+    };
+    try {
+      await once();
+      let reps = 0;
+      let fastest = Infinity;
+      const t0 = performance.now();
+      do {
+        fastest = Math.min(fastest, await once());
+        reps++;
+      } while ((performance.now() - t0) / 1000 < minSeconds);
+      const seconds = (performance.now() - t0) / 1000;
+      const flops = 2 * size ** 3;
+      const row: PeakRow = {
+        engine, threads: labelThreads(engine), size, reps, seconds, gflopsPerSecond: flops / fastest / 1e9, meanGflopsPerSecond: (flops * reps) / seconds / 1e9,
+        description: describeBackend(report),
+      };
+      if (!best || row.gflopsPerSecond > best.gflopsPerSecond) best = row;
+    } finally {
+      tf.dispose([a, b]);
+    }
+  }
+  return best!;
 }
 
 /** Train one model on one backend and measure it (see BenchRow); a backend that cannot start gives a skip. */
@@ -154,14 +268,8 @@ export async function runBenchCase(options: BenchCaseOptions): Promise<BenchOutc
   });
 
   let report;
-  // With the native kernels, `threads` is theirs and wasm takes its default ("auto": one thread
-  // where they load), as setup() does; without, it is wasm's. Both are read once, by initBackend.
-  const withNative = options.backend === "wasm" && options.native !== false;
-  if (options.backend === "wasm" && options.native === false) process.env.AE_NATIVE = "0";
-  if (withNative) process.env.AE_NATIVE_THREADS = String(options.threads ?? 1);
   try {
-    const threads = options.backend !== "wasm" ? {} : withNative ? { threads: "auto" as const } : { threads: options.threads ?? 1 };
-    report = await initBackend({ backend: options.backend, ...threads });
+    report = await startBenchBackend(options);
   } catch (error) {
     return skip(error instanceof Error ? error.message : String(error), true);
   }
@@ -178,8 +286,9 @@ export async function runBenchCase(options: BenchCaseOptions): Promise<BenchOutc
 
   const tensorsAtStart = tf.memory().numTensors;
   const prepared = spec.prepare(samples, seed);
-  // The optimiser trainModel builds for { name: "adam" } (the accelerator's fused Adam where the addon runs), kept across warm-up and timed run.
-  const optimizer = createOptimizer({ name: "adam", learningRate });
+  // The optimiser trainModel builds for the spec (Adam: the accelerator's fused Adam where the addon runs), kept across warm-up and timed run.
+  const training = benchTraining(spec, learningRate);
+  const optimizer = createOptimizer(training.optimizer);
   let outcome: BenchOutcome;
   try {
     if (report.name === "cpu") {
@@ -196,6 +305,7 @@ export async function runBenchCase(options: BenchCaseOptions): Promise<BenchOutc
     }
     const common = {
       lossTerms: prepared.lossTerms, lossWeights: prepared.lossWeights, models: prepared.models, optimizer,
+      ...(training.weightDecay !== undefined ? { weightDecay: training.weightDecay } : {}),
       batchSize, progress: false as const, seed,
     };
 
@@ -279,6 +389,7 @@ export async function runBenchCase(options: BenchCaseOptions): Promise<BenchOutc
       gflopsPerSecond: (prepared.trainingFlopsPerSample * samplesPerSecond) / 1e9,
       params: prepared.params,
       trainingFlopsPerSample: prepared.trainingFlopsPerSample,
+      optimizer: training.description,
       peakRssMiB: (process.resourceUsage().maxRSS * 1024) / MiB,
       tensorsBefore,
       tensorsAfter,
@@ -291,7 +402,7 @@ export async function runBenchCase(options: BenchCaseOptions): Promise<BenchOutc
     };
     outcome = { status: "ok", row };
   } finally {
-    optimizer.dispose();
+    disposeOptimizer(optimizer);
     prepared.dispose();
   }
   if (outcome.status === "ok") outcome.row.tensorsAtEnd = tf.memory().numTensors;

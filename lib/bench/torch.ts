@@ -35,6 +35,8 @@ export interface TorchRow extends TimedRun {
   loss: number;
   torchVersion: string;
   python: string;
+  /** The optimiser in words (absent in results saved before issue 18). */
+  optimizer?: string;
 }
 
 /** A Python with torch, or the reasons none was found. */
@@ -81,6 +83,17 @@ function runScript(python: string, args: string[], timeoutSeconds: number): unkn
 export function torchInfo(python: string, threads: number): TorchInfo {
   const info = runScript(python, ["--info", "--threads", String(threads)], 120) as Omit<TorchInfo, "python">;
   return { python, ...info };
+}
+
+/** PyTorch's matrix-product peak with `threads` threads: torch.mm on two size×size float32 matrices per size, minSeconds in all (the fastest product of the best size, and its mean). */
+export function torchPeak(python: string, threads: number, sizes: readonly number[], minSeconds: number): { size: number; reps: number; seconds: number; gflopsPerSecond: number; meanGflopsPerSecond: number; threads: number } {
+  return runScript(python, ["--peak", sizes.join(","), "--threads", String(threads), "--min-seconds", String(minSeconds)], 300) as ReturnType<typeof torchPeak>;
+}
+
+/** The weight counts of models' PyTorch twins (parameters plus batch norm's running statistics, as ours counts), built but not trained, in one Python process. */
+export function torchParamCounts(python: string, models: readonly BenchModelId[]): Record<string, number> {
+  const out = runScript(python, ["--params-only", models.join(","), "--threads", "1"], 300) as { params: Record<string, number> };
+  return out.params;
 }
 
 /** Options of one PyTorch case (the same meaning as our BenchCaseOptions). */

@@ -2,7 +2,7 @@
  * Predefined evenly-distributed class centroids (PEDCC) and the CSAE models of paper 4:
  * the charged-particle simulation, evenness measures, saved centroids under data/pedcc/,
  * nearest-centroid classification, per-class Gaussian generation, CSAE-C and its baselines,
- * and CSAE-L with the CSAE loss (lib/models/csae.ts).
+ * CSAE-L with the CSAE loss (lib/models/csae.ts), and the paper's CVAE baseline (lib/models/cvae.ts).
  */
 export * from "./simulation";
 export * from "./evenness";
@@ -11,3 +11,4 @@ export * from "./classify";
 export * from "./models";
 export * from "./losses";
 export * from "../models/csae";
+export * from "../models/cvae";

@@ -209,8 +209,8 @@ function buildDecoder(r: Resolved, name: string): tf.LayersModel {
   return tf.model({ inputs: input, outputs: out, name });
 }
 
-/** 2 × multiply-adds of one sample through the Dense/Conv2D/Conv2DTranspose layers (batch norm, ReLU, adds left out, as lib/models/cost). */
-function convFlopsPerSample(models: tf.LayersModel[]): number {
+/** 2 × multiply-adds of one sample through the Dense/Conv2D/Conv2DTranspose layers of CSAE-C, its encoder or basenet (batch norm, ReLU, adds left out, as lib/models/cost). */
+export function csaeConvFlopsPerSample(models: tf.LayersModel[]): number {
   let macs = 0;
   for (const model of models) {
     for (const layer of model.layers) {
@@ -244,7 +244,7 @@ export function csaeConv(options: CsaeConvOptions = {}): CsaeConvModel {
   const encoder = buildEncoder(r, "csae_conv_encoder");
   const decoder = buildDecoder(r, "csae_conv_decoder");
   const both = [encoder, decoder];
-  const forward = convFlopsPerSample(both);
+  const forward = csaeConvFlopsPerSample(both);
   return {
     encoder,
     decoder,
