@@ -11,6 +11,7 @@ import {
   roundLayer, roundProbabilities, softmaxInverseApprox, softmaxInverseCentered, softmaxInverseDroppedTerm, softmaxInverseLayer,
 } from "../lib/inverse";
 import { assertClose, seededNormal } from "./helpers/gradcheck";
+import { leakedBy } from "./helpers/leaks";
 
 beforeAll(async () => {
   await initBackend();
@@ -21,14 +22,6 @@ const values = (t: tf.Tensor): number[] => {
   t.dispose();
   return v;
 };
-
-/** Tensors alive after running fn twice (first run primes kernels and caches). */
-function leakedBy(fn: () => void): number {
-  fn();
-  const before = tf.memory().numTensors;
-  fn();
-  return tf.memory().numTensors - before;
-}
 
 describe("leaky ReLU inverse min(y, y/α)", () => {
   it("undoes max(x, αx) for every x (round trip within float32 rounding)", () => {

@@ -13,17 +13,11 @@ import {
   sigmoidEncoderJacobian, spiralCurve, spiralManifoldData,
 } from "../lib/regularizers";
 import { assertClose, seededNormal } from "./helpers/gradcheck";
+import { leakedBy } from "./helpers/leaks";
 
 beforeAll(async () => {
   await initBackend({ backend: "cpu" });
 });
-
-function leaked(fn: () => void): number {
-  fn();
-  const before = tf.memory().numTensors;
-  fn();
-  return tf.memory().numTensors - before;
-}
 
 /** x ↦ R x/‖x‖: sends every point to its nearest point of the circle. */
 const project = (x: tf.Tensor2D) => tf.div(x, tf.maximum(tf.norm(x, 2, 1, true), 1e-6)) as tf.Tensor2D;
@@ -44,7 +38,7 @@ describe("Jacobians along and across the manifold (eqs. F1–F2)", () => {
     const fd = finiteDifferenceJacobian((v) => model.encode(v), x, { step: 1e-2 });
     const cmp = assertClose(jac.dataSync(), fd.dataSync(), { rtol: 2e-3, atol: 1e-5 }, "autodiff vs finite differences");
     expect(cmp.scale).toBeGreaterThan(0.05);
-    expect(leaked(() => tf.dispose([rowwiseJacobian((v) => model.encode(v), x), finiteDifferenceJacobian((v) => model.encode(v), x)]))).toBe(0);
+    expect(leakedBy(() => tf.dispose([rowwiseJacobian((v) => model.encode(v), x), finiteDifferenceJacobian((v) => model.encode(v), x)]))).toBe(0);
     expect(() => rowwiseJacobian((v) => tf.sum(v), x)).toThrow(/f must return \[5, units\]/);
     expect(() => rowwiseJacobian((v) => v, tf.zeros([3]) as unknown as tf.Tensor2D)).toThrow(/x must be a live \[n, inputs\]/);
     tf.dispose([x, jac, fd]);
@@ -76,7 +70,7 @@ describe("Jacobians along and across the manifold (eqs. F1–F2)", () => {
     gains.across.forEach((g) => expect(g).toBeCloseTo(0.1, 5));
     expect(gains.ratio).toBeCloseTo(11, 3);
     gains.singularValues.forEach((sv) => assertClose(sv, [1.1, 0.1], { rtol: 1e-4, atol: 0 }, "singular values"));
-    expect(leaked(() => circleTangentNormalGains(project, { numPoints: 4 }))).toBe(0);
+    expect(leakedBy(() => circleTangentNormalGains(project, { numPoints: 4 }))).toBe(0);
     expect(() => circleFrames({ numPoints: 0 })).toThrow(/numPoints must be a positive integer/);
   });
 
@@ -87,7 +81,7 @@ describe("Jacobians along and across the manifold (eqs. F1–F2)", () => {
     const flat = normalProfile(project, { offsets, angle: 2.5 });
     assertClose(flat.normalCoordinate, offsets.map(() => 0), { rtol: 0, atol: 1e-6 }, "projection");
     expect(normalProfile(project).offsets).toHaveLength(41);
-    expect(leaked(() => normalProfile(project, { offsets }))).toBe(0);
+    expect(leakedBy(() => normalProfile(project, { offsets }))).toBe(0);
     expect(() => normalProfile(project, { offsets: [] })).toThrow(/offsets must be a non-empty list/);
   });
 });
@@ -153,7 +147,7 @@ describe("a curve and what a 1-unit code learns of it (eqs. C1–C2)", () => {
     expect(curve.codes).toEqual([-1, 0, 1, 2]);
     assertClose(curve.points.flat(), [-1, -2, 0, 0, 1, 2, 2, 4], { rtol: 0, atol: 1e-6 }, "decoded points");
     expect(decodedCurve(model, x, { numPoints: 3, margin: 0.5 }).codes).toEqual([-2.5, 0.5, 3.5]);
-    expect(leaked(() => decodedCurve(model, x, { numPoints: 5 }))).toBe(0);
+    expect(leakedBy(() => decodedCurve(model, x, { numPoints: 5 }))).toBe(0);
     expect(() => decodedCurve({ encode: (v) => tf.clone(v), decode: (z) => z }, x)).toThrow(/code must be one unit/);
     const fig = manifoldCurvesFigure(x.arraySync(), [{ name: "learned", points: curve.points }, { name: "true", points: [[0, 0], [1, 1]], dash: "dash" }], { title: "t" });
     expect(fig.data.map((t) => t.name)).toEqual(["training points", "learned", "true"]);

@@ -16,17 +16,11 @@ import {
   sampleMixture, smoothedMixture, tweedieDenoiser,
 } from "../lib/regularizers";
 import { assertClose } from "./helpers/gradcheck";
+import { leakedBy } from "./helpers/leaks";
 
 beforeAll(async () => {
   await initBackend({ backend: "cpu" });
 });
-
-function leaked(fn: () => void): number {
-  fn();
-  const before = tf.memory().numTensors;
-  fn();
-  return tf.memory().numTensors - before;
-}
 
 const mix1 = gaussianMixture({ weights: [0.3, 0.5, 0.2], means: [-1.5, 0.4, 2], stds: [0.35, 0.5, 0.3] });
 const mix2 = gaussianMixture({ weights: [0.6, 0.4], means: [[-1, 0.5], [1, -0.5]], stds: [0.4, 0.7] });
@@ -81,7 +75,7 @@ describe("Gaussian mixture density and score (eqs. S1–S2)", () => {
 
   it("frees every intermediate", () => {
     const x = tf.tensor2d(grid(-2, 2, 9), [9, 1]);
-    expect(leaked(() => tf.dispose([mixtureScore(mix1, x), mixtureLogDensity(mix1, x), tweedieDenoiser(mix1, 0.2, x)]))).toBe(0);
+    expect(leakedBy(() => tf.dispose([mixtureScore(mix1, x), mixtureLogDensity(mix1, x), tweedieDenoiser(mix1, 0.2, x)]))).toBe(0);
     x.dispose();
   });
 });

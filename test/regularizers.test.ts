@@ -17,18 +17,11 @@ import {
 } from "../lib/regularizers";
 import { meanSumOfSquares } from "../lib/metrics";
 import { assertClose, seededNormal } from "./helpers/gradcheck";
+import { leakedBy } from "./helpers/leaks";
 
 beforeAll(async () => {
   await initBackend({ backend: "cpu" });
 });
-
-/** Count tensors left behind by `fn` (after one priming call). */
-function leaked(fn: () => void): number {
-  fn();
-  const before = tf.memory().numTensors;
-  fn();
-  return tf.memory().numTensors - before;
-}
 
 /** Activations in (0, 1): sigmoid of seeded normals, [rows, cols]. */
 function sigmoidBatch(rows: number, cols: number, seed: number): tf.Tensor2D {
@@ -80,9 +73,9 @@ describe("KL sparsity penalty (eqs. 3–5)", () => {
 
   it("leaks nothing and rejects bad input with a message naming it", () => {
     const a = sigmoidBatch(8, 4, 1);
-    expect(leaked(() => klSparsityPenalty(a).dispose())).toBe(0);
-    expect(leaked(() => bernoulliKlGradient(0.2, a).dispose())).toBe(0);
-    expect(leaked(() => meanActivation(a).dispose())).toBe(0);
+    expect(leakedBy(() => klSparsityPenalty(a).dispose())).toBe(0);
+    expect(leakedBy(() => bernoulliKlGradient(0.2, a).dispose())).toBe(0);
+    expect(leakedBy(() => meanActivation(a).dispose())).toBe(0);
     expect(() => klSparsityPenalty(a, { targetSparsity: 0 })).toThrow(/targetSparsity ρ must lie strictly between 0 and 1, got 0/);
     expect(() => klSparsityPenalty(tf.ones([4]) as unknown as tf.Tensor2D)).toThrow(/activations must be \[samples, units\]/);
     expect(() => bernoulliKl(0.2, 1)).toThrow(/rhoHat must lie strictly between 0 and 1/);
@@ -96,7 +89,7 @@ describe("L1 activation penalty (eq. 2)", () => {
   it("is Σⱼ|aⱼ| per sample averaged over the batch, and leaks nothing", () => {
     const a = tf.tensor2d([[1, -2, 0.5], [0, 3, -1]]);
     expect(l1ActivationPenalty(a).dataSync()[0]).toBeCloseTo((3.5 + 4) / 2, 6);
-    expect(leaked(() => l1ActivationPenalty(a).dispose())).toBe(0);
+    expect(leakedBy(() => l1ActivationPenalty(a).dispose())).toBe(0);
     expect(() => l1ActivationPenalty(tf.scalar(1))).toThrow(/activations must be \[samples, …\]/);
     a.dispose();
   });
@@ -132,8 +125,8 @@ describe("contractive penalty (eqs. 7–8)", () => {
     const auto = [0, 1, 2, 3].map((i) => tf.tidy(() => tf.sum(tf.square(autodiffJacobian(encode, tf.squeeze(tf.slice(xs, [i, 0], [1, inputs]), [0]) as tf.Tensor1D))).dataSync()[0]));
     assertClose(closed, auto, { rtol: 1e-5, atol: 0 }, "‖J‖²_F closed vs autodiff");
     expect(contractivePenalty(h, kernel).dataSync()[0]).toBeCloseTo(auto.reduce((s, v) => s + v, 0) / 4, 5);
-    expect(leaked(() => contractivePenalty(h, kernel).dispose())).toBe(0);
-    expect(leaked(() => autodiffJacobian(encode, tf.zeros([inputs]) as tf.Tensor1D).dispose())).toBeLessThanOrEqual(1); // the zeros input itself
+    expect(leakedBy(() => contractivePenalty(h, kernel).dispose())).toBe(0);
+    expect(leakedBy(() => autodiffJacobian(encode, tf.zeros([inputs]) as tf.Tensor1D).dispose())).toBeLessThanOrEqual(1); // the zeros input itself
     tf.dispose([kernel, bias, xs, h]);
   });
 
@@ -215,7 +208,7 @@ describe("the shared dense autoencoder trained five ways", () => {
       expect(Object.keys(objective.lossWeights)).toEqual(expected[kind]);
       for (const t of Object.values(terms)) expect(Number.isFinite(t.dataSync()[0])).toBe(true);
       tf.dispose(Object.values(terms));
-      expect(leaked(() => tf.dispose(Object.values(objective.lossTerms({ xs: x }, context))))).toBe(0);
+      expect(leakedBy(() => tf.dispose(Object.values(objective.lossTerms({ xs: x }, context))))).toBe(0);
     }
     const c = regularizedObjective(model, "contractive", {}).lossTerms({ xs: x }, context);
     const h = model.encode(x);
@@ -288,7 +281,7 @@ describe("the shared dense autoencoder trained five ways", () => {
     const v = images.dataSync();
     expect(Math.min(...v)).toBe(0);
     expect(Math.max(...v)).toBeCloseTo(1, 6);
-    expect(leaked(() => featureImages(kernel).dispose())).toBe(0);
+    expect(leakedBy(() => featureImages(kernel).dispose())).toBe(0);
     const hist = activationHistogram([0, 0.01, 0.5, 0.99, 1], { bins: 10 });
     expect(hist.fractions.reduce((s, f) => s + f, 0)).toBeCloseTo(1, 12);
     expect(hist.fractions[0]).toBeCloseTo(0.4, 12);
@@ -319,7 +312,7 @@ describe("toy manifold and reconstruction field", () => {
     expect(fieldAlignmentWithCircle(field)).toBeCloseTo(1, 5);
     const away = reconstructionField((x) => tf.sub(tf.mul(2, x), project(x)), { gridSize: 9 });
     expect(fieldAlignmentWithCircle(away)).toBeCloseTo(-1, 5);
-    expect(leaked(() => reconstructionField(project, { gridSize: 4 }))).toBe(0);
+    expect(leakedBy(() => reconstructionField(project, { gridSize: 4 }))).toBe(0);
     expect(() => reconstructionField((x) => tf.sum(x, 1), { gridSize: 3 })).toThrow(/must return \[n, 2\]/);
     expect(() => reconstructionField(project, { range: [1, 0] })).toThrow(/max > min/);
   });

@@ -12,6 +12,7 @@ import {
   reconstructionCrossEntropy, stackedClassifier, tiedDense, tiedDenseApply, transmitCodes, unpoolEvenSpread, unpoolRandomLocation,
   unpoolWithSwitches,
 } from "../lib/stacked";
+import { leakedBy } from "./helpers/leaks";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -20,14 +21,6 @@ beforeAll(async () => {
 
 function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
-}
-
-/** Tensors alive after fn minus before (fn's own results disposed by it). */
-function leakedBy(fn: () => void): number {
-  fn(); // prime (kernels, initialisers)
-  const before = tf.memory().numTensors;
-  fn();
-  return tf.memory().numTensors - before;
 }
 
 describe("tied weights W′ = Wᵀ", () => {
