@@ -24,6 +24,7 @@ const SLOW_FILES: Record<string, number> = {
   "test/runner-output.test.ts": 8,
   "test/bench.test.ts": 8,
   "test/runner-watchdog.test.ts": 8,
+  "test/png-service.test.ts": 8,
   "test/runner-anywhere.test.ts": 6,
   "test/accelerate/wasm-threads.test.ts": 5,
 };
@@ -54,7 +55,8 @@ export default defineConfig({
     // runner tests inherit this); test/accelerate/wasm-threads.test.ts asks for threads explicitly.
     env: { AE_WASM_THREADS: "1" },
     // lib/dist built once for the whole run (the files that start kernels need it current).
-    globalSetup: ["test/setup/build-lib.ts"],
+    // One chromium for the PNGs of every notebook kernel that runQuick starts.
+    globalSetup: ["test/setup/build-lib.ts", "test/setup/png-service.ts"],
     sequence: { sequencer: LongestFirst },
   },
 });

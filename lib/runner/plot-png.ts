@@ -167,6 +167,11 @@ export interface PngFillResult {
   skipped: boolean;
 }
 
+/** No figure can get a PNG from this renderer: chromium or plotly.js did not start. */
+export class PngUnavailableError extends Error {
+  override name = "PngUnavailableError";
+}
+
 /**
  * Lazily starts one PlotRenderer on first need and reuses it for every notebook of a
  * run; warns once (through `warn`) when chromium is unavailable.
@@ -174,6 +179,8 @@ export interface PngFillResult {
 export class PngFiller {
   private renderer: Promise<PlotRenderer | null> | null = null;
   private warned = false;
+  /** Why chromium is unavailable, once a start failed. */
+  private reason: string | null = null;
 
   constructor(
     private readonly options: PlotRendererOptions = {},
@@ -182,11 +189,24 @@ export class PngFiller {
 
   private getRenderer(): Promise<PlotRenderer | null> {
     this.renderer ??= PlotRenderer.launch(this.options).catch((error: unknown) => {
+      this.reason = (error as Error).message;
       if (!this.warned) this.warn(`warning: Plotly outputs get no PNG: ${(error as Error).message}`);
       this.warned = true;
       return null;
     });
     return this.renderer;
+  }
+
+  /** Start chromium now (in the background) if it is not running yet. */
+  warm(): void {
+    void this.getRenderer();
+  }
+
+  /** One figure as a base64 PNG on the shared page; throws when chromium is unavailable (why) or the figure fails. */
+  async renderPng(figure: JsonObject): Promise<string> {
+    const renderer = await this.getRenderer();
+    if (!renderer) throw new PngUnavailableError(this.reason ?? "chromium did not start");
+    return renderer.renderPng(figure);
   }
 
   /** Add image/png to every Plotly output of the notebook that lacks one. */
