@@ -24,6 +24,7 @@ const SLOW_FILES: Record<string, number> = {
   "test/runner-output.test.ts": 8,
   "test/bench.test.ts": 8,
   "test/runner-watchdog.test.ts": 8,
+  "test/png-service.test.ts": 8,
   "test/runner-anywhere.test.ts": 6,
   "test/accelerate/wasm-threads.test.ts": 5,
 };
@@ -43,9 +44,44 @@ class LongestFirst extends BaseSequencer {
   }
 }
 
+/**
+ * Files that need a module graph of their own: they start kernels, browsers or child processes
+ * (and share lib/dist and the PNG service from the global setups), or depend on what a fresh
+ * process holds (the backend chosen by initBackend, the accelerator's Adam and native addon,
+ * modules reset by vi.resetModules). Every other file is a plain library test.
+ */
+const ISOLATED_FILES = [
+  // kernels, browsers, child processes
+  "test/[1-5]-*.test.ts",
+  "test/tour.test.ts",
+  "test/figure-bundle.test.ts",
+  "test/frontend.test.ts",
+  "test/png-service.test.ts",
+  "test/runner*.test.ts",
+  "test/tslab-patch.test.ts",
+  "test/bench.test.ts",
+  "test/accelerate/install-script.test.ts",
+  "test/accelerate/wasm-threads.test.ts",
+  // initBackend / setup(), the accelerator's registrations, module resets
+  "test/backend.test.ts",
+  "test/setup.test.ts",
+  "test/run.test.ts",
+  "test/api.test.ts",
+  "test/optimizer-hooks.test.ts",
+  "test/accelerate/fused-adam.test.ts",
+  "test/accelerate/native-addon.test.ts",
+  "test/accelerate/wasm-layer-audit.test.ts",
+  "test/accelerate/wasm-overrides-vs-cpu.test.ts",
+  "test/inverse-concrete.test.ts",
+  "test/inverse.test.ts",
+  "test/linalg.test.ts",
+  "test/metrics.test.ts",
+  "test/regularizers.test.ts",
+  "test/stacked.test.ts",
+];
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // Two cores: tensor tests and kernel-driving tests compete for them, so keep workers few.
@@ -53,8 +89,32 @@ export default defineConfig({
     // Test workers share the cores, so wasm runs single-threaded here (kernels started by the
     // runner tests inherit this); test/accelerate/wasm-threads.test.ts asks for threads explicitly.
     env: { AE_WASM_THREADS: "1" },
-    // lib/dist built once for the whole run (the files that start kernels need it current).
-    globalSetup: ["test/setup/build-lib.ts"],
     sequence: { sequencer: LongestFirst },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "library",
+          include: ["test/**/*.test.ts"],
+          exclude: ISOLATED_FILES,
+          // One module graph per worker, not per file: tfjs and lib load once per worker instead of
+          // once per file. Before each file the setup file restores what a fresh process starts
+          // with (cpu backend, tfjs's Adam); each file sets the backend it needs and checks its
+          // own tensor counts.
+          isolate: false,
+          setupFiles: ["test/setup/library-file.ts"],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "isolated",
+          include: ISOLATED_FILES,
+          // lib/dist built once for the whole run (the files that start kernels need it current).
+          // One chromium for the PNGs of every notebook kernel that runQuick starts.
+          globalSetup: ["test/setup/build-lib.ts", "test/setup/png-service.ts"],
+        },
+      },
+    ],
   },
 });

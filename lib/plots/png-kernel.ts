@@ -3,12 +3,15 @@
  * plain function: one worker thread per process keeps one headless chromium page with
  * plotly.js loaded (lib/plots/png-worker.ts, the runner's PlotRenderer) and the main thread
  * blocks on a shared flag (Atomics.wait) until the PNG is back. Where chromium is missing
- * or fails, one warning on stderr and figures go out without a PNG.
+ * or fails, one warning on stderr and figures go out without a PNG. Where the runner shares
+ * one chromium among its kernels (AE_PNG_SERVICE, lib/runner/png-service.ts), the worker asks
+ * that one instead of starting its own.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from "worker_threads";
 import { findChromium } from "../runner/plot-png";
+import { PNG_SERVICE_ENV } from "../runner/png-service";
 import type { PngReply, PngWorkerData } from "./png-worker";
 
 export interface KernelPngOptions {
@@ -18,6 +21,8 @@ export interface KernelPngOptions {
   timeoutMs?: number;
   /** Where the one warning goes (default: stderr, which a kernel shows under the cell). */
   warn?: (message: string) => void;
+  /** A run's shared PNG service (default: $AE_PNG_SERVICE, which the runner sets; none: start chromium here). */
+  serviceUrl?: string;
 }
 
 interface PngWorker {
@@ -39,10 +44,10 @@ function workerScript(): { code: string; eval: boolean } {
   return { code: `require("ts-node").register({ transpileOnly: true }); require(${JSON.stringify(ts)});`, eval: true };
 }
 
-function startWorker(executablePath: string, timeoutMs: number): PngWorker {
+function startWorker(executablePath: string, timeoutMs: number, serviceUrl: string | undefined): PngWorker {
   const { port1, port2 } = new MessageChannel();
   const flag = new SharedArrayBuffer(4);
-  const data: PngWorkerData = { flag, reply: port2, executablePath, figureTimeoutMs: timeoutMs };
+  const data: PngWorkerData = { flag, reply: port2, executablePath, figureTimeoutMs: timeoutMs, serviceUrl };
   const script = workerScript();
   const worker = new Worker(script.code, { eval: script.eval, workerData: data, transferList: [port2] });
   worker.unref();
@@ -62,9 +67,10 @@ function disable(reason: string, warn: (message: string) => void): null {
 function ensureWorker(options: KernelPngOptions, warn: (message: string) => void): PngWorker | null {
   if (disabledReason) return null;
   if (!state) {
-    const executablePath = findChromium(options.executablePath);
-    if (!executablePath) return disable(`chromium not found at ${options.executablePath ?? process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"} (apt-get install chromium, or set CHROMIUM_PATH)`, warn);
-    state = startWorker(executablePath, options.timeoutMs ?? 60_000);
+    const serviceUrl = options.serviceUrl ?? (process.env[PNG_SERVICE_ENV] || undefined);
+    const executablePath = serviceUrl ? "" : findChromium(options.executablePath);
+    if (executablePath === null) return disable(`chromium not found at ${options.executablePath ?? process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"} (apt-get install chromium, or set CHROMIUM_PATH)`, warn);
+    state = startWorker(executablePath, options.timeoutMs ?? 60_000, serviceUrl);
   }
   return state;
 }

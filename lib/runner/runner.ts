@@ -17,6 +17,7 @@ import { CodeCell, ensureKernelMetadata, Notebook, NotebookError, readNotebook, 
 import { CellOutputs, DisplayRegistry } from "./outputs";
 import { checkOutputLocation } from "./output-check";
 import { dropFigureHtml, PngFiller, PngFillResult } from "./plot-png";
+import { PNG_SERVICE_ENV, startPngService } from "./png-service";
 import { anySignal } from "./timeouts";
 
 export type RunMode = "quick" | "full";
@@ -46,6 +47,8 @@ export interface RunNotebookOptions {
   png?: boolean;
   /** A shared PNG renderer (one warm browser for many notebooks); default: one for this notebook. */
   pngFiller?: PngFiller;
+  /** A run's shared PNG service (lib/runner/png-service.ts): the kernel renders its figures' PNGs there instead of starting its own chromium. */
+  pngService?: { url: string };
   /** Stops the run (Ctrl-C): the current cell is abandoned, what ran is saved. */
   signal?: AbortSignal;
   /** Extra environment for the kernel. */
@@ -238,7 +241,7 @@ async function startNotebookKernel(file: string, result: NotebookResult, options
   try {
     const kernel = await startKernel({
       cwd: path.dirname(path.resolve(file)),
-      env: { ...options.env, AE_MODE: result.mode },
+      env: { ...options.env, AE_MODE: result.mode, ...(options.pngService ? { [PNG_SERVICE_ENV]: options.pngService.url } : {}) },
       startTimeoutMs: options.startTimeoutMs,
       signal: options.signal,
     });
@@ -310,7 +313,7 @@ export async function runNotebook(file: string, options: RunNotebookOptions = {}
   }
 }
 
-export interface RunNotebooksOptions extends Omit<RunNotebookOptions, "outPath" | "pngFiller"> {
+export interface RunNotebooksOptions extends Omit<RunNotebookOptions, "outPath" | "pngFiller" | "pngService"> {
   /** Write each executed notebook into this folder instead of the default place. */
   outDir?: string;
   /** Project root for the default quick-mode folder (default: found from this file). */
@@ -346,21 +349,26 @@ export function summarize(results: NotebookResult[], totalMs: number): RunSummar
   return { ok: results.length > 0 && failures.length === 0, results, totalMs, cellsRun, failures, slowest };
 }
 
-/** Run notebooks one after another with one warm browser for PNGs; a failed notebook does not stop the next, Ctrl-C does. */
+/**
+ * Run notebooks one after another with one warm browser for PNGs, shared by the runner and
+ * every kernel (through a PNG service); a failed notebook does not stop the next, Ctrl-C does.
+ */
 export async function runNotebooks(files: string[], options: RunNotebooksOptions = {}): Promise<RunSummary> {
   const started = Date.now();
   const mode = options.mode ?? "full";
   const filler = options.png === false ? undefined : new PngFiller({}, options.warn);
   const results: NotebookResult[] = [];
+  const service = filler ? await startPngService(filler) : undefined;
   try {
     for (const file of files) {
       if (options.signal?.aborted) break;
       const outPath = defaultOutPath(file, mode, options.outDir, options.root);
-      const result = await runNotebook(file, { ...options, mode, outPath, pngFiller: filler });
+      const result = await runNotebook(file, { ...options, mode, outPath, pngFiller: filler, pngService: service });
       results.push(result);
       options.onNotebookDone?.(result);
     }
   } finally {
+    await service?.close();
     await filler?.close();
   }
   return summarize(results, Date.now() - started);

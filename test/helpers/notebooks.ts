@@ -1,11 +1,13 @@
 /**
  * Run a notebook in quick mode on the real tslab kernel (outputs to a temp dir, the
- * source untouched) and read back what it showed, for tests that assert on a
- * notebook's outputs: one test file per notebook uses this.
+ * source untouched; figures' PNGs from the test run's one chromium) and read back what
+ * it showed, for tests that assert on a notebook's outputs: one test file per notebook
+ * uses this.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { inject } from "vitest";
 import { libBuild } from "./build";
 import { CodeCell, Notebook, NotebookOutput, readNotebook } from "../../lib/runner/notebook";
 import { NotebookResult, runNotebook } from "../../lib/runner/runner";
@@ -39,7 +41,11 @@ export async function runQuick(notebook: string, options: { cellTimeoutMs?: numb
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "quick-run-"));
   try {
     const outPath = path.join(outDir, path.basename(notebook));
-    const result = await runNotebook(path.join(ROOT, notebook), { mode: "quick", outPath, cellTimeoutMs: options.cellTimeoutMs, png: options.png, warn: () => {} });
+    // The run's one chromium for figures' PNGs (test/setup/png-service.ts), as `npm run notebooks` shares its own.
+    const serviceUrl = inject("pngServiceUrl");
+    const result = await runNotebook(path.join(ROOT, notebook), {
+      mode: "quick", outPath, cellTimeoutMs: options.cellTimeoutMs, png: options.png, warn: () => {}, pngService: serviceUrl ? { url: serviceUrl } : undefined,
+    });
     if (!result.ok) {
       const f = result.failure;
       throw new Error(`${notebook} failed (${f?.kind}) at cell ${f?.cellIndex}: ${f?.message}\n${f?.traceback?.join("\n") ?? ""}\n${f?.stderr ?? ""}`);
