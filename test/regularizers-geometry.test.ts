@@ -6,7 +6,6 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { initBackend } from "../lib/backend";
 import {
   circleFrames, circleTangentNormalGains, decodedCurve, denseAutoencoder, directionalGains, fieldByDistance, finiteDifferenceJacobian,
   jacobianSingularValues, manifoldCurvesFigure, meanNearestDistance, normalProfile, reconstructionField, rowwiseJacobian,
@@ -16,7 +15,7 @@ import { assertClose, seededNormal } from "./helpers/gradcheck";
 import { leakedBy } from "./helpers/leaks";
 
 beforeAll(async () => {
-  await initBackend({ backend: "cpu" });
+  await tf.setBackend("cpu");
 });
 
 /** x ↦ R x/‖x‖: sends every point to its nearest point of the circle. */

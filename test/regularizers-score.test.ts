@@ -6,7 +6,6 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { initBackend } from "../lib/backend";
 import { trainModel } from "../lib/train";
 import { mlpAutoencoder } from "../lib/models/autoencoders";
 import { addGaussianNoise } from "../lib/data/noise";
@@ -19,7 +18,7 @@ import { assertClose } from "./helpers/gradcheck";
 import { leakedBy } from "./helpers/leaks";
 
 beforeAll(async () => {
-  await initBackend({ backend: "cpu" });
+  await tf.setBackend("cpu");
 });
 
 const mix1 = gaussianMixture({ weights: [0.3, 0.5, 0.2], means: [-1.5, 0.4, 2], stds: [0.35, 0.5, 0.3] });
