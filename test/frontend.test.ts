@@ -10,9 +10,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { libBuild } from "./helpers/build";
 import { CHROMIUM_ARGS, findChromium, PLOTLY_MIME } from "../lib/runner/plot-png";
+import { PNG_SERVICE_ENV } from "../lib/runner/png-service";
 import { jupyterHome, JupyterHome, kernelConnectionFiles, missingJupyterTools, NotebookServer, startNotebookServer, SYSTEM_PYTHON } from "./helpers/jupyter";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -35,6 +36,10 @@ beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), "frontend-notebook-"));
   fs.copyFileSync(FIXTURE, path.join(work, "frontend.ipynb"));
   home = jupyterHome();
+  // The kernels render their PNGs on the run's one chromium (test/setup/png-service.ts), as the notebook
+  // tests' kernels do; a kernel starting its own browser is figure-bundle.test.ts's subject, not this file's.
+  const pngService = inject("pngServiceUrl");
+  if (pngService) home.env[PNG_SERVICE_ENV] = pngService;
 }, 300_000);
 
 afterAll(() => {
