@@ -32,7 +32,8 @@ export interface TorchRow extends TimedRun {
   threads: number;
   warmupSteps: number;
   warmupSeconds: number;
-  loss: number;
+  /** Last epoch's loss; null when it diverged (a note says so). */
+  loss: number | null;
   torchVersion: string;
   python: string;
   /** The optimiser in words (absent in results saved before issue 18). */

@@ -469,6 +469,10 @@ def main():
             break
     seconds = time.perf_counter() - t0
     cpu_seconds = time.process_time() - cpu0
+    if not math.isfinite(loss):
+        # JSON has no NaN: the rate is still measured, the divergence is said in a note.
+        notes.append(f"the loss diverged ({loss}) at batch {args.batch}; the rate is still the training step's")
+        loss = None
     print(json.dumps({
         "model": args.model,
         "samples": samples,
