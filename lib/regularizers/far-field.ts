@@ -9,7 +9,7 @@
  *
  * each averaged over the grid points of a distance band.
  */
-import type { ReconstructionField } from "./manifold";
+import { arrowTowardCircle, type ReconstructionField } from "./manifold";
 
 /** One distance band of `fieldByDistance`. */
 export interface FieldBand {
@@ -48,19 +48,16 @@ export function fieldByDistance(field: ReconstructionField, options: FieldByDist
     throw new Error(`${fn}: edges must be at least two increasing numbers, got [${edges.join(", ")}]`);
   }
   const sums = edges.slice(1).map(() => ({ points: 0, distance: 0, cos: 0, length: 0, landing: 0 }));
-  field.points.forEach(([x, y], k) => {
-    const norm = Math.hypot(x, y);
+  field.points.forEach((point, k) => {
+    const { norm, delta, cos } = arrowTowardCircle(point, field.vectors[k], radius);
     if (norm < 1e-9) return;
-    const delta = Math.abs(norm - radius);
     const band = edges.findIndex((e, i) => i < edges.length - 1 && delta >= e && delta < edges[i + 1]);
     if (band < 0) return;
-    const [vx, vy] = field.vectors[k];
-    const tx = (x / norm) * radius - x, ty = (y / norm) * radius - y;
-    const lengths = Math.hypot(tx, ty) * Math.hypot(vx, vy);
+    const [x, y] = point, [vx, vy] = field.vectors[k];
     const s = sums[band];
     s.points++;
     s.distance += delta;
-    s.cos += lengths < 1e-12 ? 0 : (tx * vx + ty * vy) / lengths;
+    s.cos += Number.isNaN(cos) ? 0 : cos; // a zero arrow (or a point on the circle) counts as sideways
     s.length += Math.hypot(vx, vy);
     s.landing += Math.abs(Math.hypot(x + vx, y + vy) - radius);
   });

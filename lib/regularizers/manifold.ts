@@ -75,20 +75,30 @@ export function reconstructionField(reconstruct: (x: tf.Tensor2D) => tf.Tensor, 
   return { points, vectors: points.map((_, k) => [d[2 * k], d[2 * k + 1]] as [number, number]) };
 }
 
+/**
+ * How the arrow v = r(x) − x at grid point x relates to the circle of `radius` round the origin, with
+ * c(x) = R·x/‖x‖ its nearest point: δ = |‖x‖ − R| and cos∠(v, c(x) − x) (NaN where a direction is
+ * undefined: x at the centre, on the circle, or v = 0). Shared by fieldAlignmentWithCircle and fieldByDistance.
+ */
+export function arrowTowardCircle([x, y]: readonly number[], [vx, vy]: readonly number[], radius: number): { norm: number; delta: number; cos: number } {
+  const norm = Math.hypot(x, y);
+  const delta = Math.abs(norm - radius);
+  if (norm < 1e-9) return { norm, delta, cos: NaN };
+  const tx = (x / norm) * radius - x, ty = (y / norm) * radius - y;
+  const lengths = Math.hypot(tx, ty) * Math.hypot(vx, vy);
+  return { norm, delta, cos: lengths < 1e-12 ? NaN : (tx * vx + ty * vy) / lengths };
+}
+
 /** Mean over points of cos∠(r(x) − x, c(x) − x), where c(x) is the nearest point of the circle of `radius` round the origin: 1 = all arrows point at the manifold. */
 export function fieldAlignmentWithCircle(field: ReconstructionField, options: { radius?: number; minDistance?: number } = {}): number {
   const radius = options.radius ?? 1;
   const minDistance = options.minDistance ?? 0.15;
   let sum = 0;
   let count = 0;
-  field.points.forEach(([x, y], k) => {
-    const norm = Math.hypot(x, y);
-    if (norm < 1e-9 || Math.abs(norm - radius) < minDistance) return; // on the manifold or at its centre the direction is undefined
-    const tx = (x / norm) * radius - x, ty = (y / norm) * radius - y;
-    const [vx, vy] = field.vectors[k];
-    const lengths = Math.hypot(tx, ty) * Math.hypot(vx, vy);
-    if (lengths < 1e-12) return;
-    sum += (tx * vx + ty * vy) / lengths;
+  field.points.forEach((point, k) => {
+    const { delta, cos } = arrowTowardCircle(point, field.vectors[k], radius);
+    if (delta < minDistance || Number.isNaN(cos)) return; // on the manifold or at its centre the direction is undefined
+    sum += cos;
     count++;
   });
   if (count === 0) throw new Error("fieldAlignmentWithCircle: no grid point lies off the manifold by minDistance");
