@@ -13,6 +13,7 @@
  * `lossWeights` of ae.trainModel). Every function frees its intermediates.
  */
 import * as tf from "@tensorflow/tfjs";
+import { rowwiseJacobian } from "./spectrum";
 
 function checkLiveTensor(x: unknown, name: string, fn: string): asserts x is tf.Tensor {
   if (!(x instanceof tf.Tensor)) throw new Error(`${fn}: ${name} must be a tf.Tensor`);
@@ -150,13 +151,9 @@ export function autodiffJacobian(f: (x: tf.Tensor1D) => tf.Tensor, x: tf.Tensor1
     if (!(probe instanceof tf.Tensor) || probe.rank !== 1) {
       throw new Error(`${fn}: f must return a rank-1 tensor [units] for a rank-1 x, got ${probe instanceof tf.Tensor ? `shape [${probe.shape.join(", ")}]` : typeof probe}`);
     }
-    const units = probe.shape[0];
-    const rows: tf.Tensor[] = [];
-    for (let j = 0; j < units; j++) {
-      const unitJ = (input: tf.Tensor): tf.Scalar => tf.squeeze(tf.slice(f(input as tf.Tensor1D), [j], [1])) as tf.Scalar;
-      rows.push(tf.grad(unitJ)(x));
-    }
-    return tf.stack(rows) as tf.Tensor2D;
+    // One point as a batch of one: row j of J is rowwiseJacobian's tf.grad of unit j.
+    const asRows = (batch: tf.Tensor2D) => tf.expandDims(f(tf.squeeze(batch, [0]) as tf.Tensor1D), 0);
+    return tf.squeeze(rowwiseJacobian(asRows, tf.expandDims(x, 0) as tf.Tensor2D), [0]) as tf.Tensor2D;
   });
 }
 
