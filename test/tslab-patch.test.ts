@@ -69,6 +69,72 @@ describe("applying the patch", () => {
   });
 });
 
+describe("compiling cells (ae-tslab's lightBuilderProgram and cellLocals)", () => {
+  type Converted = { output?: string; declOutput?: string; diagnostics: { messageText: string }[]; sideOutputs?: { path: string; data: string }[]; lastExpressionVar?: string; hasToplevelAwait?: boolean };
+  type Converter = { convert(prevDecl: string, src: string): Converted; close(): void };
+  type ConverterModule = { createConverter(options: { isJS: boolean; isBrowser: boolean }): Converter };
+
+  /** tslab's converter compiled in memory from `text`, as if it sat in tslab's dist (its requires resolve there). */
+  function converterFrom(text: string, name: string): ConverterModule {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const Module = require("module") as { new (id: string): { filename: string; paths: string[]; exports: unknown; _compile(code: string, filename: string): void }; _nodeModulePaths(dir: string): string[] };
+    const file = path.join(DIST, name);
+    const mod = new Module(file);
+    mod.filename = file;
+    mod.paths = Module._nodeModulePaths(DIST);
+    mod._compile(text, file);
+    return mod.exports as ConverterModule;
+  }
+
+  /** Convert `cells` in sequence as tslab's executor does (declarations carried over while cells compile). */
+  function convertAll(converters: ConverterModule, cells: string[]): Converted[] {
+    const converter = converters.createConverter({ isJS: false, isBrowser: false });
+    try {
+      let prevDecl = "";
+      return cells.map((src) => {
+        const converted = converter.convert(prevDecl, src);
+        if (converted.diagnostics.length === 0) prevDecl = converted.declOutput ?? "";
+        return converted;
+      });
+    } finally {
+      converter.close();
+    }
+  }
+
+  it("compiles every kind of cell exactly as tslab's own incremental builder does", () => {
+    const folder = fs.mkdtempSync(path.join(tmp, "cells-"));
+    fs.writeFileSync(path.join(folder, "helper.ts"), "export const twice = (x: number): number => 2 * x;\nexport interface Pair { a: number; b: string }\n");
+    const cells = [
+      'import * as ae from "autoencoder-notebooks";\nimport * as tf from "@tensorflow/tfjs";\nconst sizes = { quick: 2, full: 10 };',
+      'import { twice, Pair } from "./helper";\nconst pair: Pair = { a: twice(sizes.quick), b: "x" };\nfunction half(n: number) { return n / 2; }',
+      "half(pair.a)",
+      'const wrong: number = "not a number";',
+      "class Counter { n = 0; add() { return ++this.n; } }\ntype Shape = number[];\nenum Mode { Quick, Full }\nlet shape: Shape = [1, 2];",
+      "const total = await Promise.resolve(twice(3));",
+      "console.log(total, shape, Mode.Full, new Counter().add());",
+      'import { twice } from "./helper";\nconst again = twice(4);',
+      "const t = tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2)));\nconst code = ae.setup;",
+      "for (let i = 0; i < 2; i++) shape.push(i);",
+    ];
+    const original = pristineFiles()["converter.js"];
+    const withPathsOnly = original.replace(patch.EDITS["converter.js"][0].find, () => patch.EDITS["converter.js"][0].replace);
+    const cwd = process.cwd();
+    process.chdir(folder);
+    try {
+      const ours = convertAll(converterFrom(fs.readFileSync(path.join(DIST, "converter.js"), "utf8"), "converter-patched.js"), cells);
+      const reference = convertAll(converterFrom(withPathsOnly, "converter-reference.js"), cells);
+      expect(reference[3].diagnostics.map((d) => d.messageText)).toEqual(["Type 'string' is not assignable to type 'number'."]);
+      expect(reference[1].sideOutputs?.map((o) => path.basename(o.path))).toEqual(["helper.js"]); // the local module is compiled once,
+      expect(reference[7].sideOutputs).toBeUndefined(); // not again
+      expect(reference[5].hasToplevelAwait).toBe(true);
+      expect(reference[2].lastExpressionVar).toBeDefined();
+      expect(ours).toEqual(reference);
+    } finally {
+      process.chdir(cwd);
+    }
+  }, 60_000);
+});
+
 /** Run one cell, collecting its iopub outputs and the execute_reply status. */
 async function run(kernel: RunningKernel, code: string): Promise<{ status: string; outputs: JupyterMessage[] }> {
   const outputs: JupyterMessage[] = [];

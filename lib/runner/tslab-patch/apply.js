@@ -99,6 +99,20 @@ const EDITS = {
       find: "        rootDir: cwd,\n        outDir,\n    }, sys,",
       replace: `        rootDir: cwd,\n        outDir,\n        ${MARK} ...${HELPER}.compilerPaths(),\n    }, sys,`,
     },
+    {
+      // The builder is the plain Program (ae-tslab.js, lightBuilderProgram): see there why.
+      find: "    }, sys, null, function (d) {\n",
+      replace: `    }, sys, ${MARK} ${HELPER}.lightBuilderProgram(ts), function (d) {\n`,
+    },
+    {
+      // The cell's top-level names from binding the cell alone, instead of a first program update.
+      find: "    function convert(prevDecl, src) {\n        updateContent(prevDecl, src);\n        let declsFile = builder.getSourceFile(declFilename);\n        let srcFile = builder.getSourceFile(srcFilename);\n        const locals = srcFile.locals;\n",
+      replace: `    function convert(prevDecl, src) {\n        ${MARK} const locals = ${HELPER}.cellLocals(ts, srcFilename, srcPrefix + src, builder.getProgram().getCompilerOptions());\n        let declsFile = null;\n        let srcFile = null;\n`,
+    },
+    {
+      find: "            declsFile = builder.getSourceFile(declFilename);\n            srcFile = builder.getSourceFile(srcFilename);\n        }\n        asMutable(srcFile).parent = declsFile;\n",
+      replace: `            declsFile = builder.getSourceFile(declFilename);\n            srcFile = builder.getSourceFile(srcFilename);\n        }\n        ${MARK} else {\n            updateContent(prevDecl, src);\n            declsFile = builder.getSourceFile(declFilename);\n            srcFile = builder.getSourceFile(srcFilename);\n        }\n        asMutable(srcFile).parent = declsFile;\n`,
+    },
   ],
 };
 
