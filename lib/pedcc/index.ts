@@ -2,7 +2,8 @@
  * Predefined evenly-distributed class centroids (PEDCC) and the CSAE models of paper 4:
  * the charged-particle simulation, evenness measures, saved centroids under data/pedcc/,
  * nearest-centroid classification, per-class Gaussian generation, CSAE-C and its baselines,
- * CSAE-L with the CSAE loss (lib/models/csae.ts), and the paper's CVAE baseline (lib/models/cvae.ts).
+ * CSAE-L with the CSAE loss (lib/models/csae.ts), the paper's CVAE baseline (lib/models/cvae.ts), and
+ * measures of generated samples (sharpness, class accuracy by a separate classifier).
  */
 export * from "./simulation";
 export * from "./evenness";
@@ -10,5 +11,6 @@ export * from "./store";
 export * from "./classify";
 export * from "./models";
 export * from "./losses";
+export * from "./sample-quality";
 export * from "../models/csae";
 export * from "../models/cvae";
