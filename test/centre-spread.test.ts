@@ -3,8 +3,35 @@
  * rounding as printed, the lower bound on the centres' length that the distances imply, and the
  * centres' offsets from their predefined centroids, against hand computations.
  */
-import { describe, expect, it } from "vitest";
-import { PAPER_FIGURE9_DISTANCES, classCentreSpread, figure9Spread } from "../lib/pedcc";
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { PAPER_FIGURE9_DISTANCES, classCentreSpread, classCentreSpreadOfCodes, figure9Spread } from "../lib/pedcc";
+import { createRng, randomNormal } from "../lib/random";
+
+beforeAll(async () => {
+  await tf.setBackend("cpu");
+});
+
+/** The regular simplex of k points in k dimensions, centred at the origin, every point of length r. */
+function simplex(k: number, r: number): number[][] {
+  const len = Math.sqrt((1 - 1 / k) ** 2 + (k - 1) / k ** 2);
+  return Array.from({ length: k }, (_, c) => Array.from({ length: k }, (_, j) => (((j === c ? 1 : 0) - 1 / k) / len) * r));
+}
+
+/** perClass codes per class: its centroid plus Gaussian noise of standard deviation sigma (seeded); labels in class order. */
+function noisyCodes(mu: number[][], perClass: number, sigma: number, seed: number): { latent: tf.Tensor2D; labels: number[] } {
+  const rng = createRng(seed);
+  const d = mu[0].length;
+  const values: number[] = [];
+  const labels: number[] = [];
+  mu.forEach((m, c) => {
+    for (let i = 0; i < perClass; i++) {
+      for (let j = 0; j < d; j++) values.push(m[j] + sigma * randomNormal(rng));
+      labels.push(c);
+    }
+  });
+  return { latent: tf.tensor2d(values, [mu.length * perClass, d]), labels };
+}
 
 describe("Figure 9 of the paper, as printed", () => {
   it("is a symmetric 10 × 10 matrix of 45 distances from 9.53 (digits 4 and 9) to 9.60: spread 0.07/9.5753 = 0.0073", () => {
@@ -87,5 +114,59 @@ describe("classCentreSpread", () => {
     const r = [d01, d02, d12].map((v) => Math.round(v * 100) / 100);
     expect(s.spread.relativeSpread).toBeCloseTo((Math.max(...r) - Math.min(...r)) / (r.reduce((a, b) => a + b) / 3), 12);
     expect(() => classCentreSpread(centres, { centroids: mu.slice(0, 2) })).toThrow(/centroids must be 3 rows of 2 numbers/);
+  });
+});
+
+describe("classCentreSpreadOfCodes", () => {
+  it("centres are the class means of the codes: codes ±1 around each centroid give back the centroids exactly", async () => {
+    const mu = simplex(4, 2);
+    const values: number[] = [];
+    const labels: number[] = [];
+    mu.forEach((m, c) => {
+      for (const sign of [1, -1]) for (let j = 0; j < 4; j++) {
+        values.push(...m.map((v, k) => v + (k === j ? sign : 0)));
+        labels.push(c);
+      }
+    });
+    const latent = tf.tensor2d(values, [32, 4]);
+    const labelTensor = tf.tensor1d(labels, "int32");
+    const before = tf.memory().numTensors;
+    const r = await classCentreSpreadOfCodes(latent, labelTensor, { numClasses: 4, centroids: mu });
+    expect(tf.memory().numTensors).toBe(before);
+    labelTensor.dispose();
+    expect(r.counts).toEqual([8, 8, 8, 8]);
+    r.centres.forEach((c, i) => c.forEach((v, j) => expect(v).toBeCloseTo(mu[i][j], 6)));
+    expect(r.exact.relativeSpread).toBeLessThan(1e-6);
+    for (const o of r.offsets!) expect(o).toBeLessThan(1e-6);
+    expect(r.bootstrap).toBeUndefined();
+    latent.dispose();
+  });
+
+  it("the bootstrap noise floor is 0 without noise and shrinks like 1/√n with the codes per class", async () => {
+    const mu = simplex(10, Math.sqrt(40));
+    const exact = noisyCodes(mu, 5, 0, 1);
+    const r0 = await classCentreSpreadOfCodes(exact.latent, exact.labels, { bootstrap: 20 });
+    expect(r0.bootstrap!.noiseFloor.high).toBeLessThan(1e-6);
+    expect(r0.bootstrap!.spread.mean).toBeLessThan(1e-6);
+    const few = noisyCodes(mu, 100, 1, 2), many = noisyCodes(mu, 1600, 1, 3);
+    const rFew = await classCentreSpreadOfCodes(few.latent, few.labels, { bootstrap: 100, seed: 4 });
+    const rMany = await classCentreSpreadOfCodes(many.latent, many.labels, { bootstrap: 100, seed: 4 });
+    const ratio = rFew.bootstrap!.noiseFloor.mean / rMany.bootstrap!.noiseFloor.mean;
+    expect(ratio).toBeGreaterThan(2.5);
+    expect(ratio).toBeLessThan(6.5);
+    // each spread is itself about as large as its noise floor: the centres are even up to sampling noise
+    expect(rFew.exact.relativeSpread).toBeLessThan(2 * rFew.bootstrap!.noiseFloor.high);
+    expect(rFew.bootstrap!.noiseFloor.low).toBeLessThanOrEqual(rFew.bootstrap!.noiseFloor.mean);
+    expect(rFew.bootstrap!.noiseFloor.mean).toBeLessThanOrEqual(rFew.bootstrap!.noiseFloor.high);
+    tf.dispose([exact.latent, few.latent, many.latent]);
+  });
+
+  it("names bad input", async () => {
+    const latent = tf.zeros([3, 2]) as tf.Tensor2D;
+    await expect(classCentreSpreadOfCodes(latent, [0, 1])).rejects.toThrow(/2 labels for 3 codes/);
+    await expect(classCentreSpreadOfCodes(latent, [0, 1, 7], { numClasses: 3 })).rejects.toThrow(/label 7 at row 2 is not in 0\.\.2/);
+    await expect(classCentreSpreadOfCodes(latent, [0, 1, 1], { numClasses: 3 })).rejects.toThrow(/class 2 has no codes/);
+    await expect(classCentreSpreadOfCodes(latent, [0, 1, 2], { numClasses: 3, bootstrap: -1 })).rejects.toThrow(/bootstrap must be a whole number/);
+    latent.dispose();
   });
 });

@@ -7,7 +7,9 @@
  * in inference mode, no noise. So "the paper's way" here: centres of training codes, distances rounded to the
  * figure's two decimals, (max − min)/mean over the off-diagonal pairs.
  */
+import * as tf from "@tensorflow/tfjs";
 import { offDiagonalSpread, pairwiseDistances } from "./evenness";
+import { createRng, randomInt } from "../random";
 
 /** Paper 4, Figure 9 as printed: distances between the class centres of digits 0–9 (the upper triangle, mirrored; 0 on the diagonal). */
 export const PAPER_FIGURE9_DISTANCES: readonly (readonly number[])[] = (() => {
@@ -133,4 +135,99 @@ export function classCentreSpread(centres: ArrayLike<ArrayLike<number>>, options
     result.targetSpread = figure9Spread(pairwiseDistances(mu), { decimals: options.decimals });
   }
   return result;
+}
+
+/** Options of `classCentreSpreadOfCodes`. */
+export interface ClassCentreSpreadOfCodesOptions extends ClassCentreSpreadOptions {
+  /** Number of classes (default 10). */
+  numClasses?: number;
+  /** Bootstrap replicates, resampling each class's codes with replacement (default 0: none). */
+  bootstrap?: number;
+  /** Seed of the bootstrap (default 0). */
+  seed?: number;
+}
+
+/** A bootstrap summary: mean and the 2.5 % and 97.5 % percentiles. */
+export interface BootstrapSummary {
+  mean: number;
+  low: number;
+  high: number;
+}
+
+/** `classCentreSpread` of the class means of codes, with counts and optionally a bootstrap. */
+export interface ClassCentreSpreadOfCodes extends ClassCentreSpread {
+  /** The class centres (mean code per class). */
+  centres: number[][];
+  /** Codes per class. */
+  counts: number[];
+  /**
+   * With bootstrap > 0: the spread (max − min)/mean of the resampled centres, and the noise floor: the spread
+   * that the resampling noise alone gives around perfectly even centres (each distance replaced by the mean
+   * distance plus its resampled deviation). A spread inside the noise floor is indistinguishable from even.
+   */
+  bootstrap?: { replicates: number; spread: BootstrapSummary; noiseFloor: BootstrapSummary };
+}
+
+/**
+ * Figure 9 from codes: class centres = mean code of each class (the paper's way: training images, encoder in
+ * inference mode), their distance spread as `classCentreSpread`, and how much of it class-mean sampling noise explains.
+ */
+export async function classCentreSpreadOfCodes(
+  latent: tf.Tensor2D,
+  labels: tf.Tensor | ArrayLike<number>,
+  options: ClassCentreSpreadOfCodesOptions = {},
+): Promise<ClassCentreSpreadOfCodes> {
+  const fn = "classCentreSpreadOfCodes";
+  if (!(latent instanceof tf.Tensor) || latent.rank !== 2) throw new Error(`${fn}: latent must be a [n, latentDim] tensor`);
+  const numClasses = options.numClasses ?? 10;
+  const replicates = options.bootstrap ?? 0;
+  if (!Number.isInteger(numClasses) || numClasses < 2) throw new Error(`${fn}: numClasses must be an integer ≥ 2, got ${numClasses}`);
+  if (!Number.isInteger(replicates) || replicates < 0) throw new Error(`${fn}: bootstrap must be a whole number of replicates, got ${replicates}`);
+  const truth = labels instanceof tf.Tensor ? await labels.data() : labels;
+  const [n, d] = latent.shape;
+  if (truth == null || truth.length !== n) throw new Error(`${fn}: ${truth == null ? "no" : truth.length} labels for ${n} codes`);
+  const z = await latent.data();
+  const rows: number[][] = Array.from({ length: numClasses }, () => []);
+  for (let i = 0; i < n; i++) {
+    const c = truth[i];
+    if (!(Number.isInteger(c) && c >= 0 && c < numClasses)) throw new Error(`${fn}: label ${c} at row ${i} is not in 0..${numClasses - 1}`);
+    rows[c].push(i);
+  }
+  rows.forEach((r, c) => { if (r.length === 0) throw new Error(`${fn}: class ${c} has no codes`); });
+  const meanOf = (pick: (c: number, k: number) => number): number[][] => rows.map((r, c) => {
+    const m = new Array<number>(d).fill(0);
+    for (let k = 0; k < r.length; k++) {
+      const base = pick(c, k) * d;
+      for (let j = 0; j < d; j++) m[j] += z[base + j];
+    }
+    return m.map((v) => v / r.length);
+  });
+  const centres = meanOf((c, k) => rows[c][k]);
+  const result: ClassCentreSpreadOfCodes = { ...classCentreSpread(centres, options), centres, counts: rows.map((r) => r.length) };
+  if (replicates > 0) {
+    const rng = createRng(options.seed ?? 0);
+    const decimals = options.decimals;
+    const base = result.distances;
+    const meanDistance = result.exact.mean;
+    const spreads: number[] = [];
+    const floors: number[] = [];
+    for (let b = 0; b < replicates; b++) {
+      const resampled = pairwiseDistances(meanOf((c) => rows[c][randomInt(rng, rows[c].length)]));
+      spreads.push(figure9Spread(resampled, { decimals }).relativeSpread);
+      const even = resampled.map((row, i) => row.map((v, j) => (i === j ? 0 : Math.max(0, meanDistance + v - base[i][j]))));
+      floors.push(figure9Spread(even, { decimals }).relativeSpread);
+    }
+    result.bootstrap = { replicates, spread: summarize(spreads), noiseFloor: summarize(floors) };
+  }
+  return result;
+}
+
+function summarize(values: number[]): BootstrapSummary {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => {
+    const pos = q * (sorted.length - 1);
+    const lo = Math.floor(pos);
+    return sorted[lo] + (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]) * (pos - lo);
+  };
+  return { mean: values.reduce((s, v) => s + v, 0) / values.length, low: at(0.025), high: at(0.975) };
 }
