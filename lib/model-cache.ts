@@ -12,7 +12,8 @@
  *   });
  *   console.log(message); // "csae-l-beta0.04: loaded: trained on 2026-12-06 09:30 UTC in 41.3 min" or "…: trained now in …"
  *
- * `fresh: true` or AE_FRESH=1 retrains (and overwrites) everything. Storage: lib/weights.ts.
+ * `fresh: true` or AE_FRESH=1 retrains (and overwrites) everything; `npm run notebooks -- --fresh` and
+ * `ae.setup({ fresh: true })` set AE_FRESH=1. Storage: lib/weights.ts.
  */
 import * as fs from "fs";
 import * as path from "path";

@@ -20,6 +20,11 @@ export interface SetupOptions {
   mode?: Mode;
   /** Print the one-line report (default true). */
   verbose?: boolean;
+  /**
+   * Retrain every cached model (ae.cachedModel) in this kernel instead of loading it: true sets AE_FRESH=1 for
+   * the process, false sets it to 0; default: the AE_FRESH environment variable (`npm run notebooks -- --fresh` sets it).
+   */
+  fresh?: boolean;
 }
 
 /** setup()'s options with the notebook's sizes per mode: `sizes: { quick: { train: 2000 }, full: { train: 60000 } }`. */
@@ -54,12 +59,17 @@ export async function setup<S>(options: SetupOptions & { sizes?: { quick: S; ful
   if (!Number.isInteger(seed)) throw new Error(`setup: seed must be an integer, got ${seed}`);
   seedGlobalRandom(seed);
   if (options.sizes !== undefined) checkSizes(options.sizes);
+  if (options.fresh !== undefined) {
+    if (typeof options.fresh !== "boolean") throw new Error(`setup: fresh must be true or false, got ${JSON.stringify(options.fresh)}`);
+    process.env.AE_FRESH = options.fresh ? "1" : "0";
+  }
   if (inKernel()) warmKernelPng(); // chromium starts for the figures' PNGs while the notebook goes on
   const backend = await initBackend({ backend: options.backend, threads: options.threads });
   const run = new NotebookRun<S>(mode, seed, backend, (options.sizes ? options.sizes[mode] : {}) as S);
   lastSetup = run;
   if (options.verbose ?? true) {
-    console.log(`mode: ${mode} · seed: ${seed} · backend: ${backend.name} (${backend.reason})`);
+    const fresh = process.env.AE_FRESH === "1" ? " · fresh: every cached model is retrained" : "";
+    console.log(`mode: ${mode} · seed: ${seed} · backend: ${backend.name} (${backend.reason})${fresh}`);
   }
   return run;
 }

@@ -5,7 +5,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { csaeLoss, csaeLossTerms, laplacian3x3 } from "../lib/models/csae";
+import { CSAE_AUTHORS_LOSS_WEIGHTS, csaeLoss, csaeLossTerms, laplacian3x3, sobelEnergyDifference, sobelSum3x3 } from "../lib/models/csae";
+import { leakedBy } from "./helpers/leaks";
 import { CsaeBatchNorm, csaeBasenet, csaeConv, csaeConvEncoder, encoderOnlyLoss } from "../lib/pedcc";
 import { evaluateLossTerms, type LossContext } from "../lib/train";
 import { csaeLinear } from "../lib/models/csae";
@@ -105,6 +106,97 @@ describe("CSAE losses (eqs. 6–10)", () => {
     expect(() => loss({ xs: tf.zeros([1, 2]) }, context(true))).toThrow(/needs "xs" and "labels"/);
     expect(() => encoderOnlyLoss((x) => x, tf.zeros([2]) as unknown as tf.Tensor2D)).toThrow(/centroids must be/);
     centroids.dispose();
+  });
+});
+
+/** (Sobel_x + Sobel_y)∗img by hand: cross-correlation with zero padding, as the authors' F.conv2d(padding=1). */
+function sobelSumByHand(img: number[][]): number[][] {
+  const h = img.length, w = img[0].length;
+  const kx = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], ky = [[-1, -2, -1], [0, 0, 0], [1, 2, 1]];
+  const at = (i: number, j: number) => (i < 0 || j < 0 || i >= h || j >= w ? 0 : img[i][j]);
+  return img.map((row, i) => row.map((_, j) => {
+    let s = 0;
+    for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) s += (kx[a][b] + ky[a][b]) * at(i + a - 1, j + b - 1);
+    return s;
+  }));
+}
+
+describe("the authors' edge loss (released code: 0.02·|mse(sobel(x), 0) − mse(sobel(x*), 0)| on [−1, 1] pixels)", () => {
+  it("a 2×2 worked example: x = [[1, 0], [0, 0]] has S∗x = [[0, −2], [−2, −2]], energy 3; x* = [[0, 0], [0, ½]] has [[1, 1], [1, 0]], energy ¾", () => {
+    const x = tf.tensor4d([1, 0, 0, 0], [1, 2, 2, 1]);
+    const xr = tf.tensor4d([0, 0, 0, 0.5], [1, 2, 2, 1]);
+    expect(Array.from(sobelSum3x3(x).dataSync())).toEqual([0, -2, -2, -2]);
+    expect(Array.from(sobelSum3x3(xr).dataSync())).toEqual([1, 1, 1, 0]);
+    const raw = { pixelScale: 1, pixelOffset: 0 };
+    expect(sobelEnergyDifference(x, xr, raw).dataSync()[0]).toBeCloseTo(3 - 0.75, 6);
+    expect(sobelEnergyDifference(xr, x, raw).dataSync()[0]).toBeCloseTo(2.25, 6);
+    tf.dispose([x, xr]);
+  });
+
+  it("equals the hand computation on random images mapped to [−1, 1] (default), border frame of the −1 background included", () => {
+    const x = tf.randomUniform([3, 6, 5, 1], 0, 1, "float32", 21);
+    const xr = tf.randomUniform([3, 6, 5, 1], 0, 1, "float32", 22);
+    const energy = (t: tf.Tensor) => {
+      const imgs = (t.squeeze([3]).arraySync() as number[][][]).map((img) => img.map((row) => row.map((v) => 2 * v - 1)));
+      let s = 0, count = 0;
+      for (const img of imgs) for (const row of sobelSumByHand(img)) for (const v of row) { s += v * v; count++; }
+      return s / count;
+    };
+    const expected = Math.abs(energy(x) - energy(xr));
+    expect(sobelEnergyDifference(x, xr).dataSync()[0]).toBeCloseTo(expected, 4);
+    // a blank image is not edge-free on [−1, 1]: zero padding makes a frame around the −1 background
+    const blank = tf.zeros([1, 4, 4, 1]);
+    expect(sobelEnergyDifference(blank, blank, {}).dataSync()[0]).toBe(0);
+    const frame = sobelSumByHand([[-1, -1, -1, -1], [-1, -1, -1, -1], [-1, -1, -1, -1], [-1, -1, -1, -1]]);
+    expect(frame[1][1]).toBe(0);
+    expect(frame[0][0]).toBe(-6);
+    expect(sobelSum3x3(tf.fill([1, 4, 4, 1], -1)).dataSync()[0]).toBe(-6);
+    tf.dispose([x, xr, blank]);
+  });
+
+  it("compares batch-mean energies, not images: swapping two reconstructions within a batch leaves it at 0, unlike eq. (9)", () => {
+    const a = tf.randomUniform([1, 5, 5, 1], 0, 1, "float32", 31), b = tf.randomUniform([1, 5, 5, 1], 0, 1, "float32", 32);
+    const x = tf.concat([a, b]), xr = tf.concat([b, a]);
+    const z = tf.zeros([2, 3]);
+    const sobelTerms = csaeLossTerms({ images: x, reconstruction: xr, latent: z, targetCentroids: z }, { edgeLoss: "sobelEnergy" });
+    const laplacianTerms = csaeLossTerms({ images: x, reconstruction: xr, latent: z, targetCentroids: z });
+    expect(sobelTerms.sobelEnergy.dataSync()[0]).toBeLessThan(1e-5);
+    expect(laplacianTerms.laplacian.dataSync()[0]).toBeGreaterThan(0.1);
+    expect(Object.keys(sobelTerms).sort()).toEqual(["centroid", "pixel", "sobelEnergy"]);
+    expect(sobelTerms.pixel.dataSync()[0]).toBeCloseTo(laplacianTerms.pixel.dataSync()[0], 6);
+    tf.dispose([a, b, x, xr, z, sobelTerms.centroid, sobelTerms.pixel, sobelTerms.sobelEnergy, laplacianTerms.centroid, laplacianTerms.pixel, laplacianTerms.laplacian]);
+  });
+
+  it("its gradient pushes x*'s edge energy toward x's: sign(E(x*) − E(x))·(2/N)·scale·Sᵀ(S∗x̃*)", () => {
+    const x = tf.randomUniform([2, 5, 5, 1], 0, 1, "float32", 41);
+    const xr = tf.mul(tf.randomUniform([2, 5, 5, 1], 0, 1, "float32", 42), 0.1);
+    const auto = tf.grad((r: tf.Tensor) => sobelEnergyDifference(x, r))(xr);
+    const energy = (t: tf.Tensor) => tf.tidy(() => tf.mean(tf.square(sobelSum3x3(tf.sub(tf.mul(t, 2), 1)))).dataSync()[0]);
+    const sign = Math.sign(energy(xr) - energy(x));
+    expect(sign).not.toBe(0);
+    // Sᵀ is the cross-correlation with S rotated by 180°, i.e. −S for these antisymmetric kernels
+    const sT = (t: tf.Tensor) => tf.neg(sobelSum3x3(t));
+    const closed = tf.tidy(() => tf.mul(sign * (2 / 50) * 2, sT(sobelSum3x3(tf.sub(tf.mul(xr, 2), 1)))));
+    expect(tf.max(tf.abs(tf.sub(auto, closed))).dataSync()[0]).toBeLessThan(1e-5);
+    tf.dispose([x, xr, auto, closed]);
+  });
+
+  it("csaeLoss with edgeLoss: \"sobelEnergy\" weighted by CSAE_AUTHORS_LOSS_WEIGHTS is Loss1 + 4·Loss2 + 0.02·|ΔE|, and leaks nothing", async () => {
+    const model = csaeLinear({ layerSizes: [16, 8, 4, 8, 16], seed: 1 });
+    const centroids = tf.randomNormal([3, 4], 0, 1, "float32", 9) as tf.Tensor2D;
+    const data = { xs: tf.randomUniform([10, 16], 0, 1, "float32", 4), labels: tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1, 2, 0], "int32") };
+    const loss = csaeLoss(model, { centroids, edgeLoss: "sobelEnergy" });
+    const terms = await evaluateLossTerms(data, loss, { batchSize: 10, lossWeights: { ...CSAE_AUTHORS_LOSS_WEIGHTS } });
+    expect(terms.total).toBeCloseTo(terms.centroid + 4 * terms.pixel + 0.02 * terms.sobelEnergy, 5);
+    const recon = tf.tidy(() => model.decode(model.encode(data.xs, false), false));
+    expect(terms.sobelEnergy).toBeCloseTo(sobelEnergyDifference(data.xs, recon).dataSync()[0], 4);
+    expect(leakedBy(() => tf.dispose(Object.values(tf.tidy(() => loss(data, context(true))))))).toBe(0);
+    expect(leakedBy(() => tf.dispose(sobelEnergyDifference(data.xs, recon)))).toBe(0);
+    expect(() => csaeLoss(model, { centroids, edgeLoss: "sobel" as never })).toThrow(/edgeLoss must be "laplacian" or "sobelEnergy"/);
+    expect(() => sobelEnergyDifference(data.xs, tf.zeros([10, 9]))).toThrow(/must have the shape of images/);
+    expect(() => sobelEnergyDifference(data.xs, recon, { pixelScale: NaN })).toThrow(/pixelScale and pixelOffset must be finite/);
+    tf.dispose([centroids, data.xs, data.labels, recon]);
+    model.dispose();
   });
 });
 

@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cvae, cvaeLoss, gaussianKlDivergence, reparameterize } from "../lib/models/cvae";
+import { cvae, cvaeAuthorsLossWeights, cvaeLoss, gaussianKlDivergence, reparameterize } from "../lib/models/cvae";
 import { trainModel, LossContext } from "../lib/train";
 
 beforeAll(async () => {
@@ -125,6 +125,27 @@ describe("cvae (784-400-40-400-784, conditioned on the one-hot label)", () => {
       const half = tf.mul(0.5, tf.sum(tf.square(tf.sub(net.decode(z, oneHot, true), xs)), 1));
       expect(gaussian.reconstruction.dataSync()[0]).toBeCloseTo(tf.mean(half).dataSync()[0], 5);
     });
+    net.dispose();
+  });
+
+  it("cvaeAuthorsLossWeights: the weighted terms are the authors' code's loss, BCE averaged over all pixels + KL summed over the batch", () => {
+    const net = cvae({ inputDim: 16, hiddenUnits: 8, latentDim: 3, numClasses: 4, seed: 5 });
+    tf.tidy(() => {
+      const xs = tf.randomUniform([6, 16], 0, 1, "float32", 6);
+      const oneHot = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 0, 1], "int32"), 4);
+      const terms = cvaeLoss(net)({ xs, oneHot }, context(true, 11));
+      const w = cvaeAuthorsLossWeights(6, 16);
+      expect(w).toEqual({ reconstruction: 1 / 16, kl: 6 });
+      const weighted = w.reconstruction * terms.reconstruction.dataSync()[0] + w.kl * terms.kl.dataSync()[0];
+      // by hand, as the released code: mean BCE over the 6 × 16 pixels, and −½ Σ over all 6 × 3 entries of (1 + log σ² − μ² − σ²)
+      const q = net.encode(xs, oneHot, true);
+      const p = tf.clipByValue(net.decode(reparameterize(q.mean, q.logVariance, 11), oneHot, true), 1e-7, 1 - 1e-7);
+      const bceMean = tf.mean(tf.neg(tf.add(tf.mul(xs, tf.log(p)), tf.mul(tf.sub(1, xs), tf.log(tf.sub(1, p)))))).dataSync()[0];
+      const kldSum = tf.mul(-0.5, tf.sum(tf.sub(tf.sub(tf.add(1, q.logVariance), tf.square(q.mean)), tf.exp(q.logVariance)))).dataSync()[0];
+      expect(weighted).toBeCloseTo(bceMean + kldSum, 3);
+    });
+    expect(cvaeAuthorsLossWeights()).toEqual({ reconstruction: 1 / 784, kl: 512 });
+    expect(() => cvaeAuthorsLossWeights(0)).toThrow(/batchSize must be a positive integer, got 0/);
     net.dispose();
   });
 

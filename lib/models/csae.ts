@@ -6,6 +6,8 @@
  *   Loss2 = MSE(x*, x)                           (eq. 7: pixels)
  *   Loss3 = MSE(G∗x*, G∗x)                       (eqs. 8–9: Laplacians of output and input)
  *   Loss  = Loss1 + λ1·Loss2 + λ2·Loss3          (eq. 10)
+ * or, with edgeLoss: "sobelEnergy", the authors' released code's Loss3 instead of eq. (9):
+ *   |mean((S∗x̃)²) − mean((S∗x̃*)²)|, S = Sobel_x + Sobel_y, x̃ = 2x − 1 (a difference of edge energies).
  * and Gaussian noise n0* = α·β·n0 added to z before the decoder in training only (eqs. 11–12).
  * PEDCC itself (Algorithm 1) lives elsewhere; `randomCentroids` gives random unit centroids
  * scaled by α = √d (eq. 5), enough for timing and for tests.
@@ -25,6 +27,28 @@ export const LAPLACIAN_KERNEL: readonly (readonly number[])[] = [
 
 /** Loss weights of eq. (10), Loss1 + λ1·Loss2 + λ2·Loss3, keyed by the term names of `csaeLossTerms`; the paper leaves λ1, λ2 open, 1 here. */
 export const CSAE_LOSS_WEIGHTS: Readonly<Record<"centroid" | "pixel" | "laplacian", number>> = { centroid: 1, pixel: 1, laplacian: 1 };
+
+/** Sobel kernels (cross-correlation, as PyTorch's conv2d and tf.conv2d apply them) of the authors' edge loss: x-derivative, then y. */
+export const SOBEL_X_KERNEL: readonly (readonly number[])[] = [
+  [-1, 0, 1],
+  [-2, 0, 2],
+  [-1, 0, 1],
+];
+export const SOBEL_Y_KERNEL: readonly (readonly number[])[] = [
+  [-1, -2, -1],
+  [0, 0, 0],
+  [1, 2, 1],
+];
+
+/**
+ * Weights that reproduce the authors' released loss (github.com/anlongstory/CSAE, utils.py at commit 35e7173):
+ * Loss1 + Loss2 + 0.02·|ΔE|, with Loss2 on [−1, 1] pixels. Our pixels are in [0, 1], where Loss2 is 4 times
+ * smaller, hence pixel: 4; the sobelEnergy term maps pixels to [−1, 1] itself, so its weight stays 0.02.
+ */
+export const CSAE_AUTHORS_LOSS_WEIGHTS: Readonly<Record<"centroid" | "pixel" | "sobelEnergy", number>> = { centroid: 1, pixel: 4, sobelEnergy: 0.02 };
+
+/** Which edge term Loss3 is: "laplacian", eq. (9) as the paper writes it; "sobelEnergy", the authors' released code. */
+export type CsaeEdgeLoss = "laplacian" | "sobelEnergy";
 
 /**
  * CSAE-L of paper 4 (§4: "784 → 400 → 400 → 784", latent dimension 40, Adam 1e-3): `mlpAutoencoder`
@@ -96,6 +120,46 @@ export function laplacian3x3<T extends tf.Tensor>(images: T): T {
   }) as T;
 }
 
+/** S∗x with S = Sobel_x + Sobel_y (the authors' `sobel`: the sum of the two signed responses, not the gradient magnitude), zero padding, same shape. */
+export function sobelSum3x3<T extends tf.Tensor>(images: T): T {
+  return tf.tidy(() => {
+    const { x4, restore } = asImages(images, "sobelSum3x3");
+    const channels = x4.shape[3];
+    const taps = SOBEL_X_KERNEL.flat().map((v, i) => v + SOBEL_Y_KERNEL.flat()[i]);
+    const kernel = tf.tensor4d(Array.from({ length: 9 * channels }, (_, i) => taps[Math.floor(i / channels)]), [3, 3, channels, 1]);
+    const out = channels === 1
+      ? tf.conv2d(tf.cast(x4, "float32") as tf.Tensor4D, kernel, 1, "same")
+      : tf.depthwiseConv2d(tf.cast(x4, "float32") as tf.Tensor4D, kernel, 1, "same");
+    return restore(out);
+  }) as T;
+}
+
+/** Options of `sobelEnergyDifference`. */
+export interface SobelEnergyOptions {
+  /** Pixels are mapped to scale·x + offset before the Sobel filter (default 2 and −1: our [0, 1] to the authors' [−1, 1]). */
+  pixelScale?: number;
+  /** See pixelScale (default −1). */
+  pixelOffset?: number;
+}
+
+/**
+ * The authors' released edge loss (anlongstory/CSAE utils.py, commit 35e7173), unweighted: |E(x) − E(x*)| with
+ * E(x) = mean over the whole batch of (S∗x̃)², x̃ = pixelScale·x + pixelOffset, S = Sobel_x + Sobel_y, zero padding.
+ * A scalar per batch (the energies are batch means), not eq. (9)'s per-pixel comparison.
+ */
+export function sobelEnergyDifference(images: tf.Tensor, reconstruction: tf.Tensor, options: SobelEnergyOptions = {}): tf.Scalar {
+  const scale = options.pixelScale ?? 2;
+  const offset = options.pixelOffset ?? -1;
+  if (!Number.isFinite(scale) || !Number.isFinite(offset)) throw new Error(`sobelEnergyDifference: pixelScale and pixelOffset must be finite numbers, got ${scale} and ${offset}`);
+  if (images.size !== reconstruction.size || images.rank !== reconstruction.rank) {
+    throw new Error(`sobelEnergyDifference: reconstruction [${reconstruction.shape.join(", ")}] must have the shape of images [${images.shape.join(", ")}]`);
+  }
+  return tf.tidy(() => {
+    const energy = (t: tf.Tensor) => tf.mean(tf.square(sobelSum3x3(tf.add(tf.mul(tf.cast(t, "float32"), scale), offset))));
+    return tf.abs(tf.sub(energy(images), energy(reconstruction))) as tf.Scalar;
+  });
+}
+
 /** What `csaeLossTerms` compares. */
 export interface CsaeLossInputs {
   /** Input images x ([n, 784], [n, h, w] or [n, h, w, c]). */
@@ -108,8 +172,19 @@ export interface CsaeLossInputs {
   targetCentroids: tf.Tensor;
 }
 
-/** Paper 4's three loss terms, named: centroid (Loss1, eq. 6), pixel (Loss2, eq. 7), laplacian (Loss3, eqs. 8–9), each a mean over elements. */
-export function csaeLossTerms(inputs: CsaeLossInputs): { centroid: tf.Scalar; pixel: tf.Scalar; laplacian: tf.Scalar } {
+/** Options of `csaeLossTerms`: which Loss3 (default "laplacian", eq. 9), and the pixel mapping of the "sobelEnergy" one. */
+export interface CsaeLossTermsOptions extends SobelEnergyOptions {
+  edgeLoss?: CsaeEdgeLoss;
+}
+
+/**
+ * Paper 4's three loss terms, named: centroid (Loss1, eq. 6), pixel (Loss2, eq. 7) and laplacian (Loss3, eqs. 8–9),
+ * each a mean over elements; with edgeLoss: "sobelEnergy" the third is sobelEnergy, the authors' code's (`sobelEnergyDifference`).
+ */
+export function csaeLossTerms(inputs: CsaeLossInputs, options?: CsaeLossTermsOptions & { edgeLoss?: "laplacian" }): { centroid: tf.Scalar; pixel: tf.Scalar; laplacian: tf.Scalar };
+export function csaeLossTerms(inputs: CsaeLossInputs, options: CsaeLossTermsOptions & { edgeLoss: "sobelEnergy" }): { centroid: tf.Scalar; pixel: tf.Scalar; sobelEnergy: tf.Scalar };
+export function csaeLossTerms(inputs: CsaeLossInputs, options?: CsaeLossTermsOptions): LossTerms;
+export function csaeLossTerms(inputs: CsaeLossInputs, options: CsaeLossTermsOptions = {}): LossTerms {
   const { images, reconstruction, latent, targetCentroids } = inputs;
   const same = (a: tf.Tensor, b: tf.Tensor) => a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
   if (!same(images, reconstruction)) {
@@ -118,14 +193,15 @@ export function csaeLossTerms(inputs: CsaeLossInputs): { centroid: tf.Scalar; pi
   if (!same(latent, targetCentroids)) {
     throw new Error(`csaeLossTerms: targetCentroids [${targetCentroids.shape.join(", ")}] must have the shape of latent [${latent.shape.join(", ")}] (one centroid per sample)`);
   }
-  return tf.tidy(() => {
+  const edgeLoss = options.edgeLoss ?? "laplacian";
+  if (edgeLoss !== "laplacian" && edgeLoss !== "sobelEnergy") throw new Error(`csaeLossTerms: edgeLoss must be "laplacian" or "sobelEnergy", got ${JSON.stringify(edgeLoss)}`);
+  return tf.tidy((): LossTerms => {
+    const centroid = meanSquaredError(latent, targetCentroids);
+    const pixel = meanSquaredError(reconstruction, images);
+    if (edgeLoss === "sobelEnergy") return { centroid, pixel, sobelEnergy: sobelEnergyDifference(images, reconstruction, options) };
     // G is linear, so G∗x* − G∗x = G∗(x* − x): one convolution instead of two.
     const edgeDifference = laplacian3x3(tf.sub(reconstruction, tf.cast(images, "float32")));
-    return {
-      centroid: meanSquaredError(latent, targetCentroids),
-      pixel: meanSquaredError(reconstruction, images),
-      laplacian: tf.mean(tf.square(edgeDifference)) as tf.Scalar,
-    };
+    return { centroid, pixel, laplacian: tf.mean(tf.square(edgeDifference)) as tf.Scalar };
   });
 }
 
@@ -141,12 +217,16 @@ export interface CsaeLossOptions {
   imagesKey?: string;
   /** Key of the int32 class labels in the batch record (default "labels"). */
   labelsKey?: string;
+  /** Loss3: "laplacian" (default, eq. 9) or "sobelEnergy" (the authors' code; weight it with CSAE_AUTHORS_LOSS_WEIGHTS). */
+  edgeLoss?: CsaeEdgeLoss;
+  /** Pixel mapping of the "sobelEnergy" term (default 2x − 1, our [0, 1] to the authors' [−1, 1]). */
+  sobel?: SobelEnergyOptions;
 }
 
 /**
  * A `trainModel` loss for CSAE: z = encoder(x); in training z̃ = z + α·β·n0, n0 ~ N(0, I)
- * seeded per step (eqs. 11–12), else z̃ = z; x* = decoder(z̃); returns `csaeLossTerms`
- * (weight them with CSAE_LOSS_WEIGHTS or your own λ1, λ2 through trainModel's lossWeights).
+ * seeded per step (eqs. 11–12), else z̃ = z; x* = decoder(z̃); returns `csaeLossTerms` with the chosen edgeLoss
+ * (weight them with CSAE_LOSS_WEIGHTS, CSAE_AUTHORS_LOSS_WEIGHTS or your own λ1, λ2 through trainModel's lossWeights).
  */
 export function csaeLoss(csae: Pick<AutoencoderModel, "encode" | "decode">, options: CsaeLossOptions): LossTermsFn {
   const { centroids } = options;
@@ -157,6 +237,8 @@ export function csaeLoss(csae: Pick<AutoencoderModel, "encode" | "decode">, opti
   if (!(noiseFactor >= 0) || !Number.isFinite(noiseFactor)) throw new Error(`csaeLoss: noiseFactor must be a finite number ≥ 0, got ${noiseFactor}`);
   const imagesKey = options.imagesKey ?? "xs";
   const labelsKey = options.labelsKey ?? "labels";
+  const edgeLoss = options.edgeLoss ?? "laplacian";
+  if (edgeLoss !== "laplacian" && edgeLoss !== "sobelEnergy") throw new Error(`csaeLoss: edgeLoss must be "laplacian" or "sobelEnergy", got ${JSON.stringify(edgeLoss)}`);
   return (batch: Record<string, tf.Tensor>, context: LossContext): LossTerms => {
     const images = batch[imagesKey];
     const labels = batch[labelsKey];
@@ -172,6 +254,6 @@ export function csaeLoss(csae: Pick<AutoencoderModel, "encode" | "decode">, opti
       : latent;
     const reconstruction = csae.decode(decoderInput, context.training);
     const targetCentroids = tf.gather(centroids, tf.cast(labels, "int32"));
-    return csaeLossTerms({ images, reconstruction, latent, targetCentroids });
+    return csaeLossTerms({ images, reconstruction, latent, targetCentroids }, { ...options.sobel, edgeLoss });
   };
 }

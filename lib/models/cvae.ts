@@ -197,3 +197,17 @@ export function cvaeLoss(model: Pick<CvaeModel, "encode" | "decodeLogits">, opti
   };
 }
 
+
+/**
+ * Loss weights that turn `cvaeLoss`'s per-sample −ELBO terms into the CVAE loss of the authors' released code
+ * (github.com/anlongstory/CSAE, CVAE.py in the first commits, removed later): binary cross-entropy averaged
+ * over every pixel of the batch plus the KL divergence summed over the batch and the latent dimensions, i.e.
+ * reconstruction/inputDim + batchSize·kl (Bernoulli likelihood; exact for full batches). Relative to the
+ * ELBO this weights the KL term inputDim·batchSize times more (784 × 512 ≈ 4·10⁵ for theirs).
+ */
+export function cvaeAuthorsLossWeights(batchSize = 512, inputDim = 784): { reconstruction: number; kl: number } {
+  for (const [name, value] of [["batchSize", batchSize], ["inputDim", inputDim]] as const) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`cvaeAuthorsLossWeights: ${name} must be a positive integer, got ${value}`);
+  }
+  return { reconstruction: 1 / inputDim, kl: batchSize };
+}

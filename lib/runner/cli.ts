@@ -1,5 +1,5 @@
 /**
- * npm run notebooks -- [NAMES...] [--mode quick|full] [--out DIR] [--cell-timeout S] [--no-png] [--no-build]
+ * npm run notebooks -- [NAMES...] [--mode quick|full] [--fresh] [--out DIR] [--cell-timeout S] [--no-png] [--no-build]
  *
  * Runs the named notebooks (default: every notebooks/*.ipynb) headlessly on the
  * project's tslab kernel and writes their outputs: in place for a full run (what gets
@@ -20,6 +20,7 @@ export const USAGE = `usage: npm run notebooks -- [NAMES...] [options]
                       none = every notebooks/*.ipynb
   --mode quick|full   quick: small subsets, written to data/quick-runs/; full (default): the paper's
                       setting, outputs written back into the notebook
+  --fresh             retrain every cached model (ae.cachedModel) instead of loading it, and overwrite the cache
   --out DIR           write executed notebooks into DIR instead
   --cell-timeout S    stop a cell after S seconds (default 600 quick / 3600 full)
   --no-png            do not render PNGs of Plotly outputs
@@ -29,6 +30,8 @@ export const USAGE = `usage: npm run notebooks -- [NAMES...] [options]
 export interface CliOptions {
   names: string[];
   mode: RunMode;
+  /** Retrain cached models (AE_FRESH=1 in the kernels). */
+  fresh: boolean;
   outDir?: string;
   cellTimeoutMs?: number;
   png: boolean;
@@ -43,6 +46,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
     allowPositionals: true,
     options: {
       mode: { type: "string" },
+      fresh: { type: "boolean" },
       out: { type: "string" },
       "cell-timeout": { type: "string" },
       "no-png": { type: "boolean" },
@@ -61,12 +65,18 @@ export function parseCliArgs(argv: string[]): CliOptions {
   return {
     names: positionals,
     mode,
+    fresh: Boolean(values.fresh),
     outDir: values.out,
     cellTimeoutMs,
     png: !values["no-png"],
     build: !values["no-build"],
     help: Boolean(values.help),
   };
+}
+
+/** Environment the kernels get from the command line: AE_FRESH=1 with --fresh (read by ae.cachedModel and ae.setup). */
+export function kernelEnv(options: Pick<CliOptions, "fresh">): Record<string, string> {
+  return options.fresh ? { AE_FRESH: "1" } : {};
 }
 
 /** Abort `controller` on the first SIGINT/SIGTERM; a second one exits at once (the exit hook still kills kernels). */
@@ -121,6 +131,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const summary = await runNotebooks(files, {
       mode: options.mode,
+      env: kernelEnv(options),
       outDir: options.outDir,
       cellTimeoutMs: options.cellTimeoutMs,
       png: options.png,
