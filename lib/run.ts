@@ -7,6 +7,8 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendReport } from "./backend";
 import { showTable, TableCell } from "./plots/table";
+import { trainingSeconds } from "./train/clock";
+import { RUN_SUMMARY_METADATA } from "./run-metadata";
 
 /** quick: small subsets and few epochs (what tests run); full: the paper's setting. */
 export type Mode = "quick" | "full";
@@ -34,6 +36,8 @@ export interface RunSummary {
   mode: Mode;
   backend: string;
   totalSeconds: number;
+  /** Of totalSeconds, the time spent inside trainModel. */
+  trainingSeconds: number;
   phases: PhaseTiming[];
   tensorsLeft: number;
 }
@@ -43,6 +47,7 @@ export class NotebookRun<S = Record<string, never>> {
   readonly quick: boolean;
   private readonly startedAt = Date.now();
   private readonly tensorsAtStart = tf.memory().numTensors;
+  private readonly trainingAtStart = trainingSeconds();
   private readonly timings: PhaseTiming[] = [];
   private readonly notes: Array<[string, TableCell]> = [];
   private finished = false;
@@ -81,6 +86,11 @@ export class NotebookRun<S = Record<string, never>> {
     return (Date.now() - this.startedAt) / 1000;
   }
 
+  /** Seconds spent inside trainModel since setup(). */
+  trainingSeconds(): number {
+    return trainingSeconds() - this.trainingAtStart;
+  }
+
   /** Record a fact for the "what ran" table (epochs trained, a stopping rule that fired, …); a later note of the same name replaces it. */
   note(name: string, value: TableCell): void {
     const k = this.notes.findIndex(([n]) => n === name);
@@ -99,7 +109,9 @@ export class NotebookRun<S = Record<string, never>> {
       for (const [name, value] of Object.entries(this.sizes as Record<string, unknown>)) rows.push({ what: name, value: formatValue(value) });
     }
     for (const [name, value] of this.notes) rows.push({ what: name, value: typeof value === "number" ? String(value) : value });
-    for (const p of this.timings) rows.push({ what: `time: ${p.name}`, value: `${formatSeconds(p.seconds)} (${((100 * p.seconds) / Math.max(total, 1e-9)).toFixed(0)} %)` });
+    const share = (seconds: number): string => `${formatSeconds(seconds)} (${((100 * seconds) / Math.max(total, 1e-9)).toFixed(0)} %)`;
+    for (const p of this.timings) rows.push({ what: `time: ${p.name}`, value: share(p.seconds) });
+    rows.push({ what: "time inside trainModel", value: share(this.trainingSeconds()) });
     rows.push({ what: "wall time in all", value: formatSeconds(total) });
     return rows;
   }
@@ -118,13 +130,13 @@ export class NotebookRun<S = Record<string, never>> {
       throw new Error(`the notebook leaked ${left - allowed} tensor(s): ${left} left since setup()${allowed ? `, ${allowed} allowed (${options.reason})` : ""}`);
     }
     this.finished = true;
-    const totalSeconds = this.elapsedSeconds();
+    const summary: RunSummary = { mode: this.mode, backend: this.backend.name, totalSeconds: this.elapsedSeconds(), trainingSeconds: this.trainingSeconds(), phases: this.phases, tensorsLeft: left };
     if (options.verbose ?? true) {
       const kept = allowed ? `; ${left} kept on purpose: ${options.reason}` : "";
-      showTable(this.whatRan(), { title: `What ran (${this.mode} mode)`, note: `tensors left: ${left}${kept}` });
-      console.log(`tensors left: ${left} · wall time ${formatSeconds(totalSeconds)}`);
+      showTable(this.whatRan(), { title: `What ran (${this.mode} mode)`, note: `tensors left: ${left}${kept}`, metadata: { [RUN_SUMMARY_METADATA]: summary } });
+      console.log(`tensors left: ${left} · wall time ${formatSeconds(summary.totalSeconds)}`);
     }
-    return { mode: this.mode, backend: this.backend.name, totalSeconds, phases: this.phases, tensorsLeft: left };
+    return summary;
   }
 }
 

@@ -160,12 +160,13 @@ describe("notebook selection and output paths", () => {
 
 describe("command line", () => {
   it("parses names and options with defaults", () => {
-    expect(parseCliArgs([])).toEqual({ names: [], mode: "full", fresh: false, outDir: undefined, cellTimeoutMs: undefined, png: true, build: true, help: false });
+    expect(parseCliArgs([])).toEqual({ names: [], mode: "full", fresh: false, readme: false, outDir: undefined, cellTimeoutMs: undefined, png: true, build: true, help: false });
     expect(kernelEnv(parseCliArgs([]))).toEqual({});
     expect(parseCliArgs(["a", "b", "--mode", "quick", "--fresh", "--out", "x", "--cell-timeout", "2.5", "--no-png", "--no-build"])).toEqual({
       names: ["a", "b"],
       mode: "quick",
       fresh: true,
+      readme: false,
       outDir: "x",
       cellTimeoutMs: 2500,
       png: false,
@@ -173,6 +174,7 @@ describe("command line", () => {
       help: false,
     });
     expect(kernelEnv(parseCliArgs(["--fresh"]))).toEqual({ AE_FRESH: "1" });
+    expect(parseCliArgs(["--readme"]).readme).toBe(true);
   });
 
   it("rejects bad values", () => {

@@ -1,10 +1,13 @@
 /**
  * npm run notebooks -- [NAMES...] [--mode quick|full] [--fresh] [--out DIR] [--cell-timeout S] [--no-png] [--no-build]
+ * npm run notebooks -- --readme
  *
  * Runs the named notebooks (default: every notebooks/*.ipynb) headlessly on the
  * project's tslab kernel and writes their outputs: in place for a full run (what gets
  * committed), to data/quick-runs/ for a quick run, or to --out DIR. Progress goes to
  * stderr, the summary to stdout; the exit code is 0 only when every notebook succeeded.
+ * After a full run in place, the README's table of full-run times is rewritten from the
+ * committed notebooks (lib/runner/run-times.ts); `--readme` rewrites it and runs nothing.
  */
 import * as path from "path";
 import { parseArgs } from "util";
@@ -13,6 +16,7 @@ import { projectRoot } from "./kernel-command";
 import { formatFailure, formatProgress, formatSummary } from "./report";
 import { RunMode, runNotebooks } from "./runner";
 import { selectNotebooks } from "./select";
+import { writeRunTimesReadme } from "./run-times";
 
 export const USAGE = `usage: npm run notebooks -- [NAMES...] [options]
 
@@ -25,6 +29,8 @@ export const USAGE = `usage: npm run notebooks -- [NAMES...] [options]
   --cell-timeout S    stop a cell after S seconds (default 600 quick / 3600 full)
   --no-png            do not render PNGs of Plotly outputs
   --no-build          do not run tsc -p tsconfig.build.json first (lib/dist must be current)
+  --readme            only rewrite README.md's table of full-run times from the committed notebooks
+                      (a full run in place rewrites it too)
   -h, --help          this text`;
 
 export interface CliOptions {
@@ -32,6 +38,8 @@ export interface CliOptions {
   mode: RunMode;
   /** Retrain cached models (AE_FRESH=1 in the kernels). */
   fresh: boolean;
+  /** Only rewrite README's full-run table. */
+  readme: boolean;
   outDir?: string;
   cellTimeoutMs?: number;
   png: boolean;
@@ -51,6 +59,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
       "cell-timeout": { type: "string" },
       "no-png": { type: "boolean" },
       "no-build": { type: "boolean" },
+      readme: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -66,6 +75,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
     names: positionals,
     mode,
     fresh: Boolean(values.fresh),
+    readme: Boolean(values.readme),
     outDir: values.out,
     cellTimeoutMs,
     png: !values["no-png"],
@@ -108,6 +118,10 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${USAGE}\n`);
       return 0;
     }
+    if (options.readme) {
+      if (options.names.length > 0) throw new Error(`--readme runs no notebook: drop the names (${options.names.join(", ")})`);
+      return writeReadmeTable(root);
+    }
     files = selectNotebooks(options.names, path.join(root, "notebooks"));
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
@@ -146,10 +160,23 @@ export async function main(argv: string[]): Promise<number> {
       },
     });
     process.stdout.write(`${formatSummary(summary, files.length - summary.results.length)}\n`);
+    if (options.mode === "full" && options.outDir === undefined && summary.results.some((r) => r.ok)) writeReadmeTable(root);
     if (controller.signal.aborted) return 130;
     return summary.ok ? 0 : 1;
   } finally {
     removeHandlers();
+  }
+}
+
+/** Rewrite README's full-run table; 0, or 1 with the reason on stderr. */
+function writeReadmeTable(root: string): number {
+  try {
+    const { readme, changed } = writeRunTimesReadme(root);
+    process.stdout.write(`${readme}: table of full-run times ${changed ? "rewritten" : "already current"}\n`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 1;
   }
 }
 

@@ -17,11 +17,13 @@ import { resolveOptimizer } from "./optimizers";
 import { runStep, StepSetup, StepState } from "./step";
 import type { BatchInfo, EpochLogs, LossContext, TensorRecord, TrainCallbacks, TrainHistory, TrainOptions } from "./types";
 import { trainableVariables } from "./variables";
+import { startTrainingClock } from "./clock";
 
 /** Train the given variables/models on `data` by minimising Σ lossWeights·lossTerms; returns the per-epoch history. */
 export async function trainModel<D extends TensorRecord>(options: TrainOptions<D>): Promise<TrainHistory> {
   const plan = planTraining(options);
   const run = startRun(plan);
+  const stopClock = startTrainingClock();
   try {
     for (run.epoch = 1; run.epoch <= plan.numEpochs; run.epoch++) {
       const logs = await runEpoch(plan, run);
@@ -34,6 +36,7 @@ export async function trainModel<D extends TensorRecord>(options: TrainOptions<D
     throw error;
   } finally {
     releaseRun(plan, run);
+    stopClock();
   }
 }
 
