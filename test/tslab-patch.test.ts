@@ -105,16 +105,11 @@ describe("compiling cells (ae-tslab's lightBuilderProgram and cellLocals)", () =
     const folder = fs.mkdtempSync(path.join(tmp, "cells-"));
     fs.writeFileSync(path.join(folder, "helper.ts"), "export const twice = (x: number): number => 2 * x;\nexport interface Pair { a: number; b: string }\n");
     const cells = [
-      'import * as ae from "autoencoder-notebooks";\nimport * as tf from "@tensorflow/tfjs";\nconst sizes = { quick: 2, full: 10 };',
-      'import { twice, Pair } from "./helper";\nconst pair: Pair = { a: twice(sizes.quick), b: "x" };\nfunction half(n: number) { return n / 2; }',
+      'import { twice, Pair } from "./helper";\nconst pair: Pair = { a: twice(2), b: "x" };\nfunction half(n: number) { return n / 2; }',
       "half(pair.a)",
       'const wrong: number = "not a number";',
-      "class Counter { n = 0; add() { return ++this.n; } }\ntype Shape = number[];\nenum Mode { Quick, Full }\nlet shape: Shape = [1, 2];",
-      "const total = await Promise.resolve(twice(3));",
-      "console.log(total, shape, Mode.Full, new Counter().add());",
-      'import { twice } from "./helper";\nconst again = twice(4);',
-      "const t = tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2)));\nconst code = ae.setup;",
-      "for (let i = 0; i < 2; i++) shape.push(i);",
+      "class Counter { n = 0; add() { return ++this.n; } }\ntype Shape = number[];\nenum Mode { Quick, Full }\nlet shape: Shape = [1, 2];\nconst total = await Promise.resolve(twice(3));",
+      'import { twice } from "./helper";\nconsole.log(total, shape, Mode.Full, new Counter().add(), twice(4));',
     ];
     const original = pristineFiles()["converter.js"];
     const withPathsOnly = original.replace(patch.EDITS["converter.js"][0].find, () => patch.EDITS["converter.js"][0].replace);
@@ -123,11 +118,11 @@ describe("compiling cells (ae-tslab's lightBuilderProgram and cellLocals)", () =
     try {
       const ours = convertAll(converterFrom(fs.readFileSync(path.join(DIST, "converter.js"), "utf8"), "converter-patched.js"), cells);
       const reference = convertAll(converterFrom(withPathsOnly, "converter-reference.js"), cells);
-      expect(reference[3].diagnostics.map((d) => d.messageText)).toEqual(["Type 'string' is not assignable to type 'number'."]);
-      expect(reference[1].sideOutputs?.map((o) => path.basename(o.path))).toEqual(["helper.js"]); // the local module is compiled once,
-      expect(reference[7].sideOutputs).toBeUndefined(); // not again
-      expect(reference[5].hasToplevelAwait).toBe(true);
-      expect(reference[2].lastExpressionVar).toBeDefined();
+      expect(reference[2].diagnostics.map((d) => d.messageText)).toEqual(["Type 'string' is not assignable to type 'number'."]);
+      expect(reference[0].sideOutputs?.map((o) => path.basename(o.path))).toEqual(["helper.js"]); // the local module is compiled once,
+      expect(reference[4].sideOutputs).toBeUndefined(); // not again
+      expect(reference[3].hasToplevelAwait).toBe(true);
+      expect(reference[1].lastExpressionVar).toBeDefined();
       expect(ours).toEqual(reference);
     } finally {
       process.chdir(cwd);
