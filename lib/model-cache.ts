@@ -12,6 +12,10 @@
  *   });
  *   console.log(message); // "csae-l-beta0.04: loaded: trained on 2026-12-06 09:30 UTC in 41.3 min" or "…: trained now in …"
  *
+ * With `checkpoints: [40, 100]`, `train(model, checkpoint)` calls `checkpoint(epoch)` as it goes (for example in
+ * onEpochEnd); the weights at those epochs are kept, saved with the final ones and returned as `checkpoints`
+ * (one model each), so figures of a model part-way through training need no second run.
+ *
  * `fresh: true` or AE_FRESH=1 retrains (and overwrites) everything; `npm run notebooks -- --fresh` and
  * `ae.setup({ fresh: true })` set AE_FRESH=1. Storage: lib/weights.ts.
  */
@@ -42,8 +46,13 @@ export interface CachedModelSpec<M> {
   key: { [key: string]: JsonValue };
   /** Build the untrained model (the same architecture on every call). */
   build: () => M;
-  /** Train the built model in place; may return a JSON summary (final metrics, …) stored with the weights and returned on load. */
-  train: (model: M) => Promise<{ [key: string]: JsonValue } | void>;
+  /**
+   * Train the built model in place; may return a JSON summary (final metrics, …) stored with the weights and returned on load.
+   * `checkpoint(step)` keeps the weights of that moment when `step` is one of spec.checkpoints (other steps are ignored).
+   */
+  train: (model: M, checkpoint: (step: number) => void) => Promise<{ [key: string]: JsonValue } | void>;
+  /** Steps (e.g. epochs) at which `train` calls checkpoint(step) and whose weights are kept beside the final ones. */
+  checkpoints?: number[];
   /**
    * The weights to save and load, by part name (default: the model itself when it is a LayersModel or layer,
    * else its `model` property, e.g. an ae.AutoencoderModel's encoder–decoder chain).
@@ -78,6 +87,8 @@ export interface CachedModel<M> {
   trainSeconds: number;
   /** What `train` returned when the weights were trained ({} when nothing). */
   summary: { [key: string]: JsonValue };
+  /** One model per spec.checkpoints entry, with the weights it had at that step, in the order of the steps (the caller disposes them). */
+  checkpoints: Array<{ step: number; model: M }>;
   /** "‹name›: loaded: trained on ‹date› in ‹N› min" or "‹name›: trained now in ‹N› min". */
   message: string;
   /** The cache entry's directory. */
@@ -95,6 +106,8 @@ export interface ModelCacheEntry {
   /** Part → [shape, dtype] of each weight, in order. */
   architecture: Record<string, Array<[number[], string]>>;
   parts: string[];
+  /** Steps whose weights are saved beside the final ones (under checkpoint-‹step›/). */
+  checkpoints?: number[];
   trainedAt: string;
   trainSeconds: number;
   summary: { [key: string]: JsonValue };
@@ -198,28 +211,45 @@ export async function cachedModel<M>(spec: CachedModelSpec<M>, options: CachedMo
   const log = options.log === undefined ? (line: string) => console.log(line) : options.log;
   const warn = options.warn ?? ((line: string) => console.warn(line));
 
+  const steps = checkpointSteps(spec.checkpoints, fn);
+  const partsOf = (m: M) => (spec.weights ? spec.weights(m) : defaultWeights(m, spec.name));
   let model = spec.build();
+  const checkpoints: Array<{ step: number; model: M }> = [];
+  const snapshots = new Map<number, Record<string, tf.Tensor[]>>();
+  const dropCheckpoints = () => {
+    for (const c of checkpoints.splice(0)) disposeModel(spec, c.model);
+    for (const snapshot of snapshots.values()) tf.dispose(Object.values(snapshot).flat());
+    snapshots.clear();
+  };
   try {
-    const parts = spec.weights ? spec.weights(model) : defaultWeights(model, spec.name);
+    const parts = partsOf(model);
     const partNames = Object.keys(parts);
     if (partNames.length === 0) throw new Error(`${fn}: spec.weights returned no parts`);
     const architecture = architectureOf(parts);
     const keyHash = createHash("sha256")
-      .update(canonicalJson({ codeVersion: MODEL_CACHE_CODE_VERSION, key: JSON.parse(keyJson), architecture }))
+      .update(canonicalJson({ codeVersion: MODEL_CACHE_CODE_VERSION, key: JSON.parse(keyJson), architecture, ...(steps.length > 0 ? { checkpoints: steps } : {}) }))
       .digest("hex").slice(0, 16);
     const entryName = `models/${spec.name}/${keyHash}`;
     const directory = weightsDirectory(entryName, options);
     const entryFile = path.join(directory, ENTRY_FILE);
     const expected = { name: spec.name, codeVersion: MODEL_CACHE_CODE_VERSION, key: JSON.parse(keyJson) as CachedModelSpec<M>["key"], architecture };
+    const checkpointName = (step: number, part: string) => `${entryName}/checkpoint-${step}/${part}`;
 
     if (!fresh && fs.existsSync(entryFile)) {
       try {
         const entry = readEntry(entryFile, expected);
+        if (canonicalJson(entry.checkpoints ?? []) !== canonicalJson(steps)) throw new Error(`${entryFile} records checkpoints ${JSON.stringify(entry.checkpoints ?? [])}, not ${JSON.stringify(steps)}`);
         for (const part of partNames) await loadWeights(`${entryName}/${part}`, parts[part], options);
+        for (const step of steps) {
+          const at = { step, model: spec.build() };
+          checkpoints.push(at);
+          const atParts = partsOf(at.model);
+          for (const part of partNames) await loadWeights(checkpointName(step, part), atParts[part], options);
+        }
         const trainedAt = new Date(entry.trainedAt);
         const message = `${spec.name}: loaded: trained on ${dateText(trainedAt)} in ${minutes(entry.trainSeconds)} min`;
         if (log) log(message);
-        return { model, source: "loaded", trainedAt, trainSeconds: entry.trainSeconds, summary: entry.summary ?? {}, message, directory, keyHash };
+        return { model, source: "loaded", trainedAt, trainSeconds: entry.trainSeconds, summary: entry.summary ?? {}, checkpoints, message, directory, keyHash };
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
         if (onDamaged === "throw") {
@@ -227,29 +257,77 @@ export async function cachedModel<M>(spec: CachedModelSpec<M>, options: CachedMo
         }
         warn(`${fn}: the cached model in ${directory} is damaged (${why}); training it again`);
         // Some parts may have been loaded already: start again from the untrained model.
+        dropCheckpoints();
         disposeModel(spec, model);
         model = spec.build();
-        const rebuilt = spec.weights ? spec.weights(model) : defaultWeights(model, spec.name);
+        const rebuilt = partsOf(model);
         for (const part of partNames) parts[part] = rebuilt[part];
       }
     }
 
     const started = Date.now();
-    const summary = (await spec.train(model)) ?? {};
+    const checkpoint = (step: number): void => {
+      if (!steps.includes(step)) return;
+      if (snapshots.has(step)) tf.dispose(Object.values(snapshots.get(step)!).flat());
+      snapshots.set(step, snapshotParts(parts));
+    };
+    const summary = (await spec.train(model, checkpoint)) ?? {};
     const trainSeconds = (Date.now() - started) / 1000;
     canonicalJson(summary, `${fn}: train()'s summary`);
+    const missing = steps.filter((step) => !snapshots.has(step));
+    if (missing.length > 0) throw new Error(`${fn}: train() never called checkpoint(step) for step(s) ${missing.join(", ")} of checkpoints ${JSON.stringify(steps)} (did training stop early?)`);
+    for (const step of steps) {
+      const at = { step, model: spec.build() };
+      checkpoints.push(at);
+      assignParts(partsOf(at.model), snapshots.get(step)!);
+    }
+    for (const snapshot of snapshots.values()) tf.dispose(Object.values(snapshot).flat());
+    snapshots.clear();
     fs.rmSync(entryFile, { force: true }); // the entry is complete again only once every part is saved
     for (const part of partNames) await saveWeights(`${entryName}/${part}`, parts[part], options);
+    for (const at of checkpoints) {
+      const atParts = partsOf(at.model);
+      for (const part of partNames) await saveWeights(checkpointName(at.step, part), atParts[part], options);
+    }
     const trainedAt = new Date(started);
     const entry: ModelCacheEntry = {
-      format: MODEL_CACHE_FORMAT, ...expected, parts: partNames, trainedAt: trainedAt.toISOString(), trainSeconds, summary,
+      format: MODEL_CACHE_FORMAT, ...expected, parts: partNames, ...(steps.length > 0 ? { checkpoints: steps } : {}), trainedAt: trainedAt.toISOString(), trainSeconds, summary,
     };
     writeJsonAtomic(entryFile, entry);
     const message = `${spec.name}: trained now in ${minutes(trainSeconds)} min`;
     if (log) log(message);
-    return { model, source: "trained", trainedAt, trainSeconds, summary, message, directory, keyHash };
+    return { model, source: "trained", trainedAt, trainSeconds, summary, checkpoints, message, directory, keyHash };
   } catch (error) {
+    dropCheckpoints();
     disposeModel(spec, model);
     throw error;
+  }
+}
+
+/** spec.checkpoints checked and sorted: distinct integers ≥ 0 (none: []). */
+function checkpointSteps(checkpoints: unknown, fn: string): number[] {
+  if (checkpoints === undefined) return [];
+  if (!Array.isArray(checkpoints) || checkpoints.some((step) => !Number.isInteger(step) || step < 0)) {
+    throw new Error(`${fn}: checkpoints must be an array of integers ≥ 0 (the steps at which train() calls checkpoint), got ${JSON.stringify(checkpoints)}`);
+  }
+  const steps = [...(checkpoints as number[])].sort((a, b) => a - b);
+  if (new Set(steps).size !== steps.length) throw new Error(`${fn}: checkpoints repeat a step: ${JSON.stringify(checkpoints)}`);
+  return steps;
+}
+
+/** Copies of the current values of every weight of each part (the caller disposes them). */
+function snapshotParts(parts: Record<string, WeightsTarget>): Record<string, tf.Tensor[]> {
+  const out: Record<string, tf.Tensor[]> = {};
+  for (const [name, target] of Object.entries(parts)) {
+    out[name] = isWeightsHolder(target) ? target.weights.map((w) => w.read().clone()) : Object.keys(target).sort().map((k) => target[k].clone());
+  }
+  return out;
+}
+
+/** Set each part's weights to `values` (as snapshotParts took them). */
+function assignParts(parts: Record<string, WeightsTarget>, values: Record<string, tf.Tensor[]>): void {
+  for (const [name, target] of Object.entries(parts)) {
+    if (isWeightsHolder(target)) target.setWeights(values[name]);
+    else Object.keys(target).sort().forEach((k, i) => target[k].assign(values[name][i]));
   }
 }

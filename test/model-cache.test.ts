@@ -225,6 +225,59 @@ describe("cachedModel", () => {
     images.dispose();
   });
 
+  /** Three "epochs" of trainTiny, calling checkpoint after each; records the weights it had at each epoch. */
+  function checkpointedSpec(name: string, checkpoints: number[] | undefined, calls: { count: number; seen: number[][][] }, lastEpoch = 3): CachedModelSpec<tf.Sequential> {
+    return {
+      name, key: { epochs: lastEpoch }, build: () => tinyModel(), checkpoints,
+      train: async (model, checkpoint) => {
+        calls.count++;
+        calls.seen = [];
+        let summary = { finalLoss: NaN };
+        for (let epoch = 1; epoch <= lastEpoch; epoch++) {
+          summary = await trainTiny(model);
+          calls.seen.push(weightsOf(model));
+          checkpoint(epoch);
+        }
+        return summary;
+      },
+    };
+  }
+
+  it("keeps the weights at the checkpoint steps beside the final ones, saves them and loads them back bit-identical", async () => {
+    const calls = { count: 0, seen: [] as number[][][] };
+    const before = tf.memory().numTensors;
+    const first = await cachedModel(checkpointedSpec("checkpointed", [2, 1], calls), quiet());
+    expect(first.source).toBe("trained");
+    expect(first.checkpoints.map((c) => c.step)).toEqual([1, 2]); // in step order
+    expect(first.checkpoints.map((c) => weightsOf(c.model))).toEqual([calls.seen[0], calls.seen[1]]);
+    expect(weightsOf(first.model)).toEqual(calls.seen[2]);
+    expect(calls.seen[0]).not.toEqual(calls.seen[1]);
+    expect(tf.memory().numTensors).toBe(before + 3 * 4); // three models' weights, no snapshot left behind
+    const second = await cachedModel(checkpointedSpec("checkpointed", [1, 2], calls), quiet());
+    expect([second.source, calls.count]).toEqual(["loaded", 1]);
+    expect(second.keyHash).toBe(first.keyHash);
+    expect(second.checkpoints.map((c) => [c.step, weightsOf(c.model)])).toEqual(first.checkpoints.map((c) => [c.step, weightsOf(c.model)]));
+    expect(weightsOf(second.model)).toEqual(weightsOf(first.model));
+    for (const r of [first, second]) [r.model, ...r.checkpoints.map((c) => c.model)].forEach((m) => m.dispose());
+    expect(tf.memory().numTensors).toBe(before);
+    const plain = await cachedModel(checkpointedSpec("checkpointed", undefined, calls), quiet());
+    expect([plain.source, plain.checkpoints, calls.count]).toEqual(["trained", [], 2]); // other checkpoints: another entry
+    expect(plain.keyHash).not.toBe(first.keyHash);
+    plain.model.dispose();
+  });
+
+  it("a checkpoint that training never reached fails, naming it, and saves nothing; bad checkpoints are refused", async () => {
+    const calls = { count: 0, seen: [] as number[][][] };
+    const before = tf.memory().numTensors;
+    await expect(cachedModel(checkpointedSpec("unreached", [2, 5], calls), quiet())).rejects.toThrow(/never called checkpoint\(step\) for step\(s\) 5 of checkpoints \[2,5\] \(did training stop early\?\)/);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(fs.existsSync(path.join(dataDir, "weights", "models", "unreached"))).toBe(false);
+    await expect(cachedModel(checkpointedSpec("bad", [1, 1], calls), quiet())).rejects.toThrow(/checkpoints repeat a step: \[1,1\]/);
+    await expect(cachedModel(checkpointedSpec("bad", [1.5], calls), quiet())).rejects.toThrow(/checkpoints must be an array of integers ≥ 0 .*got \[1\.5\]/);
+    expect(calls.count).toBe(1);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it("rejects bad input with errors naming it", async () => {
     const calls = { count: 0 };
     await expect(cachedModel(spec("bad", { schedule: { lr: NaN } }, calls), quiet())).rejects.toThrow("key.schedule.lr must be a finite number");
