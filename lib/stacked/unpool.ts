@@ -65,9 +65,12 @@ export function maxPoolWithSwitches(x: tf.Tensor4D, options: PoolingOptions = {}
   }
   const h = height / k, w = width / k;
   return tf.tidy(() => {
-    const windows = toWindows(x, k);
-    const pooled = tf.reshape(tf.max(windows, 1), [n, h, w, c]) as tf.Tensor4D;
-    const switches = tf.reshape(tf.argMax(windows, 1), [n, h, w, c]) as tf.Tensor4D;
+    // The values by tf.maxPool (same windows, same maxima), whose gradient goes to the first
+    // maximum of each window, as the switches do; tf.max over the windows would send it to
+    // every tied maximum through a broadcast Equal (on wasm 117 of the 189 ms of a training step
+    // of the bench's pool-cae-switches, batch 128).
+    const pooled = tf.maxPool(x, k, k, "valid");
+    const switches = tf.reshape(tf.argMax(toWindows(x, k), 1), [n, h, w, c]) as tf.Tensor4D;
     return { pooled, switches };
   });
 }
