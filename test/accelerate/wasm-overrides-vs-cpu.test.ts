@@ -401,6 +401,24 @@ for (const path of ["native", "wasm only"] as const) {
       expect(nativeCounters.elementwise - others).toBe(0);
     });
 
+    test("Tanh, Sigmoid and Softplus and their gradients (70,000 values over ±20: both threads, softplus's cut-offs), a dense layer's sigmoid", async () => {
+      expect(["Tanh", "Sigmoid", "Softplus"].every((k) => isOurWasmKernel(k))).toBe(true);
+      const before = nativeCounters.elementwise;
+      const n = 70_000;
+      const x = () => tf.tensor(seededNormal(n, 21), [n / 10, 10]).mul(6).clipByValue(-20, 20);
+      const w = () => tf.tensor(seededNormal(n, 22), [n / 10, 10]);
+      for (const [name, f] of [["tanh", tf.tanh], ["sigmoid", tf.sigmoid], ["softplus", tf.softplus]] as const) {
+        await compareBackends(name, () => f(x()));
+        await compareBackends(`d ${name}`, () => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(f(v), w())))(x()));
+      }
+      // Dense 784 → sigmoid: _FusedMatMul's epilogue runs the sigmoid in place on the addon.
+      const dense = (xs: tf.Tensor) => tf.fused.matMul({ a: xs, b: tf.tensor(seededNormal(20 * 7, 24), [20, 7]), bias: tf.tensor(seededNormal(7, 25), [7]), activation: "sigmoid" });
+      await compareBackends("fused sigmoid", () => dense(tf.tensor(seededNormal(40 * 20, 23), [40, 20]).mul(3)));
+      // Each forward pass (6: the gradients recompute theirs), softplus's gradient (a Sigmoid; tanh's and sigmoid's are
+      // products of y), the fused product's bias row and its sigmoid.
+      expect(nativeCounters.elementwise - before).toBe(path === "native" ? 9 : 0);
+    });
+
     test("Sum over leading axes (a conv layer's bias gradient) in float64", async () => {
       const before = nativeCounters.sums;
       // ≥ 2^16 terms and ≥ 512 rows: the addon sums on 2 threads (and wasm-only takes our float64 loop: ≥ 1024 rows of ≥ 32).
