@@ -78,7 +78,9 @@ describe.runIf(built)("the addon", () => {
   // float32 sums of k products drift by about k·2⁻²⁴ of their terms' size: the bound is 1e-6 + 1e-7·k.
   test("gemm: sizes around the register tile and the packed blocks, every transpose, 1–3 threads", () => {
     // Sizes straddle the tile (8 or 6 rows × 32 or 16 columns), the 256-deep blocks and the 128-row blocks.
-    const sizes: Array<[number, number, number]> = [[1, 1, 1], [7, 33, 5], [9, 31, 257], [130, 65, 300], [128, 400, 784], [300, 17, 513], [3, 1100, 2]];
+    // Threads split products of ≥ 2e7 flops: 128×400×784 by columns, 2000×17×600 (one tile of columns) by rows,
+    // 3000×8×600 computed transposed (8 columns) and split by its columns.
+    const sizes: Array<[number, number, number]> = [[1, 1, 1], [7, 33, 5], [9, 31, 257], [130, 65, 300], [128, 400, 784], [300, 17, 513], [2000, 17, 600], [3000, 8, 600], [3, 1100, 2]];
     let seed = 1;
     for (const [m, n, k] of sizes) {
       for (const transA of [false, true]) {
@@ -242,7 +244,7 @@ describe.runIf(built)("the addon", () => {
       [UnaryOp.Sigmoid, (v) => 1 / (1 + Math.exp(-v))],
       [UnaryOp.Softplus, (v) => (v > -cutOff ? v : v < cutOff ? Math.exp(v) : Math.log1p(Math.exp(v)))],
     ];
-    const sweep = Array.from({ length: 200_001 }, (_, i) => -100 + i / 1000);
+    const sweep = Array.from({ length: 300_001 }, (_, i) => -100 + i / 1500); // ≥ 2^18 values: split between 2 threads
     const near = (c: number) => [c, Math.fround(c * (1 - 2 ** -23)), Math.fround(c * (1 + 2 ** -23))];
     const special = [0, -0, 1e-30, -1e-30, 1e-8, ...near(0.25), ...near(-0.25), ...near(1.4142135), ...near(13.94), ...near(-13.94), 87.3, -87.3, 88, -88, 95, -95, Infinity, -Infinity, NaN];
     for (const n of [1, 15, 16, 17]) special.push(...seededNormal(n, 100 + n)); // lengths around a vector (tails)

@@ -401,10 +401,10 @@ for (const path of ["native", "wasm only"] as const) {
       expect(nativeCounters.elementwise - others).toBe(0);
     });
 
-    test("Tanh, Sigmoid and Softplus and their gradients (70,000 values over ±20: both threads, softplus's cut-offs), a dense layer's sigmoid", async () => {
+    test("Tanh, Sigmoid and Softplus and their gradients (270,000 values over ±20: both threads, softplus's cut-offs), a dense layer's sigmoid", async () => {
       expect(["Tanh", "Sigmoid", "Softplus"].every((k) => isOurWasmKernel(k))).toBe(true);
       const before = nativeCounters.elementwise;
-      const n = 70_000;
+      const n = 270_000;
       const x = () => tf.tensor(seededNormal(n, 21), [n / 10, 10]).mul(6).clipByValue(-20, 20);
       const w = () => tf.tensor(seededNormal(n, 22), [n / 10, 10]);
       for (const [name, f] of [["tanh", tf.tanh], ["sigmoid", tf.sigmoid], ["softplus", tf.softplus]] as const) {
