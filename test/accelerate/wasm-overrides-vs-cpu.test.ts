@@ -533,7 +533,9 @@ describe("Sum and Mean over long trailing reductions (ours, float64) vs the exac
     expect(isOurWasmKernel("Mean")).toBe(true);
   });
 
-  test("a mean of 4·10⁶ positive terms (a test-set MSE) is exact to float32, where float32 accumulation drifts", async () => {
+  test.each(nativeLoaded ? ["native", "wasm only"] : ["wasm only"])("a mean of 4·10⁶ positive terms (a test-set MSE) is exact to float32, where float32 accumulation drifts (%s)", async (path) => {
+    const previous = setNativeEnabled(path === "native");
+    const sumsBefore = nativeCounters.sums;
     const n = 4_000_000;
     const values = new Float32Array(n);
     let exact = 0;
@@ -546,9 +548,12 @@ describe("Sum and Mean over long trailing reductions (ours, float64) vs the exac
       const rows = x.reshape([2, n / 2]);
       return [tf.mean(x).dataSync()[0], tf.sum(x).dataSync()[0], Array.from(tf.mean(rows, 1, true).dataSync())] as [number, number, number[]];
     }));
+    setNativeEnabled(previous);
+    expect(nativeCounters.sums - sumsBefore).toBe(path === "native" ? 3 : 0);
     expect(Math.abs(mean / (exact / n) - 1)).toBeLessThan(1e-6);
     expect(Math.abs(sum / exact - 1)).toBeLessThan(1e-6);
     expect(rowMeans).toHaveLength(2);
+    expect(Math.abs((rowMeans[0] + rowMeans[1]) / 2 / (exact / n) - 1)).toBeLessThan(1e-6);
     // float32 accumulation in order: what wasm's own kernel does, to show the test can fail.
     let naive = Math.fround(0);
     for (let i = 0; i < n; i++) naive = Math.fround(naive + values[i]);

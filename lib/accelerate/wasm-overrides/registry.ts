@@ -58,7 +58,7 @@ export const WASM_EXTRA_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "MaxPoolGrad", action: "replaced", method: "the native addon's threaded loop where it is built, else a channel-vectorised typed-array loop on the wasm heap (wasm's own is wrong for windows with no positive value)" },
   { kernelName: "UnsortedSegmentSum", action: "added", method: "typed-array loop" },
   { kernelName: "OneHot", action: "replaced", method: "typed-array fill in the requested dtype (wasm's own writes int32 bits into a float32 output: 1 became 1.4e-45)" },
-  { kernelName: "Mean", action: "replaced", method: "over trailing axes with ≥ 2^16 terms per output (a test-set MSE): float64 accumulation on the wasm heap (wasm's own adds in float32, ~3e-3 low at 10⁷ terms); else wasm's own" },
+  { kernelName: "Mean", action: "replaced", method: "over trailing axes with ≥ 2^16 terms per output (a test-set or a batch's MSE): float64 accumulation on the wasm heap (the native addon's sumRows where it is built) (wasm's own adds in float32, ~3e-3 low at 10⁷ terms); else wasm's own" },
 ];
 
 /**
