@@ -94,7 +94,7 @@ inline vfloat vsoftplus(vfloat x) {
   const vfloat w = 1.0f + u;
   const vfloat log1p = w == 1.0f ? u : vlogOneToTwo(w) * u / (w - 1.0f);
   const vfloat middle = (x > 0.0f ? x : vfloat{}) + log1p;
-  const vfloat result = x > -threshold ? x : (x < threshold ? vexp(x) : middle);
+  const vfloat result = x > -threshold ? x : (x < threshold ? u : middle);  // below the cut-off x < 0, so u = e^x
   return x != x ? x : result;
 }
 
