@@ -201,6 +201,19 @@ describe("inverses of max pooling", () => {
     tf.dispose([pooled, switches]);
   });
 
+  it("the pooled values' gradient goes to the switch position, ties included (one position per window)", () => {
+    // Windows with ties (two of four values equal to the maximum) and an all-zero window.
+    const xs = tf.tensor4d([1, 3, 0, 0, 0, 3, 0, 0, 2, 2, 5, 4, -1, 0, 5, 5], [1, 4, 4, 1]);
+    const w = tf.tensor4d([0.5, -2, 3, 7], [1, 2, 2, 1]);
+    const { pooled, switches } = maxPoolWithSwitches(xs);
+    const gx = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(maxPoolWithSwitches(x as tf.Tensor4D).pooled, w)))(xs);
+    const expected = unpoolWithSwitches(w, switches);
+    expect(Array.from(switches.dataSync())).toEqual([1, 0, 0, 0]);
+    expect(maxAbsDiff(gx, expected)).toBe(0);
+    expect(tf.tidy(() => tf.sum(tf.notEqual(gx, 0)).dataSync()[0])).toBe(4); // one position per window
+    tf.dispose([xs, w, pooled, switches, gx, expected]);
+  });
+
   it("the gradients are the closed forms: each window's weights picked at the switch, averaged, or at the random spot", () => {
     const xs = tf.randomNormal([2, 4, 4, 3], 0, 1, "float32", 31) as tf.Tensor4D;
     const w = tf.randomNormal([2, 4, 4, 3], 0, 1, "float32", 32);

@@ -6,9 +6,12 @@
  *    (mode "copy": v at each position, i.e. nearest-neighbour upsampling);
  *  - `unpoolWithSwitches`: the value goes back where the maximum was, remembered by
  *    `maxPoolWithSwitches` (Zeiler & Fergus' "switches").
- * Non-overlapping k×k windows (stride k). Everything is built from reshapes and rank-4
- * transposes, so it runs (and differentiates) on every backend; switches are int32 window
- * offsets 0 … k²−1 in row-major order (dy·k + dx), ties going to the first maximum.
+ * Non-overlapping k×k windows (stride k). Every inverse is the nearest-neighbour upsampling U(v)
+ * (v copied to each position of its window) times a pattern in the image's own layout: the
+ * one-hot of the switch (or random) positions, or 1/k² everywhere. Built from tfjs ops
+ * (reshapes, rank-5 transposes, resizeNearestNeighbor), so it runs and differentiates on every
+ * backend, and training differentiates only U and a product of the same shape. Switches are
+ * int32 window offsets 0 … k²−1 in row-major order (dy·k + dx), ties going to the first maximum.
  */
 import * as tf from "@tensorflow/tfjs";
 
@@ -36,16 +39,17 @@ function toWindows(x: tf.Tensor, k: number): tf.Tensor3D {
   const [n, height, width, c] = x.shape as number[];
   const h = height / k, w = width / k;
   const a = tf.reshape(x, [n * h, k, w, k * c]);
-  const b = tf.transpose(a, [0, 2, 1, 3]); // [n·h, w, k(dy), k·c (dx, c)]
+  const b = tf.transpose(a, [0, 2, 1, 3]); // [n·h, w, k(dy), k·c (dx, c)]: moves whole rows of k·c values (cheaper than putting dy, dx last)
   return tf.reshape(b, [n * h * w, k * k, c]);
 }
 
-/** [n·h·w, k·k, c] → [n, h·k, w·k, c] (inverse of toWindows). */
+/** [n·h·w·c, k·k] (one row per window and channel) → [n, h·k, w·k, c]. */
 function fromWindows(windows: tf.Tensor, n: number, h: number, w: number, k: number, c: number): tf.Tensor4D {
-  const a = tf.reshape(windows, [n * h, w, k, k * c]);
-  const b = tf.transpose(a, [0, 2, 1, 3]); // [n·h, k(dy), w, k·c]
+  const a = tf.reshape(windows, [n * h, w, c, k, k]);
+  const b = tf.transpose(a, [0, 3, 1, 4, 2]); // [n·h, dy, w, dx, c]
   return tf.reshape(b, [n, h * k, w * k, c]);
 }
+
 
 /** The pooled map and, per pooled value, where in its window the maximum was. */
 export interface PooledWithSwitches {
@@ -65,27 +69,46 @@ export function maxPoolWithSwitches(x: tf.Tensor4D, options: PoolingOptions = {}
   }
   const h = height / k, w = width / k;
   return tf.tidy(() => {
-    const windows = toWindows(x, k);
-    const pooled = tf.reshape(tf.max(windows, 1), [n, h, w, c]) as tf.Tensor4D;
-    const switches = tf.reshape(tf.argMax(windows, 1), [n, h, w, c]) as tf.Tensor4D;
+    // The values by tf.maxPool (same windows, same maxima), whose gradient goes to the first
+    // maximum of each window, as the switches do; tf.max over the windows would send it to
+    // every tied maximum through a broadcast Equal (on wasm 117 of the 189 ms of a training step
+    // of the bench's pool-cae-switches, batch 128).
+    const pooled = tf.maxPool(x, k, k, "valid");
+    const switches = tf.reshape(tf.argMax(toWindows(x, k), 1), [n, h, w, c]) as tf.Tensor4D;
     return { pooled, switches };
   });
 }
 
-/** Place pooled values into their windows by a [n·h·w, k², c] weight pattern. */
-function spread(pooled: tf.Tensor, weights: tf.Tensor, k: number): tf.Tensor4D {
-  const [n, h, w, c] = pooled.shape as number[];
-  const values = tf.reshape(pooled, [n * h * w, 1, c]);
-  return fromWindows(tf.mul(values, weights), n, h, w, k, c);
+/**
+ * U(pooled) ⊙ pattern, U the nearest-neighbour upsampling by k (each value copied to every position
+ * of its k×k window) and the pattern a tensor [n, h·k, w·k, c] or one number. Differentiable in
+ * pooled alone: its gradient is each window's sum of dy ⊙ pattern, taken as k²·avgPool(dy ⊙ pattern)
+ * (tfjs-cpu 4.22's ResizeNearestNeighborGrad reads dy at the input's batch stride, wrong for
+ * batches > 1). The pattern is built by `makePattern` off the gradient tape, so training
+ * differentiates neither it nor the switches it came from.
+ */
+function spread(pooled: tf.Tensor4D, makePattern: () => tf.Tensor | number, k: number): tf.Tensor4D {
+  const [, h, w] = pooled.shape;
+  const windowSums = (t: tf.Tensor, scale: number) => tf.mul(tf.avgPool(t as tf.Tensor4D, k, k, "valid"), k * k * scale);
+  const unpool = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [v, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    const pattern = makePattern();
+    const up = tf.image.resizeNearestNeighbor(v as tf.Tensor4D, [h * k, w * k]);
+    if (typeof pattern === "number") {
+      return { value: pattern === 1 ? up : tf.mul(up, pattern), gradFunc: (dy: tf.Tensor) => windowSums(dy, pattern) };
+    }
+    save([pattern]);
+    return { value: tf.mul(up, pattern), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => windowSums(tf.mul(dy, saved[0]), 1) };
+  });
+  return unpool(pooled) as tf.Tensor4D;
 }
 
-/** One-hot window pattern [n·h·w, k², c] from offsets [n, h, w, c]. */
-function oneHotWindows(offsets: tf.Tensor, k: number): tf.Tensor {
+/** One-hot pattern [n, h·k, w·k, c] from window offsets [n, h, w, c]: 1 at each window's offset, 0 elsewhere. */
+function oneHotWindows(offsets: tf.Tensor, k: number): tf.Tensor4D {
   const [n, h, w, c] = offsets.shape as number[];
   const flat = tf.reshape(tf.cast(offsets, "int32"), [n * h * w * c]);
   // int32 one-hot then cast: wasm's OneHot ignores a float32 dtype (writes int32 bits into a float32 tensor).
-  const hot = tf.reshape(tf.cast(tf.oneHot(flat, k * k), "float32"), [n * h * w, c, k * k]);
-  return tf.transpose(hot, [0, 2, 1]);
+  return fromWindows(tf.cast(tf.oneHot(flat, k * k), "float32"), n, h, w, k, c);
 }
 
 /** Exact inverse on the maxima: each pooled value goes back to its switch position, zeros elsewhere (Ψ⁻¹ with switches). */
@@ -98,7 +121,7 @@ export function unpoolWithSwitches(pooled: tf.Tensor4D, switches: tf.Tensor4D, o
     throw new Error(`${fn}: switches [${sshape}] must have the shape of pooled [${shape}] (both from maxPoolWithSwitches)`);
   }
   if (switches.dtype !== "int32") throw new Error(`${fn}: switches must be int32 window offsets, got ${switches.dtype}`);
-  return tf.tidy(() => spread(pooled, oneHotWindows(switches, k), k));
+  return tf.tidy(() => spread(pooled, () => oneHotWindows(switches, k), k));
 }
 
 /** Options of `unpoolRandomLocation`. */
@@ -127,7 +150,7 @@ export function unpoolRandomLocation(pooled: tf.Tensor4D, options: RandomUnpoolO
   const fn = "unpoolRandomLocation";
   const k = checkPoolSize(options.poolSize, fn);
   const shape = checkRank4(pooled, "pooled", fn);
-  return tf.tidy(() => spread(pooled, oneHotWindows(randomSwitches(shape, { poolSize: k, seed: options.seed }), k), k));
+  return tf.tidy(() => spread(pooled, () => oneHotWindows(randomSwitches(shape, { poolSize: k, seed: options.seed }), k), k));
 }
 
 /** Options of `unpoolEvenSpread`. */
@@ -140,10 +163,10 @@ export interface EvenUnpoolOptions extends PoolingOptions {
 export function unpoolEvenSpread(pooled: tf.Tensor4D, options: EvenUnpoolOptions = {}): tf.Tensor4D {
   const fn = "unpoolEvenSpread";
   const k = checkPoolSize(options.poolSize, fn);
-  const [, , , c] = checkRank4(pooled, "pooled", fn);
+  checkRank4(pooled, "pooled", fn);
   const mode = options.mode ?? "share";
   if (mode !== "share" && mode !== "copy") throw new Error(`${fn}: mode must be "share" or "copy", got ${JSON.stringify(mode)}`);
-  return tf.tidy(() => spread(pooled, tf.fill([1, k * k, c], mode === "share" ? 1 / (k * k) : 1), k));
+  return tf.tidy(() => spread(pooled, () => (mode === "share" ? 1 / (k * k) : 1), k));
 }
 
 /** The three inverses by name, for comparisons. */

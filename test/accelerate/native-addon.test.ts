@@ -78,7 +78,9 @@ describe.runIf(built)("the addon", () => {
   // float32 sums of k products drift by about k·2⁻²⁴ of their terms' size: the bound is 1e-6 + 1e-7·k.
   test("gemm: sizes around the register tile and the packed blocks, every transpose, 1–3 threads", () => {
     // Sizes straddle the tile (8 or 6 rows × 32 or 16 columns), the 256-deep blocks and the 128-row blocks.
-    const sizes: Array<[number, number, number]> = [[1, 1, 1], [7, 33, 5], [9, 31, 257], [130, 65, 300], [128, 400, 784], [300, 17, 513], [3, 1100, 2]];
+    // Threads split products of ≥ 2e7 flops: 128×400×784 by columns, 2000×17×600 (one tile of columns) by rows,
+    // 3000×8×600 computed transposed (8 columns) and split by its columns.
+    const sizes: Array<[number, number, number]> = [[1, 1, 1], [7, 33, 5], [9, 31, 257], [130, 65, 300], [128, 400, 784], [300, 17, 513], [2000, 17, 600], [3000, 8, 600], [3, 1100, 2]];
     let seed = 1;
     for (const [m, n, k] of sizes) {
       for (const transA of [false, true]) {
@@ -235,6 +237,38 @@ describe.runIf(built)("the addon", () => {
     }
   });
 
+  test("unary: Tanh, Sigmoid and Softplus against float64 Math (sweep over ±100, both sides of every branch, ±0, ±∞, NaN), in place too", () => {
+    const cutOff = Math.log(1.1920928955078125e-7) + 2; // tfjs's softplus: x beyond ±13.94 is x, or e^x
+    const reference: Array<[UnaryOp, (v: number) => number]> = [
+      [UnaryOp.Tanh, Math.tanh],
+      [UnaryOp.Sigmoid, (v) => 1 / (1 + Math.exp(-v))],
+      [UnaryOp.Softplus, (v) => (v > -cutOff ? v : v < cutOff ? Math.exp(v) : Math.log1p(Math.exp(v)))],
+    ];
+    const sweep = Array.from({ length: 300_001 }, (_, i) => -100 + i / 1500); // ≥ 2^18 values: split between 2 threads
+    const near = (c: number) => [c, Math.fround(c * (1 - 2 ** -23)), Math.fround(c * (1 + 2 ** -23))];
+    const special = [0, -0, 1e-30, -1e-30, 1e-8, ...near(0.25), ...near(-0.25), ...near(1.4142135), ...near(13.94), ...near(-13.94), 87.3, -87.3, 88, -88, 95, -95, Infinity, -Infinity, NaN];
+    for (const n of [1, 15, 16, 17]) special.push(...seededNormal(n, 100 + n)); // lengths around a vector (tails)
+    const x = Float32Array.from([...special, ...sweep]);
+    for (const [op, f] of reference) {
+      const y = new Float32Array(x.length);
+      addon().unary(op, x, y, 0, 2);
+      let worst = 0;
+      for (let i = 0; i < x.length; i++) {
+        const want = f(x[i]);
+        if (Number.isNaN(want)) { expect(y[i], `op ${op}: NaN stays NaN`).toBeNaN(); continue; }
+        // Relative error, measured against max(|want|, 1e-30): e^x below the smallest normal float is clamped there.
+        const error = y[i] === want ? 0 : Math.abs(y[i] - want) / Math.max(Math.abs(want), 1e-30);
+        if (Math.abs(want) > 1.2e-38) worst = Math.max(worst, error);
+        else expect(Math.abs(y[i]), `op ${op} at ${x[i]}`).toBeLessThan(1.25e-38); // at most e^−87.3
+      }
+      expect(worst, `op ${op}: largest relative error`).toBeLessThan(4e-7);
+      for (const v of [0, -0, Infinity, -Infinity]) expect(Object.is(y[x.indexOf(v)], Math.fround(f(v))) || Math.abs(y[x.indexOf(v)] - f(v)) < 1.25e-38, `op ${op} at ${v}`).toBe(true);
+      const inPlace = Float32Array.from(x);
+      addon().unary(op, inPlace, inPlace, 0, 2);
+      expect(Array.from(inPlace), `op ${op} in place`).toEqual(Array.from(y));
+    }
+  });
+
   test("addRows and upsample against plain loops (narrow and wide rows, one and two threads; factors 2×2 and 3×1)", () => {
     for (const [rows, cols] of [[1000, 16], [333, 3], [70, 10], [50, 784], [4, 1]]) {
       const x = seededNormal(rows * cols, cols);
@@ -299,7 +333,7 @@ describe.runIf(built)("the addon", () => {
     expect(() => pool(f, f, f, { ...window, channels: undefined }, 1)).toThrow("maxPoolGrad: shape.channels must be an integer");
     expect(() => pool(f, f, f, { ...window, inH: 3, inW: 3 }, 1)).toThrow("maxPoolGrad: an array is shorter than its tensor");
     const unary = addon().unary as unknown as (...args: unknown[]) => void;
-    expect(() => unary(3, f, f, 0, 1)).toThrow("unary: op: expected a UnaryOp (UnaryOp.LeakyRelu = 0, UnaryOp.Step = 1, UnaryOp.Relu = 2)");
+    expect(() => unary(9, f, f, 0, 1)).toThrow("unary: op: expected a UnaryOp (UnaryOp.LeakyRelu = 0, UnaryOp.Step = 1, UnaryOp.Relu = 2, UnaryOp.Tanh = 3, UnaryOp.Sigmoid = 4, UnaryOp.Softplus = 5)");
     expect(() => unary(UnaryOp.Relu, f, new Float32Array(3), 0, 1)).toThrow("unary: x and y must have the same length");
     const addRows = addon().addRows as unknown as (...args: unknown[]) => void;
     expect(() => addRows(f, f, f, 3, 2, 1)).toThrow("addRows: x and out must hold rows × cols values and bias cols");

@@ -401,6 +401,24 @@ for (const path of ["native", "wasm only"] as const) {
       expect(nativeCounters.elementwise - others).toBe(0);
     });
 
+    test("Tanh, Sigmoid and Softplus and their gradients (270,000 values over ±20: both threads, softplus's cut-offs), a dense layer's sigmoid", async () => {
+      expect(["Tanh", "Sigmoid", "Softplus"].every((k) => isOurWasmKernel(k))).toBe(true);
+      const before = nativeCounters.elementwise;
+      const n = 270_000;
+      const x = () => tf.tensor(seededNormal(n, 21), [n / 10, 10]).mul(6).clipByValue(-20, 20);
+      const w = () => tf.tensor(seededNormal(n, 22), [n / 10, 10]);
+      for (const [name, f] of [["tanh", tf.tanh], ["sigmoid", tf.sigmoid], ["softplus", tf.softplus]] as const) {
+        await compareBackends(name, () => f(x()));
+        await compareBackends(`d ${name}`, () => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(f(v), w())))(x()));
+      }
+      // Dense 784 → sigmoid: _FusedMatMul's epilogue runs the sigmoid in place on the addon.
+      const dense = (xs: tf.Tensor) => tf.fused.matMul({ a: xs, b: tf.tensor(seededNormal(20 * 7, 24), [20, 7]), bias: tf.tensor(seededNormal(7, 25), [7]), activation: "sigmoid" });
+      await compareBackends("fused sigmoid", () => dense(tf.tensor(seededNormal(40 * 20, 23), [40, 20]).mul(3)));
+      // Each forward pass (6: the gradients recompute theirs), softplus's gradient (a Sigmoid; tanh's and sigmoid's are
+      // products of y), the fused product's bias row and its sigmoid.
+      expect(nativeCounters.elementwise - before).toBe(path === "native" ? 9 : 0);
+    });
+
     test("Sum over leading axes (a conv layer's bias gradient) in float64", async () => {
       const before = nativeCounters.sums;
       // ≥ 2^16 terms and ≥ 512 rows: the addon sums on 2 threads (and wasm-only takes our float64 loop: ≥ 1024 rows of ≥ 32).
@@ -515,7 +533,9 @@ describe("Sum and Mean over long trailing reductions (ours, float64) vs the exac
     expect(isOurWasmKernel("Mean")).toBe(true);
   });
 
-  test("a mean of 4·10⁶ positive terms (a test-set MSE) is exact to float32, where float32 accumulation drifts", async () => {
+  test.each(nativeLoaded ? ["native", "wasm only"] : ["wasm only"])("a mean of 4·10⁶ positive terms (a test-set MSE) is exact to float32, where float32 accumulation drifts (%s)", async (path) => {
+    const previous = setNativeEnabled(path === "native");
+    const sumsBefore = nativeCounters.sums;
     const n = 4_000_000;
     const values = new Float32Array(n);
     let exact = 0;
@@ -528,9 +548,12 @@ describe("Sum and Mean over long trailing reductions (ours, float64) vs the exac
       const rows = x.reshape([2, n / 2]);
       return [tf.mean(x).dataSync()[0], tf.sum(x).dataSync()[0], Array.from(tf.mean(rows, 1, true).dataSync())] as [number, number, number[]];
     }));
+    setNativeEnabled(previous);
+    expect(nativeCounters.sums - sumsBefore).toBe(path === "native" ? 3 : 0);
     expect(Math.abs(mean / (exact / n) - 1)).toBeLessThan(1e-6);
     expect(Math.abs(sum / exact - 1)).toBeLessThan(1e-6);
     expect(rowMeans).toHaveLength(2);
+    expect(Math.abs((rowMeans[0] + rowMeans[1]) / 2 / (exact / n) - 1)).toBeLessThan(1e-6);
     // float32 accumulation in order: what wasm's own kernel does, to show the test can fail.
     let naive = Math.fround(0);
     for (let i = 0; i < n; i++) naive = Math.fround(naive + values[i]);

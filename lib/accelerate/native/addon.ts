@@ -57,7 +57,7 @@ export interface NativeAddon {
   /** One Adam step in place on w, m, v (equal lengths) from gradient g; biasCorrection1/2 = 1 − β1ᵗ, 1 − β2ᵗ. */
   adam(w: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, lr: number, beta1: number, beta2: number, epsilon: number,
     biasCorrection1: number, biasCorrection2: number, threads: number): void;
-  /** Element-wise LeakyRelu, Step (α as in tfjs) or Relu, from x into y (which may be x). */
+  /** Element-wise LeakyRelu, Step (α as in tfjs), Relu, Tanh, Sigmoid or Softplus (tfjs's cut-offs), from x into y (which may be x). */
   unary(op: UnaryOp, x: Float32Array, y: Float32Array, alpha: number, threads: number): void;
   /** out[i] = a[i] > b[i] (b of length 1: a scalar), as 0/1 bytes. */
   greater(a: Float32Array, b: Float32Array, out: Uint8Array, threads: number): void;

@@ -9,7 +9,7 @@ export enum ConvMode { Forward = 0, InputGradient = 1, FilterGradient = 2 }
 /** How conv2d computes it: im2col and a matrix product, or the direct kernels (few channels, stride 1). */
 export enum ConvAlgorithm { Im2col = 0, Direct = 1 }
 /** The element-wise function of unary (tfjs-cpu's semantics). */
-export enum UnaryOp { LeakyRelu = 0, Step = 1, Relu = 2 }
+export enum UnaryOp { LeakyRelu = 0, Step = 1, Relu = 2, Tanh = 3, Sigmoid = 4, Softplus = 5 }
 /** upsample's direction: small → large, or the gradient large → small (block sums). */
 export enum UpsampleMode { Upscale = 0, Gradient = 1 }
 

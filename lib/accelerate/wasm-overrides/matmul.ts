@@ -187,7 +187,12 @@ export function addBiasAndActivate(backend: WasmBackendLike, product: tf.TensorI
       }
     }
     const kernelName = reluInLoop ? null : ACTIVATION_KERNELS[activation];
-    if (kernelName) {
+    if (native && activation === "sigmoid") {
+      // In place on the addon (a dense layer's sigmoid output: no second tensor).
+      const values = backend.typedArrayFromHeap(out) as Float32Array;
+      native.unary(UnaryOp.Sigmoid, values, values, 0, nativeThreads());
+      nativeCounters.elementwise++;
+    } else if (kernelName) {
       const inputs: tf.NamedTensorInfoMap = activation === "prelu" ? { x: out, alpha: preluActivationWeights as tf.TensorInfo } : { x: out };
       const activationAttrs: tf.NamedAttrMap = activation === "leakyrelu" ? { alpha: epilogue.leakyreluAlpha ?? 0.2 } : {};
       replace(runStockKernel(kernelName, { inputs, backend, attrs: activationAttrs }));

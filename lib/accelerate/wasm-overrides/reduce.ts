@@ -12,7 +12,10 @@
  * Sum and Mean over trailing axes (a full reduction among them) with ≥ 2^16 terms per output:
  * wasm's own adds in float32 one term after another, so a mean of 10⁶ terms comes out ~1e-4
  * low and one of 10⁷ ~3e-3 low (the MSE over a test set); ours accumulates in float64, as
- * tfjs-cpu does. Other reductions go to wasm's own kernel.
+ * tfjs-cpu does: on the native addon where it is loaded (its sumRows with one column: float
+ * partial sums of 64 terms per vector lane, added in float64; ≈ 0.01 ms for the 10⁵ terms of a
+ * training batch's MSE against ≈ 0.08–0.1 ms for the JavaScript loop), else in a JavaScript loop.
+ * Other reductions go to wasm's own kernel.
  */
 import * as tf from "@tensorflow/tfjs";
 import { nativeAddon, nativeCounters, nativeThreads } from "../native/addon";
@@ -39,6 +42,15 @@ function reduceTrailingFloat64(args: KernelArgs, axes: number[], keepDims: boole
   const out = backend.makeOutput(outShape, "float32");
   const values = backend.typedArrayFromHeap(x) as Float32Array;
   const result = backend.typedArrayFromHeap(out) as Float32Array;
+  const native = nativeAddon();
+  if (native) {
+    for (let o = 0, base = 0; o < outer; o++, base += terms) {
+      native.sumRows(values.subarray(base, base + terms), terms, 1, result.subarray(o, o + 1), nativeThreads());
+      if (divide) result[o] /= terms;
+    }
+    nativeCounters.sums++;
+    return out;
+  }
   for (let o = 0, base = 0; o < outer; o++, base += terms) {
     let acc = 0;
     for (let k = base; k < base + terms; k++) acc += values[k];

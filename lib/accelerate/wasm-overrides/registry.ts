@@ -41,7 +41,7 @@ import { resizeNearestNeighborGradWasm, resizeNearestNeighborWasm } from "./resi
 import { conv2DBackpropInputWasm } from "./conv";
 import { conv2DBackpropFilterWasm } from "./conv-filter-gradient";
 import { conv2DWasm, fusedConv2DWasm } from "./conv-native";
-import { addWasm, castWasm, greaterWasm, identityWasm, leakyReluWasm, selectWasm, stepWasm } from "./elementwise";
+import { addWasm, castWasm, greaterWasm, identityWasm, leakyReluWasm, selectWasm, sigmoidWasm, softplusWasm, stepWasm, tanhWasm } from "./elementwise";
 
 /** One kernel this module puts on the wasm backend. */
 export interface WasmKernelPatch {
@@ -58,7 +58,7 @@ export const WASM_EXTRA_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "MaxPoolGrad", action: "replaced", method: "the native addon's threaded loop where it is built, else a channel-vectorised typed-array loop on the wasm heap (wasm's own is wrong for windows with no positive value)" },
   { kernelName: "UnsortedSegmentSum", action: "added", method: "typed-array loop" },
   { kernelName: "OneHot", action: "replaced", method: "typed-array fill in the requested dtype (wasm's own writes int32 bits into a float32 output: 1 became 1.4e-45)" },
-  { kernelName: "Mean", action: "replaced", method: "over trailing axes with ≥ 2^16 terms per output (a test-set MSE): float64 accumulation on the wasm heap (wasm's own adds in float32, ~3e-3 low at 10⁷ terms); else wasm's own" },
+  { kernelName: "Mean", action: "replaced", method: "over trailing axes with ≥ 2^16 terms per output (a test-set or a batch's MSE): float64 accumulation on the wasm heap (the native addon's sumRows where it is built) (wasm's own adds in float32, ~3e-3 low at 10⁷ terms); else wasm's own" },
 ];
 
 /**
@@ -78,6 +78,9 @@ export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "Identity", action: "replaced", method: "shares the input's memory (refcounted, as tfjs-cpu) where wasm's own copies it" },
   { kernelName: "Cast", action: "replaced", method: "to the dtype the tensor already has: shares its memory as Identity; else wasm's own" },
   { kernelName: "LeakyRelu", action: "replaced", method: "the native addon's vectorised, branch-free, threaded loop where it is built; else wasm's own" },
+  { kernelName: "Tanh", action: "replaced", method: "the native addon's vectorised, threaded pass (one vector exponential per value) where it is built; else wasm's own (libm tanh value by value)" },
+  { kernelName: "Sigmoid", action: "replaced", method: "the native addon's vectorised, threaded pass where it is built; else wasm's own" },
+  { kernelName: "Softplus", action: "replaced", method: "the native addon's vectorised, threaded pass (tfjs's cut-offs) where it is built; else wasm's own" },
   { kernelName: "Step", action: "replaced", method: "the native addon's vectorised, branch-free loop (ReLU's gradient mask) where it is built; else wasm's own" },
   { kernelName: "Greater", action: "replaced", method: "the native addon's loop for float32 against a scalar or a same-shape tensor (leaky ReLU's gradient mask) where it is built; else wasm's own" },
   { kernelName: "Select", action: "replaced", method: "the native addon's loop for same-shape operands where it is built; else wasm's own" },
@@ -101,6 +104,9 @@ const KERNEL_FUNCS: Record<string, tf.KernelFunc> = {
   Identity: identityWasm,
   Cast: castWasm,
   Step: stepWasm,
+  Tanh: tanhWasm,
+  Sigmoid: sigmoidWasm,
+  Softplus: softplusWasm,
   Greater: greaterWasm,
   Select: selectWasm,
   Add: addWasm,

@@ -29,8 +29,9 @@ constexpr int kNC = 1024;      // columns of a packed block of B
 typedef float vfloat __attribute__((vector_size(kVec * sizeof(float))));
 
 /**
- * Call fn(0) on the caller and fn(1) … fn(workers − 1) on the persistent pool's threads, and
- * return when all are done (thread_pool.cc). workers ≤ 1 calls fn(0) alone.
+ * Call fn(0) … fn(workers − 1) once each, on the caller and the persistent pool's threads (any
+ * part on any of them: whichever claims it first), and return when all are done (thread_pool.cc).
+ * workers ≤ 1 calls fn(0) alone; at most 64 (addon.cc's Workers).
  */
 void runOnPool(int workers, const std::function<void(int)>& fn);
 

@@ -13,7 +13,7 @@ enum class ConvMode : int32_t { Forward = 0, InputGradient = 1, FilterGradient =
 /** How conv2d computes it: im2col and a matrix product, or the direct kernels (few channels, stride 1). */
 enum class ConvAlgorithm : int32_t { Im2col = 0, Direct = 1 };
 /** The element-wise function of unary (tfjs-cpu's semantics). */
-enum class UnaryOp : int32_t { LeakyRelu = 0, Step = 1, Relu = 2 };
+enum class UnaryOp : int32_t { LeakyRelu = 0, Step = 1, Relu = 2, Tanh = 3, Sigmoid = 4, Softplus = 5 };
 /** upsample's direction: small → large, or the gradient large → small (block sums). */
 enum class UpsampleMode : int32_t { Upscale = 0, Gradient = 1 };
 
@@ -41,6 +41,9 @@ inline constexpr EnumMember kUnaryOps[] = {
     {"LeakyRelu", static_cast<int32_t>(UnaryOp::LeakyRelu)},
     {"Step", static_cast<int32_t>(UnaryOp::Step)},
     {"Relu", static_cast<int32_t>(UnaryOp::Relu)},
+    {"Tanh", static_cast<int32_t>(UnaryOp::Tanh)},
+    {"Sigmoid", static_cast<int32_t>(UnaryOp::Sigmoid)},
+    {"Softplus", static_cast<int32_t>(UnaryOp::Softplus)},
 };
 inline constexpr EnumMember kUpsampleModes[] = {
     {"Upscale", static_cast<int32_t>(UpsampleMode::Upscale)},
@@ -51,7 +54,7 @@ inline constexpr EnumMember kUpsampleModes[] = {
 inline constexpr EnumTable kEnumTables[] = {
     {"ConvMode", kConvModes, 3},
     {"ConvAlgorithm", kConvAlgorithms, 2},
-    {"UnaryOp", kUnaryOps, 3},
+    {"UnaryOp", kUnaryOps, 6},
     {"UpsampleMode", kUpsampleModes, 2},
 };
 

@@ -5,6 +5,7 @@
 //   conv_direct.cc   2-D convolutions by direct kernels (few channels, stride 1)
 //   pooling.cc       max pooling's gradient, upsampling and its gradient
 //   elementwise.cc   Adam, activation masks, Greater/Select, bias sums and adds
+//   activations.cc   Tanh, Sigmoid and Softplus in float vectors
 //   thread_pool.cc   the persistent thread pool
 #pragma once
 
@@ -68,8 +69,13 @@ void upsample(UpsampleMode mode, float* small, float* large, int64_t batch, int6
 /** One Adam step in place on w, m, v (n each) from g, in tfjs's AdamOptimizer order (float32 throughout). */
 void adam(float* w, float* m, float* v, const float* g, int64_t n, float lr, float beta1, float beta2, float epsilon,
           float biasCorrection1, float biasCorrection2, int threads);
-/** y = op(x) element-wise (x and y may be the same array): LeakyRelu x < 0 ? αx : x; Step x > 0 ? 1 : α (NaN stays); Relu. */
+/** y = op(x) element-wise (x and y may be the same array): LeakyRelu x < 0 ? αx : x; Step x > 0 ? 1 : α (NaN stays); Relu; Tanh, Sigmoid, Softplus (smoothUnary). */
 void unary(UnaryOp op, const float* x, float* y, int64_t n, float alpha, int threads);
+
+// ---- activations.cc ----
+
+/** y = tanh x, 1 / (1 + e^−x) or softplus x (tfjs's cut-offs) element-wise, op one of those three; x and y may be the same array. */
+void smoothUnary(UnaryOp op, const float* x, float* y, int64_t n, int threads);
 /** out[i] = a[i] > b[i] (b[0] for all i when scalarB), as bytes 0/1. */
 void greater(const float* a, const float* b, bool scalarB, uint8_t* out, int64_t n, int threads);
 /** out[i] = c[i] ? t[i] : e[i], branch-free. */
