@@ -5,6 +5,7 @@
 //   conv_direct.cc   2-D convolutions by direct kernels (few channels, stride 1)
 //   pooling.cc       max pooling's gradient, upsampling and its gradient
 //   elementwise.cc   Adam, activation masks, Greater/Select, bias sums and adds
+//   batch_norm.cc    batch normalisation in training (+ ReLU), forward and backward
 //   thread_pool.cc   the persistent thread pool
 #pragma once
 
@@ -78,5 +79,17 @@ void select(const uint8_t* c, const float* t, const float* e, float* out, int64_
 void sumRows(const float* x, int64_t rows, int64_t cols, float* out, int threads);
 /** out[i·cols + j] = x[i·cols + j] + bias[j]. */
 void addRows(const float* x, const float* bias, float* out, int64_t rows, int64_t cols, int threads);
+
+// ---- batch_norm.cc ----
+
+/**
+ * Batch norm in training over the last axis of x as [rows, C]: mean and biased variance of each
+ * channel, y = γ(x − μ)/√(σ² + ε) + β, then max(0, y) when relu.
+ */
+void batchNormForward(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* variance, int64_t rows, int64_t C,
+                      float epsilon, bool relu, int threads);
+/** dx, dγ, dβ of batchNormForward (batch statistics, as in training) from dy and its inputs and statistics. */
+void batchNormBackward(const float* dy, const float* x, const float* gamma, const float* beta, const float* mean, const float* variance, float* dx,
+                       float* dgamma, float* dbeta, int64_t rows, int64_t C, float epsilon, bool relu, int threads);
 
 }  // namespace ae
