@@ -135,6 +135,11 @@ describe.runIf(built)("the addon", () => {
   /** Stride 1, undilated, padding inside the filter: shapes the direct kernels take (the conv AE's among them). */
   const directShapes: ConvCase[] = [
     { ...one, inH: 28, inW: 28, inC: 1, outC: 16, fH: 3, fW: 3, padTop: 1, padLeft: 1 },
+    // 16 output channels (one vector): im2col's product takes the narrow (unpacked) path; 49 rows leave a tail after the 8-row tiles.
+    { ...one, batch: 1, inH: 7, inW: 7, inC: 4, outC: 16, fH: 3, fW: 3, padTop: 1, padLeft: 1 },
+    // 1×1 at stride 1: one product on x itself (16 → 16 narrow both ways, 16 → 1 the transposed and outer-product paths).
+    { ...one, inH: 12, inW: 12, inC: 16, outC: 16, fH: 1, fW: 1, padTop: 0, padLeft: 0 },
+    { ...one, inH: 12, inW: 12, inC: 16, outC: 1, fH: 1, fW: 1, padTop: 0, padLeft: 0 },
     { ...one, inH: 14, inW: 14, inC: 16, outC: 8, fH: 3, fW: 3, padTop: 1, padLeft: 1 },
     { ...one, inH: 28, inW: 28, inC: 8, outC: 1, fH: 3, fW: 3, padTop: 1, padLeft: 1 },
     { ...one, batch: 3, inH: 7, inW: 7, inC: 8, outC: 3, fH: 3, fW: 3, padTop: 0, padLeft: 0 },

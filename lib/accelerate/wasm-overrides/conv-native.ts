@@ -49,9 +49,15 @@ export function directApplies(info: tf.backend_util.Conv2DInfo, vectorFloats: nu
     rowVectors(info.outWidth) <= DIRECT_MAX_ROW_VECTORS && rowVectors(info.inWidth) <= DIRECT_MAX_ROW_VECTORS;
 }
 
+/** A 1×1 convolution at stride 1 without padding: the addon's im2col path is then one matrix product on x itself (no copy). */
+function isPointwise(info: tf.backend_util.Conv2DInfo): boolean {
+  return info.filterHeight === 1 && info.filterWidth === 1 && info.strideHeight === 1 && info.strideWidth === 1 &&
+    info.padInfo.top === 0 && info.padInfo.left === 0 && info.outHeight === info.inHeight && info.outWidth === info.inWidth;
+}
+
 /** How the addon computes a case: "direct", "im2col", or null (wasm's own), by the policy above. */
 function algorithmFor(mode: keyof typeof MODES, info: tf.backend_util.Conv2DInfo, vectorFloats: number): "direct" | "im2col" | null {
-  if (policy === "im2col") return "im2col";
+  if (policy === "im2col" || isPointwise(info)) return "im2col";
   const channelProduct = info.inChannels * info.outChannels;
   if (directApplies(info, vectorFloats) && channelProduct <= (mode === "filter" ? 64 : 128)) return "direct";
   if (policy === "always") return "im2col";

@@ -4,7 +4,7 @@
 //   conv_im2col.cc   2-D convolutions by im2col on top of the product
 //   conv_direct.cc   2-D convolutions by direct kernels (few channels, stride 1)
 //   pooling.cc       max pooling's gradient, upsampling and its gradient
-//   elementwise.cc   Adam, activation masks, Greater/Select, bias sums and adds
+//   elementwise.cc   Adam, momentum, activation masks, Greater/Select, bias sums and adds
 //   batch_norm.cc    batch normalisation in training (+ ReLU), forward and backward
 //   thread_pool.cc   the persistent thread pool
 #pragma once
@@ -30,8 +30,9 @@ struct Job {
 void runJob(const Job& job, int threads);
 
 /**
- * One product C = (C +) op(A)·op(B) on `threads` threads. When C has fewer columns than a register
- * tile is wide but many rows, Cᵀ is computed instead and transposed; a tiny Aᵀ·B with a long k
+ * One product C = (C +) op(A)·op(B) on `threads` threads. With one or two vectors of columns, a small
+ * B and A untransposed, row tiles of C straight from A's rows (no packing); else when C has fewer
+ * columns than a register tile is wide but many rows, Cᵀ is computed instead and transposed; a tiny Aᵀ·B with a long k
  * is summed as outer products.
  */
 void product(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool transA, bool transB, bool accumulate, int threads);
@@ -69,6 +70,8 @@ void upsample(UpsampleMode mode, float* small, float* large, int64_t batch, int6
 /** One Adam step in place on w, m, v (n each) from g, in tfjs's AdamOptimizer order (float32 throughout). */
 void adam(float* w, float* m, float* v, const float* g, int64_t n, float lr, float beta1, float beta2, float epsilon,
           float biasCorrection1, float biasCorrection2, int threads);
+/** One momentum-SGD step in place on w and its accumulation a (n each) from g, in tfjs's MomentumOptimizer order: a ← m·a + g; w ← w − lr·a (Nesterov: w − lr·(g + m·a)). */
+void momentum(float* w, float* accumulation, const float* g, int64_t n, float lr, float momentum, bool nesterov, int threads);
 /** y = op(x) element-wise (x and y may be the same array): LeakyRelu x < 0 ? αx : x; Step x > 0 ? 1 : α (NaN stays); Relu. */
 void unary(UnaryOp op, const float* x, float* y, int64_t n, float alpha, int threads);
 /** out[i] = a[i] > b[i] (b[0] for all i when scalarB), as bytes 0/1. */
