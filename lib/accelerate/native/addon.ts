@@ -1,6 +1,6 @@
 /**
  * The TypeScript binding of the optional native addon (C++ in ./src: kernels.h lists the files):
- * a float32 matrix product, 2-D convolutions (im2col or direct), an Adam step, batch norm in
+ * a float32 matrix product, 2-D convolutions (im2col or direct), an Adam step, a momentum-SGD step, batch norm in
  * training (forward and backward) and a few element-wise kernels that read and write the wasm backend's tensors in place (no copy).
  * Modes and operations are the named enums of ./enums.ts (mirroring src/enums.h, checked on load). `npm install` builds it with node-gyp where a
  * C++ toolchain is present (`npm run build:native` rebuilds it); where it is missing or
@@ -66,6 +66,8 @@ export interface NativeAddon {
   /** One Adam step in place on w, m, v (equal lengths) from gradient g; biasCorrection1/2 = 1 − β1ᵗ, 1 − β2ᵗ. */
   adam(w: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, lr: number, beta1: number, beta2: number, epsilon: number,
     biasCorrection1: number, biasCorrection2: number, threads: number): void;
+  /** One momentum-SGD step in place on w and accumulation (equal lengths) from g: a ← m·a + g; w ← w − lr·a (Nesterov: w − lr·(g + m·a)). */
+  momentum(w: Float32Array, accumulation: Float32Array, g: Float32Array, lr: number, momentum: number, nesterov: boolean, threads: number): void;
   /** Element-wise LeakyRelu, Step (α as in tfjs) or Relu, from x into y (which may be x). */
   unary(op: UnaryOp, x: Float32Array, y: Float32Array, alpha: number, threads: number): void;
   /** out[i] = a[i] > b[i] (b of length 1: a scalar), as 0/1 bytes. */
@@ -137,7 +139,7 @@ export function loadNativeKernels(options: { threads?: number; env?: NodeJS.Proc
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loadedAddon = require(file) as NativeAddon;
-    if (["gemm", "conv2d", "adam", "unary", "greater", "select", "sumRows", "addRows", "upsample", "maxPoolGrad", "batchNormForward", "batchNormBackward", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
+    if (["gemm", "conv2d", "adam", "momentum", "unary", "greater", "select", "sumRows", "addRows", "upsample", "maxPoolGrad", "batchNormForward", "batchNormBackward", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
     const mismatches = enumMismatches(loadedAddon.enums);
     if (mismatches.length > 0) throw new Error(`its enums differ from lib/accelerate/native/enums.ts (${mismatches.join("; ")}): rebuild it with npm run build:native`);
     addon = loadedAddon;

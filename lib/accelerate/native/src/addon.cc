@@ -37,6 +37,14 @@ bool Float32View(napi_env env, napi_value value, float** data, size_t* length) {
   return View(env, value, napi_float32_array, data, length);
 }
 
+/** Float32Array views of argv[0 .. N) into data, lengths; false if any is not one. */
+template <size_t N>
+bool Float32Views(napi_env env, const napi_value* argv, float* (&data)[N], size_t (&lengths)[N]) {
+  for (size_t i = 0; i < N; i++)
+    if (!Float32View(env, argv[i], &data[i], &lengths[i])) return false;
+  return true;
+}
+
 bool Int(napi_env env, napi_value value, int64_t* out) {
   return napi_get_value_int64(env, value, out) == napi_ok;
 }
@@ -177,6 +185,23 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+/** momentum(w, accumulation, g, lr, momentum, nesterov, threads). */
+napi_value Momentum(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  float* arrays[3];
+  size_t lengths[3];
+  double lr, m;
+  bool nesterov;
+  int64_t threads;
+  if (!Arguments(env, info, argv) || !Float32Views(env, argv, arrays, lengths) || napi_get_value_double(env, argv[3], &lr) != napi_ok ||
+      napi_get_value_double(env, argv[4], &m) != napi_ok || napi_get_value_bool(env, argv[5], &nesterov) != napi_ok || !Int(env, argv[6], &threads)) {
+    return Throw(env, "momentum: expected (w, accumulation, g: Float32Array, lr, momentum: number, nesterov: boolean, threads)");
+  }
+  if (lengths[1] != lengths[0] || lengths[2] != lengths[0]) return Throw(env, "momentum: w, accumulation and g must have the same length");
+  momentum(arrays[0], arrays[1], arrays[2], static_cast<int64_t>(lengths[0]), static_cast<float>(lr), static_cast<float>(m), nesterov, Workers(threads));
+  return nullptr;
+}
+
 /** unary(op: UnaryOp, x, y, alpha, threads): x and y may be the same array (in place). */
 napi_value Unary(napi_env env, napi_callback_info info) {
   napi_value argv[5];
@@ -307,13 +332,6 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-/** Float32Array views of argv[0 .. N) into data, lengths; false if any is not one. */
-template <size_t N>
-bool Float32Views(napi_env env, const napi_value* argv, float* (&data)[N], size_t (&lengths)[N]) {
-  for (size_t i = 0; i < N; i++)
-    if (!Float32View(env, argv[i], &data[i], &lengths[i])) return false;
-  return true;
-}
 
 /** batchNormForward(x, gamma, beta, y, mean, variance, channels, epsilon, relu, threads): x and y [rows, channels]. */
 napi_value BatchNormForward(napi_env env, napi_callback_info info) {
@@ -403,6 +421,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"momentum", nullptr, Momentum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"greater", nullptr, Greater, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"select", nullptr, Select, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -1,4 +1,4 @@
-// Element-wise kernels that training spends its time in between the products: one Adam step,
+// Element-wise kernels that training spends its time in between the products: one Adam step, one momentum step,
 // activation masks (LeakyRelu, Step, Relu), Greater and Select, bias gradients (sumRows) and
 // bias adds (addRows). Vectorised and branch-free where a branch would follow the data's signs.
 #include <cmath>
@@ -69,6 +69,22 @@ void adam(float* w, float* m, float* v, const float* g, int64_t n, float lr, flo
   } else {
     const int64_t half = (n / 2 + 15) / 16 * 16;
     runOnPool(2, [&](int id) { if (id == 0) part(0, half); else part(half, n); });
+  }
+}
+
+void momentum(float* w, float* accumulation, const float* g, int64_t n, float lr, float momentum, bool nesterov, int threads) {
+  const float negLr = -lr;
+  const auto part = [=](int64_t from, int64_t to) {
+    for (int64_t i = from; i < to; i++) {
+      const float a = accumulation[i] * momentum + g[i];                    // a ← m·a + g
+      accumulation[i] = a;
+      w[i] = (nesterov ? (g[i] + a * momentum) * negLr : a * negLr) + w[i];  // w ← w − lr·a (Nesterov: w − lr·(g + m·a))
+    }
+  };
+  if (threads <= 1 || n < (int64_t{1} << 20)) {
+    part(0, n);
+  } else {
+    parallelFor(n, threads, part);
   }
 }
 
