@@ -25,7 +25,7 @@ int workersFor(int64_t rows, int64_t C, int threads) {
  * Per-channel sums over rows [from, to) of x (C wide) into acc[0..C) += Σ(x − shift) and
  * acc[C..2C) += Σ(x − shift)² (float64), for the moments around a shift near the mean.
  */
-void momentSums(const float* __restrict__ x, const float* __restrict__ shift, int64_t from, int64_t to, int64_t C, double* acc, float* s1, float* s2) {
+void momentSums(const float* __restrict__ x, const float* __restrict__ shift, int64_t from, int64_t to, int64_t C, double* __restrict__ acc, float* __restrict__ s1, float* __restrict__ s2) {
   for (int64_t r0 = from; r0 < to; r0 += kBlockRows) {
     const int64_t r1 = std::min(to, r0 + kBlockRows);
     std::fill(s1, s1 + C, 0.0f);
@@ -47,10 +47,12 @@ void momentSums(const float* __restrict__ x, const float* __restrict__ shift, in
 
 /**
  * Per-channel sums over rows [from, to) of the gradient g (dy, zeroed where (x − μ)·s + β ≤ 0
- * under ReLU): acc[0..C) += Σg, acc[C..2C) += Σg·(x − μ) (float64).
+ * under ReLU): acc[0..C) += Σg, acc[C..2C) += Σg·(x − μ) (float64). The mask multiplies (0 or 1)
+ * rather than selects, so that the loop vectorises (a select compiled to a branch: 5× slower).
  */
+template <bool Relu>
 void gradientSums(const float* __restrict__ dy, const float* __restrict__ x, const float* __restrict__ mean, const float* __restrict__ s,
-                  const float* __restrict__ beta, bool relu, int64_t from, int64_t to, int64_t C, double* acc, float* s1, float* s2) {
+                  const float* __restrict__ beta, int64_t from, int64_t to, int64_t C, double* __restrict__ acc, float* __restrict__ s1, float* __restrict__ s2) {
   for (int64_t r0 = from; r0 < to; r0 += kBlockRows) {
     const int64_t r1 = std::min(to, r0 + kBlockRows);
     std::fill(s1, s1 + C, 0.0f);
@@ -60,7 +62,7 @@ void gradientSums(const float* __restrict__ dy, const float* __restrict__ x, con
       const float* __restrict__ gr = dy + r * C;
       for (int64_t c = 0; c < C; c++) {
         const float d = xr[c] - mean[c];
-        const float g = relu ? (d * s[c] + beta[c] > 0.0f ? gr[c] : 0.0f) : gr[c];
+        const float g = Relu ? gr[c] * static_cast<float>(d * s[c] + beta[c] > 0.0f) : gr[c];
         s1[c] += g;
         s2[c] += g * d;
       }
@@ -68,6 +70,22 @@ void gradientSums(const float* __restrict__ dy, const float* __restrict__ x, con
     for (int64_t c = 0; c < C; c++) {
       acc[c] += s1[c];
       acc[C + c] += s2[c];
+    }
+  }
+}
+
+/** dx rows [from, to) = s·(g + a·(x − μ) + b), g as in gradientSums. */
+template <bool Relu>
+void gradientRows(const float* __restrict__ dy, const float* __restrict__ x, const float* __restrict__ mean, const float* __restrict__ s,
+                  const float* __restrict__ beta, const float* __restrict__ a, const float* __restrict__ b, float* __restrict__ dx, int64_t from, int64_t to, int64_t C) {
+  for (int64_t r = from; r < to; r++) {
+    const float* __restrict__ xr = x + r * C;
+    const float* __restrict__ gr = dy + r * C;
+    float* __restrict__ o = dx + r * C;
+    for (int64_t c = 0; c < C; c++) {
+      const float d = xr[c] - mean[c];
+      const float g = Relu ? gr[c] * static_cast<float>(d * s[c] + beta[c] > 0.0f) : gr[c];
+      o[c] = s[c] * (g + a[c] * d + b[c]);
     }
   }
 }
@@ -140,7 +158,8 @@ void batchNormBackward(const float* dy, const float* x, const float* gamma, cons
   scales(gamma, variance, C, epsilon, s, invStd);
   std::vector<double> total;
   reduceRows(rows, C, threads, total, [&](int64_t from, int64_t to, double* acc, float* s1, float* s2) {
-    gradientSums(dy, x, mean, s.data(), beta, relu, from, to, C, acc, s1, s2);
+    if (relu) gradientSums<true>(dy, x, mean, s.data(), beta, from, to, C, acc, s1, s2);
+    else gradientSums<false>(dy, x, mean, s.data(), beta, from, to, C, acc, s1, s2);
   });
   // dx = s·(g + a·(x − μ) + b) (g = dy masked under ReLU; the bracket first, so that it vanishes exactly when N = 1).
   std::vector<float> a(static_cast<size_t>(C)), b(static_cast<size_t>(C));
@@ -154,16 +173,8 @@ void batchNormBackward(const float* dy, const float* x, const float* gamma, cons
   const int workers = workersFor(rows, C, threads);
   runOnPool(workers, [&](int id) {
     const int64_t from = rows * id / workers, to = rows * (id + 1) / workers;
-    for (int64_t r = from; r < to; r++) {
-      const float* __restrict__ xr = x + r * C;
-      const float* __restrict__ gr = dy + r * C;
-      float* __restrict__ o = dx + r * C;
-      for (int64_t c = 0; c < C; c++) {
-        const float d = xr[c] - mean[c];
-        const float g = relu ? (d * s[c] + beta[c] > 0.0f ? gr[c] : 0.0f) : gr[c];
-        o[c] = s[c] * (g + a[c] * d + b[c]);
-      }
-    }
+    if (relu) gradientRows<true>(dy, x, mean, s.data(), beta, a.data(), b.data(), dx, from, to, C);
+    else gradientRows<false>(dy, x, mean, s.data(), beta, a.data(), b.data(), dx, from, to, C);
   });
 }
 
