@@ -135,16 +135,16 @@ describe.runIf(built)("the addon", () => {
   /** Stride 1, undilated, padding inside the filter: shapes the direct kernels take (the conv AE's among them). */
   const directShapes: ConvCase[] = [
     { ...one, inH: 28, inW: 28, inC: 1, outC: 16, fH: 3, fW: 3, padTop: 1, padLeft: 1 },
-    // 16 output channels (one vector): im2col's product takes the narrow (unpacked) path; 49 rows leave a tail after the 8-row tiles.
-    { ...one, batch: 1, inH: 7, inW: 7, inC: 4, outC: 16, fH: 3, fW: 3, padTop: 1, padLeft: 1 },
-    // 1×1 at stride 1: one product on x itself (16 → 16 narrow both ways, 16 → 1 the transposed and outer-product paths).
-    { ...one, inH: 12, inW: 12, inC: 16, outC: 16, fH: 1, fW: 1, padTop: 0, padLeft: 0 },
-    { ...one, inH: 12, inW: 12, inC: 16, outC: 1, fH: 1, fW: 1, padTop: 0, padLeft: 0 },
     { ...one, inH: 14, inW: 14, inC: 16, outC: 8, fH: 3, fW: 3, padTop: 1, padLeft: 1 },
     { ...one, inH: 28, inW: 28, inC: 8, outC: 1, fH: 3, fW: 3, padTop: 1, padLeft: 1 },
     { ...one, batch: 3, inH: 7, inW: 7, inC: 8, outC: 3, fH: 3, fW: 3, padTop: 0, padLeft: 0 },
     { ...one, inH: 9, inW: 11, inC: 3, outC: 5, fH: 5, fW: 5, padTop: 2, padLeft: 1 },
     { ...one, inH: 6, inW: 40, inC: 2, outC: 6, fH: 2, fW: 7, padTop: 1, padLeft: 6 },
+    // 16 output channels (one vector): im2col's product takes the narrow (unpacked) path; 49 rows leave a tail after the 8-row tiles.
+    { ...one, batch: 1, inH: 7, inW: 7, inC: 4, outC: 16, fH: 3, fW: 3, padTop: 1, padLeft: 1 },
+    // 1×1 at stride 1: one product on x itself (16 → 16 narrow both ways, 16 → 1 the transposed and outer-product paths).
+    { ...one, inH: 12, inW: 12, inC: 16, outC: 16, fH: 1, fW: 1, padTop: 0, padLeft: 0 },
+    { ...one, inH: 12, inW: 12, inC: 16, outC: 1, fH: 1, fW: 1, padTop: 0, padLeft: 0 },
   ];
 
   /** Rows of at most 4 vector registers (src/kernels.h kMaxRowVectors): every shape above with AVX-512, fewer with narrower vectors. */
@@ -160,7 +160,14 @@ describe.runIf(built)("the addon", () => {
       { batch: 3, inH: 9, inW: 8, inC: 16, outC: 20, fH: 3, fW: 3, sH: 2, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
     ];
     const { Im2col, Direct } = ConvAlgorithm;
-    const cases = [...im2colShapes.map((s) => ({ s, algorithm: Im2col })), ...directShapes.flatMap((s) => [{ s, algorithm: Im2col }, ...(fitsDirect(s) ? [{ s, algorithm: Direct }] : [])])];
+    // One and two vectors of output channels (16, 32 with AVX-512): the filter gradient without im2col, at strides, dilations, paddings.
+    const narrowShapes: ConvCase[] = [
+      { batch: 3, inH: 9, inW: 8, inC: 5, outC: 16, fH: 3, fW: 3, sH: 2, sW: 1, dH: 1, dW: 2, padTop: 1, padLeft: 2 },
+      { batch: 2, inH: 8, inW: 7, inC: 13, outC: 32, fH: 2, fW: 3, sH: 2, sW: 2, dH: 1, dW: 1, padTop: 0, padLeft: 1 },
+      { batch: 2, inH: 6, inW: 6, inC: 20, outC: 32, fH: 3, fW: 3, sH: 1, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
+    ];
+    const cases = [...im2colShapes.map((s) => ({ s, algorithm: Im2col })), ...directShapes.flatMap((s) => [{ s, algorithm: Im2col }, ...(fitsDirect(s) ? [{ s, algorithm: Direct }] : [])]),
+      ...narrowShapes.map((s) => ({ s, algorithm: Im2col }))];
     for (const [i, { s, algorithm }] of cases.entries()) {
       const { x, w, y, modes } = convCase(s, 10 * i);
       const { forward, dx, dw } = modes(algorithm);

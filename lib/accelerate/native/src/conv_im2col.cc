@@ -5,7 +5,8 @@
 //   ConvMode::InputGradient:   dx = col2im(dy · Wᵀ)             (scatter-add of the patches)
 //   ConvMode::FilterGradient:  dW = Σ_chunks colsᵀ · dy
 // Chunks of whole images keep `cols` near 1 MB (in L2); threads take chunks in turn. A 1×1
-// convolution at stride 1 skips im2col (its `cols` is x). With
+// convolution at stride 1 skips im2col (its `cols` is x); so does the filter gradient with 16 or
+// 32 output channels (conv_narrow.cc). With
 // ConvAlgorithm::Direct (stride 1 and few channels) the three modes skip im2col instead: see
 // conv_direct.cc.
 #include "kernels.h"
@@ -77,6 +78,10 @@ void conv2d(ConvMode mode, const ConvShape& s, float* x, float* w, float* y, int
     if (mode == ConvMode::Forward) product(x, w, y, rows, s.outC, s.inC, false, false, false, threads);
     else if (mode == ConvMode::InputGradient) product(y, w, x, rows, s.inC, s.outC, false, true, false, threads);
     else product(x, y, w, s.inC, s.outC, rows, true, false, false, threads);
+    return;
+  }
+  if (mode == ConvMode::FilterGradient && narrowFilterGradientApplies(s)) {
+    narrowFilterGradient(s, x, y, w, threads);
     return;
   }
   const int64_t rowsPerImage = s.outH * s.outW;

@@ -3,6 +3,7 @@
 //   gemm.cc          matrix products (packed, register-tiled)
 //   conv_im2col.cc   2-D convolutions by im2col on top of the product
 //   conv_direct.cc   2-D convolutions by direct kernels (few channels, stride 1)
+//   conv_narrow.cc   filter gradients with 16 or 32 output channels, without im2col
 //   pooling.cc       max pooling's gradient, upsampling and its gradient
 //   elementwise.cc   Adam, momentum, activation masks, Greater/Select, bias sums and adds
 //   batch_norm.cc    batch normalisation in training (+ ReLU), forward and backward
@@ -50,8 +51,15 @@ constexpr int kMaxRowVectors = 4;
 /** Widest filter the direct kernels take (mirrored in wasm-overrides/conv-native.ts). */
 constexpr int kMaxDirectFilterWidth = 7;
 
-/** conv2d by im2col: y = im2col(x)·W, dx = col2im(dy·Wᵀ) (dy in y), dW = Σ im2col(x)ᵀ·dy (written to w). */
+/**
+ * conv2d by im2col: y = im2col(x)·W, dx = col2im(dy·Wᵀ) (dy in y), dW = Σ im2col(x)ᵀ·dy (written to w);
+ * with one or two vectors of output channels, dW by narrowFilterGradient instead.
+ */
 void conv2d(ConvMode mode, const ConvShape& s, float* x, float* w, float* y, int threads);
+/** Whether narrowFilterGradient takes this shape: one or two vectors of output channels. */
+bool narrowFilterGradientApplies(const ConvShape& s);
+/** dW of conv2d without im2col, one register block of dW rows per tap and channel block (conv_narrow.cc). */
+void narrowFilterGradient(const ConvShape& s, const float* x, const float* dy, float* dw, int threads);
 /** Whether the direct kernels take this shape: stride 1, dilation 1, 0 ≤ pad < filter, narrow rows. */
 bool directApplies(const ConvShape& s);
 /** conv2d by the direct kernels (directApplies(s) holds). */

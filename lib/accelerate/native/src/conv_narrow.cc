@@ -1,0 +1,106 @@
+// The filter gradient of a convolution with one or two vectors of output channels (16 or 32 with
+// AVX-512: CSAE-C's layers), without im2col: dW[ky, kx, c, :] = Σ_{b, oy, ox} x[b, iy, ix, c]·dy[b, oy, ox, :]
+// with iy = oy·sh + ky·dh − padTop, ix = ox·sw + kx·dw − padLeft inside the image. For each image,
+// tap (ky, kx) and block of up to 16 (one vector) or 12 (two) input channels, the block's rows of
+// dW stay in registers while the output positions stream past: per position one or two vector
+// loads of dy and one broadcast of x per channel, against one or two FMAs per channel. im2col's
+// way writes every patch out (9× the image for a 3×3 filter) and packs it again for the product,
+// which costs more than the arithmetic when the product has only 16 or 32 columns.
+// Threads take images in turn, each into its own partial dW, added in thread order.
+#include "kernels.h"
+
+namespace ae {
+namespace {
+
+/** The output columns [from, to) whose input column ox·stride + offset lies inside [0, width). */
+void columnRange(int64_t offset, int64_t stride, int64_t width, int64_t outW, int64_t* from, int64_t* to) {
+  *from = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  *to = width - 1 - offset < 0 ? 0 : std::min(outW, (width - 1 - offset) / stride + 1);
+}
+
+/** dw[(tap·inC + c0 + c)·outC + :] += Σ over image b's positions of x[…, c0 + c]·dy[…, :], for c < CB. */
+template <int NV, int CB>
+void tapBlock(const float* x, const float* dy, const ConvShape& s, int64_t b, int64_t ky, int64_t kx, int64_t c0, float* dw) {
+  vfloat acc[CB][NV];
+  for (int c = 0; c < CB; c++)
+    for (int v = 0; v < NV; v++) acc[c][v] = vfloat{};
+  const int64_t offset = kx * s.dilW - s.padLeft;
+  int64_t ox0, ox1;
+  columnRange(offset, s.strideW, s.inW, s.outW, &ox0, &ox1);
+  const float* image = x + b * s.inH * s.inW * s.inC;
+  const float* grads = dy + b * s.outH * s.outW * s.outC;
+  for (int64_t oy = 0; oy < s.outH; oy++) {
+    const int64_t iy = oy * s.strideH + ky * s.dilH - s.padTop;
+    if (iy < 0 || iy >= s.inH) continue;
+    const float* xr = image + iy * s.inW * s.inC + c0;
+    const float* dr = grads + oy * s.outW * s.outC;
+    for (int64_t ox = ox0; ox < ox1; ox++) {
+      const float* xp = xr + (ox * s.strideW + offset) * s.inC;
+      vfloat d[NV];
+      for (int v = 0; v < NV; v++) std::memcpy(&d[v], dr + ox * s.outC + v * kVec, sizeof(vfloat));
+      for (int c = 0; c < CB; c++) {
+        const vfloat xv = vfloat{} + xp[c];
+        for (int v = 0; v < NV; v++) acc[c][v] += xv * d[v];
+      }
+    }
+  }
+  float* out = dw + ((ky * s.fW + kx) * s.inC + c0) * s.outC;
+  for (int c = 0; c < CB; c++) {
+    for (int v = 0; v < NV; v++) {
+      vfloat old;
+      std::memcpy(&old, out + c * s.outC + v * kVec, sizeof(vfloat));
+      old += acc[c][v];
+      std::memcpy(out + c * s.outC + v * kVec, &old, sizeof(vfloat));
+    }
+  }
+}
+
+/** Widest channel block: every accumulator and the dy vectors in the 32 vector registers (AVX-512) with room to spare. */
+template <int NV>
+constexpr int kMaxBlock = NV == 1 ? 16 : 12;
+
+/** tapBlock for a block of `channels` (1 … kMaxBlock<NV>) channels, by a switch to its instantiation. */
+template <int NV>
+void tapBlockOf(int channels, const float* x, const float* dy, const ConvShape& s, int64_t b, int64_t ky, int64_t kx, int64_t c0, float* dw) {
+#define AE_TAP_CASE(n) \
+  case n: tapBlock<NV, (n <= kMaxBlock<NV> ? n : 1)>(x, dy, s, b, ky, kx, c0, dw); break;
+  switch (channels) {
+    AE_TAP_CASE(1) AE_TAP_CASE(2) AE_TAP_CASE(3) AE_TAP_CASE(4) AE_TAP_CASE(5) AE_TAP_CASE(6) AE_TAP_CASE(7) AE_TAP_CASE(8)
+    AE_TAP_CASE(9) AE_TAP_CASE(10) AE_TAP_CASE(11) AE_TAP_CASE(12) AE_TAP_CASE(13) AE_TAP_CASE(14) AE_TAP_CASE(15) AE_TAP_CASE(16)
+    default: break;
+  }
+#undef AE_TAP_CASE
+}
+
+template <int NV>
+void filterGradient(const ConvShape& s, const float* x, const float* dy, float* dw, int threads) {
+  const int64_t size = s.K() * s.outC;
+  const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, s.batch)));
+  std::vector<float> partials(static_cast<size_t>(workers * size), 0.0f);
+  // Blocks of near-equal width (e.g. 16 = 8 + 8 rather than 12 + 4 with two vectors).
+  const int64_t blocks = (s.inC + kMaxBlock<NV> - 1) / kMaxBlock<NV>;
+  runOnPool(workers, [&](int id) {
+    float* mine = partials.data() + id * size;
+    for (int64_t b = id; b < s.batch; b += workers)
+      for (int64_t ky = 0; ky < s.fH; ky++)
+        for (int64_t kx = 0; kx < s.fW; kx++)
+          for (int64_t blk = 0; blk < blocks; blk++) {
+            const int64_t c0 = s.inC * blk / blocks, c1 = s.inC * (blk + 1) / blocks;
+            tapBlockOf<NV>(static_cast<int>(c1 - c0), x, dy, s, b, ky, kx, c0, mine);
+          }
+  });
+  addPartials(partials.data(), workers, size, dw, false);
+}
+
+}  // namespace
+
+bool narrowFilterGradientApplies(const ConvShape& s) {
+  return s.outC == kVec || s.outC == 2 * kVec;
+}
+
+void narrowFilterGradient(const ConvShape& s, const float* x, const float* dy, float* dw, int threads) {
+  if (s.outC == kVec) filterGradient<1>(s, x, dy, dw, threads);
+  else filterGradient<2>(s, x, dy, dw, threads);
+}
+
+}  // namespace ae
