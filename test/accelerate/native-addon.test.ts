@@ -145,6 +145,9 @@ describe.runIf(built)("the addon", () => {
     // 1×1 at stride 1: one product on x itself (16 → 16 narrow both ways, 16 → 1 the transposed and outer-product paths).
     { ...one, inH: 12, inW: 12, inC: 16, outC: 16, fH: 1, fW: 1, padTop: 0, padLeft: 0 },
     { ...one, inH: 12, inW: 12, inC: 16, outC: 1, fH: 1, fW: 1, padTop: 0, padLeft: 0 },
+    // 16 → 16 and 32 → 16, 3×3: every mode by conv_narrow.cc's kernels against the direct ones.
+    { ...one, inH: 10, inW: 13, inC: 16, outC: 16, fH: 3, fW: 3, padTop: 1, padLeft: 1 },
+    { ...one, inH: 9, inW: 9, inC: 32, outC: 16, fH: 3, fW: 3, padTop: 2, padLeft: 0 },
   ];
 
   /** Rows of at most 4 vector registers (src/kernels.h kMaxRowVectors): every shape above with AVX-512, fewer with narrower vectors. */
@@ -165,6 +168,9 @@ describe.runIf(built)("the addon", () => {
       { batch: 3, inH: 9, inW: 8, inC: 5, outC: 16, fH: 3, fW: 3, sH: 2, sW: 1, dH: 1, dW: 2, padTop: 1, padLeft: 2 },
       { batch: 2, inH: 8, inW: 7, inC: 13, outC: 32, fH: 2, fW: 3, sH: 2, sW: 2, dH: 1, dW: 1, padTop: 0, padLeft: 1 },
       { batch: 2, inH: 6, inW: 6, inC: 20, outC: 32, fH: 3, fW: 3, sH: 1, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
+      // ... and the input gradient at stride 1 with 16 or 32 input channels (9 columns: a full tile and a tail).
+      { batch: 2, inH: 7, inW: 9, inC: 16, outC: 32, fH: 3, fW: 3, sH: 1, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
+      { batch: 2, inH: 6, inW: 5, inC: 32, outC: 16, fH: 2, fW: 2, sH: 1, sW: 1, dH: 1, dW: 1, padTop: 0, padLeft: 0 },
     ];
     const cases = [...im2colShapes.map((s) => ({ s, algorithm: Im2col })), ...directShapes.flatMap((s) => [{ s, algorithm: Im2col }, ...(fitsDirect(s) ? [{ s, algorithm: Direct }] : [])]),
       ...narrowShapes.map((s) => ({ s, algorithm: Im2col }))];

@@ -227,6 +227,30 @@ for (const path of ["native", "wasm only"] as const) {
         }
       });
 
+      if (path === "native" && convPolicy === "always") test("the default policy on CSAE-C's 16- and 32-channel convolutions (native/src/conv_narrow.cc): y, dx and dW", async () => {
+        const previousPolicy = setNativeConvPolicy("auto");
+        try {
+          // [inC, outC, filter, stride, side]: 16 → 16, the 1 → 16 stem, 16 → 32 at stride 2, 32 → 32, 32 → 16 with a 2×2 filter.
+          const cases: Array<[number, number, number, number, number]> = [[16, 16, 3, 1, 12], [1, 16, 3, 1, 12], [16, 32, 3, 2, 12], [32, 32, 3, 1, 8], [32, 16, 2, 1, 9]];
+          for (const [i, [inC, outC, f, stride, side]] of cases.entries()) {
+            const before = nativeCounters.convolutions;
+            await compareBackends(`${inC}→${outC} ${f}×${f} stride ${stride} at ${side}×${side}: y, dx, dW`, () => {
+              const x = tf.tensor4d(seededNormal(2 * side * side * inC, 300 + i), [2, side, side, inC]);
+              const w = tf.tensor4d(seededNormal(f * f * inC * outC, 400 + i, 0.2), [f, f, inC, outC]);
+              const conv = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, "same");
+              const y = conv(x, w);
+              const r = tf.tensor(seededNormal(y.size, 500 + i), y.shape);
+              const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv(a, b), r)))([x, w]);
+              return tf.concat([tf.reshape(y, [-1]), tf.reshape(dx, [-1]), tf.reshape(dw, [-1])]);
+            });
+            // Forward twice (y, then under tf.grads) and both gradients on the addon, except the stem's dx (one input channel: direct, also native).
+            expect(nativeCounters.convolutions - before).toBe(4);
+          }
+        } finally {
+          setNativeConvPolicy(previousPolicy);
+        }
+      });
+
       test("the CNN classifier's layers forward (28×28×1 → 32 → 64 → 64, valid)", async () => {
         for (const [i, [hw, inC, outC]] of [[28, 1, 32], [26, 32, 64], [24, 64, 64]].entries()) {
           await compareBackends(`3x3 valid ${inC}→${outC} at ${hw}×${hw}`, () => tf.conv2d(

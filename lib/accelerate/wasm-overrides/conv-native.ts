@@ -58,8 +58,12 @@ function isPointwise(info: tf.backend_util.Conv2DInfo): boolean {
 /** How the addon computes a case: "direct", "im2col", or null (wasm's own), by the policy above. */
 function algorithmFor(mode: keyof typeof MODES, info: tf.backend_util.Conv2DInfo, vectorFloats: number): "direct" | "im2col" | null {
   if (policy === "im2col" || isPointwise(info)) return "im2col";
-  // One or two vectors of output channels: the addon's filter gradient skips im2col (native/src/conv_narrow.cc), faster than direct.
-  if (mode === "filter" && (info.outChannels === vectorFloats || info.outChannels === 2 * vectorFloats)) return "im2col";
+  // One or two vectors of output channels (of input channels for the input gradient at stride 1): the addon's im2col entry
+  // then skips im2col (native/src/conv_narrow.cc), faster than both im2col and the direct kernels.
+  const narrow = (channels: number) => channels === vectorFloats || channels === 2 * vectorFloats;
+  if (mode !== "input" && narrow(info.outChannels)) return "im2col";
+  if (mode === "input" && narrow(info.inChannels) && info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 &&
+    info.dilationWidth === 1 && info.padInfo.top < info.filterHeight && info.padInfo.left < info.filterWidth) return "im2col";
   const channelProduct = info.inChannels * info.outChannels;
   if (directApplies(info, vectorFloats) && channelProduct <= (mode === "filter" ? 64 : 128)) return "direct";
   if (policy === "always") return "im2col";

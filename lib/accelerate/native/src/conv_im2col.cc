@@ -5,8 +5,9 @@
 //   ConvMode::InputGradient:   dx = col2im(dy · Wᵀ)             (scatter-add of the patches)
 //   ConvMode::FilterGradient:  dW = Σ_chunks colsᵀ · dy
 // Chunks of whole images keep `cols` near 1 MB (in L2); threads take chunks in turn. A 1×1
-// convolution at stride 1 skips im2col (its `cols` is x); so does the filter gradient with 16 or
-// 32 output channels (conv_narrow.cc). With
+// convolution at stride 1 skips im2col (its `cols` is x); so do the forward pass and filter
+// gradient with 16 or 32 output channels, and the input gradient at stride 1 with 16 or 32 input
+// channels (conv_narrow.cc). With
 // ConvAlgorithm::Direct (stride 1 and few channels) the three modes skip im2col instead: see
 // conv_direct.cc.
 #include "kernels.h"
@@ -82,6 +83,14 @@ void conv2d(ConvMode mode, const ConvShape& s, float* x, float* w, float* y, int
   }
   if (mode == ConvMode::FilterGradient && narrowFilterGradientApplies(s)) {
     narrowFilterGradient(s, x, y, w, threads);
+    return;
+  }
+  if (mode == ConvMode::Forward && narrowForwardApplies(s)) {
+    narrowForward(s, x, w, y, threads);
+    return;
+  }
+  if (mode == ConvMode::InputGradient && narrowInputGradientApplies(s)) {
+    narrowInputGradient(s, x, w, y, threads);
     return;
   }
   const int64_t rowsPerImage = s.outH * s.outW;

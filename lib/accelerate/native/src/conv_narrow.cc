@@ -7,6 +7,11 @@
 // way writes every patch out (9× the image for a 3×3 filter) and packs it again for the product,
 // which costs more than the arithmetic when the product has only 16 or 32 columns.
 // Threads take images in turn, each into its own partial dW, added in thread order.
+// The forward pass with 16 or 32 output channels likewise skips im2col (narrowForward): each
+// image is copied once into a zero-bordered buffer, and a tile of R consecutive output positions
+// keeps its R × (1 or 2) output vectors in registers over every tap and input channel: per
+// (tap, channel) one or two vector loads of W and R broadcasts of x. The input gradient at stride
+// 1 is that forward pass over dy with the filter flipped and its channels swapped.
 #include "kernels.h"
 
 namespace ae {
@@ -92,7 +97,104 @@ void filterGradient(const ConvShape& s, const float* x, const float* dy, float* 
   addPartials(partials.data(), workers, size, dw, false);
 }
 
+
+/** Output rows of a forward tile: the register budget (R × NV accumulators). */
+template <int NV>
+constexpr int kTileRows = NV == 1 ? 12 : 8;
+
+/** y[oy, ox0 … ox0 + R) (all outC) of one image from its zero-bordered copy xp (row pitch wp pixels). */
+template <int NV, int R>
+void forwardTile(const float* xp, int64_t wp, const float* w, const ConvShape& s, int64_t oy, int64_t ox0, float* y) {
+  vfloat acc[R][NV];
+  for (int r = 0; r < R; r++)
+    for (int v = 0; v < NV; v++) acc[r][v] = vfloat{};
+  const int64_t step = s.strideW * s.inC;
+  for (int64_t ky = 0; ky < s.fH; ky++) {
+    const float* row = xp + (oy * s.strideH + ky * s.dilH) * wp * s.inC;
+    for (int64_t kx = 0; kx < s.fW; kx++) {
+      const float* base = row + (ox0 * s.strideW + kx * s.dilW) * s.inC;
+      const float* taps = w + (ky * s.fW + kx) * s.inC * s.outC;
+      for (int64_t c = 0; c < s.inC; c++) {
+        vfloat wv[NV];
+        for (int v = 0; v < NV; v++) std::memcpy(&wv[v], taps + c * s.outC + v * kVec, sizeof(vfloat));
+        for (int r = 0; r < R; r++) {
+          const vfloat xv = vfloat{} + base[r * step + c];
+          for (int v = 0; v < NV; v++) acc[r][v] += xv * wv[v];
+        }
+      }
+    }
+  }
+  float* out = y + (oy * s.outW + ox0) * s.outC;
+  for (int r = 0; r < R; r++)
+    for (int v = 0; v < NV; v++) std::memcpy(out + r * s.outC + v * kVec, &acc[r][v], sizeof(vfloat));
+}
+
+/** forwardTile for a tile of `rows` (1 … kTileRows<NV>) positions. */
+template <int NV>
+void forwardTileOf(int rows, const float* xp, int64_t wp, const float* w, const ConvShape& s, int64_t oy, int64_t ox0, float* y) {
+#define AE_TILE_CASE(n) \
+  case n: forwardTile<NV, (n <= kTileRows<NV> ? n : 1)>(xp, wp, w, s, oy, ox0, y); break;
+  switch (rows) {
+    AE_TILE_CASE(1) AE_TILE_CASE(2) AE_TILE_CASE(3) AE_TILE_CASE(4) AE_TILE_CASE(5) AE_TILE_CASE(6)
+    AE_TILE_CASE(7) AE_TILE_CASE(8) AE_TILE_CASE(9) AE_TILE_CASE(10) AE_TILE_CASE(11) AE_TILE_CASE(12)
+    default: break;
+  }
+#undef AE_TILE_CASE
+}
+
+template <int NV>
+void forward(const ConvShape& s, const float* x, const float* w, float* y, int threads) {
+  // The bordered image: every tap of every output position inside it.
+  const int64_t hp = std::max(s.inH + s.padTop, (s.outH - 1) * s.strideH + (s.fH - 1) * s.dilH + 1);
+  const int64_t wp = std::max(s.inW + s.padLeft, (s.outW - 1) * s.strideW + (s.fW - 1) * s.dilW + 1);
+  const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, s.batch)));
+  runOnPool(workers, [&](int id) {
+    thread_local std::vector<float> buffer;
+    float* xp = scratch(buffer, static_cast<size_t>(hp * wp * s.inC));
+    std::fill(xp, xp + hp * wp * s.inC, 0.0f);
+    for (int64_t b = id; b < s.batch; b += workers) {
+      const float* image = x + b * s.inH * s.inW * s.inC;
+      for (int64_t iy = 0; iy < s.inH; iy++)
+        std::memcpy(xp + ((iy + s.padTop) * wp + s.padLeft) * s.inC, image + iy * s.inW * s.inC, static_cast<size_t>(s.inW * s.inC) * sizeof(float));
+      float* out = y + b * s.outH * s.outW * s.outC;
+      for (int64_t oy = 0; oy < s.outH; oy++)
+        for (int64_t ox = 0; ox < s.outW; ox += kTileRows<NV>)
+          forwardTileOf<NV>(static_cast<int>(std::min<int64_t>(kTileRows<NV>, s.outW - ox)), xp, wp, w, s, oy, ox, out);
+    }
+  });
+}
+
 }  // namespace
+
+bool narrowForwardApplies(const ConvShape& s) {
+  return s.outC == kVec || s.outC == 2 * kVec;
+}
+
+void narrowForward(const ConvShape& s, const float* x, const float* w, float* y, int threads) {
+  if (s.outC == kVec) forward<1>(s, x, w, y, threads);
+  else forward<2>(s, x, w, y, threads);
+}
+
+bool narrowInputGradientApplies(const ConvShape& s) {
+  return (s.inC == kVec || s.inC == 2 * kVec) && s.strideH == 1 && s.strideW == 1 && s.dilH == 1 && s.dilW == 1 &&
+         s.padTop < s.fH && s.padLeft < s.fW && s.outH + s.fH - 1 - s.padTop >= s.inH && s.outW + s.fW - 1 - s.padLeft >= s.inW;
+}
+
+void narrowInputGradient(const ConvShape& s, float* dx, const float* w, const float* dy, int threads) {
+  // dx = conv(dy, W') with W'[ky, kx, o, c] = W[fH − 1 − ky, fW − 1 − kx, c, o] and padding f − 1 − pad.
+  std::vector<float> flipped(static_cast<size_t>(s.K() * s.outC));
+  for (int64_t ky = 0; ky < s.fH; ky++)
+    for (int64_t kx = 0; kx < s.fW; kx++)
+      for (int64_t c = 0; c < s.inC; c++)
+        for (int64_t o = 0; o < s.outC; o++)
+          flipped[((ky * s.fW + kx) * s.outC + o) * s.inC + c] = w[(((s.fH - 1 - ky) * s.fW + (s.fW - 1 - kx)) * s.inC + c) * s.outC + o];
+  ConvShape t = s;
+  t.inH = s.outH; t.inW = s.outW; t.inC = s.outC;
+  t.outH = s.inH; t.outW = s.inW; t.outC = s.inC;
+  t.padTop = s.fH - 1 - s.padTop;
+  t.padLeft = s.fW - 1 - s.padLeft;
+  narrowForward(t, dy, flipped.data(), dx, threads);
+}
 
 bool narrowFilterGradientApplies(const ConvShape& s) {
   return s.outC == kVec || s.outC == 2 * kVec;

@@ -3,7 +3,7 @@
 //   gemm.cc          matrix products (packed, register-tiled)
 //   conv_im2col.cc   2-D convolutions by im2col on top of the product
 //   conv_direct.cc   2-D convolutions by direct kernels (few channels, stride 1)
-//   conv_narrow.cc   filter gradients with 16 or 32 output channels, without im2col
+//   conv_narrow.cc   convolutions with 16 or 32 output channels (input gradients: input channels), without im2col
 //   pooling.cc       max pooling's gradient, upsampling and its gradient
 //   elementwise.cc   Adam, momentum, activation masks, Greater/Select, bias sums and adds
 //   batch_norm.cc    batch normalisation in training (+ ReLU), forward and backward
@@ -53,9 +53,17 @@ constexpr int kMaxDirectFilterWidth = 7;
 
 /**
  * conv2d by im2col: y = im2col(x)·W, dx = col2im(dy·Wᵀ) (dy in y), dW = Σ im2col(x)ᵀ·dy (written to w);
- * with one or two vectors of output channels, dW by narrowFilterGradient instead.
+ * with one or two vectors of output (input) channels, y and dW (dx) by conv_narrow.cc's kernels instead.
  */
 void conv2d(ConvMode mode, const ConvShape& s, float* x, float* w, float* y, int threads);
+/** Whether narrowForward takes this shape: one or two vectors of output channels. */
+bool narrowForwardApplies(const ConvShape& s);
+/** y of conv2d without im2col: register tiles of consecutive output positions over a zero-bordered copy of each image (conv_narrow.cc). */
+void narrowForward(const ConvShape& s, const float* x, const float* w, float* y, int threads);
+/** Whether narrowInputGradient takes this shape: one or two vectors of input channels, stride 1, undilated, padding inside the filter. */
+bool narrowInputGradientApplies(const ConvShape& s);
+/** dx of conv2d as narrowForward of dy with the flipped, channel-swapped filter. */
+void narrowInputGradient(const ConvShape& s, float* dx, const float* w, const float* dy, int threads);
 /** Whether narrowFilterGradient takes this shape: one or two vectors of output channels. */
 bool narrowFilterGradientApplies(const ConvShape& s);
 /** dW of conv2d without im2col, one register block of dW rows per tap and channel block (conv_narrow.cc). */
