@@ -405,7 +405,7 @@ for (const path of ["native", "wasm only"] as const) {
       });
     }
 
-    test("Add of a bias ([..., C] + [C] or [1, 1, 1, C], either order; narrow and wide rows), and adds it leaves to wasm", async () => {
+    test("Add of a bias ([..., C] + [C] or [1, 1, 1, C], either order; narrow and wide rows), of one shape, and adds it leaves to wasm", async () => {
       const before = nativeCounters.elementwise;
       // The conv AE's channels 16, 8 and 1 (narrow rows, summed in vector blocks; 7001 × 3 and 50 × 10 end in a partial
       // block), and the dense layer's 784 (wide rows). Batches are small: the dispatch is the same at any size, and the
@@ -418,7 +418,12 @@ for (const path of ["native", "wasm only"] as const) {
         await compareBackends(`bias ${bShape} + x ${xShape}`, () => tf.add(bias(), x()), `add, seeds ${50 + i}, ${40 + i}: bias ${bShape} + x ${xShape}`);
       }
       expect(nativeCounters.elementwise - before).toBe(path === "native" ? 2 * cases.length : 0);
-      // Same shapes, other broadcasts and int32: wasm's own.
+      // Same shapes from 4096 elements (two threads from 2^16): native; below, other broadcasts and int32: wasm's own.
+      const same = nativeCounters.elementwise;
+      for (const shape of [[4, 32, 32, 16], [2, 5, 5, 200], [70001]]) {
+        await compareBackends(`same shape ${shape}`, () => tf.add(tf.tensor(seededNormal(size(shape), 3), shape), tf.tensor(seededNormal(size(shape), 4), shape)));
+      }
+      expect(nativeCounters.elementwise - same).toBe(path === "native" ? 3 : 0);
       const others = nativeCounters.elementwise;
       await compareBackends("same shape", () => tf.add(tf.tensor(seededNormal(60, 1), [6, 10]), tf.tensor(seededNormal(60, 2), [6, 10])));
       await compareBackends("column broadcast", () => tf.add(tf.tensor(seededNormal(60, 1), [6, 10]), tf.tensor(seededNormal(6, 2), [6, 1])));

@@ -46,6 +46,8 @@ export interface NativeAddon {
    * wasm-overrides/conv-native.ts directApplies).
    */
   conv2d(mode: ConvMode, algorithm: ConvAlgorithm, x: Float32Array, w: Float32Array, y: Float32Array, shape: ConvGeometry, threads: number): void;
+  /** out[i] = a[i] + b[i] (equal lengths). */
+  addArrays(a: Float32Array, b: Float32Array, out: Float32Array, threads: number): void;
   /** out[i·cols + j] = x[i·cols + j] + bias[j] (a bias on every row). */
   addRows(x: Float32Array, bias: Float32Array, out: Float32Array, rows: number, cols: number, threads: number): void;
   /** Nearest-neighbour upscaling by integer factors sh, sw (NHWC): Upscale small → large, or its Gradient large → small (block sums). */
@@ -139,7 +141,7 @@ export function loadNativeKernels(options: { threads?: number; env?: NodeJS.Proc
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loadedAddon = require(file) as NativeAddon;
-    if (["gemm", "conv2d", "adam", "momentum", "unary", "greater", "select", "sumRows", "addRows", "upsample", "maxPoolGrad", "batchNormForward", "batchNormBackward", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
+    if (["gemm", "conv2d", "adam", "momentum", "unary", "greater", "select", "sumRows", "addArrays", "addRows", "upsample", "maxPoolGrad", "batchNormForward", "batchNormBackward", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
     const mismatches = enumMismatches(loadedAddon.enums);
     if (mismatches.length > 0) throw new Error(`its enums differ from lib/accelerate/native/enums.ts (${mismatches.join("; ")}): rebuild it with npm run build:native`);
     addon = loadedAddon;

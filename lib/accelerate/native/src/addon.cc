@@ -267,6 +267,20 @@ napi_value SumRows(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+/** addArrays(a, b, out, threads): out[i] = a[i] + b[i]. */
+napi_value AddArrays(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  float* arrays[3];
+  size_t lengths[3];
+  int64_t threads;
+  if (!Arguments(env, info, argv) || !Float32Views(env, argv, arrays, lengths) || !Int(env, argv[3], &threads)) {
+    return Throw(env, "addArrays: expected (a: Float32Array, b: Float32Array, out: Float32Array, threads)");
+  }
+  if (lengths[1] != lengths[0] || lengths[2] != lengths[0]) return Throw(env, "addArrays: a, b and out must have the same length");
+  addArrays(arrays[0], arrays[1], arrays[2], static_cast<int64_t>(lengths[0]), Workers(threads));
+  return nullptr;
+}
+
 /** addRows(x, bias, out, rows, cols, threads): out[i·cols + j] = x[i·cols + j] + bias[j]. */
 napi_value AddRows(napi_env env, napi_callback_info info) {
   napi_value argv[6];
@@ -426,6 +440,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"greater", nullptr, Greater, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"select", nullptr, Select, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"addArrays", nullptr, AddArrays, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"addRows", nullptr, AddRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"upsample", nullptr, Upsample, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -1,6 +1,6 @@
 // Element-wise kernels that training spends its time in between the products: one Adam step, one momentum step,
-// activation masks (LeakyRelu, Step, Relu), Greater and Select, bias gradients (sumRows) and
-// bias adds (addRows). Vectorised and branch-free where a branch would follow the data's signs.
+// activation masks (LeakyRelu, Step, Relu), Greater and Select, bias gradients (sumRows),
+// bias adds (addRows) and same-shape adds (addArrays: gradients of a tensor used twice). Vectorised and branch-free where a branch would follow the data's signs.
 #include <cmath>
 #include <numeric>
 
@@ -147,6 +147,12 @@ void sumRows(const float* x, int64_t rows, int64_t cols, float* out, int threads
     }
   });
   addPartials(partial.data(), workers, cols, out, false);
+}
+
+void addArrays(const float* a, const float* b, float* out, int64_t n, int threads) {
+  parallelFor(n, threads, [=](int64_t from, int64_t to) {
+    for (int64_t i = from; i < to; i++) out[i] = a[i] + b[i];
+  });
 }
 
 void addRows(const float* x, const float* bias, float* out, int64_t rows, int64_t cols, int threads) {

@@ -96,6 +96,8 @@ void greater(const float* a, const float* b, bool scalarB, uint8_t* out, int64_t
 void select(const uint8_t* c, const float* t, const float* e, float* out, int64_t n, int threads);
 /** out[j] = Σ_i x[i·cols + j], accumulated in float64. */
 void sumRows(const float* x, int64_t rows, int64_t cols, float* out, int threads);
+/** out[i] = a[i] + b[i]. */
+void addArrays(const float* a, const float* b, float* out, int64_t n, int threads);
 /** out[i·cols + j] = x[i·cols + j] + bias[j]. */
 void addRows(const float* x, const float* bias, float* out, int64_t rows, int64_t cols, int threads);
 
