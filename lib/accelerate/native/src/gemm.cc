@@ -155,8 +155,16 @@ constexpr int64_t kSmallOutput = 512;
  * threads, each sums a share of k into its own accumulators.
  */
 void smallOutputProduct(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool accumulate, int threads) {
-  const auto partial = [=](int64_t from, int64_t to, float* acc) {
+  const auto partial = [=](int64_t from, int64_t to, float* __restrict__ acc) {
     std::fill(acc, acc + m * n, 0.0f);
+    if (n == 1) {  // one column (a 1×1 convolution to one channel): vectorise along m
+      for (int64_t p = from; p < to; p++) {
+        const float* __restrict__ ap = a + p * m;
+        const float bp = b[p];
+        for (int64_t i = 0; i < m; i++) acc[i] += ap[i] * bp;
+      }
+      return;
+    }
     for (int64_t p = from; p < to; p++) {
       const float* ap = a + p * m;
       const float* bp = b + p * n;
@@ -171,6 +179,26 @@ void smallOutputProduct(const float* a, const float* b, float* c, int64_t m, int
   std::vector<float> sums(static_cast<size_t>(parts * m * n));
   runOnPool(parts, [&](int t) { partial(k * t / parts, k * (t + 1) / parts, sums.data() + t * m * n); });
   addPartials(sums.data(), parts, m * n, c, accumulate);
+}
+
+/** c[i] = (c[i] +) Σ_p a[i·k + p]·b[p] for k a multiple of the vector width (a 1×1 convolution to one channel), rows split over threads. */
+void matrixVector(const float* a, const float* b, float* c, int64_t m, int64_t k, bool accumulate, int threads) {
+  const int workers = m * k < (int64_t{1} << 16) ? 1 : static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, m / 1024)));
+  runOnPool(workers, [&](int id) {
+    const int64_t from = m * id / workers, to = m * (id + 1) / workers;
+    for (int64_t i = from; i < to; i++) {
+      vfloat acc = vfloat{};
+      for (int64_t p = 0; p < k; p += kVec) {
+        vfloat av, bv;
+        std::memcpy(&av, a + i * k + p, sizeof(vfloat));
+        std::memcpy(&bv, b + p, sizeof(vfloat));
+        acc += av * bv;
+      }
+      float sum = 0.0f;
+      for (int l = 0; l < kVec; l++) sum += acc[l];
+      c[i] = accumulate ? c[i] + sum : sum;
+    }
+  });
 }
 
 /** Rows of narrowProduct's register tile. */
@@ -287,6 +315,10 @@ void runJob(const Job& job, int threads) {
  * and transposed into C.
  */
 void product(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool transA, bool transB, bool accumulate, int threads) {
+  if (n == 1 && !transA && k % kVec == 0 && m >= 4 * kVec) {
+    matrixVector(a, b, c, m, k, accumulate, threads);
+    return;
+  }
   if (narrowApplies(m, n, k, transA)) {
     narrowProduct(a, b, c, m, n, k, transB, accumulate, threads);
     return;
