@@ -171,6 +171,9 @@ describe.runIf(built)("the addon", () => {
       // ... and the input gradient at stride 1 with 16 or 32 input channels (9 columns: a full tile and a tail).
       { batch: 2, inH: 7, inW: 9, inC: 16, outC: 32, fH: 3, fW: 3, sH: 1, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
       { batch: 2, inH: 6, inW: 5, inC: 32, outC: 16, fH: 2, fW: 2, sH: 1, sW: 1, dH: 1, dW: 1, padTop: 0, padLeft: 0 },
+      // ... and with the stride equal to the filter size (a transposed convolution's forward pass): covered exactly, and with a margin left at zero.
+      { batch: 2, inH: 8, inW: 6, inC: 16, outC: 24, fH: 2, fW: 2, sH: 2, sW: 2, dH: 1, dW: 1, padTop: 0, padLeft: 0 },
+      { batch: 3, inH: 9, inW: 11, inC: 32, outC: 16, fH: 2, fW: 3, sH: 2, sW: 3, dH: 1, dW: 1, padTop: 0, padLeft: 0 },
     ];
     const cases = [...im2colShapes.map((s) => ({ s, algorithm: Im2col })), ...directShapes.flatMap((s) => [{ s, algorithm: Im2col }, ...(fitsDirect(s) ? [{ s, algorithm: Direct }] : [])]),
       ...narrowShapes.map((s) => ({ s, algorithm: Im2col }))];

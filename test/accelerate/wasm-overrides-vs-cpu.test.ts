@@ -230,8 +230,10 @@ for (const path of ["native", "wasm only"] as const) {
       if (path === "native" && convPolicy === "always") test("the default policy on CSAE-C's 16- and 32-channel convolutions (native/src/conv_narrow.cc): y, dx and dW", async () => {
         const previousPolicy = setNativeConvPolicy("auto");
         try {
-          // [inC, outC, filter, stride, side]: 16 → 16, the 1 → 16 stem, 16 → 32 at stride 2, 32 → 32, 32 → 16 with a 2×2 filter.
-          const cases: Array<[number, number, number, number, number]> = [[16, 16, 3, 1, 12], [1, 16, 3, 1, 12], [16, 32, 3, 2, 12], [32, 32, 3, 1, 8], [32, 16, 2, 1, 9]];
+          // [inC, outC, filter, stride, side]: 16 → 16, the 1 → 16 stem, 16 → 32 at stride 2, 32 → 32, 32 → 16 with a 2×2 filter,
+          // and 2×2 at stride 2 (the transposed convolutions' forward pass is its input gradient) with 16 and 32 input channels.
+          const cases: Array<[number, number, number, number, number]> = [[16, 16, 3, 1, 12], [1, 16, 3, 1, 12], [16, 32, 3, 2, 12], [32, 32, 3, 1, 8], [32, 16, 2, 1, 9],
+            [16, 32, 2, 2, 8], [32, 64, 2, 2, 8]];
           for (const [i, [inC, outC, f, stride, side]] of cases.entries()) {
             const before = nativeCounters.convolutions;
             await compareBackends(`${inC}→${outC} ${f}×${f} stride ${stride} at ${side}×${side}: y, dx, dW`, () => {

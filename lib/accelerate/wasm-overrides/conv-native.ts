@@ -62,8 +62,11 @@ function algorithmFor(mode: keyof typeof MODES, info: tf.backend_util.Conv2DInfo
   // then skips im2col (native/src/conv_narrow.cc), faster than both im2col and the direct kernels.
   const narrow = (channels: number) => channels === vectorFloats || channels === 2 * vectorFloats;
   if (mode !== "input" && narrow(info.outChannels)) return "im2col";
-  if (mode === "input" && narrow(info.inChannels) && info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 &&
-    info.dilationWidth === 1 && info.padInfo.top < info.filterHeight && info.padInfo.left < info.filterWidth) return "im2col";
+  const undilated = info.dilationHeight === 1 && info.dilationWidth === 1;
+  const strideOne = info.strideHeight === 1 && info.strideWidth === 1 && info.padInfo.top < info.filterHeight && info.padInfo.left < info.filterWidth;
+  // Stride = filter size, unpadded: a 2×2 stride-2 transposed convolution's forward pass.
+  const sideBySide = info.strideHeight === info.filterHeight && info.strideWidth === info.filterWidth && info.padInfo.top === 0 && info.padInfo.left === 0;
+  if (mode === "input" && narrow(info.inChannels) && undilated && (strideOne || sideBySide)) return "im2col";
   const channelProduct = info.inChannels * info.outChannels;
   if (directApplies(info, vectorFloats) && channelProduct <= (mode === "filter" ? 64 : 128)) return "direct";
   if (policy === "always") return "im2col";

@@ -11,7 +11,9 @@
 // image is copied once into a zero-bordered buffer, and a tile of R consecutive output positions
 // keeps its R × (1 or 2) output vectors in registers over every tap and input channel: per
 // (tap, channel) one or two vector loads of W and R broadcasts of x. The input gradient at stride
-// 1 is that forward pass over dy with the filter flipped and its channels swapped.
+// 1 is that forward pass over dy with the filter flipped and its channels swapped; with the
+// stride equal to the filter size and no padding (a 2×2 stride-2 transposed convolution), each
+// tap's share of dx is a small product of dy's rows written straight into place.
 #include "kernels.h"
 
 namespace ae {
@@ -164,6 +166,63 @@ void forward(const ConvShape& s, const float* x, const float* w, float* y, int t
   });
 }
 
+
+/** c[i·ldc + 0 … NV·kVec) = Σ_p a[i·lda + p]·b[p·NV·kVec + …] for i < m: tiles of 8 rows (then single rows) with the output vectors in registers. */
+template <int NV>
+void rowsTimesSmall(const float* a, int64_t lda, const float* b, float* c, int64_t ldc, int64_t m, int64_t k) {
+  constexpr int64_t n = NV * kVec;
+  constexpr int R = 8;
+  int64_t i = 0;
+  for (; i < m; i += R) {
+    const int rows = static_cast<int>(std::min<int64_t>(R, m - i));
+    vfloat acc[R][NV];
+    for (int r = 0; r < R; r++)
+      for (int v = 0; v < NV; v++) acc[r][v] = vfloat{};
+    for (int64_t p = 0; p < k; p++) {
+      vfloat bv[NV];
+      for (int v = 0; v < NV; v++) std::memcpy(&bv[v], b + p * n + v * kVec, sizeof(vfloat));
+      if (rows == R) {
+        for (int r = 0; r < R; r++) {
+          const vfloat av = vfloat{} + a[(i + r) * lda + p];
+          for (int v = 0; v < NV; v++) acc[r][v] += av * bv[v];
+        }
+      } else {
+        for (int r = 0; r < rows; r++) {
+          const vfloat av = vfloat{} + a[(i + r) * lda + p];
+          for (int v = 0; v < NV; v++) acc[r][v] += av * bv[v];
+        }
+      }
+    }
+    for (int r = 0; r < rows; r++)
+      for (int v = 0; v < NV; v++) std::memcpy(c + (i + r) * ldc + v * kVec, &acc[r][v], sizeof(vfloat));
+  }
+}
+
+/** dx when the stride equals the filter size, undilated, unpadded: every dx position gets one tap of one dy position. */
+template <int NV>
+void stridedInputGradient(const ConvShape& s, float* dx, const float* w, const float* dy, int threads) {
+  // Per tap, Wᵀ as outC × inC (k × n of rowsTimesSmall).
+  const int64_t taps = s.fH * s.fW;
+  std::vector<float> wt(static_cast<size_t>(taps * s.outC * s.inC));
+  for (int64_t t = 0; t < taps; t++)
+    for (int64_t c = 0; c < s.inC; c++)
+      for (int64_t o = 0; o < s.outC; o++) wt[(t * s.outC + o) * s.inC + c] = w[(t * s.inC + c) * s.outC + o];
+  const bool covered = s.outH * s.fH == s.inH && s.outW * s.fW == s.inW;
+  const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, s.batch)));
+  runOnPool(workers, [&](int id) {
+    for (int64_t b = id; b < s.batch; b += workers) {
+      float* image = dx + b * s.inH * s.inW * s.inC;
+      if (!covered) std::fill(image, image + s.inH * s.inW * s.inC, 0.0f);
+      const float* grads = dy + b * s.outH * s.outW * s.outC;
+      for (int64_t oy = 0; oy < s.outH; oy++)
+        for (int64_t ky = 0; ky < s.fH; ky++)
+          for (int64_t kx = 0; kx < s.fW; kx++)
+            rowsTimesSmall<NV>(grads + oy * s.outW * s.outC, s.outC, wt.data() + (ky * s.fW + kx) * s.outC * s.inC,
+                               image + ((oy * s.fH + ky) * s.inW + kx) * s.inC, s.fW * s.inC, s.outW, s.outC);
+    }
+  });
+}
+
 }  // namespace
 
 bool narrowForwardApplies(const ConvShape& s) {
@@ -175,12 +234,22 @@ void narrowForward(const ConvShape& s, const float* x, const float* w, float* y,
   else forward<2>(s, x, w, y, threads);
 }
 
+/** The stride equals the filter size, undilated, unpadded (patches side by side). */
+bool stridedLikeFilter(const ConvShape& s) {
+  return s.strideH == s.fH && s.strideW == s.fW && s.dilH == 1 && s.dilW == 1 && s.padTop == 0 && s.padLeft == 0;
+}
+
 bool narrowInputGradientApplies(const ConvShape& s) {
-  return (s.inC == kVec || s.inC == 2 * kVec) && s.strideH == 1 && s.strideW == 1 && s.dilH == 1 && s.dilW == 1 &&
-         s.padTop < s.fH && s.padLeft < s.fW && s.outH + s.fH - 1 - s.padTop >= s.inH && s.outW + s.fW - 1 - s.padLeft >= s.inW;
+  if (s.inC != kVec && s.inC != 2 * kVec) return false;
+  return stridedLikeFilter(s) || (s.strideH == 1 && s.strideW == 1 && s.dilH == 1 && s.dilW == 1 && s.padTop < s.fH && s.padLeft < s.fW);
 }
 
 void narrowInputGradient(const ConvShape& s, float* dx, const float* w, const float* dy, int threads) {
+  if (stridedLikeFilter(s)) {
+    if (s.inC == kVec) stridedInputGradient<1>(s, dx, w, dy, threads);
+    else stridedInputGradient<2>(s, dx, w, dy, threads);
+    return;
+  }
   // dx = conv(dy, W') with W'[ky, kx, o, c] = W[fH − 1 − ky, fW − 1 − kx, c, o] and padding f − 1 − pad.
   std::vector<float> flipped(static_cast<size_t>(s.K() * s.outC));
   for (int64_t ky = 0; ky < s.fH; ky++)

@@ -60,9 +60,12 @@ void conv2d(ConvMode mode, const ConvShape& s, float* x, float* w, float* y, int
 bool narrowForwardApplies(const ConvShape& s);
 /** y of conv2d without im2col: register tiles of consecutive output positions over a zero-bordered copy of each image (conv_narrow.cc). */
 void narrowForward(const ConvShape& s, const float* x, const float* w, float* y, int threads);
-/** Whether narrowInputGradient takes this shape: one or two vectors of input channels, stride 1, undilated, padding inside the filter. */
+/**
+ * Whether narrowInputGradient takes this shape: one or two vectors of input channels, and stride 1,
+ * undilated, padding inside the filter, or the stride equal to the filter size, undilated, unpadded.
+ */
 bool narrowInputGradientApplies(const ConvShape& s);
-/** dx of conv2d as narrowForward of dy with the flipped, channel-swapped filter. */
+/** dx of conv2d as narrowForward of dy with the flipped, channel-swapped filter (stride 1), or tap by tap into place (stride = filter). */
 void narrowInputGradient(const ConvShape& s, float* dx, const float* w, const float* dy, int threads);
 /** Whether narrowFilterGradient takes this shape: one or two vectors of output channels. */
 bool narrowFilterGradientApplies(const ConvShape& s);
