@@ -174,6 +174,9 @@ describe.runIf(built)("the addon", () => {
       // ... and with the stride equal to the filter size (a transposed convolution's forward pass): covered exactly, and with a margin left at zero.
       { batch: 2, inH: 8, inW: 6, inC: 16, outC: 24, fH: 2, fW: 2, sH: 2, sW: 2, dH: 1, dW: 1, padTop: 0, padLeft: 0 },
       { batch: 3, inH: 9, inW: 11, inC: 32, outC: 16, fH: 2, fW: 3, sH: 2, sW: 3, dH: 1, dW: 1, padTop: 0, padLeft: 0 },
+      // Four vectors (64 with AVX-512) with ≥ 64 positions: forward, filter and input gradients by conv_narrow.cc.
+      { batch: 2, inH: 8, inW: 9, inC: 64, outC: 64, fH: 3, fW: 3, sH: 1, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
+      { batch: 2, inH: 17, inW: 16, inC: 7, outC: 64, fH: 3, fW: 3, sH: 2, sW: 2, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
     ];
     const cases = [...im2colShapes.map((s) => ({ s, algorithm: Im2col })), ...directShapes.flatMap((s) => [{ s, algorithm: Im2col }, ...(fitsDirect(s) ? [{ s, algorithm: Direct }] : [])]),
       ...narrowShapes.map((s) => ({ s, algorithm: Im2col }))];

@@ -231,9 +231,10 @@ for (const path of ["native", "wasm only"] as const) {
         const previousPolicy = setNativeConvPolicy("auto");
         try {
           // [inC, outC, filter, stride, side]: 16 → 16, the 1 → 16 stem, 16 → 32 at stride 2, 32 → 32, 32 → 16 with a 2×2 filter,
-          // and 2×2 at stride 2 (the transposed convolutions' forward pass is its input gradient) with 16 and 32 input channels.
+          // 2×2 at stride 2 (the transposed convolutions' forward pass is its input gradient) with 16 and 32 input channels,
+          // and 64 channels at 8×8 and 16×16 → 8×8.
           const cases: Array<[number, number, number, number, number]> = [[16, 16, 3, 1, 12], [1, 16, 3, 1, 12], [16, 32, 3, 2, 12], [32, 32, 3, 1, 8], [32, 16, 2, 1, 9],
-            [16, 32, 2, 2, 8], [32, 64, 2, 2, 8]];
+            [16, 32, 2, 2, 8], [32, 64, 2, 2, 8], [64, 64, 3, 1, 8], [32, 64, 3, 2, 16]];
           for (const [i, [inC, outC, f, stride, side]] of cases.entries()) {
             const before = nativeCounters.convolutions;
             await compareBackends(`${inC}→${outC} ${f}×${f} stride ${stride} at ${side}×${side}: y, dx, dW`, () => {

@@ -1,16 +1,16 @@
-// The filter gradient of a convolution with one or two vectors of output channels (16 or 32 with
-// AVX-512: CSAE-C's layers), without im2col: dW[ky, kx, c, :] = Σ_{b, oy, ox} x[b, iy, ix, c]·dy[b, oy, ox, :]
+// The filter gradient of a convolution with one, two or four vectors of output channels (16, 32 or
+// 64 with AVX-512: CSAE-C's layers), without im2col: dW[ky, kx, c, :] = Σ_{b, oy, ox} x[b, iy, ix, c]·dy[b, oy, ox, :]
 // with iy = oy·sh + ky·dh − padTop, ix = ox·sw + kx·dw − padLeft inside the image. For each image,
-// tap (ky, kx) and block of up to 16 (one vector) or 12 (two) input channels, the block's rows of
+// tap (ky, kx) and block of up to 16 (one vector), 12 (two) or 6 (four) input channels, the block's rows of
 // dW stay in registers while the output positions stream past: per position one or two vector
-// loads of dy and one broadcast of x per channel, against one or two FMAs per channel. im2col's
+// loads of dy and one broadcast of x per channel, against as many FMAs per channel. im2col's
 // way writes every patch out (9× the image for a 3×3 filter) and packs it again for the product,
 // which costs more than the arithmetic when the product has only 16 or 32 columns.
 // Threads take images in turn, each into its own partial dW, added in thread order.
-// The forward pass with 16 or 32 output channels likewise skips im2col (narrowForward): each
+// The forward pass with 16, 32 or 64 output channels likewise skips im2col (narrowForward): each
 // image is copied once into a zero-bordered buffer, and a tile of R consecutive output positions
-// keeps its R × (1 or 2) output vectors in registers over every tap and input channel: per
-// (tap, channel) one or two vector loads of W and R broadcasts of x. The input gradient at stride
+// keeps its R × (1, 2 or 4) output vectors in registers over every tap and input channel: per
+// (tap, channel) as many vector loads of W and R broadcasts of x. The input gradient at stride
 // 1 is that forward pass over dy with the filter flipped and its channels swapped; with the
 // stride equal to the filter size and no padding (a 2×2 stride-2 transposed convolution), each
 // tap's share of dx is a small product of dy's rows written straight into place.
@@ -64,7 +64,7 @@ void tapBlock(const float* x, const float* dy, const ConvShape& s, int64_t b, in
 
 /** Widest channel block: every accumulator and the dy vectors in the 32 vector registers (AVX-512) with room to spare. */
 template <int NV>
-constexpr int kMaxBlock = NV == 1 ? 16 : 12;
+constexpr int kMaxBlock = NV == 1 ? 16 : NV == 2 ? 12 : 6;
 
 /** tapBlock for a block of `channels` (1 … kMaxBlock<NV>) channels, by a switch to its instantiation. */
 template <int NV>
@@ -102,7 +102,7 @@ void filterGradient(const ConvShape& s, const float* x, const float* dy, float* 
 
 /** Output rows of a forward tile: the register budget (R × NV accumulators). */
 template <int NV>
-constexpr int kTileRows = NV == 1 ? 12 : 8;
+constexpr int kTileRows = NV == 1 ? 12 : NV == 2 ? 8 : 6;
 
 /** y[oy, ox0 … ox0 + R) (all outC) of one image from its zero-bordered copy xp (row pitch wp pixels). */
 template <int NV, int R>
@@ -226,12 +226,15 @@ void stridedInputGradient(const ConvShape& s, float* dx, const float* w, const f
 }  // namespace
 
 bool narrowForwardApplies(const ConvShape& s) {
-  return s.outC == kVec || s.outC == 2 * kVec;
+  // Four vectors at a stride only with ≥ 64 output positions (8 → 4 at stride 2 measured slower than im2col).
+  const bool stride1 = s.strideH == 1 && s.strideW == 1;
+  return s.outC == kVec || s.outC == 2 * kVec || (s.outC == 4 * kVec && (stride1 || s.outH * s.outW >= 64));
 }
 
 void narrowForward(const ConvShape& s, const float* x, const float* w, float* y, int threads) {
   if (s.outC == kVec) forward<1>(s, x, w, y, threads);
-  else forward<2>(s, x, w, y, threads);
+  else if (s.outC == 2 * kVec) forward<2>(s, x, w, y, threads);
+  else forward<4>(s, x, w, y, threads);
 }
 
 /** The stride equals the filter size, undilated, unpadded (patches side by side). */
@@ -240,14 +243,15 @@ bool stridedLikeFilter(const ConvShape& s) {
 }
 
 bool narrowInputGradientApplies(const ConvShape& s) {
-  if (s.inC != kVec && s.inC != 2 * kVec) return false;
+  if (!(s.inC == kVec || s.inC == 2 * kVec || (s.inC == 4 * kVec && s.inH * s.inW >= 64))) return false;
   return stridedLikeFilter(s) || (s.strideH == 1 && s.strideW == 1 && s.dilH == 1 && s.dilW == 1 && s.padTop < s.fH && s.padLeft < s.fW);
 }
 
 void narrowInputGradient(const ConvShape& s, float* dx, const float* w, const float* dy, int threads) {
   if (stridedLikeFilter(s)) {
     if (s.inC == kVec) stridedInputGradient<1>(s, dx, w, dy, threads);
-    else stridedInputGradient<2>(s, dx, w, dy, threads);
+    else if (s.inC == 2 * kVec) stridedInputGradient<2>(s, dx, w, dy, threads);
+    else stridedInputGradient<4>(s, dx, w, dy, threads);
     return;
   }
   // dx = conv(dy, W') with W'[ky, kx, o, c] = W[fH − 1 − ky, fW − 1 − kx, c, o] and padding f − 1 − pad.
@@ -266,12 +270,14 @@ void narrowInputGradient(const ConvShape& s, float* dx, const float* w, const fl
 }
 
 bool narrowFilterGradientApplies(const ConvShape& s) {
-  return s.outC == kVec || s.outC == 2 * kVec;
+  // Four vectors only with ≥ 64 output positions per image (at 4×4 the register blocks' set-up outweighs im2col's copies).
+  return s.outC == kVec || s.outC == 2 * kVec || (s.outC == 4 * kVec && s.outH * s.outW >= 64);
 }
 
 void narrowFilterGradient(const ConvShape& s, const float* x, const float* dy, float* dw, int threads) {
   if (s.outC == kVec) filterGradient<1>(s, x, dy, dw, threads);
-  else filterGradient<2>(s, x, dy, dw, threads);
+  else if (s.outC == 2 * kVec) filterGradient<2>(s, x, dy, dw, threads);
+  else filterGradient<4>(s, x, dy, dw, threads);
 }
 
 }  // namespace ae

@@ -3,7 +3,7 @@
 //   gemm.cc          matrix products (packed, register-tiled)
 //   conv_im2col.cc   2-D convolutions by im2col on top of the product
 //   conv_direct.cc   2-D convolutions by direct kernels (few channels, stride 1)
-//   conv_narrow.cc   convolutions with 16 or 32 output channels (input gradients: input channels), without im2col
+//   conv_narrow.cc   convolutions with 16, 32 or 64 output channels (input gradients: input channels), without im2col
 //   pooling.cc       max pooling's gradient, upsampling and its gradient
 //   elementwise.cc   Adam, momentum, activation masks, Greater/Select, bias sums and adds
 //   batch_norm.cc    batch normalisation in training (+ ReLU), forward and backward
@@ -56,18 +56,18 @@ constexpr int kMaxDirectFilterWidth = 7;
  * with one or two vectors of output (input) channels, y and dW (dx) by conv_narrow.cc's kernels instead.
  */
 void conv2d(ConvMode mode, const ConvShape& s, float* x, float* w, float* y, int threads);
-/** Whether narrowForward takes this shape: one or two vectors of output channels. */
+/** Whether narrowForward takes this shape: one, two or four vectors of output channels (four: at stride 1 or with ≥ 64 output positions). */
 bool narrowForwardApplies(const ConvShape& s);
 /** y of conv2d without im2col: register tiles of consecutive output positions over a zero-bordered copy of each image (conv_narrow.cc). */
 void narrowForward(const ConvShape& s, const float* x, const float* w, float* y, int threads);
 /**
- * Whether narrowInputGradient takes this shape: one or two vectors of input channels, and stride 1,
+ * Whether narrowInputGradient takes this shape: one or two vectors of input channels (four with ≥ 64 input positions), and stride 1,
  * undilated, padding inside the filter, or the stride equal to the filter size, undilated, unpadded.
  */
 bool narrowInputGradientApplies(const ConvShape& s);
 /** dx of conv2d as narrowForward of dy with the flipped, channel-swapped filter (stride 1), or tap by tap into place (stride = filter). */
 void narrowInputGradient(const ConvShape& s, float* dx, const float* w, const float* dy, int threads);
-/** Whether narrowFilterGradient takes this shape: one or two vectors of output channels. */
+/** Whether narrowFilterGradient takes this shape: one or two vectors of output channels (four with ≥ 64 output positions). */
 bool narrowFilterGradientApplies(const ConvShape& s);
 /** dW of conv2d without im2col, one register block of dW rows per tap and channel block (conv_narrow.cc). */
 void narrowFilterGradient(const ConvShape& s, const float* x, const float* dy, float* dw, int threads);
