@@ -1,9 +1,10 @@
 /**
- * The one hook through which an accelerator may change how training runs: the Adam that
- * `createOptimizer` (lib/train/optimizers.ts) builds. By default it is tfjs's `tf.train.adam`; a faster
- * optimiser with the same arithmetic (lib/accelerate/fused-adam.ts, registered by the
- * accelerator when its native addon loads) can take its place, so the teaching code reads as
- * plain tfjs and imports no accelerator code.
+ * The hooks through which an accelerator may change how training runs: the Adam and the
+ * momentum SGD that `createOptimizer` (lib/train/optimizers.ts) builds. By default they are tfjs's
+ * `tf.train.adam` and `tf.train.momentum`; faster optimisers with the same arithmetic
+ * (lib/accelerate/fused-adam.ts, fused-momentum.ts, registered by the accelerator when its native
+ * addon loads) can take their place, so the teaching code reads as plain tfjs and imports no
+ * accelerator code.
  */
 import * as tf from "@tensorflow/tfjs";
 
@@ -43,4 +44,42 @@ export function adamProvider(): AdamProvider {
 /** An Adam optimiser from the registered provider (tfjs's unless an accelerator registered its own). */
 export function createAdam(learningRate: number, beta1: number, beta2: number, epsilon?: number): tf.AdamOptimizer {
   return provider.create(learningRate, beta1, beta2, epsilon);
+}
+
+/** Builds a momentum optimiser from tfjs's three arguments (a MomentumOptimizer, or a subclass with its arithmetic). */
+export type MomentumFactory = (learningRate: number, momentum: number, useNesterov: boolean) => tf.MomentumOptimizer;
+
+/** A momentum factory and a short description of it, for the backend report. */
+export interface MomentumProvider {
+  /** e.g. "tfjs's momentum SGD" or "fused native momentum SGD (one pass per weight)". */
+  description: string;
+  create: MomentumFactory;
+}
+
+/** tfjs's own momentum SGD: the default. */
+export const TFJS_MOMENTUM: MomentumProvider = {
+  description: "tfjs's momentum SGD",
+  create: (learningRate, momentum, useNesterov) => tf.train.momentum(learningRate, momentum, useNesterov),
+};
+
+let momentumProviderNow: MomentumProvider = TFJS_MOMENTUM;
+
+/** Make `next` the momentum SGD that createOptimizer builds (TFJS_MOMENTUM restores the default); returns the previous one. */
+export function registerMomentumProvider(next: MomentumProvider): MomentumProvider {
+  if (next == null || typeof next.create !== "function" || typeof next.description !== "string") {
+    throw new Error("registerMomentumProvider: expected { description: string, create: (learningRate, momentum, useNesterov) => tf.MomentumOptimizer }");
+  }
+  const previous = momentumProviderNow;
+  momentumProviderNow = next;
+  return previous;
+}
+
+/** The momentum SGD createOptimizer builds now. */
+export function momentumProvider(): MomentumProvider {
+  return momentumProviderNow;
+}
+
+/** A momentum optimiser from the registered provider (tfjs's unless an accelerator registered its own). */
+export function createMomentum(learningRate: number, momentum: number, useNesterov: boolean): tf.MomentumOptimizer {
+  return momentumProviderNow.create(learningRate, momentum, useNesterov);
 }

@@ -12,6 +12,7 @@ import {
 import { autoWasmThreads } from "../lib/accelerate/wasm-threads";
 import { WASM_FASTER_KERNELS } from "../lib/accelerate/wasm-overrides/registry";
 import { FusedAdamOptimizer } from "../lib/accelerate/fused-adam";
+import { FusedMomentumOptimizer } from "../lib/accelerate/fused-momentum";
 import { createOptimizer, disposeOptimizer } from "../lib/train";
 
 /** Whether tfjs-node could even be found on this machine (it is not installed here). */
@@ -86,10 +87,10 @@ describe("initBackend", () => {
     expect(report.threads).toBe(nativeLoaded ? 1 : autoWasmThreads());
     if (nativeLoaded && autoWasmThreads() > 1) expect(report.reason).toContain("1 thread: the native kernels take the cores");
     expect(report.reason).toContain(`${report.threads} thread`);
-    expect(report.extraKernels).toEqual(["Conv2DBackpropFilter", "MaxPoolGrad", "UnsortedSegmentSum", "OneHot", "Mean"]);
+    expect(report.extraKernels).toEqual(["Conv2DBackpropFilter", "MaxPoolGrad", "UnsortedSegmentSum", "OneHot", "Mean", "AeBatchNormTraining", "AeBatchNormTrainingGrad"]);
     expect(report.fasterKernels).toEqual(WASM_FASTER_KERNELS.map((k) => k.kernelName));
     expect(report.fasterKernels!.length).toBeGreaterThan(0);
-    expect(report.reason).toMatch(new RegExp(`5 kernels added or fixed, ${report.fasterKernels!.length} made faster; native (matrix products, convolutions, Adam and element-wise kernels \\(.+ register tile, \\d threads?\\)|kernels not built .+|kernels off .+); Adam: (fused native Adam \\(one pass per weight\\)|tfjs's Adam)\\)$`));
+    expect(report.reason).toMatch(new RegExp(`7 kernels added or fixed, ${report.fasterKernels!.length} made faster; native (matrix products, convolutions, Adam and element-wise kernels \\(.+ register tile, \\d threads?\\)|kernels not built .+|kernels off .+); Adam: (fused native Adam \\(one pass per weight\\)|tfjs's Adam)\\)$`));
     // The accelerator's report says what is active, and trainModel's Adam is the fused one exactly where the addon runs.
     expect(report.accelerator).toMatchObject({ extraKernels: report.extraKernels, fasterKernels: report.fasterKernels, wasmThreads: report.threads, native: { loaded: nativeLoaded } });
     expect(report.accelerator!.adam).toBe(nativeLoaded ? "fused native Adam (one pass per weight)" : "tfjs's Adam");
@@ -97,6 +98,10 @@ describe("initBackend", () => {
     expect(adam).toBeInstanceOf(tf.AdamOptimizer);
     expect(adam instanceof FusedAdamOptimizer).toBe(nativeLoaded);
     disposeOptimizer(adam);
+    const momentum = createOptimizer({ name: "momentum" });
+    expect(momentum).toBeInstanceOf(tf.MomentumOptimizer);
+    expect(momentum instanceof FusedMomentumOptimizer).toBe(nativeLoaded);
+    disposeOptimizer(momentum);
     // The report says whether the native kernels run, and on how many threads (every core by default).
     expect(report.native).toBe(loadNativeKernels().summary);
     if (nativeLoaded) expect(report.native).toMatch(new RegExp(`, ${resolveNativeThreads({ env: {} })} threads?\\)$`));

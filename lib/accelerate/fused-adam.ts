@@ -28,7 +28,20 @@ interface AdamInternals {
 /** What applyGradients receives: gradients by variable name, or a list of { name, tensor }. */
 type VariableGradients = Parameters<tf.AdamOptimizer["applyGradients"]>[0];
 
-type WasmBackendWithRefs = WasmBackendLike & { refCount(dataId: tf.DataId): number };
+export type WasmBackendWithRefs = WasmBackendLike & { refCount(dataId: tf.DataId): number };
+
+/**
+ * Copy-on-write before an in-place update: a variable whose memory another tensor shares (a
+ * reshaped view, or the tensor it was made from) gets its own copy of the values first. Returns
+ * whether it copied.
+ */
+export function ensurePrivateMemory(backend: WasmBackendWithRefs, variable: tf.Variable): boolean {
+  if (backend.refCount(variable.dataId) === 1) return false;
+  const copy = tf.tensor((backend.typedArrayFromHeap(variable) as Float32Array).slice(), variable.shape, "float32");
+  variable.assign(copy);
+  copy.dispose();
+  return true;
+}
 
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
   /** Steps this optimiser took natively (every weight updated by the addon). */
@@ -52,17 +65,11 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       }
     });
     const view = (t: tf.Tensor) => backend.typedArrayFromHeap(t) as Float32Array;
-    const sole = (t: tf.Tensor) => backend.refCount(t.dataId) === 1;
     const accBeta1 = view(self.accBeta1)[0];
     const accBeta2 = view(self.accBeta2)[0];
     const threads = nativeThreads();
-    /** Copy-on-write: a variable whose memory another tensor shares gets its own copy of the values first. */
     const ownMemory = (variable: tf.Variable) => {
-      if (sole(variable)) return;
-      const copy = tf.tensor(view(variable).slice(), variable.shape, "float32");
-      variable.assign(copy);
-      copy.dispose();
-      this.privateCopies++;
+      if (ensurePrivateMemory(backend, variable)) this.privateCopies++;
     };
     weights.forEach((weight, i) => {
       const gradient = gradientOf(names[i], i);

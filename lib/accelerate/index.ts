@@ -7,6 +7,7 @@
  *                     TypeScript binding (addon.ts: loading, threads, call counters)
  *   fused-adam.ts     tfjs's Adam with one native pass per weight, registered as the Adam that
  *                     lib/train/optimizers.ts's createOptimizer builds (through lib/optimizer-hooks.ts)
+ *   fused-momentum.ts the same for tfjs's momentum SGD
  *   wasm-threads.ts   tfjs-wasm's threaded build, started in Node (used where the addon is not)
  *
  * lib/backend.ts calls {@link accelerateWasm} once, when it starts the wasm backend; nothing
@@ -14,8 +15,9 @@
  * import the parts they tune or count from the files themselves.
  * Nothing happens on import.
  */
-import { AdamProvider, registerAdamProvider, TFJS_ADAM } from "../optimizer-hooks";
+import { AdamProvider, MomentumProvider, registerAdamProvider, registerMomentumProvider, TFJS_ADAM, TFJS_MOMENTUM } from "../optimizer-hooks";
 import { FusedAdamOptimizer } from "./fused-adam";
+import { FusedMomentumOptimizer } from "./fused-momentum";
 import { loadNativeKernels, resolveNativeThreads } from "./native/addon";
 import { registerWasmOverrides, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "./wasm-overrides/registry";
 import { activateWasmWithThreads, resolveWasmThreads, WasmThreadControls, WasmThreadsRequest } from "./wasm-threads";
@@ -27,6 +29,12 @@ export { resolveWasmThreads, WasmThreadsRequest } from "./wasm-threads";
 const FUSED_ADAM: AdamProvider = {
   description: "fused native Adam (one pass per weight)",
   create: (learningRate, beta1, beta2, epsilon) => new FusedAdamOptimizer(learningRate, beta1, beta2, epsilon),
+};
+
+/** The momentum SGD registered where the addon runs (else tfjs's). */
+const FUSED_MOMENTUM: MomentumProvider = {
+  description: "fused native momentum SGD (one pass per weight)",
+  create: (learningRate, momentum, useNesterov) => new FusedMomentumOptimizer(learningRate, momentum, useNesterov),
 };
 
 /** Options of {@link accelerateWasm}. */
@@ -58,7 +66,7 @@ export interface AcceleratorReport {
 /**
  * Make wasm fast, then start it: register the kernel overrides, load the native addon (unless
  * AE_NATIVE=0 or it is not built), start wasm with the thread count that suits (one where the
- * addon takes the cores), and register the fused Adam where the addon runs. `startWasm` is the
+ * addon takes the cores), and register the fused Adam and momentum SGD where the addon runs. `startWasm` is the
  * caller's `tf.setBackend("wasm")` (throwing on failure); `wasm` the tfjs-backend-wasm package.
  */
 export async function accelerateWasm(wasm: WasmThreadControls, startWasm: () => Promise<void>, options: AccelerateOptions = {}): Promise<AcceleratorReport> {
@@ -76,6 +84,7 @@ export async function accelerateWasm(wasm: WasmThreadControls, startWasm: () => 
   const native = loadNativeKernels({ threads: resolveNativeThreads({ env, wasmRequest: request }) });
   const adamProvider = native.loaded ? FUSED_ADAM : TFJS_ADAM;
   registerAdamProvider(adamProvider);
+  registerMomentumProvider(native.loaded ? FUSED_MOMENTUM : TFJS_MOMENTUM);
   const adam = adamProvider.description;
   const extraKernels = WASM_EXTRA_KERNELS.map((k) => k.kernelName);
   const fasterKernels = WASM_FASTER_KERNELS.map((k) => k.kernelName);

@@ -22,6 +22,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { applyModel, checkPositiveIntegers, checkSeed, seededInit } from "../models/common";
 import { TRAINING_FLOPS_FACTOR } from "../models/cost";
+import { batchNormTraining } from "../models/batch-norm";
 import type { AutoencoderModel } from "../models/autoencoders";
 
 /** Options of `csaeConv`, `csaeConvEncoder` and `csaeBasenet`. */
@@ -75,22 +76,26 @@ interface WeightHandle {
 /**
  * Batch normalisation over the channel axis of NHWC feature maps (or the last axis of [n, c]):
  * y = γ·(x − μ_B)/√(σ²_B + ε) + β in training (moving statistics updated with momentum), the
- * moving statistics otherwise. Written with broadcasting ops because the gradient of tfjs's fused
- * batch-norm op tiles its statistics, and the wasm Tile kernel made it the slowest op of CSAE-C.
+ * moving statistics otherwise; with `relu`, max(0, y) (the BN + ReLU pairs of CSAE-C as one layer).
+ * Training runs `batchNormTraining` (lib/models/batch-norm.ts: one op with its gradient in closed
+ * form), not tfjs's fused batch-norm op, whose gradient tiles its statistics (the wasm Tile kernel
+ * made it the slowest op of CSAE-C), nor autodiff through broadcasting ops (about twenty kernels).
  */
 export class CsaeBatchNorm extends tf.layers.Layer {
   static className = "CsaeBatchNorm";
   private readonly momentum: number;
   private readonly epsilon: number;
+  private readonly relu: boolean;
   private gamma!: WeightHandle;
   private beta!: WeightHandle;
   private movingMean!: WeightHandle;
   private movingVariance!: WeightHandle;
 
-  constructor(config: { momentum?: number; epsilon?: number; name?: string } = {}) {
+  constructor(config: { momentum?: number; epsilon?: number; relu?: boolean; name?: string } = {}) {
     super({ name: config.name });
     this.momentum = config.momentum ?? 0.9;
     this.epsilon = config.epsilon ?? 1e-5;
+    this.relu = config.relu ?? false;
   }
 
   build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -107,29 +112,24 @@ export class CsaeBatchNorm extends tf.layers.Layer {
   call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
-      let mean: tf.Tensor;
-      let variance: tf.Tensor;
       if (kwargs.training) {
-        const moments = tf.moments(x, axes);
-        mean = moments.mean;
-        variance = moments.variance;
+        const { y, mean, variance } = batchNormTraining(x, this.gamma.read(), this.beta.read(), { epsilon: this.epsilon, relu: this.relu });
         const m = this.momentum;
         const oldMean = this.movingMean.read();
         const oldVariance = this.movingVariance.read();
         this.movingMean.write(tf.add(tf.mul(oldMean, m), tf.mul(mean, 1 - m)));
         this.movingVariance.write(tf.add(tf.mul(oldVariance, m), tf.mul(variance, 1 - m)));
-      } else {
-        mean = this.movingMean.read();
-        variance = this.movingVariance.read();
+        return y;
       }
-      const scale = tf.mul(this.gamma.read(), tf.rsqrt(tf.add(variance, this.epsilon)));
-      return tf.add(tf.mul(tf.sub(x, mean), scale), this.beta.read());
+      const mean = this.movingMean.read();
+      const scale = tf.mul(this.gamma.read(), tf.rsqrt(tf.add(this.movingVariance.read(), this.epsilon)));
+      const y = tf.add(tf.mul(tf.sub(x, mean), scale), this.beta.read());
+      return this.relu ? tf.relu(y) : y;
     });
   }
 
   getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), momentum: this.momentum, epsilon: this.epsilon };
+    return { ...super.getConfig(), momentum: this.momentum, epsilon: this.epsilon, relu: this.relu };
   }
 }
 
@@ -155,15 +155,16 @@ class LayerFactory {
   dense(units: number): tf.layers.Layer {
     return tf.layers.dense({ units, ...seededInit(this.seed, this.index++) });
   }
-  bn(): tf.layers.Layer {
-    return new CsaeBatchNorm({ momentum: this.momentum, epsilon: 1e-5 });
+  /** Batch norm, followed by ReLU in the same layer when `relu`. */
+  bn(relu = false): tf.layers.Layer {
+    return new CsaeBatchNorm({ momentum: this.momentum, epsilon: 1e-5, relu });
   }
 }
 
 /** Residual basic block (Figure 3): relu(BN(conv(relu(BN(conv_s(x))))) + proj_s(x)). */
 function residualBlock(x: tf.SymbolicTensor, filters: number, strides: number, f: LayerFactory): tf.SymbolicTensor {
   let y = f.conv(filters, 3, strides, false).apply(x) as tf.SymbolicTensor;
-  y = tf.layers.reLU().apply(f.bn().apply(y)) as tf.SymbolicTensor;
+  y = f.bn(true).apply(y) as tf.SymbolicTensor;
   y = f.bn().apply(f.conv(filters, 3, 1, false).apply(y)) as tf.SymbolicTensor;
   const inChannels = x.shape[3];
   const shortcut = strides !== 1 || inChannels !== filters ? (f.conv(filters, 1, strides, true).apply(x) as tf.SymbolicTensor) : x;
@@ -174,14 +175,13 @@ function residualBlock(x: tf.SymbolicTensor, filters: number, strides: number, f
 function deconvBlock(x: tf.SymbolicTensor, filters: number, f: LayerFactory): tf.SymbolicTensor {
   const inChannels = x.shape[3] as number;
   let y = f.deconv(Math.max(1, Math.ceil(inChannels / 2))).apply(x) as tf.SymbolicTensor;
-  y = f.bn().apply(f.conv(filters, 3, 1, false).apply(y)) as tf.SymbolicTensor;
-  return tf.layers.reLU().apply(y) as tf.SymbolicTensor;
+  return f.bn(true).apply(f.conv(filters, 3, 1, false).apply(y)) as tf.SymbolicTensor;
 }
 
 /** The convolutional trunk shared by the encoder and basenet: stem + three residual blocks → [h/8, w/8, c3]. */
 function convTrunk(input: tf.SymbolicTensor, r: Resolved, f: LayerFactory): tf.SymbolicTensor {
   let x = f.conv(r.widths[0], 3, 1, false).apply(input) as tf.SymbolicTensor;
-  x = tf.layers.reLU().apply(f.bn().apply(x)) as tf.SymbolicTensor;
+  x = f.bn(true).apply(x) as tf.SymbolicTensor;
   x = residualBlock(x, r.widths[1], 2, f);
   x = residualBlock(x, r.widths[2], 2, f);
   return residualBlock(x, r.widths[3], 2, f);

@@ -1,10 +1,10 @@
 /**
- * Optimisers: built-in ones from a spec (Adam through the hook in lib/optimizer-hooks.ts, so
+ * Optimisers: built-in ones from a spec (Adam and momentum SGD through the hooks in lib/optimizer-hooks.ts, so
  * an accelerator can register a faster one with the same arithmetic), learning-rate
  * schedules, and the one interface the loop drives whatever the caller passed.
  */
 import * as tf from "@tensorflow/tfjs";
-import { createAdam } from "../optimizer-hooks";
+import { createAdam, createMomentum } from "../optimizer-hooks";
 import type { CustomOptimizer, OptimizerName, OptimizerSpec, OptimizerStepState, TrainOptions } from "./types";
 
 /** Scheduled learning rate: initial·factor^⌊(epoch−1)/every⌋ (e.g. every 30 epochs ÷10: { every: 30, factor: 0.1 }). */
@@ -39,7 +39,8 @@ export function createOptimizer(spec: OptimizerSpec): tf.Optimizer {
   if (!Number.isFinite(lr) || lr < 0) throw new Error(`createOptimizer: learningRate must be a non-negative number, got ${lr}`);
   switch (spec.name) {
     case "sgd": return tf.train.sgd(lr);
-    case "momentum": return tf.train.momentum(lr, spec.momentum ?? 0.9, spec.useNesterov ?? false);
+    // tfjs's momentum SGD, or an accelerator's with the same arithmetic (lib/optimizer-hooks.ts).
+    case "momentum": return createMomentum(lr, spec.momentum ?? 0.9, spec.useNesterov ?? false);
     // tfjs's Adam, or an accelerator's with the same arithmetic (lib/optimizer-hooks.ts).
     case "adam": return createAdam(lr, spec.beta1 ?? 0.9, spec.beta2 ?? 0.999, spec.epsilon);
     case "rmsprop": return tf.train.rmsprop(lr, spec.decay ?? 0.9, spec.momentum ?? 0, spec.epsilon, spec.centered ?? false);

@@ -142,6 +142,14 @@ describe.runIf(built)("the addon", () => {
     { ...one, batch: 3, inH: 7, inW: 7, inC: 8, outC: 3, fH: 3, fW: 3, padTop: 0, padLeft: 0 },
     { ...one, inH: 9, inW: 11, inC: 3, outC: 5, fH: 5, fW: 5, padTop: 2, padLeft: 1 },
     { ...one, inH: 6, inW: 40, inC: 2, outC: 6, fH: 2, fW: 7, padTop: 1, padLeft: 6 },
+    // 16 output channels (one vector): im2col's product takes the narrow (unpacked) path; 49 rows leave a tail after the 8-row tiles.
+    { ...one, batch: 1, inH: 7, inW: 7, inC: 4, outC: 16, fH: 3, fW: 3, padTop: 1, padLeft: 1 },
+    // 1×1 at stride 1: one product on x itself (16 → 16 narrow both ways, 16 → 1 the transposed and outer-product paths).
+    { ...one, inH: 12, inW: 12, inC: 16, outC: 16, fH: 1, fW: 1, padTop: 0, padLeft: 0 },
+    { ...one, inH: 12, inW: 12, inC: 16, outC: 1, fH: 1, fW: 1, padTop: 0, padLeft: 0 },
+    // 16 → 16 and 32 → 16, 3×3: every mode by conv_narrow.cc's kernels against the direct ones.
+    { ...one, inH: 10, inW: 13, inC: 16, outC: 16, fH: 3, fW: 3, padTop: 1, padLeft: 1 },
+    { ...one, inH: 9, inW: 9, inC: 32, outC: 16, fH: 3, fW: 3, padTop: 2, padLeft: 0 },
   ];
 
   /** Rows of at most 4 vector registers (src/kernels.h kMaxRowVectors): every shape above with AVX-512, fewer with narrower vectors. */
@@ -157,7 +165,23 @@ describe.runIf(built)("the addon", () => {
       { batch: 3, inH: 9, inW: 8, inC: 16, outC: 20, fH: 3, fW: 3, sH: 2, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
     ];
     const { Im2col, Direct } = ConvAlgorithm;
-    const cases = [...im2colShapes.map((s) => ({ s, algorithm: Im2col })), ...directShapes.flatMap((s) => [{ s, algorithm: Im2col }, ...(fitsDirect(s) ? [{ s, algorithm: Direct }] : [])])];
+    // One and two vectors of output channels (16, 32 with AVX-512): the filter gradient without im2col, at strides, dilations, paddings.
+    const narrowShapes: ConvCase[] = [
+      { batch: 3, inH: 9, inW: 8, inC: 5, outC: 16, fH: 3, fW: 3, sH: 2, sW: 1, dH: 1, dW: 2, padTop: 1, padLeft: 2 },
+      { batch: 2, inH: 8, inW: 7, inC: 13, outC: 32, fH: 2, fW: 3, sH: 2, sW: 2, dH: 1, dW: 1, padTop: 0, padLeft: 1 },
+      { batch: 2, inH: 6, inW: 6, inC: 20, outC: 32, fH: 3, fW: 3, sH: 1, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
+      // ... and the input gradient at stride 1 with 16 or 32 input channels (9 columns: a full tile and a tail).
+      { batch: 2, inH: 7, inW: 9, inC: 16, outC: 32, fH: 3, fW: 3, sH: 1, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
+      { batch: 2, inH: 6, inW: 5, inC: 32, outC: 16, fH: 2, fW: 2, sH: 1, sW: 1, dH: 1, dW: 1, padTop: 0, padLeft: 0 },
+      // ... and with the stride equal to the filter size (a transposed convolution's forward pass): covered exactly, and with a margin left at zero.
+      { batch: 2, inH: 8, inW: 6, inC: 16, outC: 24, fH: 2, fW: 2, sH: 2, sW: 2, dH: 1, dW: 1, padTop: 0, padLeft: 0 },
+      { batch: 3, inH: 9, inW: 11, inC: 32, outC: 16, fH: 2, fW: 3, sH: 2, sW: 3, dH: 1, dW: 1, padTop: 0, padLeft: 0 },
+      // Four vectors (64 with AVX-512) with ≥ 64 positions: forward, filter and input gradients by conv_narrow.cc.
+      { batch: 2, inH: 8, inW: 9, inC: 64, outC: 64, fH: 3, fW: 3, sH: 1, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
+      { batch: 2, inH: 17, inW: 16, inC: 7, outC: 64, fH: 3, fW: 3, sH: 2, sW: 2, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
+    ];
+    const cases = [...im2colShapes.map((s) => ({ s, algorithm: Im2col })), ...directShapes.flatMap((s) => [{ s, algorithm: Im2col }, ...(fitsDirect(s) ? [{ s, algorithm: Direct }] : [])]),
+      ...narrowShapes.map((s) => ({ s, algorithm: Im2col }))];
     for (const [i, { s, algorithm }] of cases.entries()) {
       const { x, w, y, modes } = convCase(s, 10 * i);
       const { forward, dx, dw } = modes(algorithm);

@@ -195,8 +195,9 @@ for (const path of ["native", "wasm only"] as const) {
         expect(checked).toBe(72);
         // The native path ran every one of them (the wasm-only path none).
         expect(nativeCounters.convolutions - before).toBe(path === "native" ? 72 : 0);
-        // "always" took the direct kernels for the stride-1, undilated cases with padding inside the filter (16 of them), "im2col" never.
-        expect(nativeCounters.directConvolutions - directBefore).toBe(path === "native" && convPolicy === "always" ? 16 : 0);
+        // "always" took the direct kernels for the stride-1, undilated cases with padding inside the filter (16 of them) but the
+        // four unpadded 1×1 ones (one product on x by im2col's path, whatever the policy), "im2col" never.
+        expect(nativeCounters.directConvolutions - directBefore).toBe(path === "native" && convPolicy === "always" ? 12 : 0);
       });
 
       test("fused: bias and every activation (the conv layers' forward pass)", async () => {
@@ -221,6 +222,33 @@ for (const path of ["native", "wasm only"] as const) {
           expect(await count(16, 8, 1)).toEqual({ native: 1, direct: 1 });  // inC·outC = 128: direct
           expect(await count(8, 32, 1)).toEqual({ native: 1, direct: 0 });  // 72 taps, 32 channels: im2col
           expect(await count(1, 8, 2)).toEqual({ native: 0, direct: 0 });   // strided, 9 taps: wasm
+        } finally {
+          setNativeConvPolicy(previousPolicy);
+        }
+      });
+
+      if (path === "native" && convPolicy === "always") test("the default policy on CSAE-C's 16- and 32-channel convolutions (native/src/conv_narrow.cc): y, dx and dW", async () => {
+        const previousPolicy = setNativeConvPolicy("auto");
+        try {
+          // [inC, outC, filter, stride, side]: 16 → 16, the 1 → 16 stem, 16 → 32 at stride 2, 32 → 32, 32 → 16 with a 2×2 filter,
+          // 2×2 at stride 2 (the transposed convolutions' forward pass is its input gradient) with 16 and 32 input channels,
+          // and 64 channels at 8×8 and 16×16 → 8×8.
+          const cases: Array<[number, number, number, number, number]> = [[16, 16, 3, 1, 12], [1, 16, 3, 1, 12], [16, 32, 3, 2, 12], [32, 32, 3, 1, 8], [32, 16, 2, 1, 9],
+            [16, 32, 2, 2, 8], [32, 64, 2, 2, 8], [64, 64, 3, 1, 8], [32, 64, 3, 2, 16]];
+          for (const [i, [inC, outC, f, stride, side]] of cases.entries()) {
+            const before = nativeCounters.convolutions;
+            await compareBackends(`${inC}→${outC} ${f}×${f} stride ${stride} at ${side}×${side}: y, dx, dW`, () => {
+              const x = tf.tensor4d(seededNormal(2 * side * side * inC, 300 + i), [2, side, side, inC]);
+              const w = tf.tensor4d(seededNormal(f * f * inC * outC, 400 + i, 0.2), [f, f, inC, outC]);
+              const conv = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, "same");
+              const y = conv(x, w);
+              const r = tf.tensor(seededNormal(y.size, 500 + i), y.shape);
+              const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv(a, b), r)))([x, w]);
+              return tf.concat([tf.reshape(y, [-1]), tf.reshape(dx, [-1]), tf.reshape(dw, [-1])]);
+            });
+            // Forward twice (y, then under tf.grads) and both gradients on the addon, except the stem's dx (one input channel: direct, also native).
+            expect(nativeCounters.convolutions - before).toBe(4);
+          }
         } finally {
           setNativeConvPolicy(previousPolicy);
         }
@@ -380,7 +408,7 @@ for (const path of ["native", "wasm only"] as const) {
       });
     }
 
-    test("Add of a bias ([..., C] + [C] or [1, 1, 1, C], either order; narrow and wide rows), and adds it leaves to wasm", async () => {
+    test("Add of a bias ([..., C] + [C] or [1, 1, 1, C], either order; narrow and wide rows), of one shape, and adds it leaves to wasm", async () => {
       const before = nativeCounters.elementwise;
       // The conv AE's channels 16, 8 and 1 (narrow rows, summed in vector blocks; 7001 × 3 and 50 × 10 end in a partial
       // block), and the dense layer's 784 (wide rows). Batches are small: the dispatch is the same at any size, and the
@@ -393,7 +421,12 @@ for (const path of ["native", "wasm only"] as const) {
         await compareBackends(`bias ${bShape} + x ${xShape}`, () => tf.add(bias(), x()), `add, seeds ${50 + i}, ${40 + i}: bias ${bShape} + x ${xShape}`);
       }
       expect(nativeCounters.elementwise - before).toBe(path === "native" ? 2 * cases.length : 0);
-      // Same shapes, other broadcasts and int32: wasm's own.
+      // Same shapes from 4096 elements (two threads from 2^16): native; below, other broadcasts and int32: wasm's own.
+      const same = nativeCounters.elementwise;
+      for (const shape of [[4, 32, 32, 16], [2, 5, 5, 200], [70001]]) {
+        await compareBackends(`same shape ${shape}`, () => tf.add(tf.tensor(seededNormal(size(shape), 3), shape), tf.tensor(seededNormal(size(shape), 4), shape)));
+      }
+      expect(nativeCounters.elementwise - same).toBe(path === "native" ? 3 : 0);
       const others = nativeCounters.elementwise;
       await compareBackends("same shape", () => tf.add(tf.tensor(seededNormal(60, 1), [6, 10]), tf.tensor(seededNormal(60, 2), [6, 10])));
       await compareBackends("column broadcast", () => tf.add(tf.tensor(seededNormal(60, 1), [6, 10]), tf.tensor(seededNormal(6, 2), [6, 1])));

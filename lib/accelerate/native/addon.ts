@@ -1,7 +1,7 @@
 /**
  * The TypeScript binding of the optional native addon (C++ in ./src: kernels.h lists the files):
- * a float32 matrix product, 2-D convolutions (im2col or direct), an Adam step and a few
- * element-wise kernels that read and write the wasm backend's tensors in place (no copy).
+ * a float32 matrix product, 2-D convolutions (im2col or direct), an Adam step, a momentum-SGD step, batch norm in
+ * training (forward and backward) and a few element-wise kernels that read and write the wasm backend's tensors in place (no copy).
  * Modes and operations are the named enums of ./enums.ts (mirroring src/enums.h, checked on load). `npm install` builds it with node-gyp where a
  * C++ toolchain is present (`npm run build:native` rebuilds it); where it is missing or
  * AE_NATIVE=0 is set, everything runs on wasm alone. Nothing is loaded on import:
@@ -46,17 +46,30 @@ export interface NativeAddon {
    * wasm-overrides/conv-native.ts directApplies).
    */
   conv2d(mode: ConvMode, algorithm: ConvAlgorithm, x: Float32Array, w: Float32Array, y: Float32Array, shape: ConvGeometry, threads: number): void;
+  /** out[i] = a[i] + b[i] (equal lengths). */
+  addArrays(a: Float32Array, b: Float32Array, out: Float32Array, threads: number): void;
   /** out[i·cols + j] = x[i·cols + j] + bias[j] (a bias on every row). */
   addRows(x: Float32Array, bias: Float32Array, out: Float32Array, rows: number, cols: number, threads: number): void;
   /** Nearest-neighbour upscaling by integer factors sh, sw (NHWC): Upscale small → large, or its Gradient large → small (block sums). */
   upsample(mode: UpsampleMode, small: Float32Array, large: Float32Array, batch: number, inH: number, inW: number, channels: number, sh: number, sw: number, threads: number): void;
   /** dx of max pooling (NHWC): each window's first maximum gets its dy (tfjs-cpu's rule); windows clipped by padding. */
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, shape: PoolGeometry, threads: number): void;
+  /**
+   * Batch norm in training over the last axis of x as [rows, channels] (rows = x.length / channels): mean and
+   * biased variance per channel, y = γ(x − μ)/√(σ² + ε) + β, then max(0, y) when relu.
+   */
+  batchNormForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array,
+    channels: number, epsilon: number, relu: boolean, threads: number): void;
+  /** dx, dγ, dβ of batchNormForward from dy, its inputs and the statistics it returned. */
+  batchNormBackward(dy: Float32Array, x: Float32Array, gamma: Float32Array, beta: Float32Array, mean: Float32Array, variance: Float32Array,
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, channels: number, epsilon: number, relu: boolean, threads: number): void;
   /** Floats per vector register of the build (16 for AVX-512, 8 AVX2, 4 SSE). */
   vectorFloats(): number;
   /** One Adam step in place on w, m, v (equal lengths) from gradient g; biasCorrection1/2 = 1 − β1ᵗ, 1 − β2ᵗ. */
   adam(w: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, lr: number, beta1: number, beta2: number, epsilon: number,
     biasCorrection1: number, biasCorrection2: number, threads: number): void;
+  /** One momentum-SGD step in place on w and accumulation (equal lengths) from g: a ← m·a + g; w ← w − lr·a (Nesterov: w − lr·(g + m·a)). */
+  momentum(w: Float32Array, accumulation: Float32Array, g: Float32Array, lr: number, momentum: number, nesterov: boolean, threads: number): void;
   /** Element-wise LeakyRelu, Step (α as in tfjs), Relu, Tanh, Sigmoid or Softplus (tfjs's cut-offs), from x into y (which may be x). */
   unary(op: UnaryOp, x: Float32Array, y: Float32Array, alpha: number, threads: number): void;
   /** out[i] = a[i] > b[i] (b of length 1: a scalar), as 0/1 bytes. */
@@ -95,7 +108,7 @@ export interface NativeStatus {
 }
 
 /** Calls into the native addon in this process, by kind (tests check that the native path really ran). */
-export const nativeCounters = { products: 0, convolutions: 0, directConvolutions: 0, elementwise: 0, sums: 0, pooling: 0 };
+export const nativeCounters = { products: 0, convolutions: 0, directConvolutions: 0, elementwise: 0, sums: 0, pooling: 0, batchNorms: 0 };
 
 let addon: NativeAddon | null = null;
 let status: NativeStatus | null = null;
@@ -128,7 +141,7 @@ export function loadNativeKernels(options: { threads?: number; env?: NodeJS.Proc
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loadedAddon = require(file) as NativeAddon;
-    if (["gemm", "conv2d", "adam", "unary", "greater", "select", "sumRows", "addRows", "upsample", "maxPoolGrad", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
+    if (["gemm", "conv2d", "adam", "momentum", "unary", "greater", "select", "sumRows", "addArrays", "addRows", "upsample", "maxPoolGrad", "batchNormForward", "batchNormBackward", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
     const mismatches = enumMismatches(loadedAddon.enums);
     if (mismatches.length > 0) throw new Error(`its enums differ from lib/accelerate/native/enums.ts (${mismatches.join("; ")}): rebuild it with npm run build:native`);
     addon = loadedAddon;

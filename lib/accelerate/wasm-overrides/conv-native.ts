@@ -49,9 +49,27 @@ export function directApplies(info: tf.backend_util.Conv2DInfo, vectorFloats: nu
     rowVectors(info.outWidth) <= DIRECT_MAX_ROW_VECTORS && rowVectors(info.inWidth) <= DIRECT_MAX_ROW_VECTORS;
 }
 
+/** A 1×1 convolution at stride 1 without padding: the addon's im2col path is then one matrix product on x itself (no copy). */
+function isPointwise(info: tf.backend_util.Conv2DInfo): boolean {
+  return info.filterHeight === 1 && info.filterWidth === 1 && info.strideHeight === 1 && info.strideWidth === 1 &&
+    info.padInfo.top === 0 && info.padInfo.left === 0 && info.outHeight === info.inHeight && info.outWidth === info.inWidth;
+}
+
 /** How the addon computes a case: "direct", "im2col", or null (wasm's own), by the policy above. */
 function algorithmFor(mode: keyof typeof MODES, info: tf.backend_util.Conv2DInfo, vectorFloats: number): "direct" | "im2col" | null {
-  if (policy === "im2col") return "im2col";
+  if (policy === "im2col" || isPointwise(info)) return "im2col";
+  // One or two vectors of output channels (of input channels for the input gradient at stride 1): the addon's im2col entry
+  // then skips im2col (native/src/conv_narrow.cc), faster than both im2col and the direct kernels.
+  // Four vectors (64 channels) only where ≥ 64 positions per image (conv_narrow.cc's *Applies mirror this).
+  const narrow = (channels: number, positions: number) => channels === vectorFloats || channels === 2 * vectorFloats || (channels === 4 * vectorFloats && positions >= 64);
+  const stride1 = info.strideHeight === 1 && info.strideWidth === 1;
+  if (mode === "forward" && narrow(info.outChannels, stride1 ? Infinity : info.outHeight * info.outWidth)) return "im2col";
+  if (mode === "filter" && narrow(info.outChannels, info.outHeight * info.outWidth)) return "im2col";
+  const undilated = info.dilationHeight === 1 && info.dilationWidth === 1;
+  const strideOne = stride1 && info.padInfo.top < info.filterHeight && info.padInfo.left < info.filterWidth;
+  // Stride = filter size, unpadded: a 2×2 stride-2 transposed convolution's forward pass.
+  const sideBySide = info.strideHeight === info.filterHeight && info.strideWidth === info.filterWidth && info.padInfo.top === 0 && info.padInfo.left === 0;
+  if (mode === "input" && narrow(info.inChannels, info.inHeight * info.inWidth) && undilated && (strideOne || sideBySide)) return "im2col";
   const channelProduct = info.inChannels * info.outChannels;
   if (directApplies(info, vectorFloats) && channelProduct <= (mode === "filter" ? 64 : 128)) return "direct";
   if (policy === "always") return "im2col";

@@ -2,7 +2,7 @@
  * Element-wise kernels on the native addon (lib/accelerate/native/addon.ts): LeakyRelu and Step (the forward
  * pass of leaky-ReLU layers, and ReLU's gradient mask), Tanh, Sigmoid and Softplus (tanh and
  * sigmoid layers, a sigmoid's gradient, the CVAE's Bernoulli loss), Greater and Select (leaky ReLU's
- * gradient: where(x > 0, dy, α·dy)), and Add where one operand is a bias. wasm's own run these
+ * gradient: where(x > 0, dy, α·dy)), and Add where one operand is a bias or both have one shape. wasm's own run these
  * one element at a time on one thread; the addon's loops are vectorised, branch-free and split
  * over its threads. Each falls back to wasm's own kernel where the addon is not loaded or the
  * case is not the plain one (other dtypes, broadcasting other than a scalar second operand of
@@ -88,6 +88,9 @@ export function selectWasm(args: KernelArgs): tf.TensorInfo {
  * a conv layer's bias in training, which tfjs adds outside the convolution (wasm's own
  * broadcasting add took ≈ 1.6 ms on [128, 28, 28, 16], the addon ≈ 0.2). Else wasm's own.
  */
+/** Same-shape adds from this many elements go native (smaller ones cost more in the call than in the loop). */
+const SAME_SHAPE_NATIVE_MIN = 4096;
+
 export function addWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const { a, b } = args.inputs as tf.AddInputs;
@@ -98,6 +101,13 @@ export function addWasm(args: KernelArgs): tf.TensorInfo {
       bias.shape.slice(0, -1).every((d) => d === 1) && size(x.shape) > channels;
   };
   if (!native || !a || !b || a.dtype !== "float32" || b.dtype !== "float32") return runStockKernel("Add", args);
+  if (tf.util.arraysEqual(a.shape, b.shape) && size(a.shape) >= SAME_SHAPE_NATIVE_MIN) {
+    // Same shapes (a gradient summed over a tensor's two uses, a residual add): one threaded pass.
+    const out = backend.makeOutput([...a.shape], "float32");
+    native.addArrays(backend.typedArrayFromHeap(a) as Float32Array, backend.typedArrayFromHeap(b) as Float32Array, backend.typedArrayFromHeap(out) as Float32Array, nativeThreads());
+    nativeCounters.elementwise++;
+    return out;
+  }
   const [x, bias] = biasOf(a, b) ? [a, b] : biasOf(b, a) ? [b, a] : [null, null];
   if (!x || !bias || size(x.shape) === 0) return runStockKernel("Add", args);
   const cols = x.shape[x.shape.length - 1];

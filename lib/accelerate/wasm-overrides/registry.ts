@@ -16,7 +16,8 @@
  *   so any pooling window whose values are all ≤ 0 sends its gradient to the wrong place.
  *   Replaced by a typed-array kernel with tfjs-cpu/TensorFlow semantics (first maximum wins;
  *   ./pool.ts).
- * - also added: `UnsortedSegmentSum`, the gradient of `tf.gather`.
+ * - also added: `UnsortedSegmentSum`, the gradient of `tf.gather`; batch norm in training and its
+ *   gradient as two kernels (the names lib/models/batch-norm.ts runs where a backend has them).
  * Not added (no model here uses them): the depthwise-conv gradients.
  * Faster (WASM_FASTER_KERNELS, the files beside this one, profiled with lib/bench/profile.ts): kernels wasm
  * gets right but slowly in training: BatchMatMul with transposes (naive loop → XNNPACK after a
@@ -41,6 +42,8 @@ import { resizeNearestNeighborGradWasm, resizeNearestNeighborWasm } from "./resi
 import { conv2DBackpropInputWasm } from "./conv";
 import { conv2DBackpropFilterWasm } from "./conv-filter-gradient";
 import { conv2DWasm, fusedConv2DWasm } from "./conv-native";
+import { batchNormTrainingGradWasm, batchNormTrainingWasm } from "./batch-norm";
+import { BATCH_NORM_KERNELS } from "../../models/batch-norm";
 import { addWasm, castWasm, greaterWasm, identityWasm, leakyReluWasm, selectWasm, sigmoidWasm, softplusWasm, stepWasm, tanhWasm } from "./elementwise";
 
 /** One kernel this module puts on the wasm backend. */
@@ -59,6 +62,8 @@ export const WASM_EXTRA_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "UnsortedSegmentSum", action: "added", method: "typed-array loop" },
   { kernelName: "OneHot", action: "replaced", method: "typed-array fill in the requested dtype (wasm's own writes int32 bits into a float32 output: 1 became 1.4e-45)" },
   { kernelName: "Mean", action: "replaced", method: "over trailing axes with ≥ 2^16 terms per output (a test-set or a batch's MSE): float64 accumulation on the wasm heap (the native addon's sumRows where it is built) (wasm's own adds in float32, ~3e-3 low at 10⁷ terms); else wasm's own" },
+  { kernelName: BATCH_NORM_KERNELS.forward, action: "added", method: "batch norm in training (+ ReLU) as one kernel (lib/models/batch-norm.ts runs it where registered): the native addon's two passes (moments, affine map) where it is built, else the same in typed arrays on the wasm heap" },
+  { kernelName: BATCH_NORM_KERNELS.gradient, action: "added", method: "its gradient in closed form as one kernel: the native addon's two passes (Σg, Σg·(x − μ); dx) where it is built, else the same in typed arrays" },
 ];
 
 /**
@@ -84,7 +89,7 @@ export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "Step", action: "replaced", method: "the native addon's vectorised, branch-free loop (ReLU's gradient mask) where it is built; else wasm's own" },
   { kernelName: "Greater", action: "replaced", method: "the native addon's loop for float32 against a scalar or a same-shape tensor (leaky ReLU's gradient mask) where it is built; else wasm's own" },
   { kernelName: "Select", action: "replaced", method: "the native addon's loop for same-shape operands where it is built; else wasm's own" },
-  { kernelName: "Add", action: "replaced", method: "one operand a bias ([..., C] + [C], a conv layer's in training): the native addon's vectorised pass where it is built; else wasm's own" },
+  { kernelName: "Add", action: "replaced", method: "one operand a bias ([..., C] + [C], a conv layer's in training), or both of one shape with ≥ 4096 elements (gradients summed over two uses, residual adds): the native addon's vectorised, threaded pass where it is built; else wasm's own" },
   { kernelName: "FusedConv2D", action: "replaced", method: "the native addon's convolution (as Conv2D), then bias and activation as _FusedMatMul, where it is built; else wasm's own" },
 ];
 
@@ -117,6 +122,8 @@ const KERNEL_FUNCS: Record<string, tf.KernelFunc> = {
   OneHot: oneHotWasm,
   GatherV2: gatherV2Wasm,
   Slice: sliceWasm,
+  [BATCH_NORM_KERNELS.forward]: batchNormTrainingWasm,
+  [BATCH_NORM_KERNELS.gradient]: batchNormTrainingGradWasm,
 };
 
 /**

@@ -37,6 +37,14 @@ bool Float32View(napi_env env, napi_value value, float** data, size_t* length) {
   return View(env, value, napi_float32_array, data, length);
 }
 
+/** Float32Array views of argv[0 .. N) into data, lengths; false if any is not one. */
+template <size_t N>
+bool Float32Views(napi_env env, const napi_value* argv, float* (&data)[N], size_t (&lengths)[N]) {
+  for (size_t i = 0; i < N; i++)
+    if (!Float32View(env, argv[i], &data[i], &lengths[i])) return false;
+  return true;
+}
+
 bool Int(napi_env env, napi_value value, int64_t* out) {
   return napi_get_value_int64(env, value, out) == napi_ok;
 }
@@ -177,6 +185,23 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+/** momentum(w, accumulation, g, lr, momentum, nesterov, threads). */
+napi_value Momentum(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  float* arrays[3];
+  size_t lengths[3];
+  double lr, m;
+  bool nesterov;
+  int64_t threads;
+  if (!Arguments(env, info, argv) || !Float32Views(env, argv, arrays, lengths) || napi_get_value_double(env, argv[3], &lr) != napi_ok ||
+      napi_get_value_double(env, argv[4], &m) != napi_ok || napi_get_value_bool(env, argv[5], &nesterov) != napi_ok || !Int(env, argv[6], &threads)) {
+    return Throw(env, "momentum: expected (w, accumulation, g: Float32Array, lr, momentum: number, nesterov: boolean, threads)");
+  }
+  if (lengths[1] != lengths[0] || lengths[2] != lengths[0]) return Throw(env, "momentum: w, accumulation and g must have the same length");
+  momentum(arrays[0], arrays[1], arrays[2], static_cast<int64_t>(lengths[0]), static_cast<float>(lr), static_cast<float>(m), nesterov, Workers(threads));
+  return nullptr;
+}
+
 /** unary(op: UnaryOp, x, y, alpha, threads): x and y may be the same array (in place). */
 napi_value Unary(napi_env env, napi_callback_info info) {
   napi_value argv[5];
@@ -239,6 +264,20 @@ napi_value SumRows(napi_env env, napi_callback_info info) {
   }
   if (rows < 1 || cols < 1 || static_cast<int64_t>(nx) < rows * cols || static_cast<int64_t>(nout) < cols) return Throw(env, "sumRows: x must hold rows × cols values and out cols");
   sumRows(x, rows, cols, out, Workers(threads));
+  return nullptr;
+}
+
+/** addArrays(a, b, out, threads): out[i] = a[i] + b[i]. */
+napi_value AddArrays(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  float* arrays[3];
+  size_t lengths[3];
+  int64_t threads;
+  if (!Arguments(env, info, argv) || !Float32Views(env, argv, arrays, lengths) || !Int(env, argv[3], &threads)) {
+    return Throw(env, "addArrays: expected (a: Float32Array, b: Float32Array, out: Float32Array, threads)");
+  }
+  if (lengths[1] != lengths[0] || lengths[2] != lengths[0]) return Throw(env, "addArrays: a, b and out must have the same length");
+  addArrays(arrays[0], arrays[1], arrays[2], static_cast<int64_t>(lengths[0]), Workers(threads));
   return nullptr;
 }
 
@@ -307,6 +346,47 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+
+/** batchNormForward(x, gamma, beta, y, mean, variance, channels, epsilon, relu, threads): x and y [rows, channels]. */
+napi_value BatchNormForward(napi_env env, napi_callback_info info) {
+  napi_value argv[10];
+  float* a[6];
+  size_t n[6];
+  int64_t C, threads;
+  double epsilon;
+  bool relu;
+  if (!Arguments(env, info, argv) || !Float32Views(env, argv, a, n) || !Int(env, argv[6], &C) || napi_get_value_double(env, argv[7], &epsilon) != napi_ok ||
+      napi_get_value_bool(env, argv[8], &relu) != napi_ok || !Int(env, argv[9], &threads)) {
+    return Throw(env, "batchNormForward: expected (x, gamma, beta, y, mean, variance: Float32Array, channels, epsilon: number, relu: boolean, threads)");
+  }
+  if (C < 1 || n[0] == 0 || n[0] % C != 0 || n[3] != n[0] || n[1] != static_cast<size_t>(C) || n[2] != static_cast<size_t>(C) ||
+      n[4] != static_cast<size_t>(C) || n[5] != static_cast<size_t>(C) || !(epsilon >= 0)) {
+    return Throw(env, "batchNormForward: x and y must hold rows × channels values (rows ≥ 1), gamma, beta, mean and variance channels, epsilon ≥ 0");
+  }
+  batchNormForward(a[0], a[1], a[2], a[3], a[4], a[5], static_cast<int64_t>(n[0]) / C, C, static_cast<float>(epsilon), relu, Workers(threads));
+  return nullptr;
+}
+
+/** batchNormBackward(dy, x, gamma, beta, mean, variance, dx, dgamma, dbeta, channels, epsilon, relu, threads). */
+napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
+  napi_value argv[13];
+  float* a[9];
+  size_t n[9];
+  int64_t C, threads;
+  double epsilon;
+  bool relu;
+  if (!Arguments(env, info, argv) || !Float32Views(env, argv, a, n) || !Int(env, argv[9], &C) || napi_get_value_double(env, argv[10], &epsilon) != napi_ok ||
+      napi_get_value_bool(env, argv[11], &relu) != napi_ok || !Int(env, argv[12], &threads)) {
+    return Throw(env, "batchNormBackward: expected (dy, x, gamma, beta, mean, variance, dx, dgamma, dbeta: Float32Array, channels, epsilon: number, relu: boolean, threads)");
+  }
+  const size_t c = static_cast<size_t>(C);
+  if (C < 1 || n[0] == 0 || n[0] % C != 0 || n[1] != n[0] || n[6] != n[0] || n[2] != c || n[3] != c || n[4] != c || n[5] != c || n[7] != c || n[8] != c || !(epsilon >= 0)) {
+    return Throw(env, "batchNormBackward: dy, x and dx must hold rows × channels values (rows ≥ 1), the others channels, epsilon ≥ 0");
+  }
+  batchNormBackward(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], static_cast<int64_t>(n[0]) / C, C, static_cast<float>(epsilon), relu, Workers(threads));
+  return nullptr;
+}
+
 napi_value VectorFloats(napi_env env, napi_callback_info) {
   napi_value out;
   napi_create_int32(env, kVec, &out);
@@ -355,13 +435,17 @@ napi_value Init(napi_env env, napi_value exports) {
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"momentum", nullptr, Momentum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"greater", nullptr, Greater, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"select", nullptr, Select, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"addArrays", nullptr, AddArrays, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"addRows", nullptr, AddRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"upsample", nullptr, Upsample, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormBackward", nullptr, BatchNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"vectorFloats", nullptr, VectorFloats, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"describe", nullptr, Describe, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"enums", nullptr, nullptr, nullptr, nullptr, Enums(env), napi_enumerable, nullptr},

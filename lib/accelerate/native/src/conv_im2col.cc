@@ -4,7 +4,10 @@
 //   ConvMode::Forward:         y  = cols · W                    (W as K × outC)
 //   ConvMode::InputGradient:   dx = col2im(dy · Wᵀ)             (scatter-add of the patches)
 //   ConvMode::FilterGradient:  dW = Σ_chunks colsᵀ · dy
-// Chunks of whole images keep `cols` near 1 MB (in L2); threads take chunks in turn. With
+// Chunks of whole images keep `cols` near 1 MB (in L2); threads take chunks in turn. A 1×1
+// convolution at stride 1 skips im2col (its `cols` is x); so do the forward pass and filter
+// gradient with 16 or 32 output channels, and the input gradient at stride 1 with 16 or 32 input
+// channels (conv_narrow.cc). With
 // ConvAlgorithm::Direct (stride 1 and few channels) the three modes skip im2col instead: see
 // conv_direct.cc.
 #include "kernels.h"
@@ -70,6 +73,26 @@ void col2im(const float* cols, const ConvShape& s, int64_t b0, int64_t images, f
  */
 void conv2d(ConvMode mode, const ConvShape& s, float* x, float* w, float* y, int threads) {
   const int64_t K = s.K();
+  if (s.fH == 1 && s.fW == 1 && s.strideH == 1 && s.strideW == 1 && s.padTop == 0 && s.padLeft == 0 && s.outH == s.inH && s.outW == s.inW) {
+    // A 1×1 convolution at stride 1: im2col(x) is x itself, so each mode is one product.
+    const int64_t rows = s.batch * s.inH * s.inW;
+    if (mode == ConvMode::Forward) product(x, w, y, rows, s.outC, s.inC, false, false, false, threads);
+    else if (mode == ConvMode::InputGradient) product(y, w, x, rows, s.inC, s.outC, false, true, false, threads);
+    else product(x, y, w, s.inC, s.outC, rows, true, false, false, threads);
+    return;
+  }
+  if (mode == ConvMode::FilterGradient && narrowFilterGradientApplies(s)) {
+    narrowFilterGradient(s, x, y, w, threads);
+    return;
+  }
+  if (mode == ConvMode::Forward && narrowForwardApplies(s)) {
+    narrowForward(s, x, w, y, threads);
+    return;
+  }
+  if (mode == ConvMode::InputGradient && narrowInputGradientApplies(s)) {
+    narrowInputGradient(s, x, w, y, threads);
+    return;
+  }
   const int64_t rowsPerImage = s.outH * s.outW;
   const int64_t targetCols = int64_t{1} << 18;
   const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(s.batch, targetCols / std::max<int64_t>(1, rowsPerImage * K)));

@@ -1,6 +1,6 @@
-// Element-wise kernels that training spends its time in between the products: one Adam step,
-// activation masks (LeakyRelu, Step, Relu), Greater and Select, bias gradients (sumRows) and
-// bias adds (addRows). Vectorised and branch-free where a branch would follow the data's signs.
+// Element-wise kernels that training spends its time in between the products: one Adam step, one momentum step,
+// activation masks (LeakyRelu, Step, Relu), Greater and Select, bias gradients (sumRows),
+// bias adds (addRows) and same-shape adds (addArrays: gradients of a tensor used twice). Vectorised and branch-free where a branch would follow the data's signs.
 #include <cmath>
 #include <numeric>
 
@@ -72,6 +72,22 @@ void adam(float* w, float* m, float* v, const float* g, int64_t n, float lr, flo
   }
 }
 
+void momentum(float* w, float* accumulation, const float* g, int64_t n, float lr, float momentum, bool nesterov, int threads) {
+  const float negLr = -lr;
+  const auto part = [=](int64_t from, int64_t to) {
+    for (int64_t i = from; i < to; i++) {
+      const float a = accumulation[i] * momentum + g[i];                    // a ← m·a + g
+      accumulation[i] = a;
+      w[i] = (nesterov ? (g[i] + a * momentum) * negLr : a * negLr) + w[i];  // w ← w − lr·a (Nesterov: w − lr·(g + m·a))
+    }
+  };
+  if (threads <= 1 || n < (int64_t{1} << 20)) {
+    part(0, n);
+  } else {
+    parallelFor(n, threads, part);
+  }
+}
+
 void unary(UnaryOp op, const float* x, float* y, int64_t n, float a, int threads) {
   if (op == UnaryOp::Tanh || op == UnaryOp::Sigmoid || op == UnaryOp::Softplus) return smoothUnary(op, x, y, n, threads);
   // Whole vectors with vector selects: a scalar loop compiles to a branch on the sign, which
@@ -132,6 +148,12 @@ void sumRows(const float* x, int64_t rows, int64_t cols, float* out, int threads
     }
   });
   addPartials(partial.data(), workers, cols, out, false);
+}
+
+void addArrays(const float* a, const float* b, float* out, int64_t n, int threads) {
+  parallelFor(n, threads, [=](int64_t from, int64_t to) {
+    for (int64_t i = from; i < to; i++) out[i] = a[i] + b[i];
+  });
 }
 
 void addRows(const float* x, const float* bias, float* out, int64_t rows, int64_t cols, int threads) {

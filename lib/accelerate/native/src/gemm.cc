@@ -155,8 +155,16 @@ constexpr int64_t kSmallOutput = 512;
  * threads, each sums a share of k into its own accumulators.
  */
 void smallOutputProduct(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool accumulate, int threads) {
-  const auto partial = [=](int64_t from, int64_t to, float* acc) {
+  const auto partial = [=](int64_t from, int64_t to, float* __restrict__ acc) {
     std::fill(acc, acc + m * n, 0.0f);
+    if (n == 1) {  // one column (a 1×1 convolution to one channel): vectorise along m
+      for (int64_t p = from; p < to; p++) {
+        const float* __restrict__ ap = a + p * m;
+        const float bp = b[p];
+        for (int64_t i = 0; i < m; i++) acc[i] += ap[i] * bp;
+      }
+      return;
+    }
     for (int64_t p = from; p < to; p++) {
       const float* ap = a + p * m;
       const float* bp = b + p * n;
@@ -171,6 +179,111 @@ void smallOutputProduct(const float* a, const float* b, float* c, int64_t m, int
   std::vector<float> sums(static_cast<size_t>(parts * m * n));
   runOnPool(parts, [&](int t) { partial(k * t / parts, k * (t + 1) / parts, sums.data() + t * m * n); });
   addPartials(sums.data(), parts, m * n, c, accumulate);
+}
+
+/** c[i] = (c[i] +) Σ_p a[i·k + p]·b[p] for k a multiple of the vector width (a 1×1 convolution to one channel), rows split over threads. */
+void matrixVector(const float* a, const float* b, float* c, int64_t m, int64_t k, bool accumulate, int threads) {
+  const int workers = m * k < (int64_t{1} << 16) ? 1 : static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, m / 1024)));
+  runOnPool(workers, [&](int id) {
+    const int64_t from = m * id / workers, to = m * (id + 1) / workers;
+    for (int64_t i = from; i < to; i++) {
+      vfloat acc = vfloat{};
+      for (int64_t p = 0; p < k; p += kVec) {
+        vfloat av, bv;
+        std::memcpy(&av, a + i * k + p, sizeof(vfloat));
+        std::memcpy(&bv, b + p, sizeof(vfloat));
+        acc += av * bv;
+      }
+      float sum = 0.0f;
+      for (int l = 0; l < kVec; l++) sum += acc[l];
+      c[i] = accumulate ? c[i] + sum : sum;
+    }
+  });
+}
+
+/** Rows of narrowProduct's register tile. */
+constexpr int kNarrowRows = 8;
+
+/**
+ * C (m × NV·kVec) = (C +) A·B for row-major A (m × k) and a small B (k × n) without packing: each
+ * tile of kNarrowRows rows of C keeps NV vectors per row in registers, and for each p adds A's
+ * values (broadcast, read along its rows) times B's row p (in L1). For a convolution's
+ * im2col(x)·W with 16 or 32 output channels, where a packed product's copies of A cost more than
+ * its arithmetic.
+ */
+template <int NV>
+void narrowProductRows(const float* a, const float* b, float* c, int64_t i0, int64_t i1, int64_t k, bool accumulate) {
+  constexpr int64_t n = NV * kVec;
+  int64_t i = i0;
+  for (; i + kNarrowRows <= i1; i += kNarrowRows) {
+    vfloat acc[kNarrowRows][NV];
+    for (int r = 0; r < kNarrowRows; r++)
+      for (int v = 0; v < NV; v++) acc[r][v] = vfloat{};
+    const float* ar = a + i * k;
+    for (int64_t p = 0; p < k; p++) {
+      vfloat bv[NV];
+      for (int v = 0; v < NV; v++) std::memcpy(&bv[v], b + p * n + v * kVec, sizeof(vfloat));
+      for (int r = 0; r < kNarrowRows; r++) {
+        const vfloat av = vfloat{} + ar[r * k + p];
+        for (int v = 0; v < NV; v++) acc[r][v] += av * bv[v];
+      }
+    }
+    for (int r = 0; r < kNarrowRows; r++) {
+      float* cr = c + (i + r) * n;
+      for (int v = 0; v < NV; v++) {
+        if (accumulate) {
+          vfloat old;
+          std::memcpy(&old, cr + v * kVec, sizeof(vfloat));
+          acc[r][v] += old;
+        }
+        std::memcpy(cr + v * kVec, &acc[r][v], sizeof(vfloat));
+      }
+    }
+  }
+  for (; i < i1; i++) {
+    vfloat acc[NV];
+    for (int v = 0; v < NV; v++) acc[v] = vfloat{};
+    for (int64_t p = 0; p < k; p++) {
+      const vfloat av = vfloat{} + a[i * k + p];
+      for (int v = 0; v < NV; v++) {
+        vfloat bv;
+        std::memcpy(&bv, b + p * n + v * kVec, sizeof(vfloat));
+        acc[v] += av * bv;
+      }
+    }
+    float* cr = c + i * n;
+    for (int v = 0; v < NV; v++) {
+      if (accumulate) {
+        vfloat old;
+        std::memcpy(&old, cr + v * kVec, sizeof(vfloat));
+        acc[v] += old;
+      }
+      std::memcpy(cr + v * kVec, &acc[v], sizeof(vfloat));
+    }
+  }
+}
+
+/** Whether narrowProduct takes C = A·op(B): A untransposed, n one or two vectors wide, B small enough for L1, enough rows. */
+bool narrowApplies(int64_t m, int64_t n, int64_t k, bool transA) {
+  return !transA && n == kVec && k * n <= 8192 && m >= 4 * kNarrowRows;
+}
+
+/** C = (C +) A·op(B) by narrowProductRows on up to `threads` threads (op(B) = Bᵀ is first copied out, k × n, small). */
+void narrowProduct(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool transB, bool accumulate, int threads) {
+  std::vector<float> bt;
+  if (transB) {  // b is n × k
+    bt.resize(static_cast<size_t>(k * n));
+    for (int64_t j = 0; j < n; j++)
+      for (int64_t p = 0; p < k; p++) bt[p * n + j] = b[j * k + p];
+    b = bt.data();
+  }
+  const int workers = 2.0 * m * n * k < 1e6 ? 1 : static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, m / (4 * kNarrowRows))));
+  runOnPool(workers, [&](int id) {
+    const int64_t tiles = (m + kNarrowRows - 1) / kNarrowRows;
+    const int64_t from = std::min(m, tiles * id / workers * kNarrowRows), to = std::min(m, tiles * (id + 1) / workers * kNarrowRows);
+    if (n == kVec) narrowProductRows<1>(a, b, c, from, to, k, accumulate);
+    else narrowProductRows<2>(a, b, c, from, to, k, accumulate);
+  });
 }
 
 }  // namespace
@@ -204,6 +317,14 @@ void runJob(const Job& job, int threads) {
  * and transposed into C.
  */
 void product(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool transA, bool transB, bool accumulate, int threads) {
+  if (n == 1 && !transA && k % kVec == 0 && m >= 4 * kVec) {
+    matrixVector(a, b, c, m, k, accumulate, threads);
+    return;
+  }
+  if (narrowApplies(m, n, k, transA)) {
+    narrowProduct(a, b, c, m, n, k, transB, accumulate, threads);
+    return;
+  }
   if (transA && !transB && m * n <= kSmallOutput && k >= 64 * m) {
     smallOutputProduct(a, b, c, m, n, k, accumulate, threads);
     return;

@@ -3,9 +3,11 @@
 //   gemm.cc          matrix products (packed, register-tiled)
 //   conv_im2col.cc   2-D convolutions by im2col on top of the product
 //   conv_direct.cc   2-D convolutions by direct kernels (few channels, stride 1)
+//   conv_narrow.cc   convolutions with 16, 32 or 64 output channels (input gradients: input channels), without im2col
 //   pooling.cc       max pooling's gradient, upsampling and its gradient
-//   elementwise.cc   Adam, activation masks, Greater/Select, bias sums and adds
+//   elementwise.cc   Adam, momentum, activation masks, Greater/Select, bias sums and adds
 //   activations.cc   Tanh, Sigmoid and Softplus in float vectors
+//   batch_norm.cc    batch normalisation in training (+ ReLU), forward and backward
 //   thread_pool.cc   the persistent thread pool
 #pragma once
 
@@ -30,8 +32,9 @@ struct Job {
 void runJob(const Job& job, int threads);
 
 /**
- * One product C = (C +) op(A)·op(B) on `threads` threads. When C has fewer columns than a register
- * tile is wide but many rows, Cᵀ is computed instead and transposed; a tiny Aᵀ·B with a long k
+ * One product C = (C +) op(A)·op(B) on `threads` threads. With one or two vectors of columns, a small
+ * B and A untransposed, row tiles of C straight from A's rows (no packing); else when C has fewer
+ * columns than a register tile is wide but many rows, Cᵀ is computed instead and transposed; a tiny Aᵀ·B with a long k
  * is summed as outer products.
  */
 void product(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool transA, bool transB, bool accumulate, int threads);
@@ -49,8 +52,26 @@ constexpr int kMaxRowVectors = 4;
 /** Widest filter the direct kernels take (mirrored in wasm-overrides/conv-native.ts). */
 constexpr int kMaxDirectFilterWidth = 7;
 
-/** conv2d by im2col: y = im2col(x)·W, dx = col2im(dy·Wᵀ) (dy in y), dW = Σ im2col(x)ᵀ·dy (written to w). */
+/**
+ * conv2d by im2col: y = im2col(x)·W, dx = col2im(dy·Wᵀ) (dy in y), dW = Σ im2col(x)ᵀ·dy (written to w);
+ * with one or two vectors of output (input) channels, y and dW (dx) by conv_narrow.cc's kernels instead.
+ */
 void conv2d(ConvMode mode, const ConvShape& s, float* x, float* w, float* y, int threads);
+/** Whether narrowForward takes this shape: one, two or four vectors of output channels (four: at stride 1 or with ≥ 64 output positions). */
+bool narrowForwardApplies(const ConvShape& s);
+/** y of conv2d without im2col: register tiles of consecutive output positions over a zero-bordered copy of each image (conv_narrow.cc). */
+void narrowForward(const ConvShape& s, const float* x, const float* w, float* y, int threads);
+/**
+ * Whether narrowInputGradient takes this shape: one or two vectors of input channels (four with ≥ 64 input positions), and stride 1,
+ * undilated, padding inside the filter, or the stride equal to the filter size, undilated, unpadded.
+ */
+bool narrowInputGradientApplies(const ConvShape& s);
+/** dx of conv2d as narrowForward of dy with the flipped, channel-swapped filter (stride 1), or tap by tap into place (stride = filter). */
+void narrowInputGradient(const ConvShape& s, float* dx, const float* w, const float* dy, int threads);
+/** Whether narrowFilterGradient takes this shape: one or two vectors of output channels (four with ≥ 64 output positions). */
+bool narrowFilterGradientApplies(const ConvShape& s);
+/** dW of conv2d without im2col, one register block of dW rows per tap and channel block (conv_narrow.cc). */
+void narrowFilterGradient(const ConvShape& s, const float* x, const float* dy, float* dw, int threads);
 /** Whether the direct kernels take this shape: stride 1, dilation 1, 0 ≤ pad < filter, narrow rows. */
 bool directApplies(const ConvShape& s);
 /** conv2d by the direct kernels (directApplies(s) holds). */
@@ -69,6 +90,8 @@ void upsample(UpsampleMode mode, float* small, float* large, int64_t batch, int6
 /** One Adam step in place on w, m, v (n each) from g, in tfjs's AdamOptimizer order (float32 throughout). */
 void adam(float* w, float* m, float* v, const float* g, int64_t n, float lr, float beta1, float beta2, float epsilon,
           float biasCorrection1, float biasCorrection2, int threads);
+/** One momentum-SGD step in place on w and its accumulation a (n each) from g, in tfjs's MomentumOptimizer order: a ← m·a + g; w ← w − lr·a (Nesterov: w − lr·(g + m·a)). */
+void momentum(float* w, float* accumulation, const float* g, int64_t n, float lr, float momentum, bool nesterov, int threads);
 /** y = op(x) element-wise (x and y may be the same array): LeakyRelu x < 0 ? αx : x; Step x > 0 ? 1 : α (NaN stays); Relu; Tanh, Sigmoid, Softplus (smoothUnary). */
 void unary(UnaryOp op, const float* x, float* y, int64_t n, float alpha, int threads);
 
@@ -82,7 +105,21 @@ void greater(const float* a, const float* b, bool scalarB, uint8_t* out, int64_t
 void select(const uint8_t* c, const float* t, const float* e, float* out, int64_t n, int threads);
 /** out[j] = Σ_i x[i·cols + j], accumulated in float64. */
 void sumRows(const float* x, int64_t rows, int64_t cols, float* out, int threads);
+/** out[i] = a[i] + b[i]. */
+void addArrays(const float* a, const float* b, float* out, int64_t n, int threads);
 /** out[i·cols + j] = x[i·cols + j] + bias[j]. */
 void addRows(const float* x, const float* bias, float* out, int64_t rows, int64_t cols, int threads);
+
+// ---- batch_norm.cc ----
+
+/**
+ * Batch norm in training over the last axis of x as [rows, C]: mean and biased variance of each
+ * channel, y = γ(x − μ)/√(σ² + ε) + β, then max(0, y) when relu.
+ */
+void batchNormForward(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* variance, int64_t rows, int64_t C,
+                      float epsilon, bool relu, int threads);
+/** dx, dγ, dβ of batchNormForward (batch statistics, as in training) from dy and its inputs and statistics. */
+void batchNormBackward(const float* dy, const float* x, const float* gamma, const float* beta, const float* mean, const float* variance, float* dx,
+                       float* dgamma, float* dbeta, int64_t rows, int64_t C, float epsilon, bool relu, int threads);
 
 }  // namespace ae

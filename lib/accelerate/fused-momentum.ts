@@ -1,0 +1,58 @@
+/**
+ * Momentum SGD whose update of each weight tensor is one native pass (lib/accelerate/native/addon.ts)
+ * over the weight and its accumulation, in place on the wasm heap, instead of tfjs's four
+ * element-wise kernels (and a tidy) per tensor. The arithmetic is tfjs's MomentumOptimizer's, in float32:
+ *   a ← m·a + g,   w ← w − lr·a   (Nesterov: w ← w − lr·(g + m·a)).
+ * Off wasm or without the addon it is tfjs's MomentumOptimizer itself. Shared memory is copied
+ * first, as in fused-adam.ts.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { nativeAddon, nativeThreads } from "./native/addon";
+import { ensurePrivateMemory, WasmBackendWithRefs } from "./fused-adam";
+
+/** The parts of tfjs's MomentumOptimizer this class reads (private there). */
+interface MomentumInternals {
+  learningRate: number;
+  useNesterov: boolean;
+  /** The momentum as tfjs uses it: a scalar made in the constructor. */
+  m: tf.Scalar;
+  accumulations: Array<{ originalName: string; variable: tf.Variable } | undefined>;
+  incrementIterations(): void;
+}
+
+/** What applyGradients receives: gradients by variable name, or a list of { name, tensor }. */
+type VariableGradients = Parameters<tf.MomentumOptimizer["applyGradients"]>[0];
+
+export class FusedMomentumOptimizer extends tf.MomentumOptimizer {
+  /** Steps this optimiser took natively (every weight updated by the addon). */
+  nativeSteps = 0;
+  /** Weights and accumulations given a private copy of their memory before an update, because another tensor shared it. */
+  privateCopies = 0;
+
+  applyGradients(variableGradients: VariableGradients): void {
+    const native = nativeAddon();
+    if (!native || tf.getBackend() !== "wasm") return super.applyGradients(variableGradients);
+    const self = this as unknown as MomentumInternals;
+    const backend = tf.backend() as unknown as WasmBackendWithRefs;
+    const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
+    const gradientOf = (name: string, i: number): tf.Tensor | undefined =>
+      Array.isArray(variableGradients) ? variableGradients[i].tensor : (variableGradients as Record<string, tf.Tensor>)[name];
+    const weights = names.map((name) => tf.engine().registeredVariables[name]);
+    if (weights.some((w, i) => !w || w.dtype !== "float32" || (gradientOf(names[i], i) ?? w).dtype !== "float32")) return super.applyGradients(variableGradients);
+    weights.forEach((weight, i) => {
+      if (self.accumulations[i] == null) self.accumulations[i] = { originalName: `${names[i]}/momentum`, variable: tf.tidy(() => tf.zerosLike(weight).variable(false)) };
+    });
+    const view = (t: tf.Tensor) => backend.typedArrayFromHeap(t) as Float32Array;
+    const momentum = view(self.m)[0];
+    const threads = nativeThreads();
+    weights.forEach((weight, i) => {
+      const gradient = gradientOf(names[i], i);
+      if (gradient == null) return;
+      const accumulation = self.accumulations[i]!.variable;
+      for (const v of [weight, accumulation]) if (ensurePrivateMemory(backend, v)) this.privateCopies++;
+      native.momentum(view(weight), view(accumulation), view(gradient), self.learningRate, momentum, self.useNesterov, threads);
+    });
+    self.incrementIterations();
+    this.nativeSteps++;
+  }
+}

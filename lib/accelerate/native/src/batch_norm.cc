@@ -1,0 +1,181 @@
+// Batch normalisation in training over the channel (last) axis of x viewed as [rows, C] (NHWC
+// feature maps, or [n, C]), optionally followed by ReLU, forward and backward in two passes over
+// the data each (one reduction, one element-wise), where tfjs's ops take about twenty kernels.
+//   forward:  μ, σ² (biased) per channel; y = (x − μ)·s + β with s = γ/√(σ² + ε); ReLU
+//   backward: g = dy (masked by (x − μ)·s + β > 0 under ReLU); dβ = Σg; dγ = Σg·x̂ with x̂ = (x − μ)/√(σ² + ε);
+//             dx = s·(g − dβ/N − x̂·dγ/N) = s·(g + a·(x − μ) + b) with a = −dγ/(N·√(σ² + ε)), b = −dβ/N
+// (x − μ) is formed first, not x·s + (β − μ·s): with a small σ and a large μ that would cancel.
+// Sums over rows run in float over blocks of kBlockRows rows, then in float64, split over threads.
+#include <cmath>
+
+#include "kernels.h"
+
+namespace ae {
+namespace {
+
+constexpr int64_t kBlockRows = 64;
+
+/** Workers for a pass over rows × C values: one below 64k values, else up to `threads` with ≥ 256 rows each. */
+int workersFor(int64_t rows, int64_t C, int threads) {
+  if (rows * C < (int64_t{1} << 16)) return 1;
+  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, rows / 256)));
+}
+
+/**
+ * Per-channel sums over rows [from, to) of x (C wide) into acc[0..C) += Σ(x − shift) and
+ * acc[C..2C) += Σ(x − shift)² (float64), for the moments around a shift near the mean.
+ */
+void momentSums(const float* __restrict__ x, const float* __restrict__ shift, int64_t from, int64_t to, int64_t C, double* __restrict__ acc, float* __restrict__ s1, float* __restrict__ s2) {
+  for (int64_t r0 = from; r0 < to; r0 += kBlockRows) {
+    const int64_t r1 = std::min(to, r0 + kBlockRows);
+    std::fill(s1, s1 + C, 0.0f);
+    std::fill(s2, s2 + C, 0.0f);
+    for (int64_t r = r0; r < r1; r++) {
+      const float* __restrict__ row = x + r * C;
+      for (int64_t c = 0; c < C; c++) {
+        const float d = row[c] - shift[c];
+        s1[c] += d;
+        s2[c] += d * d;
+      }
+    }
+    for (int64_t c = 0; c < C; c++) {
+      acc[c] += s1[c];
+      acc[C + c] += s2[c];
+    }
+  }
+}
+
+/**
+ * Per-channel sums over rows [from, to) of the gradient g (dy, zeroed where (x − μ)·s + β ≤ 0
+ * under ReLU): acc[0..C) += Σg, acc[C..2C) += Σg·(x − μ) (float64). The mask multiplies (0 or 1)
+ * rather than selects, so that the loop vectorises (a select compiled to a branch: 5× slower).
+ */
+template <bool Relu>
+void gradientSums(const float* __restrict__ dy, const float* __restrict__ x, const float* __restrict__ mean, const float* __restrict__ s,
+                  const float* __restrict__ beta, int64_t from, int64_t to, int64_t C, double* __restrict__ acc, float* __restrict__ s1, float* __restrict__ s2) {
+  for (int64_t r0 = from; r0 < to; r0 += kBlockRows) {
+    const int64_t r1 = std::min(to, r0 + kBlockRows);
+    std::fill(s1, s1 + C, 0.0f);
+    std::fill(s2, s2 + C, 0.0f);
+    for (int64_t r = r0; r < r1; r++) {
+      const float* __restrict__ xr = x + r * C;
+      const float* __restrict__ gr = dy + r * C;
+      for (int64_t c = 0; c < C; c++) {
+        const float d = xr[c] - mean[c];
+        const float g = Relu ? gr[c] * static_cast<float>(d * s[c] + beta[c] > 0.0f) : gr[c];
+        s1[c] += g;
+        s2[c] += g * d;
+      }
+    }
+    for (int64_t c = 0; c < C; c++) {
+      acc[c] += s1[c];
+      acc[C + c] += s2[c];
+    }
+  }
+}
+
+/** dx rows [from, to) = s·(g + a·(x − μ) + b), g as in gradientSums. */
+template <bool Relu>
+void gradientRows(const float* __restrict__ dy, const float* __restrict__ x, const float* __restrict__ mean, const float* __restrict__ s,
+                  const float* __restrict__ beta, const float* __restrict__ a, const float* __restrict__ b, float* __restrict__ dx, int64_t from, int64_t to, int64_t C) {
+  for (int64_t r = from; r < to; r++) {
+    const float* __restrict__ xr = x + r * C;
+    const float* __restrict__ gr = dy + r * C;
+    float* __restrict__ o = dx + r * C;
+    for (int64_t c = 0; c < C; c++) {
+      const float d = xr[c] - mean[c];
+      const float g = Relu ? gr[c] * static_cast<float>(d * s[c] + beta[c] > 0.0f) : gr[c];
+      o[c] = s[c] * (g + a[c] * d + b[c]);
+    }
+  }
+}
+
+/** Run `sums(from, to, acc, s1, s2)` over rows split between workers; total[0..2C) gets the float64 totals in thread order. */
+template <typename Sums>
+void reduceRows(int64_t rows, int64_t C, int threads, std::vector<double>& total, const Sums& sums) {
+  const int workers = workersFor(rows, C, threads);
+  std::vector<double> partial(static_cast<size_t>(workers * 2 * C), 0.0);
+  std::vector<float> blocks(static_cast<size_t>(workers * 2 * C));
+  runOnPool(workers, [&](int id) {
+    sums(rows * id / workers, rows * (id + 1) / workers, partial.data() + id * 2 * C, blocks.data() + id * 2 * C, blocks.data() + id * 2 * C + C);
+  });
+  total.assign(static_cast<size_t>(2 * C), 0.0);
+  for (int w = 0; w < workers; w++)
+    for (int64_t e = 0; e < 2 * C; e++) total[e] += partial[w * 2 * C + e];
+}
+
+/** out[r·C + c] = (x[r·C + c] − m[c])·a[c] + b[c] for rows [from, to), clamped at 0 when relu. */
+void affineRows(const float* __restrict__ x, const float* __restrict__ m, const float* __restrict__ a, const float* __restrict__ b, bool relu, float* __restrict__ out,
+                int64_t from, int64_t to, int64_t C) {
+  for (int64_t r = from; r < to; r++) {
+    const float* __restrict__ xr = x + r * C;
+    float* __restrict__ o = out + r * C;
+    if (relu) {
+      for (int64_t c = 0; c < C; c++) o[c] = std::max(0.0f, (xr[c] - m[c]) * a[c] + b[c]);
+    } else {
+      for (int64_t c = 0; c < C; c++) o[c] = (xr[c] - m[c]) * a[c] + b[c];
+    }
+  }
+}
+
+/**
+ * s = γ/√(σ² + ε) per channel from the float32 statistics, the same expression in both passes (so
+ * the backward ReLU mask is the forward's); invStd = 1/√(σ² + ε) in float64.
+ */
+void scales(const float* gamma, const float* variance, int64_t C, float epsilon, std::vector<float>& s, std::vector<double>& invStd) {
+  s.resize(static_cast<size_t>(C));
+  invStd.resize(static_cast<size_t>(C));
+  for (int64_t c = 0; c < C; c++) {
+    invStd[c] = 1.0 / std::sqrt(static_cast<double>(variance[c]) + static_cast<double>(epsilon));
+    s[c] = static_cast<float>(gamma[c] * invStd[c]);
+  }
+}
+
+}  // namespace
+
+void batchNormForward(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* variance, int64_t rows, int64_t C,
+                      float epsilon, bool relu, int threads) {
+  // Moments around the first row (a shift near the mean keeps Σ(x − shift)² from cancelling).
+  std::vector<float> shift(x, x + C);
+  std::vector<double> total;
+  reduceRows(rows, C, threads, total, [&](int64_t from, int64_t to, double* acc, float* s1, float* s2) { momentSums(x, shift.data(), from, to, C, acc, s1, s2); });
+  for (int64_t c = 0; c < C; c++) {
+    const double d = total[c] / static_cast<double>(rows);
+    mean[c] = static_cast<float>(shift[c] + d);
+    variance[c] = static_cast<float>(std::max(0.0, total[C + c] / static_cast<double>(rows) - d * d));
+  }
+  std::vector<float> scale;
+  std::vector<double> invStd;
+  scales(gamma, variance, C, epsilon, scale, invStd);
+  const int workers = workersFor(rows, C, threads);
+  runOnPool(workers, [&](int id) { affineRows(x, mean, scale.data(), beta, relu, y, rows * id / workers, rows * (id + 1) / workers, C); });
+}
+
+void batchNormBackward(const float* dy, const float* x, const float* gamma, const float* beta, const float* mean, const float* variance, float* dx,
+                       float* dgamma, float* dbeta, int64_t rows, int64_t C, float epsilon, bool relu, int threads) {
+  std::vector<float> s;
+  std::vector<double> invStd;
+  scales(gamma, variance, C, epsilon, s, invStd);
+  std::vector<double> total;
+  reduceRows(rows, C, threads, total, [&](int64_t from, int64_t to, double* acc, float* s1, float* s2) {
+    if (relu) gradientSums<true>(dy, x, mean, s.data(), beta, from, to, C, acc, s1, s2);
+    else gradientSums<false>(dy, x, mean, s.data(), beta, from, to, C, acc, s1, s2);
+  });
+  // dx = s·(g + a·(x − μ) + b) (g = dy masked under ReLU; the bracket first, so that it vanishes exactly when N = 1).
+  std::vector<float> a(static_cast<size_t>(C)), b(static_cast<size_t>(C));
+  const double n = static_cast<double>(rows);
+  for (int64_t c = 0; c < C; c++) {
+    dbeta[c] = static_cast<float>(total[c]);
+    dgamma[c] = static_cast<float>(total[C + c] * invStd[c]);
+    a[c] = static_cast<float>(-total[C + c] * invStd[c] * invStd[c] / n);
+    b[c] = static_cast<float>(-total[c] / n);
+  }
+  const int workers = workersFor(rows, C, threads);
+  runOnPool(workers, [&](int id) {
+    const int64_t from = rows * id / workers, to = rows * (id + 1) / workers;
+    if (relu) gradientRows<true>(dy, x, mean, s.data(), beta, a.data(), b.data(), dx, from, to, C);
+    else gradientRows<false>(dy, x, mean, s.data(), beta, a.data(), b.data(), dx, from, to, C);
+  });
+}
+
+}  // namespace ae

@@ -1,0 +1,102 @@
+/**
+ * FusedMomentumOptimizer (lib/accelerate/fused-momentum.ts): on wasm with the native addon it must
+ * take the same steps as tfjs's MomentumOptimizer (on the cpu backend, from the same weights and
+ * gradients), plain and Nesterov, through a learning-rate change; leave a tensor that shares a
+ * weight's memory as it was; be tfjs's own on other backends; leak nothing; and be what
+ * createOptimizer builds for "momentum" once the accelerator has started wasm.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../../lib/backend";
+import { FusedMomentumOptimizer } from "../../lib/accelerate/fused-momentum";
+import { loadNativeKernels } from "../../lib/accelerate/native/addon";
+import { createOptimizer, disposeOptimizer } from "../../lib/train";
+import { assertClose, seededNormal, withBackend } from "../helpers/gradcheck";
+
+beforeAll(async () => {
+  await initBackend({ backend: "cpu" });
+  await initBackend({ backend: "wasm" });
+});
+afterAll(() => tf.disposeVariables());
+
+const SHAPES = [[12, 8], [8], [8, 3]];
+
+/** Six momentum steps (learning rate halved after the third) on a two-layer net; the weights after, and the optimiser. */
+async function train(backend: string, makeOptimizer: () => tf.MomentumOptimizer, snapshotAtStep = -1) {
+  return withBackend(backend, () => {
+    const vars = SHAPES.map((shape, i) => {
+      const initial = tf.tensor(seededNormal(shape.reduce((a, b) => a * b, 1), 200 + i, 0.5), shape);
+      const variable = tf.variable(initial);
+      initial.dispose();
+      return variable;
+    });
+    const x = tf.tensor(seededNormal(16 * 12, 9), [16, 12]);
+    const y = tf.tensor(seededNormal(16 * 3, 10), [16, 3]);
+    const optimizer = makeOptimizer();
+    let snapshot: tf.Tensor | null = null;
+    let snapshotValues: Float32Array | null = null;
+    for (let step = 0; step < 6; step++) {
+      if (step === 3) optimizer.setLearningRate(0.025);
+      if (step === snapshotAtStep) {
+        snapshot = tf.reshape(vars[0], [-1]);
+        snapshotValues = Float32Array.from(snapshot.dataSync());
+      }
+      optimizer.minimize(() => tf.losses.meanSquaredError(y, tf.matMul(tf.relu(tf.add(tf.matMul(x, vars[0]), vars[1])), vars[2])) as tf.Scalar, false, vars);
+    }
+    const weights = vars.map((v) => Float32Array.from(v.dataSync()));
+    const snapshotChanged = snapshot && snapshotValues ? snapshot.dataSync().some((v, i) => v !== snapshotValues![i]) : null;
+    tf.dispose([...vars, x, y, ...(snapshot ? [snapshot] : [])]);
+    return { weights, snapshotChanged, optimizer };
+  });
+}
+
+const TOLERANCE = { rtol: 1e-5, atol: 1e-6 };
+
+describe.runIf(loadNativeKernels().loaded)("on wasm with the native addon", () => {
+  for (const nesterov of [false, true]) {
+    test(`takes tfjs momentum's steps (cpu backend)${nesterov ? ", Nesterov" : ""}, every update native`, async () => {
+      const reference = await train("cpu", () => tf.train.momentum(0.05, 0.9, nesterov));
+      const fused = await train("wasm", () => new FusedMomentumOptimizer(0.05, 0.9, nesterov));
+      fused.weights.forEach((w, i) => assertClose(w, reference.weights[i], TOLERANCE, `weight ${i}`));
+      // The weights moved: a pass is not two untouched copies.
+      expect(Math.max(...fused.weights[0].map((v, i) => Math.abs(v - seededNormal(96, 200, 0.5)[i])))).toBeGreaterThan(1e-3);
+      expect((fused.optimizer as FusedMomentumOptimizer).nativeSteps).toBe(6);
+      [reference.optimizer, fused.optimizer].forEach((o) => disposeOptimizer(o));
+    });
+  }
+
+  test("a tensor sharing a weight's memory stays as it was (one private copy), and the steps still match", async () => {
+    const reference = await train("cpu", () => tf.train.momentum(0.05, 0.9));
+    const fused = await train("wasm", () => new FusedMomentumOptimizer(0.05, 0.9), 2);
+    expect(fused.snapshotChanged).toBe(false);
+    expect((fused.optimizer as FusedMomentumOptimizer).privateCopies).toBe(1);
+    fused.weights.forEach((w, i) => assertClose(w, reference.weights[i], TOLERANCE, `weight ${i}`));
+    [reference.optimizer, fused.optimizer].forEach((o) => disposeOptimizer(o));
+  });
+
+  test("leaks no tensors per step, and createOptimizer builds it for \"momentum\"", async () => {
+    await withBackend("wasm", () => {
+      const v = tf.tidy(() => tf.variable(tf.ones([300, 300])));
+      const optimizer = createOptimizer({ name: "momentum", learningRate: 0.01, momentum: 0.9 });
+      expect(optimizer).toBeInstanceOf(FusedMomentumOptimizer);
+      const step = () => optimizer.minimize(() => tf.sum(tf.square(v)) as tf.Scalar, false, [v]);
+      step();
+      const before = tf.memory().numTensors;
+      step();
+      step();
+      expect(tf.memory().numTensors).toBe(before);
+      expect((optimizer as FusedMomentumOptimizer).nativeSteps).toBe(3);
+      disposeOptimizer(optimizer);
+      v.dispose();
+      return null;
+    });
+  });
+});
+
+test("on the cpu backend it is tfjs's momentum SGD, exactly", async () => {
+  const reference = await train("cpu", () => tf.train.momentum(0.05, 0.9, true));
+  const fused = await train("cpu", () => new FusedMomentumOptimizer(0.05, 0.9, true));
+  fused.weights.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(reference.weights[i])));
+  expect((fused.optimizer as FusedMomentumOptimizer).nativeSteps).toBe(0);
+  [reference.optimizer, fused.optimizer].forEach((o) => disposeOptimizer(o));
+});
