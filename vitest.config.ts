@@ -71,6 +71,8 @@ const ISOLATED_FILES = [
   "test/api.test.ts",
   "test/optimizer-hooks.test.ts",
   "test/accelerate/fused-adam.test.ts",
+  "test/accelerate/fused-momentum.test.ts",
+  "test/accelerate/batch-norm.test.ts",
   "test/accelerate/native-addon.test.ts",
   "test/accelerate/wasm-layer-audit.test.ts",
   "test/accelerate/wasm-overrides-vs-cpu.test.ts",
