@@ -43,6 +43,34 @@ export function ensurePrivateMemory(backend: WasmBackendWithRefs, variable: tf.V
   return true;
 }
 
+/** What a fused optimiser's applyGradients works on: the addon, the wasm backend, and each weight with its gradient. */
+export interface NativeStep {
+  native: NonNullable<ReturnType<typeof nativeAddon>>;
+  backend: WasmBackendWithRefs;
+  names: string[];
+  weights: tf.Variable[];
+  /** The gradient of weight i (undefined where none was given). */
+  gradients: Array<tf.Tensor | undefined>;
+  /** A weight's (or slot's) float32 values on the wasm heap, updated in place by the addon. */
+  view(t: tf.Tensor): Float32Array;
+}
+
+/**
+ * The weights and gradients of one applyGradients call when the addon can update them in place (on wasm,
+ * every weight and gradient float32), else null: then the optimiser falls back to tfjs's own update.
+ */
+export function nativeStep(variableGradients: VariableGradients): NativeStep | null {
+  const native = nativeAddon();
+  if (!native || tf.getBackend() !== "wasm") return null;
+  const backend = tf.backend() as unknown as WasmBackendWithRefs;
+  const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
+  const gradients = names.map((name, i) =>
+    Array.isArray(variableGradients) ? variableGradients[i].tensor : (variableGradients as Record<string, tf.Tensor>)[name]);
+  const weights = names.map((name) => tf.engine().registeredVariables[name]);
+  if (weights.some((w, i) => !w || w.dtype !== "float32" || (gradients[i] ?? w).dtype !== "float32")) return null;
+  return { native, backend, names, weights, gradients, view: (t) => backend.typedArrayFromHeap(t) as Float32Array };
+}
+
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
   /** Steps this optimiser took natively (every weight updated by the addon). */
   nativeSteps = 0;
@@ -50,21 +78,15 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
   privateCopies = 0;
 
   applyGradients(variableGradients: VariableGradients): void {
-    const native = nativeAddon();
-    if (!native || tf.getBackend() !== "wasm") return super.applyGradients(variableGradients);
+    const step = nativeStep(variableGradients);
+    if (!step) return super.applyGradients(variableGradients);
+    const { native, backend, names, weights, gradients, view } = step;
     const self = this as unknown as AdamInternals;
-    const backend = tf.backend() as unknown as WasmBackendWithRefs;
-    const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
-    const gradientOf = (name: string, i: number): tf.Tensor | undefined =>
-      Array.isArray(variableGradients) ? variableGradients[i].tensor : (variableGradients as Record<string, tf.Tensor>)[name];
-    const weights = names.map((name) => tf.engine().registeredVariables[name]);
-    if (weights.some((w, i) => !w || w.dtype !== "float32" || (gradientOf(names[i], i) ?? w).dtype !== "float32")) return super.applyGradients(variableGradients);
     weights.forEach((weight, i) => {
       for (const [slots, suffix] of [[self.accumulatedFirstMoment, "m"], [self.accumulatedSecondMoment, "v"]] as const) {
         if (slots[i] == null) slots[i] = { originalName: `${names[i]}/${suffix}`, variable: tf.tidy(() => tf.zerosLike(weight).variable(false)) };
       }
     });
-    const view = (t: tf.Tensor) => backend.typedArrayFromHeap(t) as Float32Array;
     const accBeta1 = view(self.accBeta1)[0];
     const accBeta2 = view(self.accBeta2)[0];
     const threads = nativeThreads();
@@ -72,7 +94,7 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       if (ensurePrivateMemory(backend, variable)) this.privateCopies++;
     };
     weights.forEach((weight, i) => {
-      const gradient = gradientOf(names[i], i);
+      const gradient = gradients[i];
       if (gradient == null) return;
       const m = self.accumulatedFirstMoment[i]!.variable;
       const v = self.accumulatedSecondMoment[i]!.variable;

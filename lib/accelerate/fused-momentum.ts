@@ -7,8 +7,8 @@
  * first, as in fused-adam.ts.
  */
 import * as tf from "@tensorflow/tfjs";
-import { nativeAddon, nativeThreads } from "./native/addon";
-import { ensurePrivateMemory, WasmBackendWithRefs } from "./fused-adam";
+import { nativeThreads } from "./native/addon";
+import { ensurePrivateMemory, nativeStep } from "./fused-adam";
 
 /** The parts of tfjs's MomentumOptimizer this class reads (private there). */
 interface MomentumInternals {
@@ -30,23 +30,17 @@ export class FusedMomentumOptimizer extends tf.MomentumOptimizer {
   privateCopies = 0;
 
   applyGradients(variableGradients: VariableGradients): void {
-    const native = nativeAddon();
-    if (!native || tf.getBackend() !== "wasm") return super.applyGradients(variableGradients);
+    const step = nativeStep(variableGradients);
+    if (!step) return super.applyGradients(variableGradients);
+    const { native, backend, names, weights, gradients, view } = step;
     const self = this as unknown as MomentumInternals;
-    const backend = tf.backend() as unknown as WasmBackendWithRefs;
-    const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
-    const gradientOf = (name: string, i: number): tf.Tensor | undefined =>
-      Array.isArray(variableGradients) ? variableGradients[i].tensor : (variableGradients as Record<string, tf.Tensor>)[name];
-    const weights = names.map((name) => tf.engine().registeredVariables[name]);
-    if (weights.some((w, i) => !w || w.dtype !== "float32" || (gradientOf(names[i], i) ?? w).dtype !== "float32")) return super.applyGradients(variableGradients);
     weights.forEach((weight, i) => {
       if (self.accumulations[i] == null) self.accumulations[i] = { originalName: `${names[i]}/momentum`, variable: tf.tidy(() => tf.zerosLike(weight).variable(false)) };
     });
-    const view = (t: tf.Tensor) => backend.typedArrayFromHeap(t) as Float32Array;
     const momentum = view(self.m)[0];
     const threads = nativeThreads();
     weights.forEach((weight, i) => {
-      const gradient = gradientOf(names[i], i);
+      const gradient = gradients[i];
       if (gradient == null) return;
       const accumulation = self.accumulations[i]!.variable;
       for (const v of [weight, accumulation]) if (ensurePrivateMemory(backend, v)) this.privateCopies++;

@@ -108,10 +108,14 @@ function asImages(images: tf.Tensor, fn: string): { x4: tf.Tensor4D; restore: (t
  * Accepts [n, h, w, c], [n, h, w] or flat [n, h·w] (square) images; returns the same shape.
  */
 export function laplacian3x3<T extends tf.Tensor>(images: T): T {
+  return filter3x3PerChannel(images, LAPLACIAN_KERNEL.flat(), "laplacian3x3");
+}
+
+/** Each channel of `images` cross-correlated with one 3×3 filter (`taps`, row by row), zero padding, same shape. */
+function filter3x3PerChannel<T extends tf.Tensor>(images: T, taps: number[], fn: string): T {
   return tf.tidy(() => {
-    const { x4, restore } = asImages(images, "laplacian3x3");
+    const { x4, restore } = asImages(images, fn);
     const channels = x4.shape[3];
-    const taps = LAPLACIAN_KERNEL.flat();
     const kernel = tf.tensor4d(Array.from({ length: 9 * channels }, (_, i) => taps[Math.floor(i / channels)]), [3, 3, channels, 1]);
     const out = channels === 1
       ? tf.conv2d(tf.cast(x4, "float32") as tf.Tensor4D, kernel, 1, "same")
@@ -122,16 +126,7 @@ export function laplacian3x3<T extends tf.Tensor>(images: T): T {
 
 /** S∗x with S = Sobel_x + Sobel_y (the authors' `sobel`: the sum of the two signed responses, not the gradient magnitude), zero padding, same shape. */
 export function sobelSum3x3<T extends tf.Tensor>(images: T): T {
-  return tf.tidy(() => {
-    const { x4, restore } = asImages(images, "sobelSum3x3");
-    const channels = x4.shape[3];
-    const taps = SOBEL_X_KERNEL.flat().map((v, i) => v + SOBEL_Y_KERNEL.flat()[i]);
-    const kernel = tf.tensor4d(Array.from({ length: 9 * channels }, (_, i) => taps[Math.floor(i / channels)]), [3, 3, channels, 1]);
-    const out = channels === 1
-      ? tf.conv2d(tf.cast(x4, "float32") as tf.Tensor4D, kernel, 1, "same")
-      : tf.depthwiseConv2d(tf.cast(x4, "float32") as tf.Tensor4D, kernel, 1, "same");
-    return restore(out);
-  }) as T;
+  return filter3x3PerChannel(images, SOBEL_X_KERNEL.flat().map((v, i) => v + SOBEL_Y_KERNEL.flat()[i]), "sobelSum3x3");
 }
 
 /** Options of `sobelEnergyDifference`. */
