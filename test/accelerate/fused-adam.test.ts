@@ -9,7 +9,8 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
 import { FusedAdamOptimizer } from "../../lib/accelerate/fused-adam";
 import { loadNativeKernels } from "../../lib/accelerate/native/addon";
-import { assertClose, seededNormal, withBackend } from "../helpers/gradcheck";
+import { assertClose, withBackend } from "../helpers/gradcheck";
+import { trainTwoLayerNet } from "../helpers/optimizer-steps";
 
 beforeAll(async () => {
   await initBackend({ backend: "cpu" });
@@ -17,35 +18,9 @@ beforeAll(async () => {
 });
 afterAll(() => tf.disposeVariables());
 
-const SHAPES = [[12, 8], [8], [8, 3]];
-
-/** Five Adam steps on a two-layer net from fixed weights and data; returns the weights after each step and the optimiser. */
-async function train(backend: string, makeOptimizer: () => tf.Optimizer, snapshotAtStep = -1): Promise<{ weights: Float32Array[]; snapshotChanged: boolean | null; optimizer: tf.Optimizer }> {
-  return withBackend(backend, () => {
-    const vars = SHAPES.map((shape, i) => {
-      const initial = tf.tensor(seededNormal(shape.reduce((a, b) => a * b, 1), 100 + i, 0.5), shape);
-      const variable = tf.variable(initial);
-      initial.dispose(); // else the variable shares its memory, and Adam would (rightly) not update it in place
-      return variable;
-    });
-    const x = tf.tensor(seededNormal(16 * 12, 7), [16, 12]);
-    const y = tf.tensor(seededNormal(16 * 3, 8), [16, 3]);
-    const optimizer = makeOptimizer();
-    let snapshot: tf.Tensor | null = null;
-    let snapshotValues: Float32Array | null = null;
-    for (let step = 0; step < 5; step++) {
-      if (step === snapshotAtStep) {
-        snapshot = tf.reshape(vars[0], [-1]); // shares the weight's memory
-        snapshotValues = Float32Array.from(snapshot.dataSync());
-      }
-      optimizer.minimize(() => tf.losses.meanSquaredError(y, tf.matMul(tf.relu(tf.add(tf.matMul(x, vars[0]), vars[1])), vars[2])) as tf.Scalar, false, vars);
-    }
-    const weights = vars.map((v) => Float32Array.from(v.dataSync()));
-    const snapshotChanged = snapshot && snapshotValues ? snapshot.dataSync().some((v, i) => v !== snapshotValues![i]) : null;
-    tf.dispose([...vars, x, y, ...(snapshot ? [snapshot] : [])]);
-    return { weights, snapshotChanged, optimizer };
-  });
-}
+/** Five Adam steps on a two-layer net from fixed weights and data; the weights after, and the optimiser. */
+const train = (backend: string, makeOptimizer: () => tf.Optimizer, snapshotAtStep = -1) =>
+  trainTwoLayerNet(backend, makeOptimizer, { steps: 5, weightSeed: 100, dataSeeds: [7, 8], snapshotAtStep });
 
 const TOLERANCE = { rtol: 1e-5, atol: 1e-6 };
 

@@ -12,6 +12,7 @@ import { FusedMomentumOptimizer } from "../../lib/accelerate/fused-momentum";
 import { loadNativeKernels } from "../../lib/accelerate/native/addon";
 import { createOptimizer, disposeOptimizer } from "../../lib/train";
 import { assertClose, seededNormal, withBackend } from "../helpers/gradcheck";
+import { trainTwoLayerNet } from "../helpers/optimizer-steps";
 
 beforeAll(async () => {
   await initBackend({ backend: "cpu" });
@@ -19,36 +20,9 @@ beforeAll(async () => {
 });
 afterAll(() => tf.disposeVariables());
 
-const SHAPES = [[12, 8], [8], [8, 3]];
-
 /** Six momentum steps (learning rate halved after the third) on a two-layer net; the weights after, and the optimiser. */
-async function train(backend: string, makeOptimizer: () => tf.MomentumOptimizer, snapshotAtStep = -1) {
-  return withBackend(backend, () => {
-    const vars = SHAPES.map((shape, i) => {
-      const initial = tf.tensor(seededNormal(shape.reduce((a, b) => a * b, 1), 200 + i, 0.5), shape);
-      const variable = tf.variable(initial);
-      initial.dispose();
-      return variable;
-    });
-    const x = tf.tensor(seededNormal(16 * 12, 9), [16, 12]);
-    const y = tf.tensor(seededNormal(16 * 3, 10), [16, 3]);
-    const optimizer = makeOptimizer();
-    let snapshot: tf.Tensor | null = null;
-    let snapshotValues: Float32Array | null = null;
-    for (let step = 0; step < 6; step++) {
-      if (step === 3) optimizer.setLearningRate(0.025);
-      if (step === snapshotAtStep) {
-        snapshot = tf.reshape(vars[0], [-1]);
-        snapshotValues = Float32Array.from(snapshot.dataSync());
-      }
-      optimizer.minimize(() => tf.losses.meanSquaredError(y, tf.matMul(tf.relu(tf.add(tf.matMul(x, vars[0]), vars[1])), vars[2])) as tf.Scalar, false, vars);
-    }
-    const weights = vars.map((v) => Float32Array.from(v.dataSync()));
-    const snapshotChanged = snapshot && snapshotValues ? snapshot.dataSync().some((v, i) => v !== snapshotValues![i]) : null;
-    tf.dispose([...vars, x, y, ...(snapshot ? [snapshot] : [])]);
-    return { weights, snapshotChanged, optimizer };
-  });
-}
+const train = (backend: string, makeOptimizer: () => tf.MomentumOptimizer, snapshotAtStep = -1) =>
+  trainTwoLayerNet(backend, makeOptimizer, { steps: 6, weightSeed: 200, dataSeeds: [9, 10], snapshotAtStep, learningRateChange: { step: 3, rate: 0.025 } });
 
 const TOLERANCE = { rtol: 1e-5, atol: 1e-6 };
 
