@@ -118,6 +118,9 @@ describe("notebook 4-csae-pedcc (quick mode, real kernel)", () => {
     for (const row of fashionRows) {
       expect(row).toMatch(fashion ? /\| 0\.\d{4} \| 0\.\d{4} \| [+−]0\.\d{4}/ : /not run \(Fashion-MNIST not installed: sudo apt-get install dataset-fashion-mnist\)/);
     }
+    const models = "(CSAE-L|CSAE-C|encoder|basenet)";
+    expect(run.stdout).toMatch(new RegExp(`^Table 4 ranking, paper: encoder > basenet > CSAE-C > CSAE-L; ours: ${fashion ? `${models}( > ${models}){3}` : "not run"}$`, "m"));
+    expect(run.stdout).toMatch(/largest seed-to-seed range of one model on MNIST \(§8\): \d\.\d{4}$/m);
     expect(table("Figure 9: spread")).toMatch(/\| CSAE-L β=0\.04, 1000 training images \| \d\.\d{4} \| \d\.\d{4} \[\d\.\d{4}, \d\.\d{4}\] \| \d\.\d{4} \[/);
   });
 
