@@ -9,6 +9,7 @@ import { seedGlobalRandom, restoreGlobalRandom } from "../lib/random";
 import { AutoencoderModel, mlpAutoencoder } from "../lib/models/autoencoders";
 import { meanSquaredError } from "../lib/metrics";
 import { trainModel } from "../lib/train";
+import { CsaeConvModel, csaeConv } from "../lib/pedcc/models";
 
 let dataDir: string;
 
@@ -217,6 +218,31 @@ describe("cachedModel", () => {
     expect(loaded.summary.finalLoss).toBe(trained.summary.finalLoss);
     expect(weightsOf(loaded.model.model)).toEqual(weightsOf(trained.model.model));
     const [a, b] = [trained.model.reconstruct(images, false), loaded.model.reconstruct(images, false)];
+    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    tf.dispose([a, b]);
+    trained.model.dispose();
+    loaded.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    images.dispose();
+  });
+
+  it("caches CSAE-C in two parts with its batch-norm moving statistics, so the loaded model encodes identically in inference mode", async () => {
+    const images = tf.randomUniform([8, 32, 32, 1], 0, 1, "float32", 4);
+    const spec: CachedModelSpec<CsaeConvModel> = {
+      name: "csae-c-tiny", key: { widths: [4, 4, 8, 8], steps: 1 },
+      build: () => csaeConv({ widths: [4, 4, 8, 8], seed: 3 }),
+      weights: (m) => ({ encoder: m.encoder, decoder: m.decoder }),
+      // One forward pass in training mode moves the batch-norm statistics away from their initial 0 and 1.
+      train: async (m) => { tf.dispose(m.encode(images, true)); },
+    };
+    const before = tf.memory().numTensors;
+    const trained = await cachedModel(spec, quiet());
+    const loaded = await cachedModel(spec, quiet());
+    expect([trained.source, loaded.source]).toEqual(["trained", "loaded"]);
+    const moving = (m: CsaeConvModel) => m.encoder.weights.filter((w) => /moving_mean/.test(w.name)).map((w) => Array.from(w.read().dataSync()));
+    expect(moving(trained.model).flat().some((v) => v !== 0)).toBe(true);
+    expect(moving(loaded.model)).toEqual(moving(trained.model));
+    const [a, b] = [trained.model.encode(images, false), loaded.model.encode(images, false)];
     expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
     tf.dispose([a, b]);
     trained.model.dispose();
