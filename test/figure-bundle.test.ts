@@ -204,7 +204,7 @@ describe("text/html in the script handling of JupyterLab 4 / Notebook 7 and VS C
 describe("the runner's saved form", () => {
   beforeAll(async () => {
     const build = await libBuild();
-    if (!build.ok) console.warn(`tsc -p tsconfig.build.json reported problems:\n${build.output}`);
+    if (!build.ok) console.warn(`tsc -b tsconfig.build.json reported problems:\n${build.output}`);
   }, 300_000);
 
   needChromium("a kernel's figures are saved as Plotly JSON + PNG + text/plain (no text/html, no plotly.js), updates in place", async () => {
