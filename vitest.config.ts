@@ -52,7 +52,10 @@ class LongestFirst extends BaseSequencer {
  * Files that need a module graph of their own: they start kernels, browsers or child processes
  * (and share lib/dist and the PNG service from the global setups), or depend on what a fresh
  * process holds (the backend chosen by initBackend, the accelerator's Adam and native addon,
- * modules reset by vi.resetModules). Every other file is a plain library test.
+ * modules reset by vi.resetModules). Every other file is a plain library test; those that only
+ * call initBackend() to run on wasm and the accelerator, as notebooks do (linalg, metrics,
+ * inverse, inverse-concrete, regularizers), are library tests too: initBackend may be called
+ * again by any later file, and the setup file puts back the cpu backend and tfjs's optimisers.
  */
 const ISOLATED_FILES = [
   // kernels, browsers, child processes
@@ -68,7 +71,7 @@ const ISOLATED_FILES = [
   "test/accelerate/install-script.test.ts",
   "test/accelerate/wasm-threads.test.ts",
   "test/typecheck.test.ts",
-  // initBackend / setup(), the accelerator's registrations, module resets
+  // the first backend choice, setup(), the accelerator's switches and registrations, module resets
   "test/backend.test.ts",
   "test/setup.test.ts",
   "test/run.test.ts",
@@ -80,11 +83,6 @@ const ISOLATED_FILES = [
   "test/accelerate/native-addon.test.ts",
   "test/accelerate/wasm-layer-audit.test.ts",
   "test/accelerate/wasm-overrides-vs-cpu.test.ts",
-  "test/inverse-concrete.test.ts",
-  "test/inverse.test.ts",
-  "test/linalg.test.ts",
-  "test/metrics.test.ts",
-  "test/regularizers.test.ts",
   "test/stacked.test.ts",
 ];
 
