@@ -10,24 +10,27 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
  * cache; a file not listed counts as quick.
  */
 const SLOW_FILES: Record<string, number> = {
-  "test/1-functionally-separate-autoencoder.test.ts": 70,
-  "test/4-csae-pedcc.test.ts": 70,
-  "test/frontend.test.ts": 60,
-  "test/5-autoencoders-lecture-slides.test.ts": 55,
-  "test/figure-bundle.test.ts": 50,
-  "test/runner.test.ts": 50,
-  "test/3-regularized-autoencoders-survey.test.ts": 60,
-  "test/2-autoencoder-learning-process-demo.test.ts": 45,
-  "test/tour.test.ts": 20,
-  "test/accelerate/wasm-overrides-vs-cpu.test.ts": 15,
-  "test/tslab-patch.test.ts": 10,
-  "test/runner-output.test.ts": 8,
-  "test/bench.test.ts": 8,
-  "test/bench-models.test.ts": 15,
-  "test/runner-watchdog.test.ts": 8,
+  "test/4-csae-pedcc.test.ts": 55,
+  "test/1-functionally-separate-autoencoder.test.ts": 52,
+  "test/3-regularized-autoencoders-survey.test.ts": 49,
+  "test/runner.test.ts": 48,
+  "test/figure-bundle.test.ts": 46,
+  "test/5-autoencoders-lecture-slides.test.ts": 45,
+  "test/frontend.test.ts": 42,
+  "test/2-autoencoder-learning-process-demo.test.ts": 30,
+  "test/accelerate/wasm-overrides-vs-cpu.test.ts": 22,
+  "test/tslab-patch.test.ts": 16,
+  "test/typecheck.test.ts": 15,
+  "test/runner-output.test.ts": 12,
+  "test/bench.test.ts": 10,
+  "test/accelerate/wasm-threads.test.ts": 9,
   "test/png-service.test.ts": 8,
+  "test/tour.test.ts": 8,
+  "test/runner-watchdog.test.ts": 7,
   "test/runner-anywhere.test.ts": 6,
-  "test/accelerate/wasm-threads.test.ts": 5,
+  "test/accelerate/native-addon.test.ts": 5,
+  "test/bench-models.test.ts": 4,
+  "test/api.test.ts": 4,
 };
 
 /** Longest first: the last run's cached duration where vitest has one, else the estimate above. */
@@ -49,7 +52,10 @@ class LongestFirst extends BaseSequencer {
  * Files that need a module graph of their own: they start kernels, browsers or child processes
  * (and share lib/dist and the PNG service from the global setups), or depend on what a fresh
  * process holds (the backend chosen by initBackend, the accelerator's Adam and native addon,
- * modules reset by vi.resetModules). Every other file is a plain library test.
+ * modules reset by vi.resetModules). Every other file is a plain library test; those that only
+ * call initBackend() to run on wasm and the accelerator, as notebooks do (linalg, metrics,
+ * inverse, inverse-concrete, regularizers), are library tests too: initBackend may be called
+ * again by any later file, and the setup file puts back the cpu backend and tfjs's optimisers.
  */
 const ISOLATED_FILES = [
   // kernels, browsers, child processes
@@ -64,7 +70,8 @@ const ISOLATED_FILES = [
   "test/bench-models.test.ts",
   "test/accelerate/install-script.test.ts",
   "test/accelerate/wasm-threads.test.ts",
-  // initBackend / setup(), the accelerator's registrations, module resets
+  "test/typecheck.test.ts",
+  // the first backend choice, setup(), the accelerator's switches and registrations, module resets
   "test/backend.test.ts",
   "test/setup.test.ts",
   "test/run.test.ts",
@@ -76,11 +83,6 @@ const ISOLATED_FILES = [
   "test/accelerate/native-addon.test.ts",
   "test/accelerate/wasm-layer-audit.test.ts",
   "test/accelerate/wasm-overrides-vs-cpu.test.ts",
-  "test/inverse-concrete.test.ts",
-  "test/inverse.test.ts",
-  "test/linalg.test.ts",
-  "test/metrics.test.ts",
-  "test/regularizers.test.ts",
   "test/stacked.test.ts",
 ];
 

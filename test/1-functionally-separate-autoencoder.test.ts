@@ -29,7 +29,7 @@ describe("1-functionally-separate-autoencoder notebook (quick mode, real kernel)
       /eq\. \(3\): ln\(y\/\(1−y\)\) \+ ln Σ_\{j≠i\} e\^\{x_j\} rebuilds x to [0-9.e+-]+ ✓/,
       /at p = 0\.9: largest → 0\.9\d+, others 0\.0111 → 0\.0\d+ ✓/,
       /transposed conv = adjoint ✓, M⁺ inverts the valid conv ✓, two different 2×2 windows both max-pool to 1 \(not invertible\) ✓/,
-      /test accuracy \d+\.\d\d% on 2000 test images .*; > 0\.85 ✓; frozen/,
+      /test accuracy \d+\.\d\d% on 1000 test images .*; > 0\.85 ✓; frozen/,
       /one inverse layer per abstract stage, output 28×28×1 = input shape ✓/,
       /cosine similarity of the ten representatives to the class means of the training images: 0\.\d{3} > 0\.9 ✓/,
     ]) expect(run.stdout).toMatch(check);
@@ -54,7 +54,7 @@ describe("1-functionally-separate-autoencoder notebook (quick mode, real kernel)
     expect(run.plainText.split("\n").filter((l) => /^\(c\) jump, seed \d · done/.test(l))).toHaveLength(2);
   });
 
-  // Quick mode (1,500 / 600 / 200 images, one epoch, seeds 0–2) is deterministic given its seeds: these are the verdicts it reaches.
+  // Quick mode (1,500 / 600 training images, 1,000 / 100 test images, one epoch, seeds 0–2) is deterministic given its seeds: these are the verdicts it reaches.
   it("judges each claim over seeds with the verdict quick mode reaches, crediting the paper only with its own claims", () => {
     const table = markdownOutputs().find((m) => m.includes("**Paper vs ours**"));
     expect(table).toBeDefined();

@@ -80,7 +80,7 @@ describe("2-autoencoder-learning-process-demo (quick mode, real kernel)", () => 
     expect(markdownTables().some((t) => t.includes("Claims and rules, fixed before any run"))).toBe(true);
   });
 
-  // Quick mode (5 seeds, 120 epochs) is deterministic given its seeds: these are the verdicts it reaches.
+  // Quick mode (5 seeds, 80 epochs) is deterministic given its seeds: these are the verdicts it reaches.
   it("judges each claim over the seeds with the verdict quick mode reaches, numbers only from the run", () => {
     const paper = markdownTables().find((t) => t.includes("| claim | paper | measured | rule | ours | verdict |"));
     expect(paper).toBeDefined();
@@ -102,7 +102,7 @@ describe("2-autoencoder-learning-process-demo (quick mode, real kernel)", () => 
       expect(cells![4]).toMatch(new RegExp(`^[−+]?\\d+\\.\\d+ ± \\d+\\.\\d+ \\(95 % CI, n = 5${paired ? ", paired" : ""}\\)$`));
       expect(cells![5]).toBe(verdict);
     }
-    expect(run.stdout).toMatch(/mode quick: 5 seeds × at most 120 epochs per configuration; verdicts: within noise · holds · holds · does not hold · does not hold · holds · holds\n/);
+    expect(run.stdout).toMatch(/mode quick: 5 seeds × at most 80 epochs per configuration; verdicts: within noise · holds · holds · does not hold · does not hold · holds · holds\n/);
   });
 
   it("frees its tensors (2 left: the scalar tf.train.momentum keeps after dispose, twice)", () => {

@@ -25,7 +25,7 @@ describe("5-autoencoders-lecture-slides (quick mode, real kernel)", () => {
     expect(run.result.ok).toBe(true);
     expect(run.codeCells.map((c) => c.execution_count)).toEqual(run.codeCells.map((_, i) => i + 1));
     expect(run.stdout).toMatch(/^mode: quick · seed: 0 · backend: (wasm|tensorflow|cpu) \(/m);
-    expect(run.stdout).toMatch(/trainImages=2000 · testImages=1000/);
+    expect(run.stdout).toMatch(/trainImages=2000 · testImages=500/);
   });
 
   it("passes its derivation checks (each cell throws when a check fails)", () => {
@@ -79,7 +79,7 @@ describe("5-autoencoders-lecture-slides (quick mode, real kernel)", () => {
     expect(plots).toHaveLength(7); // linear AE vs PCA, principal angles, trade-off, accuracy bars, 2-D embedding, PSNR vs σ, stack accuracy bars
     const expected = findChromium() || process.env.CI ? [PLOTLY_MIME, "image/png", "text/plain"] : [PLOTLY_MIME, "text/plain"];
     for (const p of plots) expect(Object.keys(p.data as object).sort()).toEqual(expected.sort());
-    expect(run.plainText).toMatch(/2-D scatter plot 'The 1000 test digits by their 2-value code': 1000 points in 10 classes/);
+    expect(run.plainText).toMatch(/2-D scatter plot 'The 500 test digits by their 2-value code': 500 points in 10 classes/);
     const grids = run.outputs.filter((o) => joinText((o.data as Record<string, unknown> | undefined)?.["text/plain"]).startsWith("Image grid"));
     expect(grids.length).toBe(8); // … and the BN autoencoders' and the denoiser's reconstructions
     for (const g of grids) expect(Object.keys(g.data as object).sort()).toEqual(["image/png", "text/plain"]);
@@ -124,7 +124,7 @@ describe("5-autoencoders-lecture-slides (quick mode, real kernel)", () => {
   it("compares stack features with pixels and a stack-initialised CNN with a random one, for 100, 600 and 1000 labels", () => {
     const acc = table("Test accuracy, mean ± 95 % CI over 2 seeds");
     const cell = "(0\\.\\d{4}) ± 0\\.\\d{4} \\(95 % CI, n = 2\\)";
-    for (const [n, epochs] of [[100, 6], [600, 2], [1000, 1]]) {
+    for (const [n, epochs] of [[100, 3], [600, 1], [1000, 1]]) {
       const m = acc.match(new RegExp(`\\| ${n} \\| ${cell} \\| ${cell} \\| ${cell} \\| ${cell} \\| ${epochs} \\|`));
       expect(m, `row for ${n} labels`).not.toBeNull();
       // Softmax regression on pixels or on the stack's features is far above chance even in quick mode.

@@ -35,8 +35,19 @@ beforeAll(() => {
 });
 afterAll(async () => {
   await closeKernelPng();
+  await htmlBrowser?.close();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
+
+/** One chromium for the tests that open the HTML in a browser (each opens its own pages), started by the first. */
+let htmlBrowser: import("playwright-core").Browser | undefined;
+async function browserForHtml(): Promise<import("playwright-core").Browser> {
+  if (!htmlBrowser) {
+    const { chromium } = await import("playwright-core");
+    htmlBrowser = await chromium.launch({ executablePath: findChromium() as string, args: CHROMIUM_ARGS });
+  }
+  return htmlBrowser;
+}
 
 describe("renderFigurePng (in-kernel PNGs)", () => {
   it("says once that chromium is missing and then sends figures without a PNG", async () => {
@@ -106,10 +117,8 @@ describe("showFigure's bundle", () => {
     expect(Object.keys(outputs[0].data)).toEqual([PLOTLY_MIME_TYPE, "image/png", "text/html", "text/plain"]);
     // Second figure first in the page: it waits for the loader's event instead of failing.
     const page = `<!doctype html><html><head><meta charset="utf-8"></head><body>${outputs[1].data["text/html"]}${outputs[0].data["text/html"]}</body></html>`;
-    const { chromium } = await import("playwright-core");
-    const browser = await chromium.launch({ executablePath: findChromium() as string, args: CHROMIUM_ARGS });
+    const tab = await (await browserForHtml()).newPage();
     try {
-      const tab = await browser.newPage();
       await tab.setContent(page);
       await tab.waitForFunction(() => document.querySelectorAll(".autoencoder-notebooks-figure .main-svg").length >= 2, undefined, { timeout: 60_000 });
       const titles = await tab.$$eval(".autoencoder-notebooks-figure .gtitle", (els) => els.map((e) => e.textContent));
@@ -117,7 +126,7 @@ describe("showFigure's bundle", () => {
       expect(await tab.$$eval(".autoencoder-notebooks-figure img", (els) => els.length)).toBe(0);
       expect(PLOTLY_READY_EVENT).toMatch(/plotly-ready/);
     } finally {
-      await browser.close();
+      await tab.close();
     }
   }, 120_000);
 });
@@ -169,11 +178,10 @@ describe("text/html in the script handling of JupyterLab 4 / Notebook 7 and VS C
     showFigure(linePlot({ loss: [1, 2, 3] }, { title: "second" }), { html: true, png: false });
     showFigure(linePlot({ loss: [5, 4] }, { title: "first, updated" }), { html: true, png: false, displayId: "f", update: true });
     const [first, second, update] = collectedOutputs(true).map((o) => o.data["text/html"] as string);
-    const { chromium } = await import("playwright-core");
-    const browser = await chromium.launch({ executablePath: findChromium() as string, args: CHROMIUM_ARGS });
-    try {
-      for (const renderer of ["renderJupyterLab", "renderVsCode"]) {
-        const tab = await browser.newPage();
+    const browser = await browserForHtml();
+    for (const renderer of ["renderJupyterLab", "renderVsCode"]) {
+      const tab = await browser.newPage();
+      try {
         await tab.setContent(`<!doctype html><html><head><meta charset="utf-8"><script>${FRONT_END_RENDERERS}</script></head><body><div id="o1"></div><div id="o2"></div></body></html>`);
         await tab.evaluate(([r, a, b]) => {
           const w = window as unknown as Record<string, (host: Element, html: string) => void>;
@@ -186,10 +194,9 @@ describe("text/html in the script handling of JupyterLab 4 / Notebook 7 and VS C
         await tab.evaluate(([r, html]) => (window as unknown as Record<string, (host: Element, html: string) => void>)[r](document.getElementById("o1")!, html), [renderer, update]);
         await tab.waitForFunction(() => Array.from(document.querySelectorAll("#o1 .gtitle")).some((e) => e.textContent === "first, updated"), undefined, { timeout: 30_000 });
         expect(await tab.$$eval(".gtitle", (els) => els.map((e) => e.textContent)), renderer).toEqual(["first, updated", "second"]);
+      } finally {
         await tab.close();
       }
-    } finally {
-      await browser.close();
     }
   }, 180_000);
 });
@@ -197,7 +204,7 @@ describe("text/html in the script handling of JupyterLab 4 / Notebook 7 and VS C
 describe("the runner's saved form", () => {
   beforeAll(async () => {
     const build = await libBuild();
-    if (!build.ok) console.warn(`tsc -p tsconfig.build.json reported problems:\n${build.output}`);
+    if (!build.ok) console.warn(`tsc -b tsconfig.build.json reported problems:\n${build.output}`);
   }, 300_000);
 
   needChromium("a kernel's figures are saved as Plotly JSON + PNG + text/plain (no text/html, no plotly.js), updates in place", async () => {

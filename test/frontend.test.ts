@@ -32,7 +32,7 @@ beforeAll(async () => {
   if (missing.length > 0 && !CI) return; // the tests skip
   expect(missing, `front-end tests need Debian's ${missing.join(", ")} (apt-get install jupyter-notebook python3-nbconvert chromium; .ci/run does)`).toEqual([]);
   const build = await libBuild();
-  if (!build.ok) console.warn(`tsc -p tsconfig.build.json reported problems:\n${build.output}`);
+  if (!build.ok) console.warn(`tsc -b tsconfig.build.json reported problems:\n${build.output}`);
   work = fs.mkdtempSync(path.join(os.tmpdir(), "frontend-notebook-"));
   fs.copyFileSync(FIXTURE, path.join(work, "frontend.ipynb"));
   home = jupyterHome();

@@ -1,8 +1,9 @@
-/** Unit tests of the runner's pure parts: wire protocol, error explanation, notebook selection, CLI args, reports. */
+/** Unit tests of the runner's pure parts: wire protocol, error explanation, notebook selection, CLI args, reports; and its lib/dist build. */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildLib } from "../lib/runner/build";
 import { kernelEnv, parseCliArgs } from "../lib/runner/cli";
 import { explainCellError } from "../lib/runner/errors";
 import { KERNEL_NAME, kernelArgv, projectRoot } from "../lib/runner/kernel-command";
@@ -244,4 +245,33 @@ describe("reports", () => {
     expect(summarize([good], 1).ok).toBe(true);
     expect(summarize([], 1).ok).toBe(false);
   });
+});
+
+describe("buildLib (tsc -b tsconfig.build.json) on a small project", () => {
+  let root: string;
+  beforeAll(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), "build-lib-"));
+    fs.symlinkSync(path.join(projectRoot(), "node_modules"), path.join(root, "node_modules"));
+    fs.mkdirSync(path.join(root, "src"));
+    const compilerOptions = { strict: true, lib: ["ES5"], types: [], skipLibCheck: true, rootDir: "src", outDir: "dist", declaration: true, incremental: true, tsBuildInfoFile: "dist/.tsbuildinfo" };
+    fs.writeFileSync(path.join(root, "tsconfig.build.json"), JSON.stringify({ compilerOptions, include: ["src/**/*.ts"] }));
+  });
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+  const write = (source: string): void => fs.writeFileSync(path.join(root, "src", "a.ts"), source);
+  const emitted = (): string => fs.readFileSync(path.join(root, "dist", "a.js"), "utf8");
+
+  it("compiles, skips when nothing changed, and recompiles a changed source: a type error is reported (on every run while it stays) and the JavaScript still emitted", () => {
+    write("export const a: number = 1;\n");
+    expect(buildLib({ root })).toMatchObject({ ok: true, output: "" });
+    expect(emitted()).toContain("exports.a = 1;");
+    const info = fs.statSync(path.join(root, "dist", ".tsbuildinfo")).mtimeMs;
+    expect(buildLib({ root })).toMatchObject({ ok: true, output: "" });
+    expect(fs.statSync(path.join(root, "dist", ".tsbuildinfo")).mtimeMs).toBe(info); // up to date: nothing written
+    write('export const a: number = "three";\n');
+    const broken = buildLib({ root });
+    expect(broken.ok).toBe(false);
+    expect(broken.output).toMatch(/src\/a\.ts\(1,14\): error TS2322/);
+    expect(emitted()).toContain('exports.a = "three";');
+    expect(buildLib({ root }).output).toMatch(/error TS2322/); // reported again until fixed
+  }, 60_000);
 });

@@ -29,7 +29,7 @@ beforeAll(async () => {
   // The fixtures import ../../lib, i.e. lib/dist: make it current. Type errors elsewhere in lib
   // (work in progress) still emit JavaScript, so only a missing build is fatal here.
   const build = await libBuild();
-  if (!build.ok) console.warn(`tsc -p tsconfig.build.json reported problems:\n${build.output}`);
+  if (!build.ok) console.warn(`tsc -b tsconfig.build.json reported problems:\n${build.output}`);
   expect(fs.existsSync(path.join(ROOT, "lib", "dist", "index.js"))).toBe(true);
 }, 300_000);
 

@@ -1,6 +1,9 @@
 /**
  * Keep lib/dist current before kernels start: notebooks import "autoencoder-notebooks" (lib/), which
- * resolves to the compiled build. Runs the project's own tsc (incremental).
+ * resolves to the compiled build. Runs the project's own tsc in build mode (`tsc -b`): when no input
+ * is newer than lib/dist's build info it stops after comparing timestamps (about 1 s) instead of
+ * re-reading every source as `tsc -p` does (about 5 s of CPU); otherwise it compiles as `-p` would,
+ * emitting despite type errors and reporting them (again on every run until they are fixed).
  */
 import { spawnSync } from "child_process";
 import * as path from "path";
@@ -20,12 +23,12 @@ export interface BuildResult {
   elapsedMs: number;
 }
 
-/** Run `tsc -p tsconfig.build.json` with the project's TypeScript under this Node. */
+/** Run `tsc -b tsconfig.build.json` with the project's TypeScript under this Node. */
 export function buildLib(options: BuildOptions = {}): BuildResult {
   const root = options.root ?? projectRoot();
   const tsc = path.join(root, "node_modules", "typescript", "bin", "tsc");
   const started = Date.now();
-  const run = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], {
+  const run = spawnSync(process.execPath, [tsc, "-b", "tsconfig.build.json"], {
     cwd: root,
     encoding: "utf8",
     timeout: options.timeoutMs ?? 300_000,

@@ -28,7 +28,7 @@ export const USAGE = `usage: npm run notebooks -- [NAMES...] [options]
   --out DIR           write executed notebooks into DIR instead
   --cell-timeout S    stop a cell after S seconds (default 600 quick / 3600 full)
   --no-png            do not render PNGs of Plotly outputs
-  --no-build          do not run tsc -p tsconfig.build.json first (lib/dist must be current)
+  --no-build          do not run tsc -b tsconfig.build.json first (lib/dist must be current)
   --readme            only rewrite README.md's table of full-run times from the committed notebooks
                       (a full run in place rewrites it too)
   -h, --help          this text`;
@@ -135,7 +135,7 @@ export async function main(argv: string[]): Promise<number> {
   if (options.build) {
     const build = buildLib({ root });
     if (!build.ok) {
-      process.stderr.write(`building lib/dist failed (tsc -p tsconfig.build.json):\n${build.output}\n`);
+      process.stderr.write(`building lib/dist failed (tsc -b tsconfig.build.json):\n${build.output}\n`);
       return 1;
     }
     process.stderr.write(`lib/dist is current (tsc ${(build.elapsedMs / 1000).toFixed(1)} s)\n`);

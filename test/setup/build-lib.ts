@@ -1,9 +1,9 @@
 /**
  * Vitest global setup: a folder where the first test file that needs a current lib/dist builds
- * it (tsc -p tsconfig.build.json, incremental) for the whole run, and the others read the result
- * (test/helpers/build.ts). The files that start kernels then do not each run the compiler (about
- * 5 s of CPU apiece), and a run without such files builds nothing. In watch mode every rerun
- * builds again.
+ * it (tsc -b tsconfig.build.json: about 1 s when lib/dist is current, a compile of what changed
+ * otherwise) for the whole run, and the others read the result (test/helpers/build.ts). The files
+ * that start kernels then do not each run the compiler, and a run without such files builds
+ * nothing. In watch mode every rerun builds again.
  */
 import * as fs from "fs";
 import * as os from "os";
