@@ -119,6 +119,23 @@ describe("reparameterize", () => {
     expect(Array.from(gl.dataSync()).some((v) => v !== 0)).toBe(true);
     tf.dispose([gm, gl]);
   });
+
+  it("its closed-form gradients (1 and ½·ε⊙σ) are autodiff's through μ + exp(½ log σ²)⊙ε, value for value; no tensor left", () => {
+    const m = tf.randomNormal([5, 4], 0, 1, "float32", 51);
+    const l = tf.randomNormal([5, 4], 0, 1, "float32", 52);
+    const w = tf.randomNormal([5, 4], 0, 1, "float32", 53);
+    const before = tf.memory().numTensors;
+    const plain = (mu: tf.Tensor, lv: tf.Tensor) => tf.add(mu, tf.mul(tf.exp(tf.mul(lv, 0.5)), tf.randomNormal(mu.shape, 0, 1, "float32", 8)));
+    const [ours, theirs] = [(mu: tf.Tensor, lv: tf.Tensor) => reparameterize(mu, lv, 7), plain].map((f) => {
+      const { value, grads } = tf.valueAndGrads((mu: tf.Tensor, lv: tf.Tensor) => tf.sum(tf.mul(f(mu, lv), w)) as tf.Scalar)([m, l]);
+      const read = [value, ...grads].map((t) => Array.from(t.dataSync()));
+      tf.dispose([value, ...grads]);
+      return read;
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(ours).toEqual(theirs);
+    tf.dispose([m, l, w]);
+  });
 });
 
 describe("cvae (784-400-40-400-784, conditioned on the one-hot label)", () => {

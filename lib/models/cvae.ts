@@ -83,7 +83,19 @@ export function reparameterize(mean: tf.Tensor, logVariance: tf.Tensor, seed?: n
   return tf.tidy(() => {
     // tfjs treats seed 0 as unseeded: shift by one.
     const epsilon = tf.randomNormal(mean.shape, 0, 1, "float32", seed === undefined ? undefined : (seed >>> 0) + 1);
-    return tf.add(mean, tf.mul(tf.exp(tf.mul(logVariance, 0.5)), epsilon));
+    // Gradient in closed form (one tape node, the products in autodiff's order): ∂z/∂μ = 1, ∂z/∂log σ² = ½·ε⊙σ.
+    const forward = (mu: tf.Tensor, logVar: tf.Tensor, save: tf.GradSaveFunc) => {
+      const sigma = tf.exp(tf.mul(logVar, 0.5));
+      save([sigma, epsilon]); // ε too: this tidy frees it before the backward pass
+      return {
+        value: tf.add(mu, tf.mul(sigma, epsilon)),
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], [s, e]: tf.Tensor[]) => {
+          const g = Array.isArray(dy) ? dy[0] : dy;
+          return [g, tf.mul(tf.mul(tf.mul(g, e), s), 0.5)];
+        },
+      };
+    };
+    return tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0])(mean, logVariance);
   });
 }
 
@@ -100,10 +112,10 @@ export function bernoulliNegLogLikelihood(logits: tf.Tensor, x: tf.Tensor): tf.S
   }
   const rows = logits.shape[0];
   const forward = (l: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([l]);
+    save([l, x]); // x too: a caller's tidy may free it before the backward pass
     return {
       value: tf.mean(tf.sum(tf.sub(tf.softplus(l), tf.mul(x, l)), 1)) as tf.Scalar,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], [saved]: tf.Tensor[]) => tf.mul(tf.sub(tf.sigmoid(saved), x), tf.div(Array.isArray(dy) ? dy[0] : dy, rows)),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], [ls, xs]: tf.Tensor[]) => tf.mul(tf.sub(tf.sigmoid(ls), xs), tf.div(Array.isArray(dy) ? dy[0] : dy, rows)),
     };
   };
   return tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0])(logits) as tf.Scalar;
