@@ -8,6 +8,7 @@
  *   fused-adam.ts     tfjs's Adam with one native pass per weight, registered as the Adam that
  *                     lib/train/optimizers.ts's createOptimizer builds (through lib/optimizer-hooks.ts)
  *   fused-momentum.ts the same for tfjs's momentum SGD
+ *   dense.ts          tfjs-layers' Dense as one kernel in training (product, bias, activation), gradient per input
  *   gradients.ts      tfjs gradients replaced by the same values from fewer kernels (Mean, Sum: no ones(x.shape) per step)
  *   wasm-threads.ts   tfjs-wasm's threaded build, started in Node (used where the addon is not)
  *
@@ -22,6 +23,7 @@ import { FusedMomentumOptimizer } from "./fused-momentum";
 import { loadNativeKernels, resolveNativeThreads } from "./native/addon";
 import { registerWasmOverrides, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "./wasm-overrides/registry";
 import { GRADIENT_OVERRIDES, registerGradientOverrides } from "./gradients";
+import { registerDenseFusion } from "./dense";
 import { activateWasmWithThreads, resolveWasmThreads, WasmThreadControls, WasmThreadsRequest } from "./wasm-threads";
 
 // What backend.ts needs to validate its threads option before it calls the door.
@@ -78,6 +80,7 @@ export async function accelerateWasm(wasm: WasmThreadControls, startWasm: () => 
   // Before wasm starts: the stock kernels' setup functions must stay with the registry entries.
   registerWasmOverrides();
   registerGradientOverrides();
+  registerDenseFusion();
   const nativeLoaded = loadNativeKernels({ env }).loaded;
   const { request } = resolveWasmThreads(options);
   // With the native kernels doing the products and convolutions, wasm runs only element-wise
