@@ -8,7 +8,8 @@
  * the activation by ./wasm-overrides/matmul.ts's _FusedMatMul: the native addon where it is
  * built), and its gradient is registered per input, so that the tape computes only what is
  * needed (no ∂/∂x for a first layer):
- *   dz = dy ⊙ f′ (ReLU: dy·step(y); sigmoid: dy·(y·(1 − y)); linear: dy), as tfjs's own gradients compute it
+ *   dz = dy ⊙ f′ (ReLU: dy·step(y); sigmoid: dy·(y·(1 − y)); linear: dy), as tfjs's own gradients compute it,
+ *        in one native pass where the addon runs (DENSE_ACTIVATION_GRAD_KERNEL), else by tfjs's ops
  *   ∂/∂x = dz·Wᵀ,  ∂/∂W = xᵀ·dz,  ∂/∂b = Σ_rows dz
  * The same products as tfjs's autodiff of the unfused ops, so the same values. Other layers,
  * shapes, dtypes and backends without the kernel run tfjs-layers' own Dense.call.
@@ -18,10 +19,13 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { fusedMatMulWasm } from "./wasm-overrides/matmul";
-import { KernelArgs, withShape } from "./wasm-overrides/common";
+import { KernelArgs, WasmBackendLike, withShape } from "./wasm-overrides/common";
+import { BinaryOp, nativeAddon, nativeCounters, nativeThreads } from "./native/addon";
 
 /** The kernel name of a dense layer's forward pass (registered for wasm only). */
 export const DENSE_KERNEL = "AeDense";
+/** dz = dy ⊙ f′ from dy and y in one native pass (registered for wasm; run only where the addon is loaded). */
+export const DENSE_ACTIVATION_GRAD_KERNEL = "AeDenseActivationGrad";
 
 /** Activations the fused layer computes (tfjs-layers' class names). */
 const FUSED_ACTIVATIONS = new Set(["linear", "relu", "sigmoid"]);
@@ -40,6 +44,30 @@ function denseWasm(args: KernelArgs): tf.TensorInfo {
   return withShape(out, [n, m]);
 }
 
+/** dy·step(y) (ReLU) or dy·(y·(1 − y)) (sigmoid) on the addon, in tfjs's order of operations (same values as its gradients). */
+function activationGradWasm(args: KernelArgs): tf.TensorInfo {
+  const { dy, y } = args.inputs as { dy: tf.TensorInfo; y: tf.TensorInfo };
+  const { activation } = (args.attrs ?? {}) as { activation?: string };
+  const native = nativeAddon();
+  if (!native) throw new Error(`${DENSE_ACTIVATION_GRAD_KERNEL}: the native addon is not loaded`);
+  const backend = args.backend as WasmBackendLike;
+  const out = backend.makeOutput([...dy.shape], "float32");
+  const view = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
+  native.binary(activation === "relu" ? BinaryOp.ReluGrad : BinaryOp.SigmoidGrad, view(dy), view(y), view(out), nativeThreads());
+  nativeCounters.elementwise++;
+  return out;
+}
+
+/** dz = dy ⊙ f′(y): one native pass where the addon runs (float32), else tfjs's own ReLU and sigmoid gradient ops. */
+function activationGradient(activation: string, dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
+  if (activation === "linear") return dy;
+  if (nativeAddon() && dy.dtype === "float32" && y.dtype === "float32" && tf.getKernel(DENSE_ACTIVATION_GRAD_KERNEL, tf.getBackend())) {
+    return tf.engine().runKernel(DENSE_ACTIVATION_GRAD_KERNEL, { dy, y }, { activation } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  }
+  // As tfjs's Relu and Sigmoid gradients (step(y) = step(x·W + b) for y = max(·, 0)).
+  return activation === "relu" ? tf.mul(dy, tf.step(y)) : tf.mul(dy, tf.mul(y, tf.sub(tf.scalar(1), y)));
+}
+
 /** The gradient of DENSE_KERNEL, one thunk per input (the tape calls only those on a path to a variable). */
 const DENSE_GRADIENT: tf.GradConfig = {
   kernelName: DENSE_KERNEL,
@@ -48,9 +76,7 @@ const DENSE_GRADIENT: tf.GradConfig = {
   gradFunc: (dy, saved, attrs) => {
     const [x, W, y] = saved;
     const g = dy as tf.Tensor;
-    const activation = (attrs as { activation?: string }).activation ?? "linear";
-    // As tfjs's Relu and Sigmoid gradients (step(y) = step(x·W + b) for y = max(·, 0)).
-    const dz = activation === "relu" ? tf.mul(g, tf.step(y)) : activation === "sigmoid" ? tf.mul(g, tf.mul(y, tf.sub(tf.scalar(1), y))) : g;
+    const dz = activationGradient((attrs as { activation?: string }).activation ?? "linear", g, y);
     return {
       x: () => tf.matMul(dz, W, false, true),
       W: () => tf.matMul(x, dz, true, false),
@@ -101,6 +127,9 @@ function fusedCall(this: DenseLike, inputs: tf.Tensor | tf.Tensor[], kwargs: unk
 /** Register the kernel on wasm, its gradient, and route tfjs-layers' Dense.call through it (idempotent). */
 export function registerDenseFusion(): void {
   if (!tf.getKernel(DENSE_KERNEL, "wasm")) tf.registerKernel({ kernelName: DENSE_KERNEL, backendName: "wasm", kernelFunc: denseWasm as unknown as tf.KernelFunc });
+  if (!tf.getKernel(DENSE_ACTIVATION_GRAD_KERNEL, "wasm")) {
+    tf.registerKernel({ kernelName: DENSE_ACTIVATION_GRAD_KERNEL, backendName: "wasm", kernelFunc: activationGradWasm as unknown as tf.KernelFunc });
+  }
   if (tf.getGradient(DENSE_KERNEL) !== DENSE_GRADIENT) tf.registerGradient(DENSE_GRADIENT);
   const proto = denseprototype();
   if (proto.call !== fusedCall) {

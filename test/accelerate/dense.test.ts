@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
-import { DENSE_KERNEL, denseCounters, setDenseFusion } from "../../lib/accelerate/dense";
+import { DENSE_ACTIVATION_GRAD_KERNEL, DENSE_KERNEL, denseCounters, setDenseFusion } from "../../lib/accelerate/dense";
 import { loadNativeKernels, nativeAddon, setNativeEnabled } from "../../lib/accelerate/native/addon";
 import { trainModel } from "../../lib/train";
 import { assertClose, BACKEND_TOLERANCE, seededNormal, withBackend } from "../helpers/gradcheck";
@@ -83,6 +83,25 @@ for (const path of ["native", "wasm only"] as const) {
     }
   });
 }
+
+describe.runIf(nativeLoaded)("the activation gradients in one native pass", () => {
+  test("dy·step(y) and dy·(y·(1 − y)) bit for bit as tfjs's ops: signed zeros, NaN, ties at 0, both threads' sizes", async () => {
+    for (const n of [11, 70_001]) {
+      const special = [0, -0, NaN, 1e-30, -1e-30, 1, 0.5, -2];
+      const y = Float32Array.from({ length: n }, (_, i) => (i < special.length ? special[i] : seededNormal(1, i)[0]));
+      const dy = Float32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? -1.25 : seededNormal(1, n + i)[0]));
+      for (const activation of ["relu", "sigmoid"] as const) {
+        const [ours, theirs] = tf.tidy(() => {
+          const [d, v] = [tf.tensor1d(dy), tf.tensor1d(y)];
+          const fused = tf.engine().runKernel(DENSE_ACTIVATION_GRAD_KERNEL, { dy: d, y: v }, { activation } as unknown as tf.NamedAttrMap) as tf.Tensor;
+          const plain = activation === "relu" ? tf.mul(d, tf.step(v)) : tf.mul(d, tf.mul(v, tf.sub(tf.scalar(1), v)));
+          return [Array.from(fused.dataSync()), Array.from(plain.dataSync())];
+        });
+        ours.forEach((value, i) => expect(Object.is(value, theirs[i]), `${activation} ${n}: element ${i}: ${value} vs ${theirs[i]}`).toBe(true));
+      }
+    }
+  });
+});
 
 describe("Dense as one kernel in training", () => {
   test("a first layer's input gradient is not computed: 2 products backward for layer 2, 1 for layer 1", async () => {

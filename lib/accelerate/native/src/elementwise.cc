@@ -183,6 +183,10 @@ void binary(BinaryOp op, const float* a, bool aScalar, const float* b, bool bSca
     case BinaryOp::Mul: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float x, float y) { return x * y; }); break;
     case BinaryOp::Div: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float x, float y) { return x / y; }); break;
     case BinaryOp::SquaredDifference: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float x, float y) { const float d = x - y; return d * d; }); break;
+    // tfjs's step: 1 above 0, NaN for NaN, else 0; then dy times it (as tfjs's ReLU gradient, mul(dy, step(y))).
+    case BinaryOp::ReluGrad: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float dy, float y) { return dy * (y > 0.0f ? 1.0f : (y != y ? y : 0.0f)); }); break;
+    // tfjs's sigmoid gradient, mul(dy, mul(y, sub(1, y))), in its order.
+    case BinaryOp::SigmoidGrad: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float dy, float y) { return dy * (y * (1.0f - y)); }); break;
   }
 }
 
