@@ -61,7 +61,9 @@ function activationGradWasm(args: KernelArgs): tf.TensorInfo {
 /** dz = dy ⊙ f′(y): one native pass where the addon runs (float32), else tfjs's own ReLU and sigmoid gradient ops. */
 function activationGradient(activation: string, dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
   if (activation === "linear") return dy;
-  if (nativeAddon() && dy.dtype === "float32" && y.dtype === "float32" && tf.getKernel(DENSE_ACTIVATION_GRAD_KERNEL, tf.getBackend())) {
+  // Not while a tape records this gradient (a gradient of a gradient): the native kernel has none of its own.
+  const recorded = (tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn();
+  if (!recorded && nativeAddon() && dy.dtype === "float32" && y.dtype === "float32" && tf.getKernel(DENSE_ACTIVATION_GRAD_KERNEL, tf.getBackend())) {
     return tf.engine().runKernel(DENSE_ACTIVATION_GRAD_KERNEL, { dy, y }, { activation } as unknown as tf.NamedAttrMap) as tf.Tensor;
   }
   // As tfjs's Relu and Sigmoid gradients (step(y) = step(x·W + b) for y = max(·, 0)).
