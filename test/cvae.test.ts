@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cvae, cvaeAuthorsLossWeights, cvaeLoss, gaussianKlDivergence, reparameterize } from "../lib/models/cvae";
+import { bernoulliNegLogLikelihood, cvae, cvaeAuthorsLossWeights, cvaeLoss, gaussianKlDivergence, reparameterize } from "../lib/models/cvae";
 import { trainModel, LossContext } from "../lib/train";
 
 beforeAll(async () => {
@@ -17,7 +17,48 @@ beforeAll(async () => {
 
 const context = (training: boolean, seed = 7): LossContext => ({ training, epoch: 1, numEpochs: 1, step: 0, batchIndex: 0, batchSize: 4, seed });
 
+describe("bernoulliNegLogLikelihood", () => {
+  it("value and closed-form gradient (σ(l) − x)/n equal autodiff through Σ softplus(l) − x·l, rows averaged; no tensor left", () => {
+    const l = tf.mul(tf.randomNormal([6, 50], 0, 1, "float32", 31), 8); // logits past softplus's cut-offs (±13.9) too
+    const x = tf.randomUniform([6, 50], 0, 1, "float32", 32);
+    const before = tf.memory().numTensors;
+    const plain = (t: tf.Tensor) => tf.mean(tf.sum(tf.sub(tf.softplus(t), tf.mul(x, t)), 1)) as tf.Scalar;
+    const [ours, theirs] = [(t: tf.Tensor) => bernoulliNegLogLikelihood(t, x), plain].map((f) => {
+      const { value, grad } = tf.valueAndGrad(f)(l);
+      const read = [value.dataSync()[0], Array.from(grad.dataSync())] as const;
+      tf.dispose([value, grad]);
+      return read;
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(ours[0]).toBeCloseTo(theirs[0], 5);
+    const scale = Math.max(...theirs[1].map(Math.abs));
+    ours[1].forEach((g, i) => expect(Math.abs(g - theirs[1][i])).toBeLessThanOrEqual(1e-6 * scale));
+    expect(() => bernoulliNegLogLikelihood(l, tf.zeros([6, 49]))).toThrow(/bernoulliNegLogLikelihood: logits \[6, 50\] and x \[6, 49\] must have the same shape/);
+    tf.dispose([l, x]);
+  });
+});
+
 describe("gaussianKlDivergence", () => {
+  it("closed-form gradients μ/n and ½(σ² − 1)/n equal autodiff through the formula; no tensor left", () => {
+    const mu = tf.randomNormal([7, 5], 0, 1, "float32", 41);
+    const lv = tf.randomNormal([7, 5], 0, 2, "float32", 42);
+    const before = tf.memory().numTensors;
+    const plain = (m: tf.Tensor, v: tf.Tensor) => tf.mul(0.5, tf.mean(tf.sum(tf.sub(tf.add(tf.square(m), tf.exp(v)), tf.add(v, 1)), 1))) as tf.Scalar;
+    const [ours, theirs] = [gaussianKlDivergence, plain].map((f) => {
+      const { value, grads } = tf.valueAndGrads((m: tf.Tensor, v: tf.Tensor) => tf.mul(f(m, v), 3) as tf.Scalar)([mu, lv]);
+      const read = [value.dataSync()[0], ...grads.map((g) => Array.from(g.dataSync()))] as [number, number[], number[]];
+      tf.dispose([value, ...grads]);
+      return read;
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(ours[0]).toBeCloseTo(theirs[0], 5);
+    for (const k of [1, 2] as const) {
+      const scale = Math.max(...theirs[k].map(Math.abs));
+      ours[k].forEach((g, i) => expect(Math.abs(g - theirs[k][i])).toBeLessThanOrEqual(1e-6 * scale));
+    }
+    tf.dispose([mu, lv]);
+  });
+
   it("matches ½ Σ (μ² + σ² − 1 − log σ²) computed by hand, averaged over rows", () => {
     const mu = [[0.5, -1, 0], [2, 0.1, -0.3]];
     const lv = [[0, 0.7, -1.2], [-0.5, 1.5, 0.2]];
@@ -77,6 +118,23 @@ describe("reparameterize", () => {
     expect(Array.from(gm.dataSync()).every((v) => v === 1)).toBe(true);
     expect(Array.from(gl.dataSync()).some((v) => v !== 0)).toBe(true);
     tf.dispose([gm, gl]);
+  });
+
+  it("its closed-form gradients (1 and ½·ε⊙σ) are autodiff's through μ + exp(½ log σ²)⊙ε, value for value; no tensor left", () => {
+    const m = tf.randomNormal([5, 4], 0, 1, "float32", 51);
+    const l = tf.randomNormal([5, 4], 0, 1, "float32", 52);
+    const w = tf.randomNormal([5, 4], 0, 1, "float32", 53);
+    const before = tf.memory().numTensors;
+    const plain = (mu: tf.Tensor, lv: tf.Tensor) => tf.add(mu, tf.mul(tf.exp(tf.mul(lv, 0.5)), tf.randomNormal(mu.shape, 0, 1, "float32", 8)));
+    const [ours, theirs] = [(mu: tf.Tensor, lv: tf.Tensor) => reparameterize(mu, lv, 7), plain].map((f) => {
+      const { value, grads } = tf.valueAndGrads((mu: tf.Tensor, lv: tf.Tensor) => tf.sum(tf.mul(f(mu, lv), w)) as tf.Scalar)([m, l]);
+      const read = [value, ...grads].map((t) => Array.from(t.dataSync()));
+      tf.dispose([value, ...grads]);
+      return read;
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(ours).toEqual(theirs);
+    tf.dispose([m, l, w]);
   });
 });
 

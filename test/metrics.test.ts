@@ -22,6 +22,25 @@ describe("pointwise metrics", () => {
   const a = () => tf.tensor2d([[0, 1], [2, 3]]);
   const b = () => tf.tensor2d([[1, 1], [2, 1]]);
 
+  it("MSE's closed-form gradients equal autodiff through mean((a − b)²) value for value, for a and b (b of another shape), leaving nothing", () => {
+    const rng = createRng(5);
+    const x = tf.tensor2d(Array.from({ length: 12 * 35 }, () => randomNormal(rng)), [12, 35]);
+    const y = tf.tensor3d(Array.from({ length: 12 * 35 }, () => randomNormal(rng)), [12, 5, 7]);
+    const w = tf.scalar(1.7);
+    const before = tf.memory().numTensors;
+    const plain = (p: tf.Tensor, q: tf.Tensor) => tf.mean(tf.squaredDifference(p, q.reshape(p.shape))) as tf.Scalar;
+    const [ours, theirs] = [meanSquaredError, plain].map((f) => {
+      const { value, grads } = tf.valueAndGrads((p: tf.Tensor, q: tf.Tensor) => tf.mul(f(p, q), w) as tf.Scalar)([x, y]);
+      expect(grads[1].shape).toEqual([12, 5, 7]);
+      const out = [value, ...grads].map((t) => Array.from(t.dataSync()));
+      tf.dispose([value, ...grads]);
+      return out;
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(ours).toEqual(theirs);
+    tf.dispose([x, y, w]);
+  });
+
   it("MSE, MAE, PSNR match hand computation and leak nothing", () => {
     const x = a();
     const y = b();

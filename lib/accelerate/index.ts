@@ -8,6 +8,8 @@
  *   fused-adam.ts     tfjs's Adam with one native pass per weight, registered as the Adam that
  *                     lib/train/optimizers.ts's createOptimizer builds (through lib/optimizer-hooks.ts)
  *   fused-momentum.ts the same for tfjs's momentum SGD
+ *   dense.ts          tfjs-layers' Dense as one kernel in training (product, bias, activation), gradient per input
+ *   gradients.ts      tfjs gradients replaced by the same values from fewer kernels (Mean, Sum: no ones(x.shape) per step)
  *   wasm-threads.ts   tfjs-wasm's threaded build, started in Node (used where the addon is not)
  *
  * lib/backend.ts calls {@link accelerateWasm} once, when it starts the wasm backend; nothing
@@ -20,6 +22,8 @@ import { FusedAdamOptimizer } from "./fused-adam";
 import { FusedMomentumOptimizer } from "./fused-momentum";
 import { loadNativeKernels, resolveNativeThreads } from "./native/addon";
 import { registerWasmOverrides, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "./wasm-overrides/registry";
+import { GRADIENT_OVERRIDES, registerGradientOverrides } from "./gradients";
+import { registerDenseFusion } from "./dense";
 import { activateWasmWithThreads, resolveWasmThreads, WasmThreadControls, WasmThreadsRequest } from "./wasm-threads";
 
 // What backend.ts needs to validate its threads option before it calls the door.
@@ -51,6 +55,8 @@ export interface AcceleratorReport {
   extraKernels: string[];
   /** wasm's kernels that are right but slow, replaced by faster ones (WASM_FASTER_KERNELS). */
   fasterKernels: string[];
+  /** Kernels whose tfjs gradient ours replaced (./gradients.ts: same values, fewer kernels). */
+  gradients: string[];
   /** Threads of wasm's XNNPACK pool. */
   wasmThreads: number;
   /** Why wasm runs fewer threads than asked ("" when it runs what was asked). */
@@ -73,6 +79,8 @@ export async function accelerateWasm(wasm: WasmThreadControls, startWasm: () => 
   const env = options.env ?? process.env;
   // Before wasm starts: the stock kernels' setup functions must stay with the registry entries.
   registerWasmOverrides();
+  registerGradientOverrides();
+  registerDenseFusion();
   const nativeLoaded = loadNativeKernels({ env }).loaded;
   const { request } = resolveWasmThreads(options);
   // With the native kernels doing the products and convolutions, wasm runs only element-wise
@@ -92,6 +100,7 @@ export async function accelerateWasm(wasm: WasmThreadControls, startWasm: () => 
   return {
     extraKernels,
     fasterKernels,
+    gradients: GRADIENT_OVERRIDES.map((g) => g.kernelName),
     wasmThreads: threads,
     wasmThreadsNote: note,
     native: { loaded: native.loaded, summary: native.summary, ...(native.loaded && native.threads !== undefined ? { threads: native.threads } : {}) },

@@ -41,12 +41,11 @@ export function sliceRecord<D extends TensorRecord>(data: D, start: number, size
   return out as D;
 }
 
-/** Every tensor of the record reordered by one gather with the same index tensor. */
-export function gatherRecord<D extends TensorRecord>(data: D, order: Int32Array): D {
-  return tf.tidy(() => {
-    const indices = tf.tensor1d(order, "int32");
-    const out: TensorRecord = {};
-    for (const key of Object.keys(data)) out[key] = tf.gather(data[key], indices);
-    return out;
-  }) as D;
+/** Rows order[start, start+size) of every tensor in the record: one batch of a shuffled epoch, gathered without reordering the whole record. */
+export function gatherRows<D extends TensorRecord>(data: D, order: tf.Tensor1D, start: number, size: number): D {
+  const indices = start === 0 && size === order.shape[0] ? order : tf.slice(order, start, size);
+  const out: TensorRecord = {};
+  for (const key of Object.keys(data)) out[key] = tf.gather(data[key], indices);
+  if (indices !== order) indices.dispose();
+  return out as D;
 }

@@ -10,7 +10,7 @@ import { inKernel } from "../display";
 import { createProgressReporter, ProgressReporter } from "../progress";
 import { checkPositiveInteger } from "../checks";
 import { createDivergenceDetector, DivergenceDetector, trainedName } from "../divergence";
-import { checkAlignedData, gatherRecord, mixSeeds } from "./batches";
+import { checkAlignedData, mixSeeds } from "./batches";
 import { evaluateCore } from "./evaluation";
 import { firstNonFinite, nonFiniteWord, resolveWeightDecay } from "./loss-terms";
 import { resolveOptimizer } from "./optimizers";
@@ -65,8 +65,8 @@ interface RunState<D extends TensorRecord> {
   history: TrainHistory;
   /** Running sums [terms…, total]·rows of the epoch so far, on the device. */
   sums: tf.Tensor1D | null;
-  /** This epoch's reordered data (freed at the epoch's end). */
-  shuffled: D | null;
+  /** This epoch's permutation of the sample indices (freed at the epoch's end); null without shuffling. */
+  order: tf.Tensor1D | null;
   globalStep: number;
   /** 1-based epoch running (numEpochs + 1 after the last). */
   epoch: number;
@@ -82,6 +82,8 @@ interface EpochProgress<D extends TensorRecord> {
   epoch: number;
   learningRate: number;
   data: D;
+  /** The epoch's sample order (each batch gathers its rows through it), or null for file order. */
+  order: tf.Tensor1D | null;
   /** performance.now() when the epoch started. */
   start: number;
   samples: number;
@@ -158,7 +160,7 @@ function startRun<D extends TensorRecord>(plan: TrainingPlan<D>): RunState<D> {
     epochs: [], terms: {}, learningRate: [], samplesPerSecond: [], epochSeconds: [], seconds: 0, steps: 0, backend: tf.getBackend(), stoppedEarly: false,
   };
   const step: StepState = { lossNames: null, logNames: [], variables: plan.variables, variablesChecked: false };
-  return { step, history, sums: null, shuffled: null, globalStep: 0, epoch: 0, started: performance.now() };
+  return { step, history, sums: null, order: null, globalStep: 0, epoch: 0, started: performance.now() };
 }
 
 /** One epoch: its steps, the epoch means (one read-back, guarded), validation, the history, the divergence check and the progress line. */
@@ -170,8 +172,8 @@ async function runEpoch<D extends TensorRecord>(plan: TrainingPlan<D>, run: RunS
   run.sums?.dispose();
   run.sums = null;
   const trainSeconds = (performance.now() - progress.start) / 1000;
-  if (run.shuffled !== plan.data) tf.dispose(Object.values(run.shuffled!));
-  run.shuffled = null;
+  run.order?.dispose();
+  run.order = null;
   const validation = plan.options.validationData === undefined ? undefined : await validate(plan, plan.options.validationData, epoch);
   const logs: EpochLogs = {
     epoch, numEpochs: plan.numEpochs, terms, validation, learningRate: progress.learningRate, samplesPerSecond: progress.samples / trainSeconds,
@@ -197,8 +199,9 @@ function scheduleLearningRate<D extends TensorRecord>(plan: TrainingPlan<D>, epo
 /** The epoch's steps over the (seeded, reshuffled) data; reads back only at logEvery points. */
 async function runBatches<D extends TensorRecord>(plan: TrainingPlan<D>, run: RunState<D>, learningRate: number): Promise<EpochProgress<D>> {
   const start = performance.now();
-  run.shuffled = plan.shuffle ? gatherRecord(plan.data, permutation(plan.numSamples, mixSeeds(plan.seed, run.epoch))) : plan.data;
-  const progress: EpochProgress<D> = { epoch: run.epoch, learningRate, data: run.shuffled, start, samples: 0, windowStart: run.globalStep };
+  // Each batch gathers its rows through the epoch's permutation (no reordered copy of the whole data set).
+  run.order = plan.shuffle ? tf.tensor1d(permutation(plan.numSamples, mixSeeds(plan.seed, run.epoch)), "int32") : null;
+  const progress: EpochProgress<D> = { epoch: run.epoch, learningRate, data: plan.data, order: run.order, start, samples: 0, windowStart: run.globalStep };
   for (let b = 0; b < plan.batchesPerEpoch; b++) {
     const info = takeStep(plan, run, progress, b);
     if (isLogPoint(plan, b)) info.terms = await readWindow(plan, run, progress);
@@ -217,7 +220,7 @@ function takeStep<D extends TensorRecord>(plan: TrainingPlan<D>, run: RunState<D
   const size = Math.min(plan.batchSize, plan.numSamples - start);
   const step = run.globalStep;
   const context: LossContext = { training: true, epoch, numEpochs: plan.numEpochs, step, batchIndex: b, batchSize: size, seed: mixSeeds(plan.seed, step + 0x10000) };
-  const next = runStep(plan, run.step, { data: progress.data, start, size }, context, run.sums, progress.learningRate);
+  const next = runStep(plan, run.step, { data: progress.data, order: progress.order, start, size }, context, run.sums, progress.learningRate);
   run.sums?.dispose();
   run.sums = next;
   progress.samples += size;
@@ -342,10 +345,10 @@ function reportFailure<D extends TensorRecord>(plan: TrainingPlan<D>, run: RunSt
   });
 }
 
-/** Free what the run holds (sums, shuffled data, an owned optimiser, the divergence detector's copy), also after an error. */
+/** Free what the run holds (sums, the epoch's order, an owned optimiser, the divergence detector's copy), also after an error. */
 function releaseRun<D extends TensorRecord>(plan: TrainingPlan<D>, run: RunState<D>): void {
   run.sums?.dispose();
-  if (run.shuffled !== null && run.shuffled !== plan.data) tf.dispose(Object.values(run.shuffled));
+  run.order?.dispose();
   plan.optimizer.dispose();
   plan.divergence?.dispose();
 }

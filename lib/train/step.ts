@@ -3,7 +3,7 @@
  * tape, the running per-term sums updated on the device (no read-back), and the update.
  */
 import * as tf from "@tensorflow/tfjs";
-import { sliceRecord } from "./batches";
+import { gatherRows, sliceRecord } from "./batches";
 import { checkLossWeights, checkTerms, totalAndVector, WeightDecay, weightDecayTerm } from "./loss-terms";
 import type { ResolvedOptimizer } from "./optimizers";
 import type { LossContext, LossTermsFn, TensorRecord } from "./types";
@@ -31,9 +31,11 @@ export interface StepState {
   variablesChecked: boolean;
 }
 
-/** Where a step reads its batch: rows [start, start+size) of the epoch's (shuffled) data. */
+/** Where a step reads its batch: rows order[start, start+size) of the data (rows [start, start+size) without an order). */
 export interface StepBatch<D extends TensorRecord> {
   data: D;
+  /** The epoch's permutation of the sample indices (null or absent: file order). */
+  order?: tf.Tensor1D | null;
   start: number;
   size: number;
 }
@@ -45,7 +47,7 @@ export function runStep<D extends TensorRecord>(
   let next: tf.Tensor1D | null = null;
   try {
     tf.tidy(() => {
-      const rows = sliceRecord(batch.data, batch.start, batch.size, setup.numSamples);
+      const rows = batch.order ? gatherRows(batch.data, batch.order, batch.start, batch.size) : sliceRecord(batch.data, batch.start, batch.size, setup.numSamples);
       const result = lossGradients(setup, st, () => {
         const { total, vector } = stepTerms(setup, st, rows, context);
         const scaled = tf.mul(vector, batch.size);

@@ -434,11 +434,38 @@ for (const path of ["native", "wasm only"] as const) {
       expect(nativeCounters.elementwise - others).toBe(0);
     });
 
+    test("Sub, Multiply, RealDiv and SquaredDifference of one shape or against one value (both orders) from 4096 elements; smaller ones, other broadcasts and int32 to wasm", async () => {
+      expect(["Sub", "Multiply", "RealDiv", "SquaredDifference"].every((k) => isOurWasmKernel(k))).toBe(true);
+      const ops = [["sub", tf.sub], ["mul", tf.mul], ["div", tf.div], ["squaredDifference", tf.squaredDifference]] as const;
+      const before = nativeCounters.elementwise;
+      // A batch's MSE terms [128, 784] (two threads), 4096 exactly (one), an odd length; against [], [1, 1] and a rank-3 [1, 1, 1] value.
+      const cases: Array<[number[], number[]]> = [[[128, 784], [128, 784]], [[4096], [4096]], [[70001], [70001]], [[128, 784], []], [[], [128, 784]], [[64, 100], [1, 1]], [[1, 1], [64, 100]], [[2, 50, 41], [1, 1, 1]]];
+      for (const [i, [aShape, bShape]] of cases.entries()) {
+        for (const [name, f] of ops) {
+          // Divisors away from zero; values with exact ties and signs of both kinds.
+          const a = () => tf.tensor(seededNormal(size(aShape), 60 + i), aShape);
+          const b = () => name === "div" ? tf.add(tf.abs(tf.tensor(seededNormal(size(bShape), 70 + i), bShape)), 0.5) : tf.tensor(seededNormal(size(bShape), 70 + i), bShape);
+          await compareBackends(`${name} [${aShape}] [${bShape}]`, () => f(a(), b()));
+        }
+      }
+      // Each case's op is one native call (div's b: abs and add are not ours, or fall under the threshold for a single value).
+      const nativeOps = nativeCounters.elementwise - before;
+      if (path === "native") expect(nativeOps).toBeGreaterThanOrEqual(cases.length * ops.length);
+      else expect(nativeOps).toBe(0);
+      const others = nativeCounters.elementwise;
+      await compareBackends("small", () => tf.mul(tf.tensor(seededNormal(60, 1), [6, 10]), tf.tensor(seededNormal(60, 2), [6, 10])));
+      await compareBackends("row broadcast", () => tf.sub(tf.tensor(seededNormal(6000, 1), [600, 10]), tf.tensor(seededNormal(10, 2), [10])));
+      await compareBackends("int32", () => tf.cast(tf.mul(tf.tensor(Array.from({ length: 5000 }, (_, j) => j % 7), [5000], "int32"), tf.scalar(3, "int32")), "float32"));
+      await compareBackends("value of higher rank", () => tf.mul(tf.tensor(seededNormal(5000, 3), [5000]), tf.ones([1, 1])));
+      expect(nativeCounters.elementwise - others).toBe(0);
+    });
+
     test("Tanh, Sigmoid and Softplus and their gradients (270,000 values over ±20: both threads, softplus's cut-offs), a dense layer's sigmoid", async () => {
       expect(["Tanh", "Sigmoid", "Softplus"].every((k) => isOurWasmKernel(k))).toBe(true);
       const before = nativeCounters.elementwise;
       const n = 270_000;
-      const x = () => tf.tensor(seededNormal(n, 21), [n / 10, 10]).mul(6).clipByValue(-20, 20);
+      const values = seededNormal(n, 21).map((v) => Math.min(20, Math.max(-20, 6 * v)));
+      const x = () => tf.tensor(values, [n / 10, 10]);
       const w = () => tf.tensor(seededNormal(n, 22), [n / 10, 10]);
       for (const [name, f] of [["tanh", tf.tanh], ["sigmoid", tf.sigmoid], ["softplus", tf.softplus]] as const) {
         await compareBackends(name, () => f(x()));
@@ -448,8 +475,10 @@ for (const path of ["native", "wasm only"] as const) {
       const dense = (xs: tf.Tensor) => tf.fused.matMul({ a: xs, b: tf.tensor(seededNormal(20 * 7, 24), [20, 7]), bias: tf.tensor(seededNormal(7, 25), [7]), activation: "sigmoid" });
       await compareBackends("fused sigmoid", () => dense(tf.tensor(seededNormal(40 * 20, 23), [40, 20]).mul(3)));
       // Each forward pass (6: the gradients recompute theirs), softplus's gradient (a Sigmoid; tanh's and sigmoid's are
-      // products of y), the fused product's bias row and its sigmoid.
-      expect(nativeCounters.elementwise - before).toBe(path === "native" ? 9 : 0);
+      // products of y), the fused product's bias row and its sigmoid: 9; and 12 products and differences on the addon
+      // (Multiply, Sub): each loss's w·f(x) and its gradient w·dy (2 × 3), tanh's (1 − y²)·dy (2), sigmoid's dy·(y·(1 − y)) (3)
+      // and softplus's dy·σ(x) (1).
+      expect(nativeCounters.elementwise - before).toBe(path === "native" ? 9 + 12 : 0);
     });
 
     test("Sum over leading axes (a conv layer's bias gradient) in float64", async () => {
@@ -684,6 +713,26 @@ describe("Slice (ours: heap to heap) vs cpu", () => {
 
   test("a batch of an MNIST-sized dataset (what trainModel does every step)", async () => {
     await compareBackends("rows 256..383 of [2048, 784]", () => tf.slice(tf.tensor(seededNormal(2048 * 784, 81), [2048, 784]), [256, 0], [128, 784]));
+  });
+});
+
+describe("Tile (ours: block copies on the heap) vs cpu", () => {
+  test("is ours", () => expect(isOurWasmKernel("Tile")).toBe(true));
+
+  test("ranks 1–4, float32/int32/bool, rows of one value and longer, reps of 0 and 1, broadcastTo (the Mean and Sum gradients' shapes)", async () => {
+    const cases: Array<[number[], number[]]> = [
+      [[3], [4]], [[1], [7]], [[2, 3], [3, 2]], [[1, 1], [128, 784]], [[1, 784], [128, 1]], [[128, 1], [1, 784]], [[2, 1, 3], [2, 4, 1]],
+      [[2, 3, 1, 2], [1, 2, 3, 2]], [[3, 2], [1, 1]], [[3, 2], [0, 2]], [[4, 1, 5], [1, 6, 1]],
+    ];
+    for (const dtype of ["float32", "int32", "bool"] as const) {
+      for (const [index, [shape, reps]] of cases.entries()) {
+        await compareBackends(`${dtype} tile of [${shape}] by [${reps}]`, () => {
+          const values = seededNormal(size(shape), 90 + index).map((v) => (dtype === "float32" ? v : dtype === "int32" ? Math.round(5 * v) : v > 0 ? 1 : 0));
+          return tf.cast(tf.tile(tf.tensor(values, shape, dtype), reps), "float32");
+        });
+      }
+    }
+    await compareBackends("broadcastTo [3, 1] → [2, 3, 5]", () => tf.broadcastTo(tf.tensor(seededNormal(3, 99), [3, 1]), [2, 3, 5]));
   });
 });
 

@@ -11,9 +11,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { cpuCount, WasmThreadsRequest } from "../wasm-threads";
-import { ConvAlgorithm, ConvMode, enumMismatches, UnaryOp, UpsampleMode } from "./enums";
+import { ConvAlgorithm, ConvMode, enumMismatches, UnaryOp, UpsampleMode, BinaryOp } from "./enums";
 
-export { ConvAlgorithm, ConvMode, UnaryOp, UpsampleMode } from "./enums";
+export { ConvAlgorithm, ConvMode, UnaryOp, UpsampleMode, BinaryOp } from "./enums";
 
 /** Environment variable: threads of each native kernel ("auto" or a count). */
 export const NATIVE_THREADS_ENV = "AE_NATIVE_THREADS";
@@ -78,6 +78,8 @@ export interface NativeAddon {
   select(condition: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array, threads: number): void;
   /** out[j] = Σ_i x[i·cols + j] (float64 accumulation). */
   sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array, threads: number): void;
+  /** out[i] = op(a[i], b[i]); a or b of length 1 is one value for every i. */
+  binary(op: BinaryOp, a: Float32Array, b: Float32Array, out: Float32Array, threads: number): void;
   /** The instruction set and register tile it was compiled for, e.g. "AVX-512, 8×32 register tile". */
   describe(): string;
   /** Its enums (src/enums.h), which must equal ./enums.ts's. */
@@ -141,7 +143,7 @@ export function loadNativeKernels(options: { threads?: number; env?: NodeJS.Proc
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loadedAddon = require(file) as NativeAddon;
-    if (["gemm", "conv2d", "adam", "momentum", "unary", "greater", "select", "sumRows", "addArrays", "addRows", "upsample", "maxPoolGrad", "batchNormForward", "batchNormBackward", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
+    if (["gemm", "conv2d", "adam", "momentum", "unary", "greater", "select", "sumRows", "binary", "addArrays", "addRows", "upsample", "maxPoolGrad", "batchNormForward", "batchNormBackward", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
     const mismatches = enumMismatches(loadedAddon.enums);
     if (mismatches.length > 0) throw new Error(`its enums differ from lib/accelerate/native/enums.ts (${mismatches.join("; ")}): rebuild it with npm run build:native`);
     addon = loadedAddon;

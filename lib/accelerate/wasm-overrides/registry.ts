@@ -38,13 +38,17 @@ import { maxPoolGradWasm } from "./pool";
 import { meanWasm, sumWasm } from "./reduce";
 import { oneHotWasm } from "./onehot";
 import { sliceWasm } from "./slice";
+import { tileWasm } from "./tile";
 import { resizeNearestNeighborGradWasm, resizeNearestNeighborWasm } from "./resize";
 import { conv2DBackpropInputWasm } from "./conv";
 import { conv2DBackpropFilterWasm } from "./conv-filter-gradient";
 import { conv2DWasm, fusedConv2DWasm } from "./conv-native";
 import { batchNormTrainingGradWasm, batchNormTrainingWasm } from "./batch-norm";
 import { BATCH_NORM_KERNELS } from "../../models/batch-norm";
-import { addWasm, castWasm, greaterWasm, identityWasm, leakyReluWasm, selectWasm, sigmoidWasm, softplusWasm, stepWasm, tanhWasm } from "./elementwise";
+import {
+  addWasm, castWasm, greaterWasm, identityWasm, leakyReluWasm, multiplyWasm, realDivWasm, selectWasm, sigmoidWasm, softplusWasm, squaredDifferenceWasm, stepWasm,
+  subWasm, tanhWasm,
+} from "./elementwise";
 
 /** One kernel this module puts on the wasm backend. */
 export interface WasmKernelPatch {
@@ -76,6 +80,7 @@ export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "ResizeNearestNeighborGrad", action: "replaced", method: "integer upscaling (UpSampling2D): the native addon's block sums where it is built, else sh·sw × wasm's XNNPACK AvgPool of dy; else wasm's own" },
   { kernelName: "ResizeNearestNeighbor", action: "replaced", method: "integer upscaling (UpSampling2D): the native addon's row copies where it is built; else wasm's own" },
   { kernelName: "GatherV2", action: "replaced", method: "whole rows (axis 0): one heap memmove per row (the epoch shuffle); else wasm's own (element by element)" },
+  { kernelName: "Tile", action: "replaced", method: "whole blocks on the wasm heap: the innermost row copied or filled, each axis's block repeated by doubling copies (wasm's own computes every element's source index; ≈ 7 ms to broadcast one value to [128, 784]); broadcastTo and the Mean/Sum gradients (lib/accelerate/gradients.ts) run it" },
   { kernelName: "Slice", action: "replaced", method: "heap to heap, only the slice (wasm's own first copies the whole input out with readSync: a dataset copy per batch)" },
   { kernelName: "Sum", action: "replaced", method: "over leading axes (bias gradients): the native addon's threaded pass (narrow rows summed lane-wise in vectors) where it is built, else with rows ≥ 32 wide and ≥ 1024 of them one pass over the rows on the wasm heap, double accumulation; over trailing axes with ≥ 2^16 terms per output: float64 accumulation, as Mean; else wasm's own (which transposes first)" },
   { kernelName: "Conv2DBackpropInput", action: "replaced", method: "the native addon's col2im(dy·Wᵀ), or its direct kernel for few channels at stride 1, where it is built (lib/accelerate/wasm-overrides/conv-native.ts has the policy); else forward wasm Conv2D (XNNPACK) of the (dilated) dy with the flipped, in/out-swapped filter and full padding (wasm's own is a naive loop)" },
@@ -90,6 +95,10 @@ export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "Greater", action: "replaced", method: "the native addon's loop for float32 against a scalar or a same-shape tensor (leaky ReLU's gradient mask) where it is built; else wasm's own" },
   { kernelName: "Select", action: "replaced", method: "the native addon's loop for same-shape operands where it is built; else wasm's own" },
   { kernelName: "Add", action: "replaced", method: "one operand a bias ([..., C] + [C], a conv layer's in training), or both of one shape with ≥ 4096 elements (gradients summed over two uses, residual adds): the native addon's vectorised, threaded pass where it is built; else wasm's own" },
+  { kernelName: "Sub", action: "replaced", method: "float32 operands of one shape, or one a single value, from 4096 elements (a loss's x̂ − x, a sigmoid's 1 − y): the native addon's vectorised, threaded pass where it is built; else wasm's own" },
+  { kernelName: "Multiply", action: "replaced", method: "as Sub (gradients: dy·mask, 2·d, dy·σ′): the native addon where it is built; else wasm's own" },
+  { kernelName: "RealDiv", action: "replaced", method: "as Sub (a mean's gradient, dy / n): the native addon where it is built; else wasm's own" },
+  { kernelName: "SquaredDifference", action: "replaced", method: "as Sub ((a − b)², an MSE's terms): the native addon where it is built; else wasm's own" },
   { kernelName: "FusedConv2D", action: "replaced", method: "the native addon's convolution (as Conv2D), then bias and activation as _FusedMatMul, where it is built; else wasm's own" },
 ];
 
@@ -115,6 +124,10 @@ const KERNEL_FUNCS: Record<string, tf.KernelFunc> = {
   Greater: greaterWasm,
   Select: selectWasm,
   Add: addWasm,
+  Sub: subWasm,
+  Multiply: multiplyWasm,
+  RealDiv: realDivWasm,
+  SquaredDifference: squaredDifferenceWasm,
   ResizeNearestNeighborGrad: resizeNearestNeighborGradWasm,
   ResizeNearestNeighbor: resizeNearestNeighborWasm,
   Sum: sumWasm,
@@ -122,6 +135,7 @@ const KERNEL_FUNCS: Record<string, tf.KernelFunc> = {
   OneHot: oneHotWasm,
   GatherV2: gatherV2Wasm,
   Slice: sliceWasm,
+  Tile: tileWasm,
   [BATCH_NORM_KERNELS.forward]: batchNormTrainingWasm,
   [BATCH_NORM_KERNELS.gradient]: batchNormTrainingGradWasm,
 };

@@ -267,6 +267,23 @@ napi_value SumRows(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+/** binary(op: BinaryOp, a, b, out, threads): out[i] = op(a[i], b[i]); a or b of length 1 is one value for every i. */
+napi_value Binary(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  float *a, *b, *out;
+  size_t na, nb, nout;
+  int64_t threads;
+  if (!Arguments(env, info, argv) || !View(env, argv[1], napi_float32_array, &a, &na) || !View(env, argv[2], napi_float32_array, &b, &nb) ||
+      !View(env, argv[3], napi_float32_array, &out, &nout) || !Int(env, argv[4], &threads)) {
+    return Throw(env, "binary: expected (op, a: Float32Array, b: Float32Array, out: Float32Array, threads)");
+  }
+  BinaryOp op;
+  if (!EnumArgument(env, "binary: op", argv[0], Table("BinaryOp"), &op)) return nullptr;
+  if ((na != nout && na != 1) || (nb != nout && nb != 1) || nout == 0) return Throw(env, "binary: a and b must each have out's length or length 1");
+  binary(op, a, na == 1 && nout != 1, b, nb == 1 && nout != 1, out, static_cast<int64_t>(nout), Workers(threads));
+  return nullptr;
+}
+
 /** addArrays(a, b, out, threads): out[i] = a[i] + b[i]. */
 napi_value AddArrays(napi_env env, napi_callback_info info) {
   napi_value argv[4];
@@ -440,6 +457,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"greater", nullptr, Greater, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"select", nullptr, Select, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"addArrays", nullptr, AddArrays, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"addRows", nullptr, AddRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"upsample", nullptr, Upsample, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -150,6 +150,46 @@ void sumRows(const float* x, int64_t rows, int64_t cols, float* out, int threads
   addPartials(partial.data(), workers, cols, out, false);
 }
 
+namespace {
+
+/** out[i] = f(a[i], b[i]) over [from, to), either operand one value when its flag says so (three loops the compiler vectorises). */
+template <typename F>
+void binaryRange(const float* __restrict__ a, bool aScalar, const float* __restrict__ b, bool bScalar, float* __restrict__ out, int64_t from, int64_t to, F f) {
+  if (aScalar && bScalar) {
+    const float av = a[0], bv = b[0];
+    for (int64_t i = from; i < to; i++) out[i] = f(av, bv);
+  } else if (aScalar) {
+    const float av = a[0];
+    for (int64_t i = from; i < to; i++) out[i] = f(av, b[i]);
+  } else if (bScalar) {
+    const float bv = b[0];
+    for (int64_t i = from; i < to; i++) out[i] = f(a[i], bv);
+  } else {
+    for (int64_t i = from; i < to; i++) out[i] = f(a[i], b[i]);
+  }
+}
+
+template <typename F>
+void binaryLoop(const float* a, bool aScalar, const float* b, bool bScalar, float* out, int64_t n, int threads, F f) {
+  parallelFor(n, threads, [=](int64_t from, int64_t to) { binaryRange(a, aScalar, b, bScalar, out, from, to, f); });
+}
+
+}  // namespace
+
+void binary(BinaryOp op, const float* a, bool aScalar, const float* b, bool bScalar, float* out, int64_t n, int threads) {
+  switch (op) {
+    case BinaryOp::Add: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float x, float y) { return x + y; }); break;
+    case BinaryOp::Sub: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float x, float y) { return x - y; }); break;
+    case BinaryOp::Mul: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float x, float y) { return x * y; }); break;
+    case BinaryOp::Div: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float x, float y) { return x / y; }); break;
+    case BinaryOp::SquaredDifference: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float x, float y) { const float d = x - y; return d * d; }); break;
+    // tfjs's step: 1 above 0, NaN for NaN, else 0; then dy times it (as tfjs's ReLU gradient, mul(dy, step(y))).
+    case BinaryOp::ReluGrad: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float dy, float y) { return dy * (y > 0.0f ? 1.0f : (y != y ? y : 0.0f)); }); break;
+    // tfjs's sigmoid gradient, mul(dy, mul(y, sub(1, y))), in its order.
+    case BinaryOp::SigmoidGrad: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float dy, float y) { return dy * (y * (1.0f - y)); }); break;
+  }
+}
+
 void addArrays(const float* a, const float* b, float* out, int64_t n, int threads) {
   parallelFor(n, threads, [=](int64_t from, int64_t to) {
     for (int64_t i = from; i < to; i++) out[i] = a[i] + b[i];

@@ -14,6 +14,11 @@ enum class ConvMode : int32_t { Forward = 0, InputGradient = 1, FilterGradient =
 enum class ConvAlgorithm : int32_t { Im2col = 0, Direct = 1 };
 /** The element-wise function of unary (tfjs-cpu's semantics). */
 enum class UnaryOp : int32_t { LeakyRelu = 0, Step = 1, Relu = 2, Tanh = 3, Sigmoid = 4, Softplus = 5 };
+/**
+ * The element-wise function of binary: a + b, a − b, a·b, a / b, (a − b)² (float32, one operation each, as tfjs-cpu);
+ * and the activation gradients of a dense layer, a = dy and b = y: ReluGrad a·step(b), SigmoidGrad a·(b·(1 − b)).
+ */
+enum class BinaryOp : int32_t { Add = 0, Sub = 1, Mul = 2, Div = 3, SquaredDifference = 4, ReluGrad = 5, SigmoidGrad = 6 };
 /** upsample's direction: small → large, or the gradient large → small (block sums). */
 enum class UpsampleMode : int32_t { Upscale = 0, Gradient = 1 };
 
@@ -45,6 +50,15 @@ inline constexpr EnumMember kUnaryOps[] = {
     {"Sigmoid", static_cast<int32_t>(UnaryOp::Sigmoid)},
     {"Softplus", static_cast<int32_t>(UnaryOp::Softplus)},
 };
+inline constexpr EnumMember kBinaryOps[] = {
+    {"Add", static_cast<int32_t>(BinaryOp::Add)},
+    {"Sub", static_cast<int32_t>(BinaryOp::Sub)},
+    {"Mul", static_cast<int32_t>(BinaryOp::Mul)},
+    {"Div", static_cast<int32_t>(BinaryOp::Div)},
+    {"SquaredDifference", static_cast<int32_t>(BinaryOp::SquaredDifference)},
+    {"ReluGrad", static_cast<int32_t>(BinaryOp::ReluGrad)},
+    {"SigmoidGrad", static_cast<int32_t>(BinaryOp::SigmoidGrad)},
+};
 inline constexpr EnumMember kUpsampleModes[] = {
     {"Upscale", static_cast<int32_t>(UpsampleMode::Upscale)},
     {"Gradient", static_cast<int32_t>(UpsampleMode::Gradient)},
@@ -55,6 +69,7 @@ inline constexpr EnumTable kEnumTables[] = {
     {"ConvMode", kConvModes, 3},
     {"ConvAlgorithm", kConvAlgorithms, 2},
     {"UnaryOp", kUnaryOps, 6},
+    {"BinaryOp", kBinaryOps, 7},
     {"UpsampleMode", kUpsampleModes, 2},
 };
 
