@@ -93,6 +93,7 @@ describe("notebook 4-csae-pedcc (quick mode, real kernel)", () => {
     const quality = rowsOf("CVAE vs CSAE-L β=0.04, both after 1 epochs", "");
     expect(quality[0]).toEqual(["seed", "MSE CVAE", "MSE CSAE-L", "sharpness CVAE", "sharpness CSAE-L", "recognised CVAE", "recognised CSAE-L"]);
     for (const r of quality.slice(2, 4)) for (const v of r.slice(1)) expect(Number(v)).toBeGreaterThanOrEqual(0);
+    expect(run.stdout).toMatch(/^CVAE \(15\) seed 0, epoch 1 → 1: cross-entropy \d+\.\d{3} → \d+\.\d{3}, KL \d+\.\d{3} → \d+\.\d{3} nats per image$/m);
     expect(run.stdout).toMatch(/judge \(basenet, seed 0\) on real test digits: \d\.\d{4}; sharpness of real test digits: \d\.\d{4}/);
     const exploratory = rowsOf("Exploratory (not credited to the paper)", "C");
     expect(exploratory.map((r) => r[0])).toEqual(["CVAE on the plain ELBO (13)", "CVAE, authors' weighting (15)", "CSAE-L β=0.04"]);
