@@ -90,10 +90,11 @@ describe("initBackend", () => {
     expect(report.extraKernels).toEqual(["Conv2DBackpropFilter", "MaxPoolGrad", "UnsortedSegmentSum", "OneHot", "Mean", "AeBatchNormTraining", "AeBatchNormTrainingGrad"]);
     expect(report.fasterKernels).toEqual(WASM_FASTER_KERNELS.map((k) => k.kernelName));
     expect(report.fasterKernels!.length).toBeGreaterThan(0);
-    expect(report.reason).toMatch(new RegExp(`7 kernels added or fixed, ${report.fasterKernels!.length} made faster; native (matrix products, convolutions, Adam and element-wise kernels \\(.+ register tile, \\d threads?\\)|kernels not built .+|kernels off .+); Adam: (fused native Adam \\(one pass per weight\\)|tfjs's Adam)\\)$`));
+    expect(report.reason).toMatch(new RegExp(`7 kernels added or fixed, ${report.fasterKernels!.length} made faster; native (matrix products, convolutions, Adam and element-wise kernels \\(.+ register tile, \\d threads?\\)|kernels not built .+|kernels off .+); Adam: (fused native Adam \\(one pass per weight\\)|tfjs's Adam); momentum SGD: (fused native momentum SGD \\(one pass per weight\\)|tfjs's momentum SGD)\\)$`));
     // The accelerator's report says what is active, and trainModel's Adam is the fused one exactly where the addon runs.
     expect(report.accelerator).toMatchObject({ extraKernels: report.extraKernels, fasterKernels: report.fasterKernels, wasmThreads: report.threads, native: { loaded: nativeLoaded } });
     expect(report.accelerator!.adam).toBe(nativeLoaded ? "fused native Adam (one pass per weight)" : "tfjs's Adam");
+    expect(report.accelerator!.momentum).toBe(nativeLoaded ? "fused native momentum SGD (one pass per weight)" : "tfjs's momentum SGD");
     const adam = createOptimizer({ name: "adam" });
     expect(adam).toBeInstanceOf(tf.AdamOptimizer);
     expect(adam instanceof FusedAdamOptimizer).toBe(nativeLoaded);

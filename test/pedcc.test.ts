@@ -122,10 +122,11 @@ describe("centroid store (data/pedcc)", () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("saves atomically and loads back exactly", () => {
+    const own = fs.mkdtempSync(path.join(dir, "atomic-"));   // its own directory: no other test's files, in any order
     const r = pedccSimulate(5, 8, { iterations: 20 });
-    const file = savePedcc(r, "five.json", { dir });
-    expect(fs.readdirSync(dir)).toEqual(["five.json"]);
-    const back = loadPedcc("five.json", { dir });
+    const file = savePedcc(r, "five.json", { dir: own });
+    expect(fs.readdirSync(own)).toEqual(["five.json"]);   // the temporary file was renamed, none left behind
+    const back = loadPedcc("five.json", { dir: own });
     expect(back.centroids).toEqual(r.centroids);
     expect(back.options).toEqual(r.options);
     expect(loadPedcc(file).numClasses).toBe(5);

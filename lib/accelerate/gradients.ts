@@ -31,28 +31,27 @@ function reducedAxes(axis: number | number[] | undefined, rank: number): number[
   return list.map((a) => (a < 0 ? a + rank : a));
 }
 
-/** ∂mean/∂x = dy / n broadcast over the reduced axes (n = their size). */
-const MEAN_GRADIENT: tf.GradConfig = {
-  kernelName: "Mean",
-  inputsToSave: ["x"],
-  gradFunc: (dy, saved, attrs) => {
-    const [x] = saved;
-    const axes = reducedAxes((attrs as unknown as tf.MeanAttrs).axis, x.rank);
-    const count = axes.reduce((n, a) => n * x.shape[a], 1);
-    return { x: () => tf.broadcastTo(tf.div(expandedDy(dy as tf.Tensor, x.shape, axes), count), x.shape) };
-  },
-};
+/**
+ * The gradient of a reduction over some axes: dy broadcast back over them, divided by their size n for
+ * Mean (∂mean/∂x = dy / n), as is for Sum (∂sum/∂x = dy).
+ */
+function reductionGradient(kernelName: "Mean" | "Sum"): tf.GradConfig {
+  return {
+    kernelName,
+    inputsToSave: ["x"],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      const axes = reducedAxes((attrs as unknown as tf.SumAttrs).axis, x.rank);
+      const spread = () => expandedDy(dy as tf.Tensor, x.shape, axes);
+      if (kernelName === "Sum") return { x: () => tf.broadcastTo(spread(), x.shape) };
+      const count = axes.reduce((n, a) => n * x.shape[a], 1);
+      return { x: () => tf.broadcastTo(tf.div(spread(), count), x.shape) };
+    },
+  };
+}
 
-/** ∂sum/∂x = dy broadcast over the reduced axes. */
-const SUM_GRADIENT: tf.GradConfig = {
-  kernelName: "Sum",
-  inputsToSave: ["x"],
-  gradFunc: (dy, saved, attrs) => {
-    const [x] = saved;
-    const axes = reducedAxes((attrs as unknown as tf.SumAttrs).axis, x.rank);
-    return { x: () => tf.broadcastTo(expandedDy(dy as tf.Tensor, x.shape, axes), x.shape) };
-  },
-};
+const MEAN_GRADIENT = reductionGradient("Mean");
+const SUM_GRADIENT = reductionGradient("Sum");
 
 /** The gradients this module registers. */
 export const GRADIENT_OVERRIDES: readonly tf.GradConfig[] = [MEAN_GRADIENT, SUM_GRADIENT];

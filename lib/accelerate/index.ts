@@ -65,7 +65,9 @@ export interface AcceleratorReport {
   native: { loaded: boolean; summary: string; threads?: number };
   /** The Adam that createOptimizer builds (lib/optimizer-hooks.ts). */
   adam: string;
-  /** One line: "1 thread: …; 5 kernels added or fixed, 17 made faster; native …; Adam: …". */
+  /** The momentum SGD that createOptimizer builds. */
+  momentum: string;
+  /** One line: "1 thread: …; 5 kernels added or fixed, 17 made faster; native …; Adam: …; momentum SGD: …". */
   summary: string;
 }
 
@@ -92,8 +94,10 @@ export async function accelerateWasm(wasm: WasmThreadControls, startWasm: () => 
   const native = loadNativeKernels({ threads: resolveNativeThreads({ env, wasmRequest: request }) });
   const adamProvider = native.loaded ? FUSED_ADAM : TFJS_ADAM;
   registerAdamProvider(adamProvider);
-  registerMomentumProvider(native.loaded ? FUSED_MOMENTUM : TFJS_MOMENTUM);
+  const momentumProvider = native.loaded ? FUSED_MOMENTUM : TFJS_MOMENTUM;
+  registerMomentumProvider(momentumProvider);
   const adam = adamProvider.description;
+  const momentum = momentumProvider.description;
   const extraKernels = WASM_EXTRA_KERNELS.map((k) => k.kernelName);
   const fasterKernels = WASM_FASTER_KERNELS.map((k) => k.kernelName);
   const threads = started.threads;
@@ -105,8 +109,9 @@ export async function accelerateWasm(wasm: WasmThreadControls, startWasm: () => 
     wasmThreadsNote: note,
     native: { loaded: native.loaded, summary: native.summary, ...(native.loaded && native.threads !== undefined ? { threads: native.threads } : {}) },
     adam,
+    momentum,
     summary:
       `${threads} thread${threads === 1 ? "" : "s"}${note ? `: ${note}` : ""}; ` +
-      `${extraKernels.length} kernels added or fixed, ${fasterKernels.length} made faster; ${native.summary}; Adam: ${adam}`,
+      `${extraKernels.length} kernels added or fixed, ${fasterKernels.length} made faster; ${native.summary}; Adam: ${adam}; momentum SGD: ${momentum}`,
   };
 }
