@@ -5,6 +5,7 @@
  * `await s.data()` at a logging point, then dispose it.
  */
 import * as tf from "@tensorflow/tfjs";
+import { closedFormGradient } from "./closed-form-gradient";
 import { trainModel } from "./train";
 import { relativeImprovementBelow } from "./stopping";
 
@@ -23,17 +24,17 @@ function checkSameShape(a: tf.Tensor, b: tf.Tensor, fn: string): void {
 export function meanSquaredError(a: tf.Tensor, b: tf.Tensor): tf.Scalar {
   checkSameShape(a, b, "meanSquaredError");
   const count = a.size;
-  const forward = (x: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
+  const mse = closedFormGradient<tf.Scalar>(([x, y], save) => {
     save([x, y]);
     return {
       value: tf.mean(tf.squaredDifference(x, y)) as tf.Scalar,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], [xs, ys]: tf.Tensor[]) => {
-        const da = tf.mul(tf.sub(xs, ys), tf.mul(tf.div(Array.isArray(dy) ? dy[0] : dy, count), 2));
+      gradFunc: (dy, [xs, ys]) => {
+        const da = tf.mul(tf.sub(xs, ys), tf.mul(tf.div(dy, count), 2));
         return [da, tf.neg(da)];
       },
     };
-  };
-  return tf.tidy(() => tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0])(a, b.reshape(a.shape)) as tf.Scalar);
+  });
+  return tf.tidy(() => mse(a, b.reshape(a.shape)));
 }
 
 /**

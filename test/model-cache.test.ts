@@ -58,6 +58,16 @@ function spec(name: string, key: CachedModelSpec<tf.Sequential>["key"], calls: {
 
 const weightsOf = (model: tf.LayersModel) => model.getWeights().map((t) => Array.from(t.dataSync()));
 
+/** The trained and the loaded model give bit-identical outputs; then both are freed and no tensor is left since `before`. */
+function expectSameOutputsThenFree<M extends { dispose(): void }>(trained: M, loaded: M, output: (m: M) => tf.Tensor, before: number): void {
+  const [a, b] = [output(trained), output(loaded)];
+  expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+  tf.dispose([a, b]);
+  trained.dispose();
+  loaded.dispose();
+  expect(tf.memory().numTensors).toBe(before);
+}
+
 function quiet(extra: Partial<CachedModelOptions> = {}): CachedModelOptions & { lines: string[]; warnings: string[] } {
   const lines: string[] = [];
   const warnings: string[] = [];
@@ -217,12 +227,7 @@ describe("cachedModel", () => {
     expect([trained.source, loaded.source, calls.count]).toEqual(["trained", "loaded", 1]);
     expect(loaded.summary.finalLoss).toBe(trained.summary.finalLoss);
     expect(weightsOf(loaded.model.model)).toEqual(weightsOf(trained.model.model));
-    const [a, b] = [trained.model.reconstruct(images, false), loaded.model.reconstruct(images, false)];
-    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
-    tf.dispose([a, b]);
-    trained.model.dispose();
-    loaded.model.dispose();
-    expect(tf.memory().numTensors).toBe(before);
+    expectSameOutputsThenFree(trained.model, loaded.model, (m) => m.reconstruct(images, false), before);
     images.dispose();
   });
 
@@ -242,12 +247,7 @@ describe("cachedModel", () => {
     const moving = (m: CsaeConvModel) => m.encoder.weights.filter((w) => /moving_mean/.test(w.name)).map((w) => Array.from(w.read().dataSync()));
     expect(moving(trained.model).flat().some((v) => v !== 0)).toBe(true);
     expect(moving(loaded.model)).toEqual(moving(trained.model));
-    const [a, b] = [trained.model.encode(images, false), loaded.model.encode(images, false)];
-    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
-    tf.dispose([a, b]);
-    trained.model.dispose();
-    loaded.model.dispose();
-    expect(tf.memory().numTensors).toBe(before);
+    expectSameOutputsThenFree(trained.model, loaded.model, (m) => m.encode(images, false), before);
     images.dispose();
   });
 

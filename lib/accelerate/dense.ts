@@ -116,11 +116,11 @@ function fusedCall(this: DenseLike, inputs: tf.Tensor | tf.Tensor[], kwargs: unk
       tf.getKernel(DENSE_KERNEL, tf.getBackend()) === undefined) {
     return originalCall!.call(this, inputs, kwargs);
   }
+  const W = this.kernel.read();
+  const bias = this.bias.read();
+  if (W.dtype !== "float32" || bias.dtype !== "float32" || W.rank !== 2 || bias.rank !== 1) return originalCall!.call(this, inputs, kwargs);
   return tf.tidy(() => {
     this.invokeCallHook(inputs, kwargs);
-    const W = this.kernel!.read();
-    const bias = this.bias!.read();
-    if (W.dtype !== "float32" || bias.dtype !== "float32" || W.rank !== 2 || bias.rank !== 1) return originalCall!.call(this, inputs, kwargs) as tf.Tensor;
     denseCounters.fused++;
     return tf.engine().runKernel(DENSE_KERNEL, { x: input, W, bias }, { activation } as unknown as tf.NamedAttrMap) as tf.Tensor;
   });

@@ -11,6 +11,7 @@
  * cross-entropy, computed from logits so it never takes log 0), or a Gaussian one, ½ Σ (x − x̂)².
  */
 import * as tf from "@tensorflow/tfjs";
+import { closedFormGradient } from "../closed-form-gradient";
 import type { LossContext, LossTerms, LossTermsFn } from "../train";
 import { checkPositiveIntegers, checkSeed, seededInit } from "./common";
 import { countParams, forwardFlopsPerSample, TRAINING_FLOPS_FACTOR } from "./cost";
@@ -84,18 +85,12 @@ export function reparameterize(mean: tf.Tensor, logVariance: tf.Tensor, seed?: n
     // tfjs treats seed 0 as unseeded: shift by one.
     const epsilon = tf.randomNormal(mean.shape, 0, 1, "float32", seed === undefined ? undefined : (seed >>> 0) + 1);
     // Gradient in closed form (one tape node, the products in autodiff's order): ∂z/∂μ = 1, ∂z/∂log σ² = ½·ε⊙σ.
-    const forward = (mu: tf.Tensor, logVar: tf.Tensor, save: tf.GradSaveFunc) => {
+    const sample = closedFormGradient(([mu, logVar], save) => {
       const sigma = tf.exp(tf.mul(logVar, 0.5));
       save([sigma, epsilon]); // ε too: this tidy frees it before the backward pass
-      return {
-        value: tf.add(mu, tf.mul(sigma, epsilon)),
-        gradFunc: (dy: tf.Tensor | tf.Tensor[], [s, e]: tf.Tensor[]) => {
-          const g = Array.isArray(dy) ? dy[0] : dy;
-          return [g, tf.mul(tf.mul(tf.mul(g, e), s), 0.5)];
-        },
-      };
-    };
-    return tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0])(mean, logVariance);
+      return { value: tf.add(mu, tf.mul(sigma, epsilon)), gradFunc: (g, [s, e]) => [g, tf.mul(tf.mul(tf.mul(g, e), s), 0.5)] };
+    });
+    return sample(mean, logVariance);
   });
 }
 
@@ -111,14 +106,14 @@ export function bernoulliNegLogLikelihood(logits: tf.Tensor, x: tf.Tensor): tf.S
     throw new Error(`${fn}: logits [${logits.shape.join(", ")}] and x [${x.shape.join(", ")}] must have the same shape`);
   }
   const rows = logits.shape[0];
-  const forward = (l: tf.Tensor, save: tf.GradSaveFunc) => {
+  const nll = closedFormGradient<tf.Scalar>(([l], save) => {
     save([l, x]); // x too: a caller's tidy may free it before the backward pass
     return {
       value: tf.mean(tf.sum(tf.sub(tf.softplus(l), tf.mul(x, l)), 1)) as tf.Scalar,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], [ls, xs]: tf.Tensor[]) => tf.mul(tf.sub(tf.sigmoid(ls), xs), tf.div(Array.isArray(dy) ? dy[0] : dy, rows)),
+      gradFunc: (dy, [ls, xs]) => tf.mul(tf.sub(tf.sigmoid(ls), xs), tf.div(dy, rows)),
     };
-  };
-  return tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0])(logits) as tf.Scalar;
+  });
+  return nll(logits);
 }
 
 /** KL(N(mean, exp(logVariance)) ‖ N(0, I)) = ½ Σ_j (μ_j² + σ_j² − 1 − log σ_j²) per row, averaged over the rows (closed-form gradient). */
@@ -132,19 +127,19 @@ export function gaussianKlDivergence(mean: tf.Tensor, logVariance: tf.Tensor): t
   }
   // Gradient in closed form (one tape node): ∂KL/∂μ = μ/n, ∂KL/∂log σ² = ½(σ² − 1)/n for n rows.
   const rows = mean.shape[0];
-  const forward = (mu: tf.Tensor, logVar: tf.Tensor, save: tf.GradSaveFunc) => {
+  const kl = closedFormGradient<tf.Scalar>(([mu, logVar], save) => {
     const variance = tf.exp(logVar);
     save([mu, variance]);
     const perEntry = tf.sub(tf.add(tf.square(mu), variance), tf.add(logVar, 1));
     return {
       value: tf.mul(0.5, tf.mean(tf.sum(perEntry, 1))) as tf.Scalar,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], [mus, variances]: tf.Tensor[]) => {
-        const perRow = tf.div(Array.isArray(dy) ? dy[0] : dy, rows);
+      gradFunc: (dy, [mus, variances]) => {
+        const perRow = tf.div(dy, rows);
         return [tf.mul(mus, perRow), tf.mul(tf.sub(variances, 1), tf.mul(perRow, 0.5))];
       },
     };
-  };
-  return tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0])(mean, logVariance) as tf.Scalar;
+  });
+  return kl(mean, logVariance);
 }
 
 /** The paper's CVAE baseline, 784-400-40-400-784 conditioned on the one-hot label (see the file comment). */

@@ -78,12 +78,9 @@ interface RunState<D extends TensorRecord> {
 }
 
 /** One epoch as its batches see it. */
-interface EpochProgress<D extends TensorRecord> {
+interface EpochProgress {
   epoch: number;
   learningRate: number;
-  data: D;
-  /** The epoch's sample order (each batch gathers its rows through it), or null for file order. */
-  order: tf.Tensor1D | null;
   /** performance.now() when the epoch started. */
   start: number;
   samples: number;
@@ -197,11 +194,11 @@ function scheduleLearningRate<D extends TensorRecord>(plan: TrainingPlan<D>, epo
 }
 
 /** The epoch's steps over the (seeded, reshuffled) data; reads back only at logEvery points. */
-async function runBatches<D extends TensorRecord>(plan: TrainingPlan<D>, run: RunState<D>, learningRate: number): Promise<EpochProgress<D>> {
+async function runBatches<D extends TensorRecord>(plan: TrainingPlan<D>, run: RunState<D>, learningRate: number): Promise<EpochProgress> {
   const start = performance.now();
   // Each batch gathers its rows through the epoch's permutation (no reordered copy of the whole data set).
   run.order = plan.shuffle ? tf.tensor1d(permutation(plan.numSamples, mixSeeds(plan.seed, run.epoch)), "int32") : null;
-  const progress: EpochProgress<D> = { epoch: run.epoch, learningRate, data: plan.data, order: run.order, start, samples: 0, windowStart: run.globalStep };
+  const progress: EpochProgress = { epoch: run.epoch, learningRate, start, samples: 0, windowStart: run.globalStep };
   for (let b = 0; b < plan.batchesPerEpoch; b++) {
     const info = takeStep(plan, run, progress, b);
     if (isLogPoint(plan, b)) info.terms = await readWindow(plan, run, progress);
@@ -214,13 +211,13 @@ async function runBatches<D extends TensorRecord>(plan: TrainingPlan<D>, run: Ru
 }
 
 /** Batch b of the epoch: its context, one optimiser step, the running sums swapped (no read-back). */
-function takeStep<D extends TensorRecord>(plan: TrainingPlan<D>, run: RunState<D>, progress: EpochProgress<D>, b: number): BatchInfo {
+function takeStep<D extends TensorRecord>(plan: TrainingPlan<D>, run: RunState<D>, progress: EpochProgress, b: number): BatchInfo {
   const { epoch } = progress;
   const start = b * plan.batchSize;
   const size = Math.min(plan.batchSize, plan.numSamples - start);
   const step = run.globalStep;
   const context: LossContext = { training: true, epoch, numEpochs: plan.numEpochs, step, batchIndex: b, batchSize: size, seed: mixSeeds(plan.seed, step + 0x10000) };
-  const next = runStep(plan, run.step, { data: progress.data, order: progress.order, start, size }, context, run.sums, progress.learningRate);
+  const next = runStep(plan, run.step, { data: plan.data, order: run.order, start, size }, context, run.sums, progress.learningRate);
   run.sums?.dispose();
   run.sums = next;
   progress.samples += size;
@@ -236,7 +233,7 @@ function isLogPoint<D extends TensorRecord>(plan: TrainingPlan<D>, b: number): b
 }
 
 /** A logEvery read-back: the epoch's running means so far, guarded. */
-async function readWindow<D extends TensorRecord>(plan: TrainingPlan<D>, run: RunState<D>, progress: EpochProgress<D>): Promise<Record<string, number>> {
+async function readWindow<D extends TensorRecord>(plan: TrainingPlan<D>, run: RunState<D>, progress: EpochProgress): Promise<Record<string, number>> {
   run.lastTerms = await readMeans(plan, run, run.sums!, progress.samples, progress.windowStart, run.globalStep - 1);
   progress.windowStart = run.globalStep;
   return run.lastTerms;
@@ -260,7 +257,7 @@ async function readMeans<D extends TensorRecord>(
 }
 
 /** The in-epoch progress line after batch b (throttled by the reporter); true when it was shown. */
-function updateProgress<D extends TensorRecord>(plan: TrainingPlan<D>, run: RunState<D>, progress: EpochProgress<D>, b: number): boolean {
+function updateProgress<D extends TensorRecord>(plan: TrainingPlan<D>, run: RunState<D>, progress: EpochProgress, b: number): boolean {
   const now = performance.now();
   const elapsed = (now - run.started) / 1000;
   return plan.reporter.update({
