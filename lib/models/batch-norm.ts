@@ -10,6 +10,7 @@
  * direction as one kernel; where the current backend has them they are used, else tfjs ops.
  */
 import * as tf from "@tensorflow/tfjs";
+import { closedFormGradient } from "../closed-form-gradient";
 
 /**
  * Kernel names a backend may register (float32 only):
@@ -79,7 +80,7 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tenso
   if (!(epsilon >= 0) || !Number.isFinite(epsilon)) throw new Error(`batchNormTraining: epsilon must be a finite number ≥ 0, got ${epsilon}`);
   const attrs = { epsilon, relu };
   let statistics: tf.Tensor[] = [];
-  const forward = (xIn: tf.Tensor, gammaIn: tf.Tensor, betaIn: tf.Tensor, save: tf.GradSaveFunc) => {
+  const op = closedFormGradient(([xIn, gammaIn, betaIn], save) => {
     const [y, mean, variance] = hasKernel(BATCH_NORM_KERNELS.forward)
       ? (tf.engine().runKernel(BATCH_NORM_KERNELS.forward, { x: xIn, gamma: gammaIn, beta: betaIn }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[])
       : forwardByOps(xIn, gammaIn, betaIn, epsilon, relu);
@@ -87,16 +88,11 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tenso
     save([xIn, gammaIn, betaIn, mean, variance]);
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [xs, gs, bs, ms, vs] = saved;
-        const g = Array.isArray(dy) ? dy[0] : dy;
-        return hasKernel(BATCH_NORM_KERNELS.gradient)
-          ? (tf.engine().runKernel(BATCH_NORM_KERNELS.gradient, { dy: g, x: xs, gamma: gs, beta: bs, mean: ms, variance: vs }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[])
-          : gradientByOps(g, xs, gs, bs, ms, vs, epsilon, relu);
-      },
+      gradFunc: (g, [xs, gs, bs, ms, vs]) => (hasKernel(BATCH_NORM_KERNELS.gradient)
+        ? (tf.engine().runKernel(BATCH_NORM_KERNELS.gradient, { dy: g, x: xs, gamma: gs, beta: bs, mean: ms, variance: vs }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[])
+        : gradientByOps(g, xs, gs, bs, ms, vs, epsilon, relu)),
     };
-  };
-  const op = tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0]);
+  });
   const y = op(x, gamma, beta);
   const [mean, variance] = statistics.map((t) => tf.clone(t) as tf.Tensor1D);
   tf.dispose(statistics);
