@@ -37,6 +37,19 @@ describe("loadExtrapolationData", () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it("without trainSize trains on every image of the seen classes (what full mode uses; a stratified 48,000 does not exist, class 0 has 5,923)", () => {
+    const before = tf.memory().numTensors;
+    const data = loadExtrapolationData({ testSize: 20, fashion: false });
+    try {
+      expect(data.train.n).toBe(60000 - 5851 - 5949); // MNIST's training split holds 5,851 eights and 5,949 nines
+      expect(classesOf(data.train)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    } finally {
+      data.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => loadExtrapolationData({ trainSize: 48000, testSize: 20, fashion: false })).toThrow(/class 0 has only 5923 examples, 6000 asked for/);
+  });
+
   it.runIf(datasetAvailable("fashion"))("adds Fashion-MNIST test images shaped like the MNIST ones (32×32 when padded)", () => {
     const data = loadExtrapolationData({ heldOut: [3], trainSize: 90, testSize: 30, pad32: true });
     try {

@@ -35,7 +35,7 @@ export function joinText(value: unknown): string {
 }
 
 /** Execute `notebook` (a path relative to the repo root) in quick mode; throws with the runner's failure report when a cell fails. */
-export async function runQuick(notebook: string, options: { cellTimeoutMs?: number; png?: boolean } = {}): Promise<QuickRun> {
+export async function runQuick(notebook: string, options: { cellTimeoutMs?: number; png?: boolean; env?: Record<string, string> } = {}): Promise<QuickRun> {
   const build = await libBuild();
   if (!build.ok) throw new Error(`lib does not build:\n${build.output}`);
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "quick-run-"));
@@ -44,7 +44,7 @@ export async function runQuick(notebook: string, options: { cellTimeoutMs?: numb
     // The run's one chromium for figures' PNGs (test/setup/png-service.ts), as `npm run notebooks` shares its own.
     const serviceUrl = inject("pngServiceUrl");
     const result = await runNotebook(path.join(ROOT, notebook), {
-      mode: "quick", outPath, cellTimeoutMs: options.cellTimeoutMs, png: options.png, warn: () => {}, pngService: serviceUrl ? { url: serviceUrl } : undefined,
+      mode: "quick", outPath, cellTimeoutMs: options.cellTimeoutMs, png: options.png, env: options.env, warn: () => {}, pngService: serviceUrl ? { url: serviceUrl } : undefined,
     });
     if (!result.ok) {
       const f = result.failure;
