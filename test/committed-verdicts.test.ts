@@ -6,10 +6,11 @@
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { CodeCell, readNotebook } from "../lib/runner/notebook";
+import { parseDuration } from "../lib/runner/run-times";
 import { joinText, ROOT } from "./helpers/notebooks";
 
-/** claim → verdict from the last Markdown table in a committed notebook that starts with `start` (its title or header row). */
-function committedVerdicts(file: string, start: string): Record<string, string> {
+/** Every Markdown output of a committed notebook that starts with `start` (a table's title or header row), in order. */
+function markdownTables(file: string, start: string): string[] {
   const notebook = readNotebook(path.join(ROOT, "notebooks", file));
   const tables = notebook.cells
     .filter((c): c is CodeCell => c.cell_type === "code")
@@ -17,6 +18,12 @@ function committedVerdicts(file: string, start: string): Record<string, string> 
     .map((o) => joinText((o as { data?: Record<string, unknown> }).data?.["text/markdown"]))
     .filter((m) => m.startsWith(start));
   expect(tables.length, `a table starting "${start}" in ${file}`).toBeGreaterThan(0);
+  return tables;
+}
+
+/** claim → verdict from the last Markdown table in a committed notebook that starts with `start` (its title or header row). */
+function committedVerdicts(file: string, start: string): Record<string, string> {
+  const tables = markdownTables(file, start);
   const rows = tables[tables.length - 1].split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| claim") && !l.startsWith("| :"));
   return Object.fromEntries(rows.map((l) => {
     const cells = l.split(" | ").map((c) => c.replace(/^\| |\s\|$/g, "").trim());
@@ -138,15 +145,7 @@ describe("committed full runs' verdicts", () => {
 
 /** The rows of the committed notebook's "What ran" table, what → value. */
 function whatRan(file: string): Record<string, string> {
-  const notebook = readNotebook(path.join(ROOT, "notebooks", file));
-  const table = notebook.cells
-    .filter((c): c is CodeCell => c.cell_type === "code")
-    .flatMap((c) => c.outputs)
-    .map((o) => joinText((o as { data?: Record<string, unknown> }).data?.["text/markdown"]))
-    .filter((m) => m.startsWith("**What ran"))
-    .at(-1);
-  expect(table, `a "What ran" table in ${file}`).toBeDefined();
-  const rows = table!.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| what") && !l.startsWith("| :"));
+  const rows = markdownTables(file, "**What ran").at(-1)!.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| what") && !l.startsWith("| :"));
   return Object.fromEntries(rows.map((l) => {
     const cells = l.replace(/^\| |\s\|$/g, "").split(" | ");
     return [cells[0].trim(), cells.slice(1).join(" | ").trim()];
@@ -162,9 +161,8 @@ describe("notebook 4's committed run (issue 20: trained, not loaded; within 2 ho
     const [, total, trained, loaded] = models!.map(Number);
     expect(total).toBeGreaterThan(0);
     expect({ trained, loaded }).toEqual({ trained: total, loaded: 0 });
-    const wall = /^([\d.]+) (s|min|h)$/.exec(rows["wall time in all"] ?? "");
-    expect(wall, `wall time row: ${rows["wall time in all"]}`).not.toBeNull();
-    const seconds = Number(wall![1]) * { s: 1, min: 60, h: 3600 }[wall![2] as "s" | "min" | "h"];
-    expect(seconds).toBeLessThanOrEqual(2 * 3600);
+    const seconds = parseDuration(rows["wall time in all"] ?? "");
+    expect(seconds, `wall time row: ${rows["wall time in all"]}`).not.toBeNull();
+    expect(seconds!).toBeLessThanOrEqual(2 * 3600);
   });
 });
