@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { findChromium, PLOTLY_MIME } from "../lib/runner/plot-png";
-import { joinText, QuickRun, runQuick } from "./helpers/notebooks";
+import { joinText, QuickRun, runQuick, tableRows } from "./helpers/notebooks";
 
 let run: QuickRun;
 
@@ -18,12 +18,6 @@ function table(title: string): string {
   const found = run.markdown.find((md) => md.startsWith(`**${title}`));
   if (!found) throw new Error(`no table titled '${title}'`);
   return found;
-}
-
-/** Body rows of a markdown table, split into trimmed cells. */
-function rows(markdown: string): string[][] {
-  return markdown.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| ---") && !/^\| :?-/.test(l)).slice(1)
-    .map((l) => l.slice(2, -2).split(" | ").map((c) => c.trim()));
 }
 
 describe("notebook 3: regularised autoencoders (quick mode, real kernel)", () => {
@@ -45,14 +39,14 @@ describe("notebook 3: regularised autoencoders (quick mode, real kernel)", () =>
   });
 
   it("checks the KL derivative and the contractive closed form numerically", () => {
-    const kl = rows(table("Largest relative error of eq. 5"));
+    const kl = tableRows(table("Largest relative error of eq. 5"));
     expect(kl).toHaveLength(2);
     for (const [, vsGrad, vsFd] of kl) {
       expect(Number(vsGrad)).toBeLessThan(1e-5);
       expect(Number(vsFd)).toBeLessThan(1e-7);
     }
     for (const title of ["Eq. 8 vs a Jacobian built by autodiff", "Eq. 8 vs autodiff on the trained contractive encoder"]) {
-      const r = rows(table(title));
+      const r = tableRows(table(title));
       expect(r.length).toBeGreaterThanOrEqual(2);
       for (const cells of r) expect(Number(cells[3])).toBeLessThan(1e-4);
     }
@@ -60,15 +54,15 @@ describe("notebook 3: regularised autoencoders (quick mode, real kernel)", () =>
   });
 
   it("reproduces the paper's shapes and its 2,561 parameters", () => {
-    expect(rows(table("The paper's one-layer models")).map((r) => r[3])).toEqual(["28×28×16", "14×14×16", "26×26×16", "13×13×16"]);
-    const conv = rows(table("The 2,561-parameter convolutional denoising autoencoder"));
+    expect(tableRows(table("The paper's one-layer models")).map((r) => r[3])).toEqual(["28×28×16", "14×14×16", "26×26×16", "13×13×16"]);
+    const conv = tableRows(table("The 2,561-parameter convolutional denoising autoencoder"));
     expect(conv[conv.length - 1]).toEqual(["total", "—", "—", "2561", "2561"]);
     for (const r of conv.slice(0, -1)) expect(r[1]).toBe(r[2]);
   });
 
   it("compares a nonlinear AE with PCA at every code size, over seeds, with a computed verdict", () => {
     expect(run.stdout).toMatch(/claims fixed: test MSE: AE − PCA, 95 % CI below 0, at k = 2, 16/);
-    const r = rows(table("Nonlinear AE vs PCA"));
+    const r = tableRows(table("Nonlinear AE vs PCA"));
     expect(r.map((cells) => cells[2])).toEqual(["test MSE: AE − PCA, k = 2", "test MSE: AE − PCA, k = 16"]);
     for (const cells of r) {
       expect(cells[4]).toMatch(/^[+−]?[0-9.]+ ± [0-9.]+ \(95 % CI, n = 2, paired\)$/);
@@ -77,7 +71,7 @@ describe("notebook 3: regularised autoencoders (quick mode, real kernel)", () =>
   });
 
   it("chooses each penalty's weight by the rule fixed before the sweep: the largest within 1.5 × plain's test MSE", () => {
-    const sweep = rows(table("Weight sweep"));
+    const sweep = tableRows(table("Weight sweep"));
     expect(sweep).toHaveLength(16);
     const chosen = new Map<string, number>();
     for (const kind of ["l1", "kl", "denoising", "contractive"]) {
@@ -92,23 +86,23 @@ describe("notebook 3: regularised autoencoders (quick mode, real kernel)", () =>
   });
 
   it("prints the five-way comparison as mean ± interval over seeds, verdicts for every pre-registered claim", () => {
-    const r = rows(table("Five regularisers, one autoencoder"));
+    const r = tableRows(table("Five regularisers, one autoencoder"));
     expect(r.map((cells) => cells[0])).toEqual(["plain", "l1", "kl", "denoising", "contractive"]);
     for (const cells of r) {
       expect(cells).toHaveLength(7);
       for (const cell of cells.slice(1)) expect(cell).toMatch(/^[0-9.]+ ± [0-9.]+$/);
     }
-    const verdicts = rows(table("Five regularisers: verdicts"));
+    const verdicts = tableRows(table("Five regularisers: verdicts"));
     expect(verdicts).toHaveLength(15);
     for (const cells of verdicts) expect(["holds", "does not hold", "within noise"]).toContain(cells[5]);
     expect(run.stdout).toMatch(/reference: linear probe on raw pixels 0\.[0-9]+ ± [0-9.]+ \(95 % CI, n = 2\)/);
   });
 
   it("tries both losses on the conv DAE over seeds, then trains it and scores it at four noise levels", () => {
-    const losses = rows(table("Conv DAE trained with BCE or MSE as the loss"));
+    const losses = tableRows(table("Conv DAE trained with BCE or MSE as the loss"));
     expect(losses.map((cells) => cells[0])).toEqual(["0", "1", "mean ± 95 % CI"]);
-    expect(rows(table("The loss of the conv DAE: verdict"))[0][5]).toMatch(/^(holds|does not hold|within noise)$/);
-    const conv = rows(table("Convolutional DAE (trained at σ = 0.2)"));
+    expect(tableRows(table("The loss of the conv DAE: verdict"))[0][5]).toMatch(/^(holds|does not hold|within noise)$/);
+    const conv = tableRows(table("Convolutional DAE (trained at σ = 0.2)"));
     expect(conv.map((cells) => Number(cells[0]))).toEqual([0.1, 0.2, 0.3, 0.5]);
     expect(conv.map((cells) => cells[1])).toEqual(["exploratory", "the paper's σ", "exploratory", "exploratory"]);
     for (const cells of conv) for (const cell of cells.slice(2)) expect(Number.isFinite(Number(cell))).toBe(true);
@@ -118,7 +112,7 @@ describe("notebook 3: regularised autoencoders (quick mode, real kernel)", () =>
   it("collects every comparison over seeds in one table whose count of holding claims is computed", () => {
     const all = run.markdown.find((md) => md.startsWith("**Every comparison over seeds (quick mode)"));
     expect(all).toBeDefined();
-    const r = rows(all!);
+    const r = tableRows(all!);
     const holding = r.filter((cells) => cells[5] === "holds").length;
     expect(all!).toContain(`: ${holding} of ${r.length} hold`);
     expect(r.length).toBeGreaterThanOrEqual(18);
@@ -126,7 +120,7 @@ describe("notebook 3: regularised autoencoders (quick mode, real kernel)", () =>
 
   it("checks the score-matching result on a Gaussian mixture: Tweedie exact, the error of order σ², the Jacobians three ways", () => {
     expect(Number(run.stdout.match(/max \|∇log p \(17\) − tf\.grad log p\| = ([0-9.e+-]+)/)![1])).toBeLessThan(1e-4);
-    const optimal = rows(table("The optimal denoiser r* = E[x | x̃]"));
+    const optimal = tableRows(table("The optimal denoiser r* = E[x | x̃]"));
     expect(optimal.map((c) => Number(c[0]))).toEqual([0.4, 0.2, 0.1, 0.05, 0.025]);
     for (const c of optimal) expect(Number(c[1])).toBeLessThan(1e-4);
     const rms = optimal.map((c) => Number(c[2]));
@@ -135,11 +129,11 @@ describe("notebook 3: regularised autoencoders (quick mode, real kernel)", () =>
     expect(orders).toHaveLength(4);
     expect(orders[3]).toBeGreaterThan(1.8);
     expect(orders[3]).toBeLessThan(2.2);
-    for (const c of rows(table("Encoder Jacobian at 8 points of the circle"))) {
+    for (const c of tableRows(table("Encoder Jacobian at 8 points of the circle"))) {
       expect(Number(c[2])).toBeLessThan(1e-4);
       expect(Number(c[3])).toBeLessThan(1e-5);
     }
-    expect(rows(table("Flattening (Figure 9): claims fixed before the seeds ran")).length).toBe(4);
+    expect(tableRows(table("Flattening (Figure 9): claims fixed before the seeds ran")).length).toBe(4);
   });
 
   it("sends plots as Plotly JSON + PNG + text/plain and image grids as PNG, never text/html", () => {

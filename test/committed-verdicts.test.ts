@@ -7,7 +7,7 @@ import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { CodeCell, readNotebook } from "../lib/runner/notebook";
 import { parseDuration } from "../lib/runner/run-times";
-import { joinText, ROOT } from "./helpers/notebooks";
+import { joinText, ROOT, tableRows } from "./helpers/notebooks";
 
 /** Every Markdown output of a committed notebook that starts with `start` (a table's title or header row), in order. */
 function markdownTables(file: string, start: string): string[] {
@@ -23,12 +23,7 @@ function markdownTables(file: string, start: string): string[] {
 
 /** claim → verdict from the last Markdown table in a committed notebook that starts with `start` (its title or header row). */
 function committedVerdicts(file: string, start: string): Record<string, string> {
-  const tables = markdownTables(file, start);
-  const rows = tables[tables.length - 1].split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| claim") && !l.startsWith("| :"));
-  return Object.fromEntries(rows.map((l) => {
-    const cells = l.split(" | ").map((c) => c.replace(/^\| |\s\|$/g, "").trim());
-    return [cells[0], cells[cells.length - 1]];
-  }));
+  return Object.fromEntries(tableRows(markdownTables(file, start).at(-1)!).map((cells) => [cells[0], cells[cells.length - 1]]));
 }
 
 /** Each committed notebook's verdicts, claim → verdict, read from its last table that starts with `table`. */
@@ -145,11 +140,7 @@ describe("committed full runs' verdicts", () => {
 
 /** The rows of the committed notebook's "What ran" table, what → value. */
 function whatRan(file: string): Record<string, string> {
-  const rows = markdownTables(file, "**What ran").at(-1)!.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| what") && !l.startsWith("| :"));
-  return Object.fromEntries(rows.map((l) => {
-    const cells = l.replace(/^\| |\s\|$/g, "").split(" | ");
-    return [cells[0].trim(), cells.slice(1).join(" | ").trim()];
-  }));
+  return Object.fromEntries(tableRows(markdownTables(file, "**What ran").at(-1)!).map((cells) => [cells[0], cells.slice(1).join(" | ")]));
 }
 
 describe("notebook 4's committed run (issue 20: trained, not loaded; within 2 hours)", () => {

@@ -34,6 +34,12 @@ export function joinText(value: unknown): string {
   return Array.isArray(value) ? value.join("") : typeof value === "string" ? value : "";
 }
 
+/** Body rows of a Markdown table (after its header row and separator), split into trimmed cells. */
+export function tableRows(markdown: string): string[][] {
+  return markdown.split("\n").filter((l) => l.startsWith("| ") && !/^\| :?-/.test(l)).slice(1)
+    .map((l) => l.slice(2, -2).split(" | ").map((c) => c.trim()));
+}
+
 /** Execute `notebook` (a path relative to the repo root) in quick mode; throws with the runner's failure report when a cell fails. */
 export async function runQuick(notebook: string, options: { cellTimeoutMs?: number; png?: boolean; env?: Record<string, string> } = {}): Promise<QuickRun> {
   const build = await libBuild();
