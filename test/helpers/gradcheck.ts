@@ -67,11 +67,28 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   return comparison;
 }
 
-/** `n` seeded standard-normal numbers times `std` (identical on every backend and run). */
+/** Recent seededNormal draws by (n, seed, std), up to NORMAL_CACHE_VALUES values in all: tests build the same case on several backends and paths. */
+const normalCache = new Map<string, Float32Array>();
+const NORMAL_CACHE_VALUES = 1 << 24;
+let normalCacheValues = 0;
+
+/** `n` seeded standard-normal numbers times `std` (identical on every backend and run); a fresh copy each call. */
 export function seededNormal(n: number, seed: number, std = 1): Float32Array {
+  const key = `${n}:${seed}:${std}`;
+  const cached = normalCache.get(key);
+  if (cached) return cached.slice();
   const rng = createRng(seed);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = std * randomNormal(rng);
+  if (n <= NORMAL_CACHE_VALUES) {
+    for (const [oldest, values] of normalCache) {
+      if (normalCacheValues + n <= NORMAL_CACHE_VALUES) break;
+      normalCache.delete(oldest);
+      normalCacheValues -= values.length;
+    }
+    normalCache.set(key, out.slice());
+    normalCacheValues += n;
+  }
   return out;
 }
 
