@@ -18,7 +18,7 @@ const SLOW_FILES: Record<string, number> = {
   "test/5-autoencoders-lecture-slides.test.ts": 45,
   "test/frontend.test.ts": 42,
   "test/2-autoencoder-learning-process-demo.test.ts": 30,
-  "test/accelerate/wasm-overrides-vs-cpu.test.ts": 22,
+  "test/accelerate/wasm-overrides-vs-cpu.test.ts": 13,
   "test/tslab-patch.test.ts": 16,
   "test/typecheck.test.ts": 15,
   "test/runner-output.test.ts": 12,
