@@ -11,7 +11,7 @@ import { isOurWasmKernel, replacedWasmKernel } from "../../lib/accelerate/wasm-o
 import { setConv2DBackpropFilterMethod } from "../../lib/accelerate/wasm-overrides/conv-filter-gradient";
 import { loadNativeKernels, nativeAddon, nativeCounters, setNativeEnabled } from "../../lib/accelerate/native/addon";
 import { NativeConvPolicy, setNativeConvPolicy } from "../../lib/accelerate/wasm-overrides/conv-native";
-import { assertClose, BACKEND_TOLERANCE, seededNormal, withBackend } from "../helpers/gradcheck";
+import { assertClose, BACKEND_TOLERANCE, seededNormal, tensorValues, withBackend } from "../helpers/gradcheck";
 
 beforeAll(async () => {
   await initBackend({ backend: "cpu" });
@@ -34,15 +34,7 @@ const cpuResults = new Map<string, Float32Array>();
  * and reused by every later call with that key (the same case on another path or policy).
  */
 async function compareBackends(label: string, fn: () => tf.Tensor, cpuKey?: string): Promise<void> {
-  // The tensor leaves tidy, not its values: tidy walks a returned typed array key by key (seconds for 270,000 values).
-  const run = (backend: string) => withBackend(backend, () => {
-    const result = tf.tidy(fn);
-    try {
-      return Float32Array.from(result.dataSync());
-    } finally {
-      result.dispose();
-    }
-  });
+  const run = (backend: string) => withBackend(backend, () => tensorValues(fn));
   const wasm = await run("wasm");
   const cached = cpuKey === undefined ? undefined : cpuResults.get(cpuKey);
   const cpu = cached ?? (await run("cpu"));
