@@ -64,7 +64,7 @@ describe("wire protocol", () => {
 
   it("the kernel command is this node and this project's tslab", () => {
     const argv = kernelArgv("{connection_file}");
-    expect(argv).toEqual([process.execPath, path.join(projectRoot(), "node_modules", "tslab", "bin", "tslab"), "kernel", "--config-path", "{connection_file}"]);
+    expect(argv).toEqual([process.execPath, "--max-semi-space-size=64", path.join(projectRoot(), "node_modules", "tslab", "bin", "tslab"), "kernel", "--config-path", "{connection_file}"]);
     expect(KERNEL_NAME).toBe("autoencoder-notebooks");
   });
 });

@@ -36,6 +36,14 @@ export function watchdogPath(root: string = projectRoot()): string {
   return path.join(root, "lib", "runner", "parent-watchdog.js");
 }
 
+/**
+ * V8 flags of every kernel. A larger young generation (64 MB semi-spaces instead of 16) lets
+ * TypeScript's per-cell program and the tensors' short-lived wrappers die young in fewer
+ * scavenges: notebook 3 in quick mode spent 1.9–2.0 s in GC instead of 2.3–3.0 s (three runs each), at most
+ * ≈ 150 MB more memory.
+ */
+export const KERNEL_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=64"];
+
 export interface KernelArgvOptions {
   /** Project root holding node_modules/tslab (default: found from this file). */
   root?: string;
@@ -44,11 +52,11 @@ export interface KernelArgvOptions {
 }
 
 /**
- * argv that starts the kernel: absolute node, absolute tslab, `kernel --config-path <file>`.
+ * argv that starts the kernel: absolute node with KERNEL_NODE_FLAGS, absolute tslab, `kernel --config-path <file>`.
  * The kernelspec passes the literal `{connection_file}` placeholder that Jupyter fills in.
  */
 export function kernelArgv(connectionFile: string, options: KernelArgvOptions = {}): string[] {
   const root = options.root ?? projectRoot();
   const preload = options.watchdog ? ["--require", watchdogPath(root)] : [];
-  return [process.execPath, ...preload, tslabBinPath(root), "kernel", "--config-path", connectionFile];
+  return [process.execPath, ...KERNEL_NODE_FLAGS, ...preload, tslabBinPath(root), "kernel", "--config-path", connectionFile];
 }

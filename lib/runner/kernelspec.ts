@@ -20,7 +20,7 @@ export interface KernelspecOptions {
   root?: string;
 }
 
-/** The kernel.json content: absolute node + absolute tslab + `kernel --config-path {connection_file}`. */
+/** The kernel.json content: absolute node (with KERNEL_NODE_FLAGS) + absolute tslab + `kernel --config-path {connection_file}`. */
 export function kernelSpec(root: string = projectRoot()): Record<string, unknown> {
   return {
     argv: kernelArgv("{connection_file}", { root }),
