@@ -16,7 +16,8 @@ import { readNotebook } from "../lib/runner/notebook";
 import { CHROMIUM_ARGS, findChromium } from "../lib/runner/plot-png";
 import { runNotebook } from "../lib/runner/runner";
 import { figureHtml, PLOTLY_READY_EVENT, scriptJson } from "../lib/plots/html";
-import { closeKernelPng, renderFigurePng } from "../lib/plots/png-kernel";
+import { closeKernelPng, kernelPngStarted, renderFigurePng, warmKernelPng } from "../lib/plots/png-kernel";
+import { PNG_OFF, PNG_SERVICE_ENV } from "../lib/runner/png-service";
 
 const HAVE_CHROMIUM = findChromium() !== null;
 const needChromium = it.skipIf(!HAVE_CHROMIUM && process.env.CI !== "true");
@@ -59,6 +60,24 @@ describe("renderFigurePng (in-kernel PNGs)", () => {
     expect(renderFigurePng(figure, { executablePath: "/nonexistent/chromium", warn })).toBeNull();
     expect(warnings).toEqual([expect.stringMatching(/figures are sent without a PNG image in this kernel: chromium not found at \/nonexistent\/chromium/)]);
     await closeKernelPng();
+  });
+
+  it("with AE_PNG_SERVICE=off (the runner's --no-png) sends figures without a PNG, silently, and starts no worker", async () => {
+    await closeKernelPng();
+    const warnings: string[] = [];
+    const warn = (m: string): void => void warnings.push(m);
+    const before = process.env[PNG_SERVICE_ENV];
+    process.env[PNG_SERVICE_ENV] = PNG_OFF;
+    try {
+      warmKernelPng({ warn });
+      expect(renderFigurePng({ data: [{ type: "scatter", y: [1, 2] }], layout: { width: 300, height: 200 } }, { warn })).toBeNull();
+      expect(warnings).toEqual([]);
+      expect(kernelPngStarted()).toBe(false);
+    } finally {
+      if (before === undefined) delete process.env[PNG_SERVICE_ENV];
+      else process.env[PNG_SERVICE_ENV] = before;
+      await closeKernelPng();
+    }
   });
 
   needChromium("renders PNGs synchronously on one warm chromium page (the size from the layout)", async () => {

@@ -1,13 +1,16 @@
 /**
  * A user's own notebook, saved in a folder outside the repository, imports the library by
  * its package name and runs through the headless runner; a failing cell is reported with
- * notebook, cell, line and the Jupyter error output the patched tslab sends.
+ * notebook, cell, line and the Jupyter error output the patched tslab sends. Run with png: false,
+ * its figure goes out as Plotly JSON + text, and the kernel starts no chromium of its own.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { libBuild } from "./helpers/build";
 import { CodeCell, Notebook, readNotebook, writeNotebook } from "../lib/runner/notebook";
+import { PLOTLY_MIME } from "../lib/runner/plot-png";
 import { formatFailure } from "../lib/runner/report";
 import { NotebookResult, runNotebook } from "../lib/runner/runner";
 
@@ -21,6 +24,8 @@ function code(id: string, source: string): CodeCell {
 }
 
 beforeAll(async () => {
+  const build = await libBuild(); // the kernel imports the compiled library
+  expect(build.ok, build.output).toBe(true);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "my-own-notebooks-"));
   const file = path.join(dir, "my.ipynb");
   writeNotebook(file, {
@@ -29,7 +34,7 @@ beforeAll(async () => {
     metadata: {},
     cells: [
       code("setup", 'import * as tf from "@tensorflow/tfjs";\nimport * as ae from "autoencoder-notebooks";\nconst run = await ae.setup({ seed: 1 });'),
-      code("use", "const total = tf.tidy(() => tf.ones([3]).sum().dataSync()[0]);\nconsole.log(`mode ${run.mode}, total ${total}`);"),
+      code("use", "const total = tf.tidy(() => tf.ones([3]).sum().dataSync()[0]);\nconsole.log(`mode ${run.mode}, total ${total}`);\nae.showFigure(ae.linePlot({ loss: [3, 2, 1] }, { title: \"no PNG asked for\" }));"),
       code("fail", "function check(n: number): number {\n  if (n > 2) throw new RangeError(`n too big: ${n}`);\n  return n;\n}\ncheck(total);"),
       code("never", 'console.log("not reached");'),
     ],
@@ -45,6 +50,13 @@ describe("a notebook in a folder outside the repository", () => {
     expect(result.cells.map((c) => c.status)).toEqual(["ok", "ok", "error"]);
     const use = saved.cells[1] as CodeCell;
     expect(use.outputs.filter((o) => o.name === "stdout")).toEqual([{ output_type: "stream", name: "stdout", text: "mode quick, total 3\n" }]);
+  });
+
+  it("with png: false the kernel sends its figure without a PNG and without a warning (it starts no chromium)", () => {
+    const figures = (saved.cells[1] as CodeCell).outputs.filter((o) => o.output_type === "display_data");
+    expect(figures).toHaveLength(1);
+    expect(Object.keys(figures[0].data as object).sort()).toEqual([PLOTLY_MIME, "text/plain"]);
+    expect((saved.cells[1] as CodeCell).outputs.filter((o) => o.name === "stderr")).toEqual([]);
   });
 
   it("a failing cell is saved as a Jupyter error output and reported with notebook, cell and line", () => {

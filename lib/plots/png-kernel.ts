@@ -5,13 +5,14 @@
  * blocks on a shared flag (Atomics.wait) until the PNG is back. Where chromium is missing
  * or fails, one warning on stderr and figures go out without a PNG. Where the runner shares
  * one chromium among its kernels (AE_PNG_SERVICE, lib/runner/png-service.ts), the worker asks
- * that one instead of starting its own.
+ * that one instead of starting its own; AE_PNG_SERVICE=off (the runner's --no-png) means no PNG
+ * and no chromium.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from "worker_threads";
 import { findChromium } from "../runner/plot-png";
-import { PNG_SERVICE_ENV } from "../runner/png-service";
+import { PNG_OFF, PNG_SERVICE_ENV } from "../runner/png-service";
 import type { PngReply, PngWorkerData } from "./png-worker";
 
 export interface KernelPngOptions {
@@ -21,7 +22,7 @@ export interface KernelPngOptions {
   timeoutMs?: number;
   /** Where the one warning goes (default: stderr, which a kernel shows under the cell). */
   warn?: (message: string) => void;
-  /** A run's shared PNG service (default: $AE_PNG_SERVICE, which the runner sets; none: start chromium here). */
+  /** A run's shared PNG service (default: $AE_PNG_SERVICE, which the runner sets; none: start chromium here; "off": no PNGs). */
   serviceUrl?: string;
 }
 
@@ -68,6 +69,10 @@ function ensureWorker(options: KernelPngOptions, warn: (message: string) => void
   if (disabledReason) return null;
   if (!state) {
     const serviceUrl = options.serviceUrl ?? (process.env[PNG_SERVICE_ENV] || undefined);
+    if (serviceUrl === PNG_OFF) {
+      disabledReason = `PNGs are off (${PNG_SERVICE_ENV}=${PNG_OFF})`; // asked for, so no warning
+      return null;
+    }
     const executablePath = serviceUrl ? "" : findChromium(options.executablePath);
     if (executablePath === null) return disable(`chromium not found at ${options.executablePath ?? process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"} (apt-get install chromium, or set CHROMIUM_PATH)`, warn);
     state = startWorker(executablePath, options.timeoutMs ?? 60_000, serviceUrl);
@@ -115,6 +120,11 @@ export function renderFigurePng(figure: Record<string, unknown>, options: Kernel
     if (left <= 0) return disable(`rendering a figure took more than ${timeoutMs} ms`, warn);
     Atomics.wait(worker.flag, 0, seen, Math.min(left, 1000));
   }
+}
+
+/** Whether this process has started its PNG worker (and so a chromium, or a client of the run's service). */
+export function kernelPngStarted(): boolean {
+  return state !== null;
 }
 
 /** Stop the worker and its chromium (tests; a kernel simply exits). */

@@ -27,7 +27,7 @@ export const USAGE = `usage: npm run notebooks -- [NAMES...] [options]
   --fresh             retrain every cached model (ae.cachedModel) instead of loading it, and overwrite the cache
   --out DIR           write executed notebooks into DIR instead
   --cell-timeout S    stop a cell after S seconds (default 600 quick / 3600 full)
-  --no-png            do not render PNGs of Plotly outputs
+  --no-png            no PNGs of Plotly outputs (the kernels start no chromium either)
   --no-build          do not run tsc -b tsconfig.build.json first (lib/dist must be current)
   --readme            only rewrite README.md's table of full-run times from the committed notebooks
                       (a full run in place rewrites it too)

@@ -20,8 +20,11 @@ import { AddressInfo } from "net";
 import { JsonObject } from "./notebook";
 import { PngFiller, PngUnavailableError } from "./plot-png";
 
-/** The environment variable that points a kernel's renderFigurePng at a run's PNG service. */
+/** The environment variable that points a kernel's renderFigurePng at a run's PNG service, or turns its PNGs off (PNG_OFF). */
 export const PNG_SERVICE_ENV = "AE_PNG_SERVICE";
+
+/** AE_PNG_SERVICE=off: the kernel sends figures without a PNG and starts no chromium (the runner's --no-png). */
+export const PNG_OFF = "off";
 
 /** What the service answers. */
 export interface PngServiceReply {

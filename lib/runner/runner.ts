@@ -17,7 +17,7 @@ import { CodeCell, ensureKernelMetadata, Notebook, NotebookError, readNotebook, 
 import { CellOutputs, DisplayRegistry } from "./outputs";
 import { checkOutputLocation } from "./output-check";
 import { dropFigureHtml, PngFiller, PngFillResult } from "./plot-png";
-import { PNG_SERVICE_ENV, startPngService } from "./png-service";
+import { PNG_OFF, PNG_SERVICE_ENV, startPngService } from "./png-service";
 import { anySignal } from "./timeouts";
 
 export type RunMode = "quick" | "full";
@@ -43,7 +43,7 @@ export interface RunNotebookOptions {
   cellTimeoutMs?: number;
   /** Limit for the kernel to come up, per attempt (default 30 s; a failed start is tried once more). */
   startTimeoutMs?: number;
-  /** Render PNGs for Plotly outputs with chromium (default true). */
+  /** Render PNGs for Plotly outputs with chromium (default true); false: none, neither here nor in the kernel. */
   png?: boolean;
   /** A shared PNG renderer (one warm browser for many notebooks); default: one for this notebook. */
   pngFiller?: PngFiller;
@@ -236,12 +236,18 @@ function newResult(file: string, options: RunNotebookOptions): NotebookResult {
   };
 }
 
+/** Where the kernel gets its figures' PNGs: nowhere with png: false (no chromium starts), else the run's service if there is one. */
+function kernelPngEnv(options: RunNotebookOptions): Record<string, string> {
+  if (options.png === false) return { [PNG_SERVICE_ENV]: PNG_OFF };
+  return options.pngService ? { [PNG_SERVICE_ENV]: options.pngService.url } : {};
+}
+
 /** Start the kernel in the notebook's folder, recording its start time (null and a failure if it does not start). */
 async function startNotebookKernel(file: string, result: NotebookResult, options: RunNotebookOptions): Promise<RunningKernel | null> {
   try {
     const kernel = await startKernel({
       cwd: path.dirname(path.resolve(file)),
-      env: { ...options.env, AE_MODE: result.mode, ...(options.pngService ? { [PNG_SERVICE_ENV]: options.pngService.url } : {}) },
+      env: { ...options.env, AE_MODE: result.mode, ...kernelPngEnv(options) },
       startTimeoutMs: options.startTimeoutMs,
       signal: options.signal,
     });
