@@ -248,7 +248,8 @@ describe("the runner's saved form", () => {
   it("a kernel without chromium says so once and still sends the figures (JSON + text, the HTML dropped on save)", async () => {
     const outPath = path.join(tmp, "figure-bundle-no-chromium.ipynb");
     const result = await runNotebook(path.join(__dirname, "fixtures", "figure-bundle.ipynb"), {
-      mode: "quick", outPath, png: false, env: { CHROMIUM_PATH: "/nonexistent/chromium" },
+      // The runner fills no PNG; the kernel is neither off nor given a service (AE_PNG_SERVICE empty), so it looks for its own chromium.
+      mode: "quick", outPath, png: false, env: { CHROMIUM_PATH: "/nonexistent/chromium", [PNG_SERVICE_ENV]: "" },
     });
     expect(result.failure).toBeNull();
     const nb = readNotebook(outPath);

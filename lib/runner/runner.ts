@@ -43,7 +43,7 @@ export interface RunNotebookOptions {
   cellTimeoutMs?: number;
   /** Limit for the kernel to come up, per attempt (default 30 s; a failed start is tried once more). */
   startTimeoutMs?: number;
-  /** Render PNGs for Plotly outputs with chromium (default true); false: none, neither here nor in the kernel. */
+  /** Render PNGs for Plotly outputs with chromium (default true); false: none, neither here nor in the kernel (unless pngService is given). */
   png?: boolean;
   /** A shared PNG renderer (one warm browser for many notebooks); default: one for this notebook. */
   pngFiller?: PngFiller;
@@ -51,7 +51,7 @@ export interface RunNotebookOptions {
   pngService?: { url: string };
   /** Stops the run (Ctrl-C): the current cell is abandoned, what ran is saved. */
   signal?: AbortSignal;
-  /** Extra environment for the kernel. */
+  /** Extra environment for the kernel (it wins over what png and pngService set; AE_MODE comes from mode). */
   env?: Record<string, string>;
   onProgress?: (event: ProgressEvent) => void;
   /** Where warnings go (default: stderr). */
@@ -236,10 +236,10 @@ function newResult(file: string, options: RunNotebookOptions): NotebookResult {
   };
 }
 
-/** Where the kernel gets its figures' PNGs: nowhere with png: false (no chromium starts), else the run's service if there is one. */
+/** Where the kernel gets its figures' PNGs: the run's service if given, else nowhere with png: false (no chromium starts), else its own chromium. */
 function kernelPngEnv(options: RunNotebookOptions): Record<string, string> {
-  if (options.png === false) return { [PNG_SERVICE_ENV]: PNG_OFF };
-  return options.pngService ? { [PNG_SERVICE_ENV]: options.pngService.url } : {};
+  if (options.pngService) return { [PNG_SERVICE_ENV]: options.pngService.url };
+  return options.png === false ? { [PNG_SERVICE_ENV]: PNG_OFF } : {};
 }
 
 /** Start the kernel in the notebook's folder, recording its start time (null and a failure if it does not start). */
@@ -247,7 +247,7 @@ async function startNotebookKernel(file: string, result: NotebookResult, options
   try {
     const kernel = await startKernel({
       cwd: path.dirname(path.resolve(file)),
-      env: { ...options.env, AE_MODE: result.mode, ...kernelPngEnv(options) },
+      env: { ...kernelPngEnv(options), ...options.env, AE_MODE: result.mode },
       startTimeoutMs: options.startTimeoutMs,
       signal: options.signal,
     });
