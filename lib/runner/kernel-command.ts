@@ -39,8 +39,8 @@ export function watchdogPath(root: string = projectRoot()): string {
 /**
  * V8 flags of every kernel. A larger young generation (64 MB semi-spaces instead of 16) lets
  * TypeScript's per-cell program and the tensors' short-lived wrappers die young in fewer
- * scavenges: notebook 3 in quick mode spent 1.9–2.0 s in GC instead of 2.3–3.0 s (three runs each), at most
- * ≈ 150 MB more memory.
+ * scavenges: notebook 3 in quick mode spent 1.9–2.0 s in GC instead of 2.3–3.0 s (three runs
+ * each), for at most about 150 MB more memory.
  */
 export const KERNEL_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=64"];
 
