@@ -9,8 +9,8 @@ import { CodeCell, readNotebook } from "../lib/runner/notebook";
 import { parseDuration } from "../lib/runner/run-times";
 import { joinText, ROOT, tableRows } from "./helpers/notebooks";
 
-/** Every Markdown output of a committed notebook that starts with `start` (a table's title or header row), in order. */
-function markdownTables(file: string, start: string): string[] {
+/** The last Markdown output of a committed notebook that starts with `start` (a table's title or header row). */
+function lastMarkdownTable(file: string, start: string): string {
   const notebook = readNotebook(path.join(ROOT, "notebooks", file));
   const tables = notebook.cells
     .filter((c): c is CodeCell => c.cell_type === "code")
@@ -18,12 +18,12 @@ function markdownTables(file: string, start: string): string[] {
     .map((o) => joinText((o as { data?: Record<string, unknown> }).data?.["text/markdown"]))
     .filter((m) => m.startsWith(start));
   expect(tables.length, `a table starting "${start}" in ${file}`).toBeGreaterThan(0);
-  return tables;
+  return tables[tables.length - 1];
 }
 
 /** claim → verdict from the last Markdown table in a committed notebook that starts with `start` (its title or header row). */
 function committedVerdicts(file: string, start: string): Record<string, string> {
-  return Object.fromEntries(tableRows(markdownTables(file, start).at(-1)!).map((cells) => [cells[0], cells[cells.length - 1]]));
+  return Object.fromEntries(tableRows(lastMarkdownTable(file, start)).map((cells) => [cells[0], cells[cells.length - 1]]));
 }
 
 /** Each committed notebook's verdicts, claim → verdict, read from its last table that starts with `table`. */
@@ -140,7 +140,7 @@ describe("committed full runs' verdicts", () => {
 
 /** The rows of the committed notebook's "What ran" table, what → value. */
 function whatRan(file: string): Record<string, string> {
-  return Object.fromEntries(tableRows(markdownTables(file, "**What ran").at(-1)!).map((cells) => [cells[0], cells.slice(1).join(" | ")]));
+  return Object.fromEntries(tableRows(lastMarkdownTable(file, "**What ran")).map((cells) => [cells[0], cells.slice(1).join(" | ")]));
 }
 
 describe("notebook 4's committed run (issue 20: trained, not loaded; within 2 hours)", () => {

@@ -14,7 +14,7 @@ import { closeKernelPng, renderFigurePng } from "../lib/plots/png-kernel";
 import { readNotebook } from "../lib/runner/notebook";
 import { findChromium, PLOTLY_MIME } from "../lib/runner/plot-png";
 import { runNotebook } from "../lib/runner/runner";
-import { libBuild } from "./helpers/build";
+import { requireLibBuild } from "./helpers/build";
 
 const HAVE_CHROMIUM = findChromium() !== null;
 const needChromium = it.skipIf(!HAVE_CHROMIUM && process.env.CI !== "true");
@@ -73,8 +73,7 @@ describe("startPngService", () => {
       worker.postMessage("report");
     });
   beforeAll(async () => {
-    const build = await libBuild();
-    if (!build.ok) throw new Error(`lib does not build:\n${build.output}`);
+    await requireLibBuild();
     worker = new Worker(SERVICE_WORKER, { eval: true, workerData: { dist: path.join(__dirname, "..", "lib", "dist") } });
     url = await new Promise<string>((resolve, reject) => {
       worker.once("message", (m: { url: string }) => resolve(m.url));
@@ -123,8 +122,7 @@ describe("the test run's service (one chromium for every notebook kernel)", () =
   }, 120_000);
 
   needChromium("a kernel given the service renders its figures' PNGs there, with no chromium of its own", async () => {
-    const build = await libBuild();
-    if (!build.ok) throw new Error(`lib does not build:\n${build.output}`);
+    await requireLibBuild();
     const outPath = path.join(tmp, "figure-bundle.ipynb");
     const result = await runNotebook(path.join(__dirname, "fixtures", "figure-bundle.ipynb"), {
       mode: "quick", outPath, png: false, pngService: { url: inject("pngServiceUrl") }, env: { CHROMIUM_PATH: "/nonexistent/chromium" },

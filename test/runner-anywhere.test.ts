@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { libBuild } from "./helpers/build";
+import { requireLibBuild } from "./helpers/build";
 import { CodeCell, Notebook, readNotebook, writeNotebook } from "../lib/runner/notebook";
 import { PLOTLY_MIME } from "../lib/runner/plot-png";
 import { formatFailure } from "../lib/runner/report";
@@ -24,8 +24,7 @@ function code(id: string, source: string): CodeCell {
 }
 
 beforeAll(async () => {
-  const build = await libBuild(); // the kernel imports the compiled library
-  expect(build.ok, build.output).toBe(true);
+  await requireLibBuild(); // the kernel imports the compiled library
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "my-own-notebooks-"));
   const file = path.join(dir, "my.ipynb");
   writeNotebook(file, {

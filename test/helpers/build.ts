@@ -29,3 +29,9 @@ export async function libBuild(): Promise<BuildResult> {
   fs.renameSync(`${result}.tmp`, result);
   return build;
 }
+
+/** lib/dist current for a kernel to import (libBuild), or an error carrying the compiler's output. */
+export async function requireLibBuild(): Promise<void> {
+  const build = await libBuild();
+  if (!build.ok) throw new Error(`lib does not build:\n${build.output}`);
+}

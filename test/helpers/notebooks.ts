@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { inject } from "vitest";
-import { libBuild } from "./build";
+import { requireLibBuild } from "./build";
 import { CodeCell, Notebook, NotebookOutput, readNotebook } from "../../lib/runner/notebook";
 import { NotebookResult, runNotebook } from "../../lib/runner/runner";
 
@@ -42,8 +42,7 @@ export function tableRows(markdown: string): string[][] {
 
 /** Execute `notebook` (a path relative to the repo root) in quick mode; throws with the runner's failure report when a cell fails. */
 export async function runQuick(notebook: string, options: { cellTimeoutMs?: number; png?: boolean; env?: Record<string, string> } = {}): Promise<QuickRun> {
-  const build = await libBuild();
-  if (!build.ok) throw new Error(`lib does not build:\n${build.output}`);
+  await requireLibBuild();
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "quick-run-"));
   try {
     const outPath = path.join(outDir, path.basename(notebook));
