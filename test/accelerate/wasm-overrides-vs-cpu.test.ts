@@ -460,6 +460,34 @@ for (const path of ["native", "wasm only"] as const) {
       expect(nativeCounters.elementwise - others).toBe(0);
     });
 
+    test(`Minimum and Maximum equal tfjs-cpu's Math.min and Math.max bit for bit (${path === "native" ? "NaN either side, −0 against +0, " : ""}ties), a leaky ReLU's inverse and its gradient`, async () => {
+      expect(["Minimum", "Maximum"].every((k) => isOurWasmKernel(k))).toBe(true);
+      // 6,000 values: normal draws, then (on the addon) every ordered pair of the special values below. wasm's own
+      // kernel, the fallback, differs from cpu there (min(NaN, 0) = 0, min(0, −0) = +0): it is checked on finite values.
+      const special = [NaN, 0, -0, 1, -1, Infinity, -Infinity, 2.5];
+      const n = 6000;
+      const a = seededNormal(n, 80);
+      const b = seededNormal(n, 81);
+      if (path === "native") special.forEach((x, i) => special.forEach((y, j) => { a[i * special.length + j] = x; b[i * special.length + j] = y; }));
+      for (let i = 100; i < 200; i++) b[i] = a[i]; // exact ties
+      const bits = (backend: string, f: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor, bShape: number[]) =>
+        withBackend(backend, () => tf.tidy(() => Array.from(f(tf.tensor(a, [n / 10, 10]), tf.tensor(b.slice(0, tf.util.sizeFromShape(bShape)), bShape)).dataSync())));
+      const before = nativeCounters.elementwise;
+      for (const [name, f] of [["minimum", tf.minimum], ["maximum", tf.maximum]] as const) {
+        for (const bShape of [[n / 10, 10], [1, 1]]) {
+          const ours = await bits("wasm", f, bShape);
+          const cpu = await bits("cpu", f, bShape);
+          const differing = ours.flatMap((v, i) => (Object.is(v, cpu[i]) ? [] : [`${name} [${bShape}] at ${i}: ${v} vs cpu ${cpu[i]}`]));
+          expect(differing.slice(0, 5)).toEqual([]);
+        }
+      }
+      expect(nativeCounters.elementwise - before).toBe(path === "native" ? 4 : 0);
+      // The inverse of a leaky ReLU, min(y, y/α), and its gradient (LessEqual and Greater masks of Minimum's gradient).
+      const y = () => tf.tensor(seededNormal(8 * 28 * 28, 82), [8, 28, 28, 1]);
+      await compareBackends("leakyReluInverse", () => tf.minimum(y(), tf.div(y(), 0.3)));
+      await compareBackends("d leakyReluInverse", () => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.minimum(v, tf.div(v, 0.3)), tf.tensor(seededNormal(8 * 28 * 28, 83), [8, 28, 28, 1]))))(y()));
+    });
+
     test("Tanh, Sigmoid and Softplus and their gradients (270,000 values over ±20: both threads, softplus's cut-offs), a dense layer's sigmoid", async () => {
       expect(["Tanh", "Sigmoid", "Softplus"].every((k) => isOurWasmKernel(k))).toBe(true);
       const before = nativeCounters.elementwise;

@@ -10,8 +10,8 @@ export enum ConvMode { Forward = 0, InputGradient = 1, FilterGradient = 2 }
 export enum ConvAlgorithm { Im2col = 0, Direct = 1 }
 /** The element-wise function of unary (tfjs-cpu's semantics). */
 export enum UnaryOp { LeakyRelu = 0, Step = 1, Relu = 2, Tanh = 3, Sigmoid = 4, Softplus = 5 }
-/** The element-wise function of binary: a + b, a − b, a·b, a / b, (a − b)²; a dense layer's activation gradients dy·step(y), dy·(y·(1 − y)) (a = dy, b = y). */
-export enum BinaryOp { Add = 0, Sub = 1, Mul = 2, Div = 3, SquaredDifference = 4, ReluGrad = 5, SigmoidGrad = 6 }
+/** The element-wise function of binary: a + b, a − b, a·b, a / b, (a − b)²; a dense layer's activation gradients dy·step(y), dy·(y·(1 − y)) (a = dy, b = y); Math.min, Math.max. */
+export enum BinaryOp { Add = 0, Sub = 1, Mul = 2, Div = 3, SquaredDifference = 4, ReluGrad = 5, SigmoidGrad = 6, Minimum = 7, Maximum = 8 }
 /** upsample's direction: small → large, or the gradient large → small (block sums). */
 export enum UpsampleMode { Upscale = 0, Gradient = 1 }
 

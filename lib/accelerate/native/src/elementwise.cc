@@ -2,6 +2,8 @@
 // activation masks (LeakyRelu, Step, Relu), Greater and Select, bias gradients (sumRows),
 // bias adds (addRows) and same-shape adds (addArrays: gradients of a tensor used twice). Vectorised and branch-free where a branch would follow the data's signs.
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <numeric>
 
 #include "kernels.h"
@@ -169,6 +171,23 @@ void binaryRange(const float* __restrict__ a, bool aScalar, const float* __restr
   }
 }
 
+/** Math.min (kMin) or Math.max of two float32 values, NaN and signed zeros included. */
+template <bool kMin>
+inline float minMax(float x, float y) {
+  if (x != x || y != y) return x + y;
+  if (x == y) {
+    // Equal values differ at most in the sign of a zero: min keeps a −0 (or of the sign bits), max a +0 (and).
+    uint32_t xb, yb;
+    std::memcpy(&xb, &x, 4);
+    std::memcpy(&yb, &y, 4);
+    const uint32_t r = kMin ? (xb | yb) : (xb & yb);
+    float v;
+    std::memcpy(&v, &r, 4);
+    return v;
+  }
+  return kMin ? (x < y ? x : y) : (x > y ? x : y);
+}
+
 template <typename F>
 void binaryLoop(const float* a, bool aScalar, const float* b, bool bScalar, float* out, int64_t n, int threads, F f) {
   parallelFor(n, threads, [=](int64_t from, int64_t to) { binaryRange(a, aScalar, b, bScalar, out, from, to, f); });
@@ -187,6 +206,10 @@ void binary(BinaryOp op, const float* a, bool aScalar, const float* b, bool bSca
     case BinaryOp::ReluGrad: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float dy, float y) { return dy * (y > 0.0f ? 1.0f : (y != y ? y : 0.0f)); }); break;
     // tfjs's sigmoid gradient, mul(dy, mul(y, sub(1, y))), in its order.
     case BinaryOp::SigmoidGrad: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float dy, float y) { return dy * (y * (1.0f - y)); }); break;
+    // Math.min and Math.max: NaN when either is NaN (x + y carries it), −0 below +0 (for equal values, the bitwise
+    // or / and of the two keeps a −0 for min and a +0 for max); branch-free selects the compiler vectorises.
+    case BinaryOp::Minimum: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float x, float y) { return minMax<true>(x, y); }); break;
+    case BinaryOp::Maximum: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float x, float y) { return minMax<false>(x, y); }); break;
   }
 }
 

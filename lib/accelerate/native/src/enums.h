@@ -16,9 +16,10 @@ enum class ConvAlgorithm : int32_t { Im2col = 0, Direct = 1 };
 enum class UnaryOp : int32_t { LeakyRelu = 0, Step = 1, Relu = 2, Tanh = 3, Sigmoid = 4, Softplus = 5 };
 /**
  * The element-wise function of binary: a + b, a − b, a·b, a / b, (a − b)² (float32, one operation each, as tfjs-cpu);
- * and the activation gradients of a dense layer, a = dy and b = y: ReluGrad a·step(b), SigmoidGrad a·(b·(1 − b)).
+ * the activation gradients of a dense layer, a = dy and b = y: ReluGrad a·step(b), SigmoidGrad a·(b·(1 − b));
+ * and min(a, b), max(a, b) as JavaScript's Math.min and Math.max (NaN if either is NaN, −0 below +0).
  */
-enum class BinaryOp : int32_t { Add = 0, Sub = 1, Mul = 2, Div = 3, SquaredDifference = 4, ReluGrad = 5, SigmoidGrad = 6 };
+enum class BinaryOp : int32_t { Add = 0, Sub = 1, Mul = 2, Div = 3, SquaredDifference = 4, ReluGrad = 5, SigmoidGrad = 6, Minimum = 7, Maximum = 8 };
 /** upsample's direction: small → large, or the gradient large → small (block sums). */
 enum class UpsampleMode : int32_t { Upscale = 0, Gradient = 1 };
 
@@ -58,6 +59,8 @@ inline constexpr EnumMember kBinaryOps[] = {
     {"SquaredDifference", static_cast<int32_t>(BinaryOp::SquaredDifference)},
     {"ReluGrad", static_cast<int32_t>(BinaryOp::ReluGrad)},
     {"SigmoidGrad", static_cast<int32_t>(BinaryOp::SigmoidGrad)},
+    {"Minimum", static_cast<int32_t>(BinaryOp::Minimum)},
+    {"Maximum", static_cast<int32_t>(BinaryOp::Maximum)},
 };
 inline constexpr EnumMember kUpsampleModes[] = {
     {"Upscale", static_cast<int32_t>(UpsampleMode::Upscale)},
@@ -69,7 +72,7 @@ inline constexpr EnumTable kEnumTables[] = {
     {"ConvMode", kConvModes, 3},
     {"ConvAlgorithm", kConvAlgorithms, 2},
     {"UnaryOp", kUnaryOps, 6},
-    {"BinaryOp", kBinaryOps, 7},
+    {"BinaryOp", kBinaryOps, 9},
     {"UpsampleMode", kUpsampleModes, 2},
 };
 
