@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, test, vi } from "vitest";
 import {
-  ConvAlgorithm, ConvGeometry, ConvMode, loadNativeKernels, nativeAddon, NativeAddon, resolveNativeThreads, UnaryOp, UpsampleMode,
+  BinaryOp, ConvAlgorithm, ConvGeometry, ConvMode, loadNativeKernels, nativeAddon, NativeAddon, resolveNativeThreads, UnaryOp, UpsampleMode,
 } from "../../lib/accelerate/native/addon";
 import { enumMismatches, NATIVE_ENUMS } from "../../lib/accelerate/native/enums";
 import { seededNormal } from "../helpers/gradcheck";
@@ -361,6 +361,11 @@ describe.runIf(built)("the addon", () => {
     expect(() => unary(UnaryOp.Relu, f, new Float32Array(3), 0, 1)).toThrow("unary: x and y must have the same length");
     const addRows = addon().addRows as unknown as (...args: unknown[]) => void;
     expect(() => addRows(f, f, f, 3, 2, 1)).toThrow("addRows: x and out must hold rows × cols values and bias cols");
+    const binaryRows = addon().binaryRows as unknown as (...args: unknown[]) => void;
+    expect(() => binaryRows(BinaryOp.Sub, f, f, f, 3)).toThrow("binaryRows: expected (op, a: Float32Array, b: Float32Array, out: Float32Array, cols, threads)");
+    expect(() => binaryRows(99, f, f, f, 2, 1)).toThrow("binaryRows: op: expected a BinaryOp");
+    expect(() => binaryRows(BinaryOp.Sub, f, new Float32Array(2), new Float32Array(6), 4, 1)).toThrow("binaryRows: out's length must be a positive multiple of cols");
+    expect(() => binaryRows(BinaryOp.Sub, new Float32Array(6), new Float32Array(3), new Float32Array(6), 2, 1)).toThrow("binaryRows: one of a and b must have out's length and the other cols values");
     const upsample = addon().upsample as unknown as (...args: unknown[]) => void;
     expect(() => upsample(2, f, f, 1, 1, 1, 1, 2, 2, 1)).toThrow("upsample: mode: expected a UpsampleMode (UpsampleMode.Upscale = 0, UpsampleMode.Gradient = 1)");
     expect(() => upsample(UpsampleMode.Upscale, f, f, 1, 2, 2, 1, 2, 2, 1)).toThrow("upsample: an array is shorter than its tensor");

@@ -454,7 +454,8 @@ for (const path of ["native", "wasm only"] as const) {
       else expect(nativeOps).toBe(0);
       const others = nativeCounters.elementwise;
       await compareBackends("small", () => tf.mul(tf.tensor(seededNormal(60, 1), [6, 10]), tf.tensor(seededNormal(60, 2), [6, 10])));
-      await compareBackends("row broadcast", () => tf.sub(tf.tensor(seededNormal(6000, 1), [600, 10]), tf.tensor(seededNormal(10, 2), [10])));
+      await compareBackends("column broadcast", () => tf.sub(tf.tensor(seededNormal(6000, 1), [600, 10]), tf.tensor(seededNormal(600, 2), [600, 1])));
+      await compareBackends("row broadcast under 4096", () => tf.sub(tf.tensor(seededNormal(4000, 1), [400, 10]), tf.tensor(seededNormal(10, 2), [10])));
       await compareBackends("int32", () => tf.cast(tf.mul(tf.tensor(Array.from({ length: 5000 }, (_, j) => j % 7), [5000], "int32"), tf.scalar(3, "int32")), "float32"));
       await compareBackends("value of higher rank", () => tf.mul(tf.tensor(seededNormal(5000, 3), [5000]), tf.ones([1, 1])));
       expect(nativeCounters.elementwise - others).toBe(0);
@@ -486,6 +487,39 @@ for (const path of ["native", "wasm only"] as const) {
       const y = () => tf.tensor(seededNormal(8 * 28 * 28, 82), [8, 28, 28, 1]);
       await compareBackends("leakyReluInverse", () => tf.minimum(y(), tf.div(y(), 0.3)));
       await compareBackends("d leakyReluInverse", () => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.minimum(v, tf.div(v, 0.3)), tf.tensor(seededNormal(8 * 28 * 28, 83), [8, 28, 28, 1]))))(y()));
+    });
+
+    test("Sub, Multiply, RealDiv, Minimum and Maximum with one operand a row of the other's last axis ([..., C] with [C] or [1, 1, 1, C], both orders) bit for bit; SquaredDifference too, within rounding", async () => {
+      // cpu squares a − b in float64 and rounds once; float32 rounds the difference first (wasm's own kernel too): that one is compared within tolerance.
+      const ops = [["sub", tf.sub], ["mul", tf.mul], ["div", tf.div], ["minimum", tf.minimum], ["maximum", tf.maximum]] as const;
+      // Narrow rows tiled to whole vectors (16 and 10 channels, and a tail: 4100 = 410 rows of 10), a wide row (784: one row at a time).
+      const cases: Array<[number[], number[]]> = [[[32, 14, 14, 16], [16]], [[32, 14, 14, 16], [1, 1, 1, 16]], [[410, 10], [10]], [[8, 784], [784]]];
+      const bits = (backend: string, f: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor, full: number[], row: number[], rowFirst: boolean, seed: number) =>
+        withBackend(backend, () => tf.tidy(() => {
+          const x = tf.tensor(seededNormal(size(full), seed), full);
+          const r = tf.add(tf.abs(tf.tensor(seededNormal(size(row), seed + 1), row)), 0.25); // away from zero, for div
+          return Array.from((rowFirst ? f(r, x) : f(x, r)).dataSync());
+        }));
+      const before = nativeCounters.elementwise;
+      let calls = 0;
+      for (const [i, [full, row]] of cases.entries()) {
+        for (const rowFirst of [false, true]) {
+          for (const [name, f] of ops) {
+            const ours = await bits("wasm", f, full, row, rowFirst, 90 + i);
+            const cpu = await bits("cpu", f, full, row, rowFirst, 90 + i);
+            calls++;
+            const differing = ours.flatMap((v, j) => (Object.is(v, cpu[j]) ? [] : [`${name} [${full}] ${rowFirst ? "after" : "before"} [${row}] at ${j}: ${v} vs cpu ${cpu[j]}`]));
+            expect(differing.slice(0, 3)).toEqual([]);
+          }
+        }
+      }
+      for (const [full, row] of cases) {
+        await compareBackends(`squaredDifference [${full}] [${row}]`, () => tf.squaredDifference(tf.tensor(seededNormal(size(full), 95), full), tf.tensor(seededNormal(size(row), 96), row)));
+        await compareBackends(`squaredDifference [${row}] [${full}]`, () => tf.squaredDifference(tf.tensor(seededNormal(size(row), 97), row), tf.tensor(seededNormal(size(full), 98), full)));
+        calls += 2;
+      }
+      // Each op on the addon (abs and add of the small row stay under the threshold).
+      expect(nativeCounters.elementwise - before).toBe(path === "native" ? calls : 0);
     });
 
     test("Tanh, Sigmoid and Softplus and their gradients (270,000 values over ±20: both threads, softplus's cut-offs), a dense layer's sigmoid", async () => {

@@ -7,8 +7,9 @@
  * over its threads. Each falls back to wasm's own kernel where the addon is not loaded or the
  * case is not the plain one (other dtypes, broadcasting other than a scalar second operand of
  * Greater or a bias of Add). Identity and a same-dtype Cast (below) need no addon. Sub, Multiply,
- * RealDiv and SquaredDifference of one shape or against one value (a loss and its gradient:
- * x̂ − x, 2·d, dy·mask, 1 − y) go native from SAME_SHAPE_NATIVE_MIN elements.
+ * RealDiv and SquaredDifference of one shape, against one value or against one row of the last
+ * axis (a loss and its gradient: x̂ − x, 2·d, dy·mask, 1 − y; a per-channel (x − μ)/σ), Minimum
+ * and Maximum (a leaky ReLU's inverse) go native from SAME_SHAPE_NATIVE_MIN elements.
  */
 import * as tf from "@tensorflow/tfjs";
 import { BinaryOp, nativeAddon, nativeCounters, nativeThreads, UnaryOp } from "../native/addon";
@@ -85,23 +86,25 @@ export function selectWasm(args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
+/** Whether `row` is one row of `x`'s last axis ([C] or [1, …, 1, C] against [..., C] with more than one row): a bias, a per-channel scale or shift. */
+function isRowOf(x: tf.TensorInfo, row: tf.TensorInfo): boolean {
+  const channels = x.shape[x.shape.length - 1];
+  return x.shape.length >= 2 && row.shape.length >= 1 && row.shape.length <= x.shape.length && row.shape[row.shape.length - 1] === channels &&
+    row.shape.slice(0, -1).every((d) => d === 1) && size(x.shape) > channels;
+}
+
+/** Same-shape adds from this many elements go native (smaller ones cost more in the call than in the loop). */
+const SAME_SHAPE_NATIVE_MIN = 4096;
+
 /**
  * Add where one operand is a bias: float32 [..., C] + [C] (or [1, …, 1, C]), either way round:
  * a conv layer's bias in training, which tfjs adds outside the convolution (wasm's own
  * broadcasting add took ≈ 1.6 ms on [128, 28, 28, 16], the addon ≈ 0.2). Else wasm's own.
  */
-/** Same-shape adds from this many elements go native (smaller ones cost more in the call than in the loop). */
-const SAME_SHAPE_NATIVE_MIN = 4096;
-
 export function addWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const { a, b } = args.inputs as tf.AddInputs;
   const native = nativeAddon();
-  const biasOf = (x: tf.TensorInfo, bias: tf.TensorInfo): boolean => {
-    const channels = x.shape[x.shape.length - 1];
-    return x.shape.length >= 2 && bias.shape.length >= 1 && bias.shape.length <= x.shape.length && bias.shape[bias.shape.length - 1] === channels &&
-      bias.shape.slice(0, -1).every((d) => d === 1) && size(x.shape) > channels;
-  };
   if (!native || !a || !b || a.dtype !== "float32" || b.dtype !== "float32") return runStockKernel("Add", args);
   if (tf.util.arraysEqual(a.shape, b.shape) && size(a.shape) >= SAME_SHAPE_NATIVE_MIN) {
     // Same shapes (a gradient summed over a tensor's two uses, a residual add): one threaded pass.
@@ -110,7 +113,7 @@ export function addWasm(args: KernelArgs): tf.TensorInfo {
     nativeCounters.elementwise++;
     return out;
   }
-  const [x, bias] = biasOf(a, b) ? [a, b] : biasOf(b, a) ? [b, a] : [null, null];
+  const [x, bias] = isRowOf(a, b) ? [a, b] : isRowOf(b, a) ? [b, a] : [null, null];
   if (!x || !bias || size(x.shape) === 0) return runStockKernel("Add", args);
   const cols = x.shape[x.shape.length - 1];
   const out = backend.makeOutput([...x.shape], "float32");
@@ -121,10 +124,11 @@ export function addWasm(args: KernelArgs): tf.TensorInfo {
 }
 
 /**
- * Sub, Multiply, RealDiv, SquaredDifference, Minimum and Maximum on the addon for float32 operands of one shape, or
- * one of them a single value ([] or [1, …, 1], a scalar's broadcast), from SAME_SHAPE_NATIVE_MIN
+ * Sub, Multiply, RealDiv, SquaredDifference, Minimum and Maximum on the addon for float32 operands of one shape,
+ * one of them a single value ([] or [1, …, 1], a scalar's broadcast), or one of them one row of the other's last
+ * axis ([..., C] with [C]: a per-channel shift or scale, as batch normalisation's), from SAME_SHAPE_NATIVE_MIN
  * elements: one vectorised, threaded pass with tfjs-cpu's float32 arithmetic. wasm's own
- * broadcasting loop took ≈ 50–250 µs on [128, 784]. Else wasm's own.
+ * broadcasting loop took ≈ 50–250 µs on [128, 784], and ≈ 0.6 ms on [32, 28, 28, 16] with [16]. Else wasm's own.
  */
 function binary(kernelName: "Sub" | "Multiply" | "RealDiv" | "SquaredDifference" | "Minimum" | "Maximum", op: BinaryOp, args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
@@ -136,9 +140,18 @@ function binary(kernelName: "Sub" | "Multiply" | "RealDiv" | "SquaredDifference"
   const sameShape = tf.util.arraysEqual(a.shape, b.shape);
   // One operand a single value: the output has the other's shape (when the single value's rank is not higher).
   const outShape = sameShape ? a.shape : nb === 1 && b.shape.length <= a.shape.length ? a.shape : na === 1 && a.shape.length <= b.shape.length ? b.shape : null;
-  if (!outShape || size(outShape) < SAME_SHAPE_NATIVE_MIN) return runStockKernel(kernelName, args);
-  const out = backend.makeOutput([...outShape], "float32");
-  native.binary(op, backend.typedArrayFromHeap(a) as Float32Array, backend.typedArrayFromHeap(b) as Float32Array, backend.typedArrayFromHeap(out) as Float32Array, nativeThreads());
+  if (outShape) {
+    if (size(outShape) < SAME_SHAPE_NATIVE_MIN) return runStockKernel(kernelName, args);
+    const out = backend.makeOutput([...outShape], "float32");
+    native.binary(op, backend.typedArrayFromHeap(a) as Float32Array, backend.typedArrayFromHeap(b) as Float32Array, backend.typedArrayFromHeap(out) as Float32Array, nativeThreads());
+    nativeCounters.elementwise++;
+    return out;
+  }
+  const full = isRowOf(a, b) ? a : isRowOf(b, a) ? b : null;
+  if (!full || size(full.shape) < SAME_SHAPE_NATIVE_MIN) return runStockKernel(kernelName, args);
+  const out = backend.makeOutput([...full.shape], "float32");
+  native.binaryRows(op, backend.typedArrayFromHeap(a) as Float32Array, backend.typedArrayFromHeap(b) as Float32Array, backend.typedArrayFromHeap(out) as Float32Array,
+    full.shape[full.shape.length - 1], nativeThreads());
   nativeCounters.elementwise++;
   return out;
 }

@@ -95,7 +95,7 @@ export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "Greater", action: "replaced", method: "the native addon's loop for float32 against a scalar or a same-shape tensor (leaky ReLU's gradient mask) where it is built; else wasm's own" },
   { kernelName: "Select", action: "replaced", method: "the native addon's loop for same-shape operands where it is built; else wasm's own" },
   { kernelName: "Add", action: "replaced", method: "one operand a bias ([..., C] + [C], a conv layer's in training), or both of one shape with ≥ 4096 elements (gradients summed over two uses, residual adds): the native addon's vectorised, threaded pass where it is built; else wasm's own" },
-  { kernelName: "Sub", action: "replaced", method: "float32 operands of one shape, or one a single value, from 4096 elements (a loss's x̂ − x, a sigmoid's 1 − y): the native addon's vectorised, threaded pass where it is built; else wasm's own" },
+  { kernelName: "Sub", action: "replaced", method: "float32 operands of one shape, one a single value, or one a row of the other's last axis ([..., C] with [C]: a per-channel shift or scale), from 4096 elements (a loss's x̂ − x, a sigmoid's 1 − y, batch normalisation's (x − μ)/σ): the native addon's vectorised, threaded pass where it is built; else wasm's own" },
   { kernelName: "Multiply", action: "replaced", method: "as Sub (gradients: dy·mask, 2·d, dy·σ′): the native addon where it is built; else wasm's own" },
   { kernelName: "RealDiv", action: "replaced", method: "as Sub (a mean's gradient, dy / n): the native addon where it is built; else wasm's own" },
   { kernelName: "SquaredDifference", action: "replaced", method: "as Sub ((a − b)², an MSE's terms): the native addon where it is built; else wasm's own" },

@@ -277,10 +277,32 @@ napi_value Binary(napi_env env, napi_callback_info info) {
       !View(env, argv[3], napi_float32_array, &out, &nout) || !Int(env, argv[4], &threads)) {
     return Throw(env, "binary: expected (op, a: Float32Array, b: Float32Array, out: Float32Array, threads)");
   }
-  BinaryOp op;
+  BinaryOp op = BinaryOp::Add;
   if (!EnumArgument(env, "binary: op", argv[0], Table("BinaryOp"), &op)) return nullptr;
   if ((na != nout && na != 1) || (nb != nout && nb != 1) || nout == 0) return Throw(env, "binary: a and b must each have out's length or length 1");
   binary(op, a, na == 1 && nout != 1, b, nb == 1 && nout != 1, out, static_cast<int64_t>(nout), Workers(threads));
+  return nullptr;
+}
+
+/** binaryRows(op: BinaryOp, a, b, out, cols, threads): out = op(a, b), one of a and b out's length, the other one row of cols values repeated over out's rows. */
+napi_value BinaryRows(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  float *a, *b, *out;
+  size_t na, nb, nout;
+  int64_t cols, threads;
+  if (!Arguments(env, info, argv) || !View(env, argv[1], napi_float32_array, &a, &na) || !View(env, argv[2], napi_float32_array, &b, &nb) ||
+      !View(env, argv[3], napi_float32_array, &out, &nout) || !Int(env, argv[4], &cols) || !Int(env, argv[5], &threads)) {
+    return Throw(env, "binaryRows: expected (op, a: Float32Array, b: Float32Array, out: Float32Array, cols, threads)");
+  }
+  BinaryOp op = BinaryOp::Add;
+  if (!EnumArgument(env, "binaryRows: op", argv[0], Table("BinaryOp"), &op)) return nullptr;
+  const int64_t n = static_cast<int64_t>(nout);
+  if (cols < 1 || n == 0 || n % cols != 0) return Throw(env, "binaryRows: out's length must be a positive multiple of cols");
+  const bool rowFirst = static_cast<int64_t>(na) == cols && static_cast<int64_t>(nb) == n && n != cols;
+  if (!rowFirst && !(static_cast<int64_t>(na) == n && static_cast<int64_t>(nb) == cols)) {
+    return Throw(env, "binaryRows: one of a and b must have out's length and the other cols values");
+  }
+  binaryRows(op, a, b, rowFirst, out, n / cols, cols, Workers(threads));
   return nullptr;
 }
 
@@ -460,6 +482,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"addArrays", nullptr, AddArrays, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"addRows", nullptr, AddRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binaryRows", nullptr, BinaryRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"upsample", nullptr, Upsample, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},

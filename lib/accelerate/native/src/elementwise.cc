@@ -193,24 +193,66 @@ void binaryLoop(const float* a, bool aScalar, const float* b, bool bScalar, floa
   parallelFor(n, threads, [=](int64_t from, int64_t to) { binaryRange(a, aScalar, b, bScalar, out, from, to, f); });
 }
 
+/**
+ * out[i·cols + j] = f(a[i·cols + j], row[j]), or f(row[j], b[i·cols + j]) when the row is the first operand. Narrow rows
+ * are tiled to a whole number of vectors (as addRows) so that the inner loop runs over full vectors.
+ */
+template <typename F>
+void rowsLoop(const float* a, const float* b, bool rowFirst, float* out, int64_t rows, int64_t cols, int threads, F f) {
+  const float* full = rowFirst ? b : a;
+  const float* row = rowFirst ? a : b;
+  const int64_t period = std::lcm<int64_t>(cols, kVec);
+  const int64_t n = rows * cols;
+  auto apply = [=](const float* __restrict__ x, const float* __restrict__ r, float* __restrict__ o, int64_t len) {
+    if (rowFirst) {
+      for (int64_t e = 0; e < len; e++) o[e] = f(r[e], x[e]);
+    } else {
+      for (int64_t e = 0; e < len; e++) o[e] = f(x[e], r[e]);
+    }
+  };
+  if (period <= kSumVectors * kVec) {
+    float tiled[kSumVectors * kVec];
+    for (int64_t e = 0; e < period; e++) tiled[e] = row[e % cols];
+    const int64_t blocks = n / period;
+    parallelFor(blocks, threads, [&](int64_t from, int64_t to) {
+      for (int64_t blk = from; blk < to; blk++) apply(full + blk * period, tiled, out + blk * period, period);
+    });
+    for (int64_t e = blocks * period; e < n; e++) out[e] = rowFirst ? f(row[e % cols], full[e]) : f(full[e], row[e % cols]);
+  } else {
+    parallelFor(rows, threads, [&](int64_t from, int64_t to) {
+      for (int64_t i = from; i < to; i++) apply(full + i * cols, row, out + i * cols, cols);
+    });
+  }
+}
+
+/** Calls g with the element function of `op` (tfjs-cpu's float32 arithmetic, one operation each). */
+template <typename G>
+void withBinaryOp(BinaryOp op, G g) {
+  switch (op) {
+    case BinaryOp::Add: g([](float x, float y) { return x + y; }); break;
+    case BinaryOp::Sub: g([](float x, float y) { return x - y; }); break;
+    case BinaryOp::Mul: g([](float x, float y) { return x * y; }); break;
+    case BinaryOp::Div: g([](float x, float y) { return x / y; }); break;
+    case BinaryOp::SquaredDifference: g([](float x, float y) { const float d = x - y; return d * d; }); break;
+    // tfjs's step: 1 above 0, NaN for NaN, else 0; then dy times it (as tfjs's ReLU gradient, mul(dy, step(y))).
+    case BinaryOp::ReluGrad: g([](float dy, float y) { return dy * (y > 0.0f ? 1.0f : (y != y ? y : 0.0f)); }); break;
+    // tfjs's sigmoid gradient, mul(dy, mul(y, sub(1, y))), in its order.
+    case BinaryOp::SigmoidGrad: g([](float dy, float y) { return dy * (y * (1.0f - y)); }); break;
+    // Math.min and Math.max: NaN when either is NaN (x + y carries it), −0 below +0 (for equal values, the bitwise
+    // or / and of the two keeps a −0 for min and a +0 for max); branch-free selects the compiler vectorises.
+    case BinaryOp::Minimum: g([](float x, float y) { return minMax<true>(x, y); }); break;
+    case BinaryOp::Maximum: g([](float x, float y) { return minMax<false>(x, y); }); break;
+  }
+}
+
 }  // namespace
 
 void binary(BinaryOp op, const float* a, bool aScalar, const float* b, bool bScalar, float* out, int64_t n, int threads) {
-  switch (op) {
-    case BinaryOp::Add: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float x, float y) { return x + y; }); break;
-    case BinaryOp::Sub: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float x, float y) { return x - y; }); break;
-    case BinaryOp::Mul: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float x, float y) { return x * y; }); break;
-    case BinaryOp::Div: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float x, float y) { return x / y; }); break;
-    case BinaryOp::SquaredDifference: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float x, float y) { const float d = x - y; return d * d; }); break;
-    // tfjs's step: 1 above 0, NaN for NaN, else 0; then dy times it (as tfjs's ReLU gradient, mul(dy, step(y))).
-    case BinaryOp::ReluGrad: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float dy, float y) { return dy * (y > 0.0f ? 1.0f : (y != y ? y : 0.0f)); }); break;
-    // tfjs's sigmoid gradient, mul(dy, mul(y, sub(1, y))), in its order.
-    case BinaryOp::SigmoidGrad: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float dy, float y) { return dy * (y * (1.0f - y)); }); break;
-    // Math.min and Math.max: NaN when either is NaN (x + y carries it), −0 below +0 (for equal values, the bitwise
-    // or / and of the two keeps a −0 for min and a +0 for max); branch-free selects the compiler vectorises.
-    case BinaryOp::Minimum: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float x, float y) { return minMax<true>(x, y); }); break;
-    case BinaryOp::Maximum: binaryLoop(a, aScalar, b, bScalar, out, n, threads, [](float x, float y) { return minMax<false>(x, y); }); break;
-  }
+  withBinaryOp(op, [&](auto f) { binaryLoop(a, aScalar, b, bScalar, out, n, threads, f); });
+}
+
+void binaryRows(BinaryOp op, const float* a, const float* b, bool rowFirst, float* out, int64_t rows, int64_t cols, int threads) {
+  withBinaryOp(op, [&](auto f) { rowsLoop(a, b, rowFirst, out, rows, cols, threads, f); });
 }
 
 void addArrays(const float* a, const float* b, float* out, int64_t n, int threads) {
