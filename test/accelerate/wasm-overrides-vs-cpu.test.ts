@@ -513,6 +513,16 @@ for (const path of ["native", "wasm only"] as const) {
           }
         }
       }
+      // SquaredDifference on the addon rounds as wasm's own kernel does (the one earlier runs used): bit for bit.
+      if (path === "native") {
+        for (const rowFirst of [false, true]) {
+          const ours = await bits("wasm", tf.squaredDifference, [32, 14, 14, 16], [16], rowFirst, 99);
+          setNativeEnabled(false);
+          const stock = await bits("wasm", tf.squaredDifference, [32, 14, 14, 16], [16], rowFirst, 99).finally(() => setNativeEnabled(true));
+          expect(ours.filter((v, j) => !Object.is(v, stock[j]))).toEqual([]);
+          calls++;
+        }
+      }
       for (const [full, row] of cases) {
         await compareBackends(`squaredDifference [${full}] [${row}]`, () => tf.squaredDifference(tf.tensor(seededNormal(size(full), 95), full), tf.tensor(seededNormal(size(row), 96), row)));
         await compareBackends(`squaredDifference [${row}] [${full}]`, () => tf.squaredDifference(tf.tensor(seededNormal(size(row), 97), row), tf.tensor(seededNormal(size(full), 98), full)));
