@@ -1,6 +1,7 @@
 // Element-wise kernels that training spends its time in between the products: one Adam step, one momentum step,
 // activation masks (LeakyRelu, Step, Relu), Greater and Select, bias gradients (sumRows),
-// bias adds (addRows) and same-shape adds (addArrays: gradients of a tensor used twice). Vectorised and branch-free where a branch would follow the data's signs.
+// bias adds (addRows), same-shape adds (addArrays: gradients of a tensor used twice), and the binary functions
+// (binary: one shape or one value; binaryRows: one row of the last axis). Vectorised and branch-free where a branch would follow the data's signs.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
