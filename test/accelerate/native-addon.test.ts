@@ -293,6 +293,24 @@ describe.runIf(built)("the addon", () => {
     }
   });
 
+  test("binaryRows against plain loops: narrow (tiled) and wide rows, the row second or first, split between 2 threads from 64k elements", () => {
+    for (const [rows, cols] of [[8192, 16], [410, 10], [200, 784], [3, 784]]) {
+      const full = seededNormal(rows * cols, rows);
+      const row = seededNormal(cols, cols).map((v) => Math.abs(v) + 0.25);
+      for (const [op, f] of [[BinaryOp.Sub, (p: number, q: number) => p - q], [BinaryOp.Div, (p: number, q: number) => p / q]] as const) {
+        for (const rowFirst of [false, true]) {
+          const out = new Float32Array(rows * cols);
+          addon().binaryRows(op, rowFirst ? row : full, rowFirst ? full : row, out, cols, 2);
+          let wrong = -1;
+          for (let i = 0; i < out.length && wrong < 0; i++) {
+            if (out[i] !== Math.fround(rowFirst ? f(row[i % cols], full[i]) : f(full[i], row[i % cols]))) wrong = i;
+          }
+          expect(wrong, `${BinaryOp[op]} ${rows} × ${cols}, row ${rowFirst ? "first" : "second"}: first wrong element`).toBe(-1);
+        }
+      }
+    }
+  });
+
   test("addRows and upsample against plain loops (narrow and wide rows, one and two threads; factors 2×2 and 3×1)", () => {
     for (const [rows, cols] of [[1000, 16], [333, 3], [70, 10], [50, 784], [4, 1]]) {
       const x = seededNormal(rows * cols, cols);
@@ -313,7 +331,8 @@ describe.runIf(built)("the addon", () => {
       for (let i = 0; i < out.length && wrong < 0; i++) if (out[i] !== Math.fround(x[i] + bias[i % cols])) wrong = i;
       expect(wrong, `${rows} × ${cols}: first wrong element`).toBe(-1);
     }
-    for (const [batch, h, w, c, sh, sw] of [[3, 7, 7, 8, 2, 2], [2, 4, 5, 3, 3, 1]]) {
+    // The last is split between 2 threads (its rows touch over 64k values).
+    for (const [batch, h, w, c, sh, sw] of [[3, 7, 7, 8, 2, 2], [2, 4, 5, 3, 3, 1], [8, 14, 14, 16, 2, 2]]) {
       const small = seededNormal(batch * h * w * c, 5);
       const large = new Float32Array(batch * h * sh * w * sw * c);
       addon().upsample(UpsampleMode.Upscale, small, large, batch, h, w, c, sh, sw, 2);

@@ -5,11 +5,14 @@
  * gradient: where(x > 0, dy, α·dy)), and Add where one operand is a bias or both have one shape. wasm's own run these
  * one element at a time on one thread; the addon's loops are vectorised, branch-free and split
  * over its threads. Each falls back to wasm's own kernel where the addon is not loaded or the
- * case is not the plain one (other dtypes, broadcasting other than a scalar second operand of
- * Greater or a bias of Add). Identity and a same-dtype Cast (below) need no addon. Sub, Multiply,
- * RealDiv and SquaredDifference of one shape, against one value or against one row of the last
- * axis (a loss and its gradient: x̂ − x, 2·d, dy·mask, 1 − y; a per-channel (x − μ)/σ), Minimum
- * and Maximum (a leaky ReLU's inverse) go native from SAME_SHAPE_NATIVE_MIN elements.
+ * case is not the plain one (other dtypes; for Greater, broadcasting other than a scalar second
+ * operand; for the binary functions below, broadcasting other than one value or one row of the
+ * last axis). Identity and a same-dtype Cast (below) need no addon. Add, Sub, Multiply, RealDiv and
+ * SquaredDifference of one shape, against one value or against one row of the last axis (a loss and
+ * its gradient: x̂ − x, 2·d, dy·mask, 1 − y; a bias; a per-channel (x − μ)/σ), Minimum and Maximum (a
+ * leaky ReLU's inverse) go native from SAME_SHAPE_NATIVE_MIN elements. Their results equal wasm's own
+ * kernels' bit for bit on finite values; Minimum and Maximum follow Math.min and Math.max (as tfjs-cpu)
+ * where wasm's own does not: NaN if either operand is NaN, and −0 below +0.
  */
 import * as tf from "@tensorflow/tfjs";
 import { BinaryOp, nativeAddon, nativeCounters, nativeThreads, UnaryOp } from "../native/addon";
@@ -176,12 +179,16 @@ export function squaredDifferenceWasm(args: KernelArgs): tf.TensorInfo {
   return binary("SquaredDifference", BinaryOp.SquaredDifference, args);
 }
 
-/** Minimum: Math.min(a, b) (the inverse of a leaky ReLU, min(y, y/α); wasm's own took ≈ 50 ms on [256, 28, 28, 16], 14× its Sub). */
+/**
+ * Minimum: Math.min(a, b), NaN if either is NaN and −0 below +0 (wasm's own, which smaller tensors keep, gives
+ * min(NaN, 0) = 0 and min(0, −0) = +0). The inverse of a leaky ReLU, min(y, y/α); wasm's own took ≈ 50 ms on
+ * [256, 28, 28, 16], 14× its Sub.
+ */
 export function minimumWasm(args: KernelArgs): tf.TensorInfo {
   return binary("Minimum", BinaryOp.Minimum, args);
 }
 
-/** Maximum: Math.max(a, b). */
+/** Maximum: Math.max(a, b), NaN if either is NaN and +0 above −0 (as Minimum). */
 export function maximumWasm(args: KernelArgs): tf.TensorInfo {
   return binary("Maximum", BinaryOp.Maximum, args);
 }

@@ -99,8 +99,8 @@ export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "Multiply", action: "replaced", method: "as Sub (gradients: dy·mask, 2·d, dy·σ′): the native addon where it is built; else wasm's own" },
   { kernelName: "RealDiv", action: "replaced", method: "as Sub (a mean's gradient, dy / n): the native addon where it is built; else wasm's own" },
   { kernelName: "SquaredDifference", action: "replaced", method: "as Sub ((a − b)², an MSE's terms): the native addon where it is built; else wasm's own" },
-  { kernelName: "Minimum", action: "replaced", method: "as Sub (a leaky ReLU's inverse, min(y, y/α); wasm's own is ≈ 14× slower than its Sub): the native addon where it is built; else wasm's own" },
-  { kernelName: "Maximum", action: "replaced", method: "as Sub: the native addon where it is built; else wasm's own" },
+  { kernelName: "Minimum", action: "replaced", method: "as Sub (a leaky ReLU's inverse, min(y, y/α); wasm's own is ≈ 14× slower than its Sub), as Math.min (NaN if either is NaN, −0 below +0, as tfjs-cpu; wasm's own differs there): the native addon where it is built; else wasm's own" },
+  { kernelName: "Maximum", action: "replaced", method: "as Minimum, with Math.max: the native addon where it is built; else wasm's own" },
   { kernelName: "FusedConv2D", action: "replaced", method: "the native addon's convolution (as Conv2D), then bias and activation as _FusedMatMul, where it is built; else wasm's own" },
 ];
 

@@ -38,6 +38,9 @@ void runOnPool(int workers, const std::function<void(int)>& fn);
 /** Split [0, n) among up to `threads` pool threads (one below 64k elements, where waking one costs more). */
 void parallelFor(int64_t n, int threads, const std::function<void(int64_t, int64_t)>& body);
 
+/** parallelFor over `chunks` pieces of `chunkSize` elements each (tiles, rows): as many workers as parallelFor gives chunks × chunkSize elements. */
+void parallelForChunks(int64_t chunks, int64_t chunkSize, int threads, const std::function<void(int64_t, int64_t)>& body);
+
 /** Scratch that grows and is kept, one per thread (no allocation per call). */
 inline float* scratch(std::vector<float>& buffer, size_t size) {
   if (buffer.size() < size) buffer.resize(size);

@@ -215,18 +215,22 @@ void rowsLoop(const float* a, const float* b, bool rowFirst, float* out, int64_t
     float tiled[kSumVectors * kVec];
     for (int64_t e = 0; e < period; e++) tiled[e] = row[e % cols];
     const int64_t blocks = n / period;
-    parallelFor(blocks, threads, [&](int64_t from, int64_t to) {
+    parallelForChunks(blocks, period, threads, [&](int64_t from, int64_t to) {
       for (int64_t blk = from; blk < to; blk++) apply(full + blk * period, tiled, out + blk * period, period);
     });
     for (int64_t e = blocks * period; e < n; e++) out[e] = rowFirst ? f(row[e % cols], full[e]) : f(full[e], row[e % cols]);
   } else {
-    parallelFor(rows, threads, [&](int64_t from, int64_t to) {
+    parallelForChunks(rows, cols, threads, [&](int64_t from, int64_t to) {
       for (int64_t i = from; i < to; i++) apply(full + i * cols, row, out + i * cols, cols);
     });
   }
 }
 
-/** Calls g with the element function of `op` (tfjs-cpu's float32 arithmetic, one operation each). */
+/**
+ * Calls g with the element function of `op`: float32 arithmetic rounded after each operation, which is tfjs-cpu's result
+ * for +, −, ×, ÷, min and max and wasm's own for (a − b)² (cpu squares in float64 and rounds once). A NaN result of
+ * Minimum or Maximum is an operand's NaN (its payload kept).
+ */
 template <typename G>
 void withBinaryOp(BinaryOp op, G g) {
   switch (op) {
@@ -270,7 +274,7 @@ void addRows(const float* x, const float* bias, float* out, int64_t rows, int64_
     for (int64_t e = 0; e < period; e++) tiled[e] = bias[e % cols];
     const int64_t blocks = n / period;
     const int vectors = static_cast<int>(period / kVec);
-    parallelFor(blocks, threads, [&](int64_t from, int64_t to) {
+    parallelForChunks(blocks, period, threads, [&](int64_t from, int64_t to) {
       for (int64_t b = from; b < to; b++) {
         for (int v = 0; v < vectors; v++) {
           vfloat value, add;
@@ -283,7 +287,7 @@ void addRows(const float* x, const float* bias, float* out, int64_t rows, int64_
     });
     for (int64_t e = blocks * period; e < n; e++) out[e] = x[e] + bias[e % cols];
   } else {
-    parallelFor(rows, threads, [&](int64_t from, int64_t to) {
+    parallelForChunks(rows, cols, threads, [&](int64_t from, int64_t to) {
       for (int64_t i = from; i < to; i++) {
         const float* __restrict__ row = x + i * cols;
         float* __restrict__ target = out + i * cols;

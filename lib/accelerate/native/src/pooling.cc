@@ -134,7 +134,8 @@ void maxPoolGrad(const float* dy, const float* x, float* dx, int64_t batch, int6
  */
 void upsample(UpsampleMode mode, float* small, float* large, int64_t batch, int64_t inH, int64_t inW, int64_t C, int64_t sh, int64_t sw, int threads) {
   const int64_t outW = inW * sw;
-  parallelFor(batch * inH, threads, [&](int64_t from, int64_t to) {
+  // Rows of the small image: each touches inW·C values of it and sh·sw times as many of the large one.
+  parallelForChunks(batch * inH, inW * C * (1 + sh * sw), threads, [&](int64_t from, int64_t to) {
     for (int64_t row = from; row < to; row++) {  // row = b·inH + y of the small image
       float* smallRow = small + row * inW * C;
       float* largeRow = large + row * sh * outW * C;  // its first of sh rows in the large image

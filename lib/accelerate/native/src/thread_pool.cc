@@ -128,9 +128,23 @@ void runOnPool(int workers, const std::function<void(int)>& fn) {
   pool().run(workers, fn);
 }
 
+namespace {
+
+/** Workers for n elements: one below 64k (waking one costs more), then one per 32k up to `threads`. */
+int workersFor(int64_t n, int threads) {
+  return n < (int64_t{1} << 16) ? 1 : static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, n >> 15)));
+}
+
+}  // namespace
+
 void parallelFor(int64_t n, int threads, const std::function<void(int64_t, int64_t)>& body) {
-  const int workers = n < (int64_t{1} << 16) ? 1 : static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, n >> 15)));
+  const int workers = workersFor(n, threads);
   pool().run(workers, [&](int id) { body(n * id / workers, n * (id + 1) / workers); });
+}
+
+void parallelForChunks(int64_t chunks, int64_t chunkSize, int threads, const std::function<void(int64_t, int64_t)>& body) {
+  const int workers = static_cast<int>(std::min<int64_t>(workersFor(chunks * chunkSize, threads), std::max<int64_t>(1, chunks)));
+  pool().run(workers, [&](int id) { body(chunks * id / workers, chunks * (id + 1) / workers); });
 }
 
 }  // namespace ae
