@@ -311,6 +311,26 @@ describe.runIf(built)("the addon", () => {
     }
   });
 
+  test("meanRows: each column summed over the rows in order in float32, then divided (wasm's own Mean), on 1 and 2 threads", () => {
+    for (const [rows, cols] of [[25_088, 16], [2000, 784], [7, 3], [300, 130]]) {
+      const x = seededNormal(rows * cols, cols + 3);
+      const expected = new Float32Array(cols);
+      for (let c = 0; c < cols; c++) {
+        let acc = 0;
+        for (let r = 0; r < rows; r++) acc = Math.fround(acc + x[r * cols + c]);
+        expected[c] = Math.fround(acc / rows);
+      }
+      for (const threads of [1, 2]) {
+        const out = new Float32Array(cols);
+        addon().meanRows(x, rows, cols, out, threads);
+        expect(Array.from(out).filter((v, c) => !Object.is(v, expected[c])), `${rows} × ${cols}, ${threads} thread(s)`).toEqual([]);
+      }
+    }
+    const meanRows = addon().meanRows as unknown as (...args: unknown[]) => void;
+    expect(() => meanRows(new Float32Array(4), 2, 2, new Float32Array(2))).toThrow("meanRows: expected (x: Float32Array, rows, cols, out: Float32Array, threads)");
+    expect(() => meanRows(new Float32Array(4), 3, 2, new Float32Array(2), 1)).toThrow("meanRows: x must hold rows × cols values and out cols");
+  });
+
   test("addRows and upsample against plain loops (narrow and wide rows, one and two threads; factors 2×2 and 3×1)", () => {
     for (const [rows, cols] of [[1000, 16], [333, 3], [70, 10], [50, 784], [4, 1]]) {
       const x = seededNormal(rows * cols, cols);

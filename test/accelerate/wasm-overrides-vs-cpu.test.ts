@@ -695,6 +695,24 @@ describe("Sum and Mean over long trailing reductions (ours, float64) vs the exac
     expect(Math.abs(naive / exact - 1)).toBeGreaterThan(1e-5);
   });
 
+  test.runIf(nativeLoaded)("a mean over leading axes on the addon (meanRows) equals wasm's own kernel bit for bit, keepDims or not", async () => {
+    const cases: Array<[number[], number[]]> = [[[32, 28, 28, 16], [0, 1, 2]], [[500, 14, 14, 8], [0, 1, 2]], [[2000, 784], [0]], [[6, 70, 100], [0]], [[3, 4, 5, 300], [0, 1]]];
+    for (const [index, [shape, axes]] of cases.entries()) {
+      const keepDims = index % 2 === 1;
+      const run = () => withBackend("wasm", () => tf.tidy(() => {
+        const y = tf.mean(tf.add(tf.tensor(seededNormal(size(shape), 400 + index), shape), 0.3), axes, keepDims);
+        return { shape: y.shape, values: Array.from(y.dataSync()) };
+      }));
+      const sumsBefore = nativeCounters.sums;
+      const ours = await run();
+      expect(nativeCounters.sums - sumsBefore, `[${shape}] over [${axes}] on the addon`).toBe(1);
+      const previous = setNativeEnabled(false);
+      const stock = await run().finally(() => setNativeEnabled(previous));
+      expect(ours.shape).toEqual(stock.shape);
+      expect(ours.values.filter((v, j) => !Object.is(v, stock.values[j])), `[${shape}] over [${axes}]`).toEqual([]);
+    }
+  });
+
   test("short, leading and mixed reductions keep agreeing with cpu", async () => {
     const shape = [3, 300, 300];
     for (const [index, axes] of ([[1, 2], [2], [0, 1, 2], [0], [0, 2]] as number[][]).entries()) {

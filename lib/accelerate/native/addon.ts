@@ -52,6 +52,8 @@ export interface NativeAddon {
   addRows(x: Float32Array, bias: Float32Array, out: Float32Array, rows: number, cols: number, threads: number): void;
   /** out = op(a, b) where one of a and b has out's length and the other is one row of `cols` values, repeated over out's rows. */
   binaryRows(op: BinaryOp, a: Float32Array, b: Float32Array, out: Float32Array, cols: number, threads: number): void;
+  /** out[c] = (Σ over r, in order, of x[r·cols + c] in float32) / rows: wasm's own Mean over leading axes, bit for bit. */
+  meanRows(x: Float32Array, rows: number, cols: number, out: Float32Array, threads: number): void;
   /** Nearest-neighbour upscaling by integer factors sh, sw (NHWC): Upscale small → large, or its Gradient large → small (block sums). */
   upsample(mode: UpsampleMode, small: Float32Array, large: Float32Array, batch: number, inH: number, inW: number, channels: number, sh: number, sw: number, threads: number): void;
   /** dx of max pooling (NHWC): each window's first maximum gets its dy (tfjs-cpu's rule); windows clipped by padding. */
@@ -145,7 +147,7 @@ export function loadNativeKernels(options: { threads?: number; env?: NodeJS.Proc
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loadedAddon = require(file) as NativeAddon;
-    if (["gemm", "conv2d", "adam", "momentum", "unary", "greater", "select", "sumRows", "binary", "addArrays", "addRows", "binaryRows", "upsample", "maxPoolGrad", "batchNormForward", "batchNormBackward", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
+    if (["gemm", "conv2d", "adam", "momentum", "unary", "greater", "select", "sumRows", "binary", "addArrays", "addRows", "binaryRows", "meanRows", "upsample", "maxPoolGrad", "batchNormForward", "batchNormBackward", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
     const mismatches = enumMismatches(loadedAddon.enums);
     if (mismatches.length > 0) throw new Error(`its enums differ from lib/accelerate/native/enums.ts (${mismatches.join("; ")}): rebuild it with npm run build:native`);
     addon = loadedAddon;

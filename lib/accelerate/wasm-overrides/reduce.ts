@@ -59,13 +59,28 @@ function reduceTrailingFloat64(args: KernelArgs, axes: number[], keepDims: boole
   return out;
 }
 
-/** The mean over `axis`: long trailing reductions in float64 (see the module comment), else wasm's own. */
+/**
+ * The mean over `axis`: long trailing reductions in float64 (see the module comment); over leading axes
+ * (batch normalisation's per-channel mean over batch, height and width) from 4096 values, the addon's meanRows,
+ * which sums each column in order in float32 as wasm's own does after its transpose, so bit for bit; else wasm's own.
+ */
 export function meanWasm(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as WasmBackendLike;
   const x = (args.inputs as tf.MeanInputs).x as tf.TensorInfo;
   const { axis, keepDims } = args.attrs as unknown as tf.MeanAttrs;
   if (!x) throw new Error("Mean (wasm): input x is required");
   const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
-  return reduceTrailingFloat64(args, axes, keepDims, true) ?? runStockKernel("Mean", args);
+  const long = reduceTrailingFloat64(args, axes, keepDims, true);
+  if (long) return long;
+  const native = nativeAddon();
+  const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((a, i) => a === i);
+  if (!native || x.dtype !== "float32" || !leading || tf.util.sizeFromShape(x.shape) < 4096) return runStockKernel("Mean", args);
+  const rows = x.shape.slice(0, axes.length).reduce((a, b) => a * b, 1);
+  const innerShape = x.shape.slice(axes.length);
+  const out = backend.makeOutput(keepDims ? [...axes.map(() => 1), ...innerShape] : innerShape, "float32");
+  native.meanRows(backend.typedArrayFromHeap(x) as Float32Array, rows, tf.util.sizeFromShape(innerShape), backend.typedArrayFromHeap(out) as Float32Array, nativeThreads());
+  nativeCounters.sums++;
+  return out;
 }
 
 /** Σ over `axis` (see the module comment). */

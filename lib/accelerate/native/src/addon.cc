@@ -306,6 +306,23 @@ napi_value BinaryRows(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+/** meanRows(x, rows, cols, out, threads): out[c] = the float32 sum of x[r·cols + c] over r in order, / rows. */
+napi_value MeanRows(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  float *x, *out;
+  size_t nx, nout;
+  int64_t rows, cols, threads;
+  if (!Arguments(env, info, argv) || !View(env, argv[0], napi_float32_array, &x, &nx) || !Int(env, argv[1], &rows) || !Int(env, argv[2], &cols) ||
+      !View(env, argv[3], napi_float32_array, &out, &nout) || !Int(env, argv[4], &threads)) {
+    return Throw(env, "meanRows: expected (x: Float32Array, rows, cols, out: Float32Array, threads)");
+  }
+  if (rows < 1 || cols < 1 || static_cast<int64_t>(nx) < rows * cols || static_cast<int64_t>(nout) < cols) {
+    return Throw(env, "meanRows: x must hold rows × cols values and out cols");
+  }
+  meanRows(x, rows, cols, out, Workers(threads));
+  return nullptr;
+}
+
 /** addArrays(a, b, out, threads): out[i] = a[i] + b[i]. */
 napi_value AddArrays(napi_env env, napi_callback_info info) {
   napi_value argv[4];
@@ -483,6 +500,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"addArrays", nullptr, AddArrays, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"addRows", nullptr, AddRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binaryRows", nullptr, BinaryRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"meanRows", nullptr, MeanRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"upsample", nullptr, Upsample, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -1,6 +1,6 @@
 // Element-wise kernels that training spends its time in between the products: one Adam step, one momentum step,
 // activation masks (LeakyRelu, Step, Relu), Greater and Select, bias gradients (sumRows),
-// bias adds (addRows), same-shape adds (addArrays: gradients of a tensor used twice), and the binary functions
+// bias adds (addRows), means over leading axes as wasm's own (meanRows), same-shape adds (addArrays: gradients of a tensor used twice), and the binary functions
 // (binary: one shape or one value; binaryRows: one row of the last axis). Vectorised and branch-free where a branch would follow the data's signs.
 #include <cmath>
 #include <cstdint>
@@ -258,6 +258,25 @@ void binary(BinaryOp op, const float* a, bool aScalar, const float* b, bool bSca
 
 void binaryRows(BinaryOp op, const float* a, const float* b, bool rowFirst, float* out, int64_t rows, int64_t cols, int threads) {
   withBinaryOp(op, [&](auto f) { rowsLoop(a, b, rowFirst, out, rows, cols, threads, f); });
+}
+
+void meanRows(const float* x, int64_t rows, int64_t cols, float* out, int threads) {
+  // Columns in blocks of kColumns, split among the workers; within a block each column's sum runs over the rows in
+  // order, one float32 add at a time (the vector lanes are columns), so every sum is wasm's own sequential one.
+  constexpr int64_t kColumns = 4 * kVec;
+  const int64_t blocks = (cols + kColumns - 1) / kColumns;
+  const float divisor = static_cast<float>(rows);
+  parallelForChunks(blocks, rows * kColumns, threads, [&](int64_t from, int64_t to) {
+    for (int64_t blk = from; blk < to; blk++) {
+      const int64_t c0 = blk * kColumns, width = std::min<int64_t>(kColumns, cols - c0);
+      float acc[kColumns] = {};
+      for (int64_t r = 0; r < rows; r++) {
+        const float* __restrict__ row = x + r * cols + c0;
+        for (int64_t j = 0; j < width; j++) acc[j] += row[j];
+      }
+      for (int64_t j = 0; j < width; j++) out[c0 + j] = acc[j] / divisor;
+    }
+  });
 }
 
 void addArrays(const float* a, const float* b, float* out, int64_t n, int threads) {

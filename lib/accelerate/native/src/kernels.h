@@ -109,6 +109,8 @@ void sumRows(const float* x, int64_t rows, int64_t cols, float* out, int threads
 void binary(BinaryOp op, const float* a, bool aScalar, const float* b, bool bScalar, float* out, int64_t n, int threads);
 /** out = op(a, b) where one operand is a [rows, cols] matrix and the other one row of cols values (the first operand when rowFirst). */
 void binaryRows(BinaryOp op, const float* a, const float* b, bool rowFirst, float* out, int64_t rows, int64_t cols, int threads);
+/** out[c] = (Σ over rows, in order, of x[r·cols + c] in float32) / rows: wasm's own Mean over leading axes, bit for bit. */
+void meanRows(const float* x, int64_t rows, int64_t cols, float* out, int threads);
 /** out[i] = a[i] + b[i]. */
 void addArrays(const float* a, const float* b, float* out, int64_t n, int threads);
 /** out[i·cols + j] = x[i·cols + j] + bias[j]. */
