@@ -252,19 +252,31 @@ napi_value Select(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-/** sumRows(x, rows, cols, out, threads): out[j] = Σ_i x[i·cols + j], accumulated in float64 (as tfjs-cpu). */
-napi_value SumRows(napi_env env, napi_callback_info info) {
+/** The glue of sumRows and meanRows: (x, rows, cols, out, threads), checked, then kernel(x, rows, cols, out, workers). */
+napi_value ColumnReduction(napi_env env, napi_callback_info info, const std::string& name, void (*kernel)(const float*, int64_t, int64_t, float*, int)) {
   napi_value argv[5];
   float *x, *out;
   size_t nx, nout;
   int64_t rows, cols, threads;
   if (!Arguments(env, info, argv) || !View(env, argv[0], napi_float32_array, &x, &nx) || !Int(env, argv[1], &rows) || !Int(env, argv[2], &cols) ||
       !View(env, argv[3], napi_float32_array, &out, &nout) || !Int(env, argv[4], &threads)) {
-    return Throw(env, "sumRows: expected (x: Float32Array, rows, cols, out: Float32Array, threads)");
+    return Throw(env, (name + ": expected (x: Float32Array, rows, cols, out: Float32Array, threads)").c_str());
   }
-  if (rows < 1 || cols < 1 || static_cast<int64_t>(nx) < rows * cols || static_cast<int64_t>(nout) < cols) return Throw(env, "sumRows: x must hold rows × cols values and out cols");
-  sumRows(x, rows, cols, out, Workers(threads));
+  if (rows < 1 || cols < 1 || static_cast<int64_t>(nx) < rows * cols || static_cast<int64_t>(nout) < cols) {
+    return Throw(env, (name + ": x must hold rows × cols values and out cols").c_str());
+  }
+  kernel(x, rows, cols, out, Workers(threads));
   return nullptr;
+}
+
+/** sumRows(x, rows, cols, out, threads): out[j] = Σ_i x[i·cols + j], accumulated in float64 (as tfjs-cpu). */
+napi_value SumRows(napi_env env, napi_callback_info info) {
+  return ColumnReduction(env, info, "sumRows", sumRows);
+}
+
+/** meanRows(x, rows, cols, out, threads): out[c] = the float32 sum of x[r·cols + c] over r in order, / rows. */
+napi_value MeanRows(napi_env env, napi_callback_info info) {
+  return ColumnReduction(env, info, "meanRows", meanRows);
 }
 
 /** binary(op: BinaryOp, a, b, out, threads): out[i] = op(a[i], b[i]); a or b of length 1 is one value for every i. */
@@ -303,23 +315,6 @@ napi_value BinaryRows(napi_env env, napi_callback_info info) {
     return Throw(env, "binaryRows: one of a and b must have out's length and the other cols values");
   }
   binaryRows(op, a, b, rowFirst, out, n / cols, cols, Workers(threads));
-  return nullptr;
-}
-
-/** meanRows(x, rows, cols, out, threads): out[c] = the float32 sum of x[r·cols + c] over r in order, / rows. */
-napi_value MeanRows(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
-  float *x, *out;
-  size_t nx, nout;
-  int64_t rows, cols, threads;
-  if (!Arguments(env, info, argv) || !View(env, argv[0], napi_float32_array, &x, &nx) || !Int(env, argv[1], &rows) || !Int(env, argv[2], &cols) ||
-      !View(env, argv[3], napi_float32_array, &out, &nout) || !Int(env, argv[4], &threads)) {
-    return Throw(env, "meanRows: expected (x: Float32Array, rows, cols, out: Float32Array, threads)");
-  }
-  if (rows < 1 || cols < 1 || static_cast<int64_t>(nx) < rows * cols || static_cast<int64_t>(nout) < cols) {
-    return Throw(env, "meanRows: x must hold rows × cols values and out cols");
-  }
-  meanRows(x, rows, cols, out, Workers(threads));
   return nullptr;
 }
 
