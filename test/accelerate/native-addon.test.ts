@@ -340,8 +340,8 @@ describe.runIf(built)("the addon", () => {
       expect(Array.from(out), `${rows} × ${cols}`).toEqual(Array.from(x, (v, i) => Math.fround(v + bias[i % cols])));
     }
     {
-      // 16 channels in 65,573 rows: ≥ 2^16 vector blocks, so the blocks are split between 2 threads (the bias add of a conv
-      // layer with 16 channels in a batch of 128 at 28 × 28); compared element by element.
+      // 16 channels in 65,573 rows (the bias add of a conv layer with 16 channels in a batch of 128 at 28 × 28): the
+      // vector blocks are split between 2 threads (from 2^16 values on); compared element by element.
       const rows = 65_573, cols = 16;
       const x = seededNormal(rows * cols, 17);
       const bias = seededNormal(cols, 18);
@@ -366,6 +366,15 @@ describe.runIf(built)("the addon", () => {
       addon().upsample(UpsampleMode.Gradient, dSmall, dLarge, batch, h, w, c, sh, sw, 2);
       const dot = (p: Float32Array, q: Float32Array) => p.reduce((sum, v, j) => sum + v * q[j], 0);
       expect(Math.abs(dot(large, dLarge) - dot(small, dSmall))).toBeLessThan(1e-3);
+      // And element by element: each small value is its block's float32 sum, rows of the block first, then columns.
+      const largeAt = (b: number, y: number, x: number, k: number) => dLarge[((b * h * sh + y) * w * sw + x) * c + k];
+      let wrong = -1;
+      for (let b = 0, o = 0; b < batch; b++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++, o++) {
+        let acc = 0;
+        for (let i = 0; i < sh; i++) for (let j = 0; j < sw; j++) acc = Math.fround(acc + largeAt(b, y * sh + i, x * sw + j, k));
+        if (wrong < 0 && !Object.is(dSmall[o], acc)) wrong = o;
+      }
+      expect(wrong, `gradient [${batch}, ${h}, ${w}, ${c}] × ${sh}×${sw}: first wrong element`).toBe(-1);
     }
   });
 

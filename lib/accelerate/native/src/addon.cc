@@ -262,7 +262,8 @@ napi_value ColumnReduction(napi_env env, napi_callback_info info, const std::str
       !View(env, argv[3], napi_float32_array, &out, &nout) || !Int(env, argv[4], &threads)) {
     return Throw(env, (name + ": expected (x: Float32Array, rows, cols, out: Float32Array, threads)").c_str());
   }
-  if (rows < 1 || cols < 1 || static_cast<int64_t>(nx) < rows * cols || static_cast<int64_t>(nout) < cols) {
+  // cols > nx / rows rather than nx < rows · cols, which can overflow.
+  if (rows < 1 || cols < 1 || cols > static_cast<int64_t>(nx) / rows || static_cast<int64_t>(nout) < cols) {
     return Throw(env, (name + ": x must hold rows × cols values and out cols").c_str());
   }
   kernel(x, rows, cols, out, Workers(threads));
