@@ -1,7 +1,8 @@
 // Element-wise kernels that training spends its time in between the products: one Adam step, one momentum step,
 // activation masks (LeakyRelu, Step, Relu), Greater and Select, bias gradients (sumRows),
-// bias adds (addRows), means over leading axes as wasm's own (meanRows), same-shape adds (addArrays: gradients of a tensor used twice), and the binary functions
-// (binary: one shape or one value; binaryRows: one row of the last axis). Vectorised and branch-free where a branch would follow the data's signs.
+// means over leading axes as wasm's own (meanRows), and the binary functions (binary: one shape or one value;
+// binaryRows: one row of the last axis), with bias adds (addRows) and same-shape adds (addArrays: gradients of a
+// tensor used twice) as their Add. Vectorised and branch-free where a branch would follow the data's signs.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -196,7 +197,7 @@ void binaryLoop(const float* a, bool aScalar, const float* b, bool bScalar, floa
 
 /**
  * out[i·cols + j] = f(a[i·cols + j], row[j]), or f(row[j], b[i·cols + j]) when the row is the first operand. Narrow rows
- * are tiled to a whole number of vectors (as addRows) so that the inner loop runs over full vectors.
+ * are tiled to a whole number of vectors so that the inner loop runs over full vectors.
  */
 template <typename F>
 void rowsLoop(const float* a, const float* b, bool rowFirst, float* out, int64_t rows, int64_t cols, int threads, F f) {
@@ -280,40 +281,11 @@ void meanRows(const float* x, int64_t rows, int64_t cols, float* out, int thread
 }
 
 void addArrays(const float* a, const float* b, float* out, int64_t n, int threads) {
-  parallelFor(n, threads, [=](int64_t from, int64_t to) {
-    for (int64_t i = from; i < to; i++) out[i] = a[i] + b[i];
-  });
+  binary(BinaryOp::Add, a, false, b, false, out, n, threads);
 }
 
 void addRows(const float* x, const float* bias, float* out, int64_t rows, int64_t cols, int threads) {
-  const int64_t period = std::lcm<int64_t>(cols, kVec);
-  const int64_t n = rows * cols;
-  if (period <= kSumVectors * kVec) {
-    float tiled[kSumVectors * kVec];
-    for (int64_t e = 0; e < period; e++) tiled[e] = bias[e % cols];
-    const int64_t blocks = n / period;
-    const int vectors = static_cast<int>(period / kVec);
-    parallelForChunks(blocks, period, threads, [&](int64_t from, int64_t to) {
-      for (int64_t b = from; b < to; b++) {
-        for (int v = 0; v < vectors; v++) {
-          vfloat value, add;
-          std::memcpy(&value, x + b * period + v * kVec, sizeof(vfloat));
-          std::memcpy(&add, tiled + v * kVec, sizeof(vfloat));
-          value += add;
-          std::memcpy(out + b * period + v * kVec, &value, sizeof(vfloat));
-        }
-      }
-    });
-    for (int64_t e = blocks * period; e < n; e++) out[e] = x[e] + bias[e % cols];
-  } else {
-    parallelForChunks(rows, cols, threads, [&](int64_t from, int64_t to) {
-      for (int64_t i = from; i < to; i++) {
-        const float* __restrict__ row = x + i * cols;
-        float* __restrict__ target = out + i * cols;
-        for (int64_t j = 0; j < cols; j++) target[j] = row[j] + bias[j];
-      }
-    });
-  }
+  binaryRows(BinaryOp::Add, x, bias, false, out, rows, cols, threads);
 }
 
 }  // namespace ae

@@ -111,9 +111,9 @@ void binary(BinaryOp op, const float* a, bool aScalar, const float* b, bool bSca
 void binaryRows(BinaryOp op, const float* a, const float* b, bool rowFirst, float* out, int64_t rows, int64_t cols, int threads);
 /** out[c] = (Σ over rows, in order, of x[r·cols + c] in float32) / rows: wasm's own Mean over leading axes, bit for bit. */
 void meanRows(const float* x, int64_t rows, int64_t cols, float* out, int threads);
-/** out[i] = a[i] + b[i]. */
+/** out[i] = a[i] + b[i]: binary's Add. */
 void addArrays(const float* a, const float* b, float* out, int64_t n, int threads);
-/** out[i·cols + j] = x[i·cols + j] + bias[j]. */
+/** out[i·cols + j] = x[i·cols + j] + bias[j]: binaryRows's Add. */
 void addRows(const float* x, const float* bias, float* out, int64_t rows, int64_t cols, int threads);
 
 // ---- batch_norm.cc ----
