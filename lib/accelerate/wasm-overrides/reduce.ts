@@ -59,10 +59,26 @@ function reduceTrailingFloat64(args: KernelArgs, axes: number[], keepDims: boole
   return out;
 }
 
+/** A float32 reduction over leading axes seen as a [rows, cols] matrix summed down its columns, and its output's shape; null for any other. */
+function leadingReduction(x: tf.TensorInfo, axes: number[], keepDims: boolean): { rows: number; cols: number; outShape: number[] } | null {
+  const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((a, i) => a === i);
+  if (x.dtype !== "float32" || !leading) return null;
+  const innerShape = x.shape.slice(axes.length);
+  return {
+    rows: tf.util.sizeFromShape(x.shape.slice(0, axes.length)),
+    cols: tf.util.sizeFromShape(innerShape),
+    outShape: keepDims ? [...axes.map(() => 1), ...innerShape] : innerShape,
+  };
+}
+
+/** Means over leading axes from this many values go to the addon's meanRows. */
+const LEADING_MEAN_NATIVE_MIN = 4096;
+
 /**
  * The mean over `axis`: long trailing reductions in float64 (see the module comment); over leading axes
- * (batch normalisation's per-channel mean over batch, height and width) from 4096 values, the addon's meanRows,
- * which sums each column in order in float32 as wasm's own does after its transpose, so bit for bit; else wasm's own.
+ * (batch normalisation's per-channel mean over batch, height and width) from LEADING_MEAN_NATIVE_MIN values, the
+ * addon's meanRows, which sums each column in order in float32 as wasm's own does after its transpose, so bit for
+ * bit; else wasm's own.
  */
 export function meanWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
@@ -73,12 +89,10 @@ export function meanWasm(args: KernelArgs): tf.TensorInfo {
   const long = reduceTrailingFloat64(args, axes, keepDims, true);
   if (long) return long;
   const native = nativeAddon();
-  const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((a, i) => a === i);
-  if (!native || x.dtype !== "float32" || !leading || tf.util.sizeFromShape(x.shape) < 4096) return runStockKernel("Mean", args);
-  const rows = x.shape.slice(0, axes.length).reduce((a, b) => a * b, 1);
-  const innerShape = x.shape.slice(axes.length);
-  const out = backend.makeOutput(keepDims ? [...axes.map(() => 1), ...innerShape] : innerShape, "float32");
-  native.meanRows(backend.typedArrayFromHeap(x) as Float32Array, rows, tf.util.sizeFromShape(innerShape), backend.typedArrayFromHeap(out) as Float32Array, nativeThreads());
+  const split = leadingReduction(x, axes, keepDims);
+  if (!native || !split || split.rows * split.cols < LEADING_MEAN_NATIVE_MIN) return runStockKernel("Mean", args);
+  const out = backend.makeOutput(split.outShape, "float32");
+  native.meanRows(backend.typedArrayFromHeap(x) as Float32Array, split.rows, split.cols, backend.typedArrayFromHeap(out) as Float32Array, nativeThreads());
   nativeCounters.sums++;
   return out;
 }
@@ -89,28 +103,24 @@ export function sumWasm(args: KernelArgs): tf.TensorInfo {
   const { x } = args.inputs as tf.SumInputs;
   const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
   if (!x) throw new Error("Sum (wasm): input x is required");
-  const rank = x.shape.length;
   const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
   const long = reduceTrailingFloat64(args, axes, keepDims, false);
   if (long) return long;
-  const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
-  if (x.dtype !== "float32" || !leading) return runStockKernel("Sum", args);
-  const outer = x.shape.slice(0, axes.length).reduce((a, b) => a * b, 1);
-  const innerShape = x.shape.slice(axes.length);
-  const inner = innerShape.reduce((a, b) => a * b, 1);
+  const split = leadingReduction(x, axes, keepDims);
+  if (!split) return runStockKernel("Sum", args);
+  const { rows, cols } = split;
   const native = nativeAddon();
-  if (!native && (outer < 1024 || inner < 32)) return runStockKernel("Sum", args);
-  const outShape = keepDims ? [...axes.map(() => 1), ...innerShape] : innerShape;
-  const out = backend.makeOutput(outShape, "float32");
+  if (!native && (rows < 1024 || cols < 32)) return runStockKernel("Sum", args);
+  const out = backend.makeOutput(split.outShape, "float32");
   const values = backend.typedArrayFromHeap(x) as Float32Array;
   if (native) {
-    native.sumRows(values, outer, inner, backend.typedArrayFromHeap(out) as Float32Array, nativeThreads());
+    native.sumRows(values, rows, cols, backend.typedArrayFromHeap(out) as Float32Array, nativeThreads());
     nativeCounters.sums++;
     return out;
   }
-  const acc = new Float64Array(inner); // double accumulation, as tfjs-cpu's sum
-  for (let n = 0, base = 0; n < outer; n++, base += inner) {
-    for (let c = 0; c < inner; c++) acc[c] += values[base + c];
+  const acc = new Float64Array(cols); // double accumulation, as tfjs-cpu's sum
+  for (let n = 0, base = 0; n < rows; n++, base += cols) {
+    for (let c = 0; c < cols; c++) acc[c] += values[base + c];
   }
   (backend.typedArrayFromHeap(out) as Float32Array).set(acc);
   return out;
