@@ -12,7 +12,7 @@ import {
   BinaryOp, ConvAlgorithm, ConvGeometry, ConvMode, loadNativeKernels, nativeAddon, NativeAddon, resolveNativeThreads, UnaryOp, UpsampleMode,
 } from "../../lib/accelerate/native/addon";
 import { enumMismatches, NATIVE_ENUMS } from "../../lib/accelerate/native/enums";
-import { seededNormal } from "../helpers/gradcheck";
+import { bitwiseDifferences, seededNormal } from "../helpers/gradcheck";
 
 const built = fs.existsSync(path.join(__dirname, "../../lib/accelerate/native/build/Release/ae_native.node"));
 const status = loadNativeKernels();
@@ -301,11 +301,8 @@ describe.runIf(built)("the addon", () => {
         for (const rowFirst of [false, true]) {
           const out = new Float32Array(rows * cols);
           addon().binaryRows(op, rowFirst ? row : full, rowFirst ? full : row, out, cols, 2);
-          let wrong = -1;
-          for (let i = 0; i < out.length && wrong < 0; i++) {
-            if (out[i] !== Math.fround(rowFirst ? f(row[i % cols], full[i]) : f(full[i], row[i % cols]))) wrong = i;
-          }
-          expect(wrong, `${BinaryOp[op]} ${rows} × ${cols}, row ${rowFirst ? "first" : "second"}: first wrong element`).toBe(-1);
+          const expected = Float32Array.from(full, (v, i) => (rowFirst ? f(row[i % cols], v) : f(v, row[i % cols])));
+          expect(bitwiseDifferences(out, expected), `${BinaryOp[op]} ${rows} × ${cols}, row ${rowFirst ? "first" : "second"}`).toEqual([]);
         }
       }
     }
@@ -323,7 +320,7 @@ describe.runIf(built)("the addon", () => {
       for (const threads of [1, 2]) {
         const out = new Float32Array(cols);
         addon().meanRows(x, rows, cols, out, threads);
-        expect(Array.from(out).filter((v, c) => !Object.is(v, expected[c])), `${rows} × ${cols}, ${threads} thread(s)`).toEqual([]);
+        expect(bitwiseDifferences(out, expected), `${rows} × ${cols}, ${threads} thread(s)`).toEqual([]);
       }
     }
     const meanRows = addon().meanRows as unknown as (...args: unknown[]) => void;
@@ -368,13 +365,11 @@ describe.runIf(built)("the addon", () => {
       expect(Math.abs(dot(large, dLarge) - dot(small, dSmall))).toBeLessThan(1e-3);
       // And element by element: each small value is its block's float32 sum, rows of the block first, then columns.
       const largeAt = (b: number, y: number, x: number, k: number) => dLarge[((b * h * sh + y) * w * sw + x) * c + k];
-      let wrong = -1;
+      const blockSums = new Float32Array(dSmall.length);
       for (let b = 0, o = 0; b < batch; b++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++, o++) {
-        let acc = 0;
-        for (let i = 0; i < sh; i++) for (let j = 0; j < sw; j++) acc = Math.fround(acc + largeAt(b, y * sh + i, x * sw + j, k));
-        if (wrong < 0 && !Object.is(dSmall[o], acc)) wrong = o;
+        for (let i = 0; i < sh; i++) for (let j = 0; j < sw; j++) blockSums[o] = Math.fround(blockSums[o] + largeAt(b, y * sh + i, x * sw + j, k));
       }
-      expect(wrong, `gradient [${batch}, ${h}, ${w}, ${c}] × ${sh}×${sw}: first wrong element`).toBe(-1);
+      expect(bitwiseDifferences(dSmall, blockSums), `gradient [${batch}, ${h}, ${w}, ${c}] × ${sh}×${sw}`).toEqual([]);
     }
   });
 

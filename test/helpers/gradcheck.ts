@@ -68,6 +68,19 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
 }
 
 /**
+ * The indices where `actual` and `expected` differ bit for bit (Object.is: NaN equals NaN, −0 differs from +0),
+ * each as "at i: actual vs expected", at most `most` of them; [] when they are equal (a length mismatch is one entry).
+ */
+export function bitwiseDifferences(actual: ArrayLike<number>, expected: ArrayLike<number>, most = 3): string[] {
+  if (actual.length !== expected.length) return [`length ${actual.length} vs ${expected.length}`];
+  const differing: string[] = [];
+  for (let i = 0; i < actual.length && differing.length < most; i++) {
+    if (!Object.is(actual[i], expected[i])) differing.push(`at ${i}: ${actual[i]} vs ${expected[i]}`);
+  }
+  return differing;
+}
+
+/**
  * The values of the tensor `fn` returns, with every tensor it made freed. The tensor leaves
  * tf.tidy, not its values: tidy walks a returned typed array key by key (seconds for 270,000 values).
  */
