@@ -11,6 +11,8 @@ import { isOurWasmKernel, replacedWasmKernel } from "../../lib/accelerate/wasm-o
 import { setConv2DBackpropFilterMethod } from "../../lib/accelerate/wasm-overrides/conv-filter-gradient";
 import { loadNativeKernels, nativeAddon, nativeCounters, setNativeEnabled } from "../../lib/accelerate/native/addon";
 import { NativeConvPolicy, setNativeConvPolicy } from "../../lib/accelerate/wasm-overrides/conv-native";
+import { addBiasAndActivate } from "../../lib/accelerate/wasm-overrides/matmul";
+import type { WasmBackendLike } from "../../lib/accelerate/wasm-overrides/common";
 import { assertClose, BACKEND_TOLERANCE, bitwiseDifferences, seededNormal, tensorValues, withBackend } from "../helpers/gradcheck";
 
 beforeAll(async () => {
@@ -153,6 +155,45 @@ for (const path of ["native", "wasm only"] as const) {
       }));
       expect(stock).not.toEqual(expected);
       expect(stock).toEqual([16, 28, 28, 30]); // row 2 got bias 20 where column 1's is 10
+    });
+
+    test("one output column (n = 1: a one-unit dense layer, a conv layer to one channel): a bias of one value, every activation", async () => {
+      const before = nativeCounters.elementwise;
+      for (const [i, activation] of activations.entries()) {
+        const epilogue = { bias: tf.tensor1d([0.25 + i]), activation, leakyreluAlpha: 0.3, preluActivationWeights: activation === "prelu" ? tf.tensor1d([0.1]) : undefined };
+        await compareBackends(`n = 1, ${activation}`, () => tf.fused.matMul({ a: tf.tensor(seededNormal(300 * 5, 70 + i), [300, 5]), b: tf.tensor(seededNormal(5, 80 + i), [5, 1]), ...epilogue }));
+        await compareBackends(`conv to one channel, ${activation}`, () => tf.fused.conv2d({
+          x: tf.tensor4d(seededNormal(2 * 9 * 9 * 3, 90 + i), [2, 9, 9, 3]), filter: tf.tensor4d(seededNormal(3 * 3 * 3, 100 + i), [3, 3, 3, 1]), strides: 1, pad: "same", ...epilogue,
+        }));
+      }
+      // On the addon, each product's bias is one row add there (the sigmoid too, a second call): 7 × 2 + 2.
+      expect(nativeCounters.elementwise - before).toBe(path === "native" ? 16 : 0);
+    });
+
+    if (path === "native") test("n = 1: the addon's bias row gives the JavaScript loop's values bit for bit (ReLU with it)", async () => {
+      // 4099 rows: whole vector tiles and a tail; values from 1e-3 to 1e4 so that the sums round.
+      const values = seededNormal(4099, 91).map((v, i) => v * 10 ** ((i % 8) - 3));
+      const epilogue = (activation: string) => (native: boolean) => withBackend("wasm", () => {
+        const previous = setNativeEnabled(native);
+        try {
+          const product = tf.tensor(values, [4099, 1]);
+          const bias = tf.tensor1d([0.1]);
+          const out = addBiasAndActivate(tf.backend() as unknown as WasmBackendLike, { dataId: product.dataId, shape: product.shape, dtype: "float32" }, 4099, 1, { bias, activation });
+          expect(out.dataId).toBe(product.dataId); // in place
+          const result = Array.from(product.dataSync());
+          tf.dispose([product, bias]);
+          return result;
+        } finally {
+          setNativeEnabled(previous);
+        }
+      });
+      for (const activation of ["linear", "relu"]) {
+        const before = nativeCounters.elementwise;
+        const [addon, loop] = [await epilogue(activation)(true), await epilogue(activation)(false)];
+        expect(nativeCounters.elementwise - before).toBe(1);
+        expect(bitwiseDifferences(addon, loop), activation).toEqual([]);
+        expect(addon.some((v, i) => v !== values[i])).toBe(true);
+      }
     });
 
     test("leaves no tensors behind", async () => {
