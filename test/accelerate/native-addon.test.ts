@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, test, vi } from "vitest";
 import {
-  BinaryOp, ConvAlgorithm, ConvGeometry, ConvMode, loadNativeKernels, nativeAddon, NativeAddon, resolveNativeThreads, UnaryOp, UpsampleMode,
+  BinaryOp, ComparisonOp, ConvAlgorithm, ConvGeometry, ConvMode, loadNativeKernels, nativeAddon, NativeAddon, resolveNativeThreads, UnaryOp, UpsampleMode,
 } from "../../lib/accelerate/native/addon";
 import { enumMismatches, NATIVE_ENUMS } from "../../lib/accelerate/native/enums";
 import { bitwiseDifferences, seededNormal } from "../helpers/gradcheck";
@@ -259,6 +259,26 @@ describe.runIf(built)("the addon", () => {
         expect(Array.from(inPlace), `op ${op} in place, n ${n}`).toEqual(Array.from(y));
       }
     }
+  });
+
+  test("compare: Greater and LessEqual as JavaScript's > and <= (NaN either side false, −0 = +0, ±∞, ties), against a scalar too, split between 2 threads", () => {
+    const specials = [Number.NaN, -0, 0, 1, -1, Infinity, -Infinity, 2.5];
+    const a = new Float32Array([...specials.flatMap((x) => specials.map(() => x)), ...seededNormal(70_000, 31).map((v) => Math.round(4 * v) / 4)]);
+    const b = new Float32Array([...specials.flatMap(() => specials), ...seededNormal(70_000, 32).map((v) => Math.round(4 * v) / 4)]);
+    for (const [op, f] of [[ComparisonOp.Greater, (x: number, y: number) => x > y], [ComparisonOp.LessEqual, (x: number, y: number) => x <= y]] as const) {
+      const out = new Uint8Array(a.length);
+      addon().compare(op, a, b, out, 2);
+      expect(bitwiseDifferences(out, Array.from(a, (x, i) => Number(f(x, b[i])))), `op ${op}`).toEqual([]);
+      for (const scalar of [0.25, Number.NaN]) {
+        addon().compare(op, a, new Float32Array([scalar]), out, 2);
+        expect(bitwiseDifferences(out, Array.from(a, (x) => Number(f(x, scalar)))), `op ${op} against ${scalar}`).toEqual([]);
+      }
+    }
+    const compare = addon().compare as unknown as (...args: unknown[]) => void;
+    const f = new Float32Array(4);
+    expect(() => compare(ComparisonOp.Greater, f, f, new Uint8Array(4))).toThrow("compare: expected (op, a: Float32Array, b: Float32Array, out: Uint8Array, threads)");
+    expect(() => compare(2, f, f, new Uint8Array(4), 1)).toThrow("compare: op: expected a ComparisonOp (ComparisonOp.Greater = 0, ComparisonOp.LessEqual = 1)");
+    expect(() => compare(ComparisonOp.LessEqual, f, new Float32Array(2), new Uint8Array(4), 1)).toThrow("compare: out must match a, and b must match a or have one element");
   });
 
   test("unary: Tanh, Sigmoid and Softplus against float64 Math (sweep over ±100, both sides of every branch, ±0, ±∞, NaN), in place too", () => {

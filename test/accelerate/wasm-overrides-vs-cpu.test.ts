@@ -440,11 +440,11 @@ for (const path of ["native", "wasm only"] as const) {
     let previous = true;
     beforeAll(() => { previous = setNativeEnabled(path === "native"); });
     afterAll(() => { setNativeEnabled(previous); });
-    test("are ours", () => ["LeakyRelu", "Step", "Greater", "Select", "Sum", "Add"].forEach((k) => expect(isOurWasmKernel(k), k).toBe(true)));
+    test("are ours", () => ["LeakyRelu", "Step", "Greater", "LessEqual", "Select", "Sum", "Add"].forEach((k) => expect(isOurWasmKernel(k), k).toBe(true)));
 
     // Sizes below and above the addon's threading threshold (2^16 elements: 70,000 runs on 2 threads); values include 0 and NaN-free ties.
     for (const n of [1000, 70_000]) {
-      test(`${n} elements: leaky ReLU and its gradient, ReLU's gradient, Greater (scalar, same shape, broadcast), Select`, async () => {
+      test(`${n} elements: leaky ReLU and its gradient, ReLU's gradient, Greater and LessEqual (scalar, same shape with ties, broadcast), Select, Minimum's gradient`, async () => {
         const before = nativeCounters.elementwise;
         const x = () => tf.round(tf.tensor(seededNormal(n, 3), [n / 10, 10]).mul(4)).div(4); // exact zeros among the values
         await compareBackends("leakyRelu", () => tf.leakyRelu(x(), 0.3));
@@ -455,6 +455,14 @@ for (const path of ["native", "wasm only"] as const) {
         await compareBackends("greater same shape", () => tf.cast(tf.greater(x(), tf.tensor(seededNormal(n, 6), [n / 10, 10])), "float32"));
         await compareBackends("greater broadcast row", () => tf.cast(tf.greater(x(), tf.tensor(seededNormal(10, 7), [10])), "float32"));
         await compareBackends("select", () => tf.where(tf.greater(x(), 0), tf.tensor(seededNormal(n, 8), [n / 10, 10]), tf.tensor(seededNormal(n, 9), [n / 10, 10])));
+        // Quarters against quarters: a tenth of the pairs are ties, where a ≤ b and not a > b.
+        const y = () => tf.round(tf.tensor(seededNormal(n, 10), [n / 10, 10]).mul(4)).div(4);
+        await compareBackends("lessEqual scalar", () => tf.cast(tf.lessEqual(x(), 0.25), "float32"));
+        await compareBackends("lessEqual same shape", () => tf.cast(tf.lessEqual(x(), y()), "float32"));
+        await compareBackends("lessEqual broadcast row", () => tf.cast(tf.lessEqual(x(), tf.tensor(seededNormal(10, 7), [10])), "float32"));
+        await compareBackends("greater same shape, ties", () => tf.cast(tf.greater(x(), y()), "float32"));
+        // Minimum's gradient: dy where a ≤ b for a, where a > b for b (ties go to a); a leaky ReLU's inverse, min(y, y/α).
+        await compareBackends("d minimum", () => tf.concat(tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.minimum(a, b), tf.tensor(seededNormal(n, 11), [n / 10, 10]))))([x(), y()])));
         expect(nativeCounters.elementwise - before > 0).toBe(path === "native");
       });
     }

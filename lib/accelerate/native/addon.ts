@@ -11,9 +11,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { cpuCount, WasmThreadsRequest } from "../wasm-threads";
-import { ConvAlgorithm, ConvMode, enumMismatches, UnaryOp, UpsampleMode, BinaryOp } from "./enums";
+import { ConvAlgorithm, ConvMode, enumMismatches, UnaryOp, UpsampleMode, BinaryOp, ComparisonOp } from "./enums";
 
-export { ConvAlgorithm, ConvMode, UnaryOp, UpsampleMode, BinaryOp } from "./enums";
+export { ConvAlgorithm, ConvMode, UnaryOp, UpsampleMode, BinaryOp, ComparisonOp } from "./enums";
 
 /** Environment variable: threads of each native kernel ("auto" or a count). */
 export const NATIVE_THREADS_ENV = "AE_NATIVE_THREADS";
@@ -76,8 +76,8 @@ export interface NativeAddon {
   momentum(w: Float32Array, accumulation: Float32Array, g: Float32Array, lr: number, momentum: number, nesterov: boolean, threads: number): void;
   /** Element-wise LeakyRelu, Step (α as in tfjs), Relu, Tanh, Sigmoid or Softplus (tfjs's cut-offs), from x into y (which may be x). */
   unary(op: UnaryOp, x: Float32Array, y: Float32Array, alpha: number, threads: number): void;
-  /** out[i] = a[i] > b[i] (b of length 1: a scalar), as 0/1 bytes. */
-  greater(a: Float32Array, b: Float32Array, out: Uint8Array, threads: number): void;
+  /** out[i] = a[i] > b[i] or a[i] ≤ b[i] by `op` (b of length 1: a scalar), as 0/1 bytes; 0 where either is NaN. */
+  compare(op: ComparisonOp, a: Float32Array, b: Float32Array, out: Uint8Array, threads: number): void;
   /** out[i] = condition[i] ? t[i] : e[i]. */
   select(condition: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array, threads: number): void;
   /** out[j] = Σ_i x[i·cols + j] (float64 accumulation). */
@@ -147,7 +147,7 @@ export function loadNativeKernels(options: { threads?: number; env?: NodeJS.Proc
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loadedAddon = require(file) as NativeAddon;
-    if (["gemm", "conv2d", "adam", "momentum", "unary", "greater", "select", "sumRows", "binary", "addArrays", "addRows", "binaryRows", "meanRows", "upsample", "maxPoolGrad", "batchNormForward", "batchNormBackward", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
+    if (["gemm", "conv2d", "adam", "momentum", "unary", "compare", "select", "sumRows", "binary", "addArrays", "addRows", "binaryRows", "meanRows", "upsample", "maxPoolGrad", "batchNormForward", "batchNormBackward", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
     const mismatches = enumMismatches(loadedAddon.enums);
     if (mismatches.length > 0) throw new Error(`its enums differ from lib/accelerate/native/enums.ts (${mismatches.join("; ")}): rebuild it with npm run build:native`);
     addon = loadedAddon;

@@ -14,6 +14,8 @@ export enum UnaryOp { LeakyRelu = 0, Step = 1, Relu = 2, Tanh = 3, Sigmoid = 4, 
 export enum BinaryOp { Add = 0, Sub = 1, Mul = 2, Div = 3, SquaredDifference = 4, ReluGrad = 5, SigmoidGrad = 6, Minimum = 7, Maximum = 8 }
 /** upsample's direction: small → large, or the gradient large → small (block sums). */
 export enum UpsampleMode { Upscale = 0, Gradient = 1 }
+/** compare's test: a > b or a ≤ b (false where either side is NaN, as tfjs's Greater and LessEqual). */
+export enum ComparisonOp { Greater = 0, LessEqual = 1 }
 
 /** The members of a numeric TypeScript enum by name (without its reverse value → name entries). */
 function members(enumObject: Record<string, string | number>): Record<string, number> {
@@ -27,6 +29,7 @@ export const NATIVE_ENUMS: Record<string, Record<string, number>> = {
   UnaryOp: members(UnaryOp),
   BinaryOp: members(BinaryOp),
   UpsampleMode: members(UpsampleMode),
+  ComparisonOp: members(ComparisonOp),
 };
 
 /** Where the addon's enums differ from these (one line each), or [] when they agree. */

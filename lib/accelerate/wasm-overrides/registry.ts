@@ -46,7 +46,7 @@ import { conv2DWasm, fusedConv2DWasm } from "./conv-native";
 import { batchNormTrainingGradWasm, batchNormTrainingWasm } from "./batch-norm";
 import { BATCH_NORM_KERNELS } from "../../models/batch-norm";
 import {
-  addWasm, castWasm, greaterWasm, identityWasm, leakyReluWasm, maximumWasm, minimumWasm, multiplyWasm, realDivWasm, selectWasm, sigmoidWasm, softplusWasm, squaredDifferenceWasm, stepWasm,
+  addWasm, castWasm, greaterWasm, identityWasm, leakyReluWasm, lessEqualWasm, maximumWasm, minimumWasm, multiplyWasm, realDivWasm, selectWasm, sigmoidWasm, softplusWasm, squaredDifferenceWasm, stepWasm,
   subWasm, tanhWasm,
 } from "./elementwise";
 
@@ -93,6 +93,7 @@ export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "Softplus", action: "replaced", method: "the native addon's vectorised, threaded pass (tfjs's cut-offs) where it is built; else wasm's own" },
   { kernelName: "Step", action: "replaced", method: "the native addon's vectorised, branch-free loop (ReLU's gradient mask) where it is built; else wasm's own" },
   { kernelName: "Greater", action: "replaced", method: "the native addon's loop for float32 against a scalar or a same-shape tensor (leaky ReLU's gradient mask) where it is built; else wasm's own" },
+  { kernelName: "LessEqual", action: "replaced", method: "as Greater, with a ≤ b (Minimum's gradient; wasm's own is ≈ 10× slower): the native addon where it is built; else wasm's own" },
   { kernelName: "Select", action: "replaced", method: "the native addon's loop for same-shape operands where it is built; else wasm's own" },
   { kernelName: "Add", action: "replaced", method: "one operand a bias ([..., C] + [C], a conv layer's in training), or both of one shape with ≥ 4096 elements (gradients summed over two uses, residual adds): the native addon's vectorised, threaded pass where it is built; else wasm's own" },
   { kernelName: "Sub", action: "replaced", method: "float32 operands of one shape, one a single value, or one a row of the other's last axis ([..., C] with [C]: a per-channel shift or scale), from 4096 elements (a loss's x̂ − x, a sigmoid's 1 − y, batch normalisation's (x − μ)/σ): the native addon's vectorised, threaded pass where it is built; else wasm's own" },
@@ -124,6 +125,7 @@ const KERNEL_FUNCS: Record<string, tf.KernelFunc> = {
   Sigmoid: sigmoidWasm,
   Softplus: softplusWasm,
   Greater: greaterWasm,
+  LessEqual: lessEqualWasm,
   Select: selectWasm,
   Add: addWasm,
   Sub: subWasm,

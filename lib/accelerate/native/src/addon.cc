@@ -220,19 +220,21 @@ napi_value Unary(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-/** greater(a, b, out, threads): out[i] = a[i] > b[i] (b of length 1: a scalar), as bytes 0/1. */
-napi_value Greater(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
+/** compare(op: ComparisonOp, a, b, out, threads): out[i] = a[i] > b[i] or a[i] ≤ b[i] (b of length 1: a scalar), as bytes 0/1. */
+napi_value Compare(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
   float *a, *b;
   uint8_t* out;
   size_t na, nb, nout;
   int64_t threads;
-  if (!Arguments(env, info, argv) || !View(env, argv[0], napi_float32_array, &a, &na) || !View(env, argv[1], napi_float32_array, &b, &nb) ||
-      !View(env, argv[2], napi_uint8_array, &out, &nout) || !Int(env, argv[3], &threads)) {
-    return Throw(env, "greater: expected (a: Float32Array, b: Float32Array, out: Uint8Array, threads)");
+  if (!Arguments(env, info, argv) || !View(env, argv[1], napi_float32_array, &a, &na) || !View(env, argv[2], napi_float32_array, &b, &nb) ||
+      !View(env, argv[3], napi_uint8_array, &out, &nout) || !Int(env, argv[4], &threads)) {
+    return Throw(env, "compare: expected (op, a: Float32Array, b: Float32Array, out: Uint8Array, threads)");
   }
-  if (nout != na || (nb != na && nb != 1)) return Throw(env, "greater: out must match a, and b must match a or have one element");
-  greater(a, b, nb == 1, out, static_cast<int64_t>(na), Workers(threads));
+  ComparisonOp op;
+  if (!EnumArgument(env, "compare: op", argv[0], Table("ComparisonOp"), &op)) return nullptr;
+  if (nout != na || (nb != na && nb != 1)) return Throw(env, "compare: out must match a, and b must match a or have one element");
+  compare(op, a, b, nb == 1, out, static_cast<int64_t>(na), Workers(threads));
   return nullptr;
 }
 
@@ -489,7 +491,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"momentum", nullptr, Momentum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"greater", nullptr, Greater, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"compare", nullptr, Compare, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"select", nullptr, Select, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},

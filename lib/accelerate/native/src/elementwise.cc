@@ -1,5 +1,5 @@
 // Element-wise kernels that training spends its time in between the products: one Adam step, one momentum step,
-// activation masks (LeakyRelu, Step, Relu), Greater and Select, bias gradients (sumRows),
+// activation masks (LeakyRelu, Step, Relu), comparisons (Greater, LessEqual) and Select, bias gradients (sumRows),
 // means over leading axes as wasm's own (meanRows), and the binary functions (binary: one shape or one value;
 // binaryRows: one row of the last axis), with bias adds (addRows) and same-shape adds (addArrays: gradients of a
 // tensor used twice) as their Add. Vectorised and branch-free where a branch would follow the data's signs.
@@ -111,15 +111,27 @@ void unary(UnaryOp op, const float* x, float* y, int64_t n, float a, int threads
   });
 }
 
-void greater(const float* a, const float* b, bool scalarB, uint8_t* out, int64_t n, int threads) {
+namespace {
+
+/** out[i] = test(a[i], b[i]) (b[0] for every i when scalarB) as bytes 0/1. */
+template <typename Test>
+void compareLoop(const float* a, const float* b, bool scalarB, uint8_t* out, int64_t n, int threads, Test test) {
   parallelFor(n, threads, [=](int64_t from, int64_t to) {
     if (scalarB) {
       const float bv = b[0];
-      for (int64_t i = from; i < to; i++) out[i] = a[i] > bv ? 1 : 0;
+      for (int64_t i = from; i < to; i++) out[i] = test(a[i], bv) ? 1 : 0;
     } else {
-      for (int64_t i = from; i < to; i++) out[i] = a[i] > b[i] ? 1 : 0;
+      for (int64_t i = from; i < to; i++) out[i] = test(a[i], b[i]) ? 1 : 0;
     }
   });
+}
+
+}  // namespace
+
+void compare(ComparisonOp op, const float* a, const float* b, bool scalarB, uint8_t* out, int64_t n, int threads) {
+  // IEEE comparisons: false whenever a or b is NaN, as tfjs's Greater and LessEqual (a ≤ b is not !(a > b)).
+  if (op == ComparisonOp::Greater) compareLoop(a, b, scalarB, out, n, threads, [](float x, float y) { return x > y; });
+  else compareLoop(a, b, scalarB, out, n, threads, [](float x, float y) { return x <= y; });
 }
 
 void select(const uint8_t* c, const float* t, const float* e, float* out, int64_t n, int threads) {

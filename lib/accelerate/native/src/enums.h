@@ -22,6 +22,8 @@ enum class UnaryOp : int32_t { LeakyRelu = 0, Step = 1, Relu = 2, Tanh = 3, Sigm
 enum class BinaryOp : int32_t { Add = 0, Sub = 1, Mul = 2, Div = 3, SquaredDifference = 4, ReluGrad = 5, SigmoidGrad = 6, Minimum = 7, Maximum = 8 };
 /** upsample's direction: small → large, or the gradient large → small (block sums). */
 enum class UpsampleMode : int32_t { Upscale = 0, Gradient = 1 };
+/** compare's test, a > b or a ≤ b, as bytes 0/1 (false where either side is NaN). */
+enum class ComparisonOp : int32_t { Greater = 0, LessEqual = 1 };
 
 struct EnumMember {
   const char* name;
@@ -66,6 +68,10 @@ inline constexpr EnumMember kUpsampleModes[] = {
     {"Upscale", static_cast<int32_t>(UpsampleMode::Upscale)},
     {"Gradient", static_cast<int32_t>(UpsampleMode::Gradient)},
 };
+inline constexpr EnumMember kComparisonOps[] = {
+    {"Greater", static_cast<int32_t>(ComparisonOp::Greater)},
+    {"LessEqual", static_cast<int32_t>(ComparisonOp::LessEqual)},
+};
 
 /** Every enum, by its TypeScript name. */
 inline constexpr EnumTable kEnumTables[] = {
@@ -74,6 +80,7 @@ inline constexpr EnumTable kEnumTables[] = {
     {"UnaryOp", kUnaryOps, 6},
     {"BinaryOp", kBinaryOps, 9},
     {"UpsampleMode", kUpsampleModes, 2},
+    {"ComparisonOp", kComparisonOps, 2},
 };
 
 /** Whether `value` is a member of `table`. */
