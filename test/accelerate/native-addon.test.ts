@@ -281,6 +281,33 @@ describe.runIf(built)("the addon", () => {
     expect(() => compare(ComparisonOp.LessEqual, f, new Float32Array(2), new Uint8Array(4), 1)).toThrow("compare: out must match a, and b must match a or have one element");
   });
 
+  test("argMax over the middle of [outer, k, inner]: the first maximum, a NaN first kept, later NaNs skipped; inner 1 to past 64 lanes, 2 threads", () => {
+    const reference = (x: Float32Array, outer: number, k: number, inner: number) => {
+      const out: number[] = [];
+      for (let o = 0; o < outer; o++) {
+        for (let i = 0; i < inner; i++) {
+          let best = x[o * k * inner + i], where = 0;
+          for (let j = 1; j < k; j++) if (x[(o * k + j) * inner + i] > best) [best, where] = [x[(o * k + j) * inner + i], j];
+          out.push(where);
+        }
+      }
+      return out;
+    };
+    for (const [outer, k, inner] of [[3000, 4, 16], [7, 9, 1], [50, 3, 70], [2, 1, 5], [40_000, 2, 2]]) {
+      // Quarters (ties in about a tenth of the comparisons), a NaN at every 13th value.
+      const x = Float32Array.from(seededNormal(outer * k * inner, outer + k), (v, i) => (i % 13 === 5 ? Number.NaN : Math.round(4 * v) / 4));
+      const out = new Int32Array(outer * inner);
+      addon().argMax(x, out, outer, k, inner, 2);
+      expect(bitwiseDifferences(out, reference(x, outer, k, inner)), `[${outer}, ${k}, ${inner}]`).toEqual([]);
+    }
+    const argMax = addon().argMax as unknown as (...args: unknown[]) => void;
+    const f = new Float32Array(8);
+    expect(() => argMax(f, new Int32Array(4), 2, 2, 2)).toThrow("argMax: expected (x: Float32Array, out: Int32Array, outer, k, inner, threads)");
+    expect(() => argMax(f, new Float32Array(4), 2, 2, 2, 1)).toThrow("argMax: expected (x: Float32Array, out: Int32Array, outer, k, inner, threads)");
+    expect(() => argMax(f, new Int32Array(4), 2, 0, 2, 1)).toThrow("argMax: outer, k and inner must be ≥ 1");
+    expect(() => argMax(f, new Int32Array(4), 2, 4, 2, 1)).toThrow("argMax: x must hold outer × k × inner values and out outer × inner");
+  });
+
   test("unary: Tanh, Sigmoid and Softplus against float64 Math (sweep over ±100, both sides of every branch, ±0, ±∞, NaN), in place too", () => {
     const cutOff = Math.log(1.1920928955078125e-7) + 2; // tfjs's softplus: x beyond ±13.94 is x, or e^x
     const reference: Array<[UnaryOp, (v: number) => number]> = [

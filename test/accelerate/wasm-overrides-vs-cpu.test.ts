@@ -467,6 +467,25 @@ for (const path of ["native", "wasm only"] as const) {
       });
     }
 
+    test("ArgMax over each axis (max pooling's switches [windows, 4, C] over axis 1; last and first axes; ties): cpu's, and bit for bit wasm's own", async () => {
+      expect(isOurWasmKernel("ArgMax")).toBe(true);
+      const before = nativeCounters.elementwise;
+      const cases: Array<[number[], number]> = [[[600, 4, 16], 1], [[500, 10], 1], [[4, 2000], 0], [[6, 7, 8, 16], -1], [[10, 10], 1]];
+      for (const [i, [shape, axis]] of cases.entries()) {
+        const x = () => tf.tensor(seededNormal(size(shape), 60 + i).map((v) => Math.round(4 * v) / 4), shape); // quarters: ties
+        await compareBackends(`argMax ${shape} axis ${axis}`, () => tf.cast(tf.argMax(x(), axis), "float32"));
+        const values = (): Promise<number[]> => withBackend("wasm", () => tf.tidy(() => Array.from(tf.argMax(x(), axis).dataSync())));
+        const [ours, stock] = [await values(), await withNativeOff(values)];
+        expect(bitwiseDifferences(ours, stock), `${shape} axis ${axis}`).toEqual([]);
+      }
+      // On the addon: every case from 4096 values (not [10, 10]).
+      expect(nativeCounters.elementwise - before).toBe(path === "native" ? 2 * 4 : 0);
+      // NaN first in a window stays the answer, a later NaN never is: wasm's own rule (cpu's differs), bit for bit.
+      const withNaN = seededNormal(600 * 4 * 16, 66).map((v, i) => (i % 7 === 2 || i % 11 === 0 ? Number.NaN : v));
+      const nanArgMax = (): Promise<number[]> => withBackend("wasm", () => tf.tidy(() => Array.from(tf.argMax(tf.tensor(withNaN, [600, 4, 16]), 1).dataSync())));
+      expect(bitwiseDifferences(await nanArgMax(), await withNativeOff(nanArgMax)), "with NaNs").toEqual([]);
+    });
+
     test("Add of a bias ([..., C] + [C] or [1, 1, 1, C], either order; narrow and wide rows), of one shape, and adds it leaves to wasm", async () => {
       const before = nativeCounters.elementwise;
       // The conv AE's channels 16, 8 and 1 (narrow rows, summed in vector blocks; 7001 × 3 and 50 × 10 end in a partial

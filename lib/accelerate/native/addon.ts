@@ -56,6 +56,8 @@ export interface NativeAddon {
   meanRows(x: Float32Array, rows: number, cols: number, out: Float32Array, threads: number): void;
   /** Nearest-neighbour upscaling by integer factors sh, sw (NHWC): Upscale small → large, or its Gradient large → small (block sums). */
   upsample(mode: UpsampleMode, small: Float32Array, large: Float32Array, batch: number, inH: number, inW: number, channels: number, sh: number, sw: number, threads: number): void;
+  /** out[o·inner + i] = the first j maximising x[(o·k + j)·inner + i] (x[o, 0, i] where that is NaN, as wasm's ArgMax), x viewed as [outer, k, inner]. */
+  argMax(x: Float32Array, out: Int32Array, outer: number, k: number, inner: number, threads: number): void;
   /** dx of max pooling (NHWC): each window's first maximum gets its dy (tfjs-cpu's rule); windows clipped by padding. */
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, shape: PoolGeometry, threads: number): void;
   /**
@@ -147,7 +149,7 @@ export function loadNativeKernels(options: { threads?: number; env?: NodeJS.Proc
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loadedAddon = require(file) as NativeAddon;
-    if (["gemm", "conv2d", "adam", "momentum", "unary", "compare", "select", "sumRows", "binary", "addArrays", "addRows", "binaryRows", "meanRows", "upsample", "maxPoolGrad", "batchNormForward", "batchNormBackward", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
+    if (["gemm", "conv2d", "adam", "momentum", "unary", "compare", "select", "sumRows", "binary", "addArrays", "addRows", "binaryRows", "meanRows", "upsample", "argMax", "maxPoolGrad", "batchNormForward", "batchNormBackward", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
     const mismatches = enumMismatches(loadedAddon.enums);
     if (mismatches.length > 0) throw new Error(`its enums differ from lib/accelerate/native/enums.ts (${mismatches.join("; ")}): rebuild it with npm run build:native`);
     addon = loadedAddon;

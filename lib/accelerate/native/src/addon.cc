@@ -352,6 +352,25 @@ napi_value AddRows(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+/** argMax(x, out, outer, k, inner, threads): out[o·inner + i] = the first j maximising x[(o·k + j)·inner + i]. */
+napi_value ArgMax(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  float* x;
+  int32_t* out;
+  size_t nx, nout;
+  int64_t outer, k, inner, threads;
+  if (!Arguments(env, info, argv) || !View(env, argv[0], napi_float32_array, &x, &nx) || !View(env, argv[1], napi_int32_array, &out, &nout) ||
+      !Int(env, argv[2], &outer) || !Int(env, argv[3], &k) || !Int(env, argv[4], &inner) || !Int(env, argv[5], &threads)) {
+    return Throw(env, "argMax: expected (x: Float32Array, out: Int32Array, outer, k, inner, threads)");
+  }
+  if (outer < 1 || k < 1 || inner < 1) return Throw(env, "argMax: outer, k and inner must be ≥ 1");
+  if (outer > static_cast<int64_t>(nx) / k / inner || static_cast<int64_t>(nx) != outer * k * inner || static_cast<int64_t>(nout) != outer * inner) {
+    return Throw(env, "argMax: x must hold outer × k × inner values and out outer × inner");
+  }
+  argMax(x, out, outer, k, inner, Workers(threads));
+  return nullptr;
+}
+
 /** upsample(mode: UpsampleMode, small, large, batch, inH, inW, channels, sh, sw, threads). */
 napi_value Upsample(napi_env env, napi_callback_info info) {
   napi_value argv[10];
@@ -500,6 +519,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"binaryRows", nullptr, BinaryRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"meanRows", nullptr, MeanRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"upsample", nullptr, Upsample, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"argMax", nullptr, ArgMax, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormBackward", nullptr, BatchNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},

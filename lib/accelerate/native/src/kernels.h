@@ -4,7 +4,7 @@
 //   conv_im2col.cc   2-D convolutions by im2col on top of the product
 //   conv_direct.cc   2-D convolutions by direct kernels (few channels, stride 1)
 //   conv_narrow.cc   convolutions with 16, 32 or 64 output channels (input gradients: input channels), without im2col
-//   pooling.cc       max pooling's gradient, upsampling and its gradient
+//   pooling.cc       max pooling's gradient, upsampling and its gradient, argmax over one axis
 //   elementwise.cc   Adam, momentum, activation masks, Greater/Select, bias sums and adds
 //   activations.cc   Tanh, Sigmoid and Softplus in float vectors
 //   batch_norm.cc    batch normalisation in training (+ ReLU), forward and backward
@@ -84,6 +84,8 @@ void maxPoolGrad(const float* dy, const float* x, float* dx, int64_t batch, int6
                  int64_t fH, int64_t fW, int64_t strideH, int64_t strideW, int64_t padTop, int64_t padLeft, int threads);
 /** Nearest-neighbour upscaling by integer factors sh, sw (NHWC), or its gradient (block sums). */
 void upsample(UpsampleMode mode, float* small, float* large, int64_t batch, int64_t inH, int64_t inW, int64_t C, int64_t sh, int64_t sw, int threads);
+/** out[o, i] = the first j with x[o, j, i] the largest of x[o, 0…k−1, i] (x viewed as [outer, k, inner]; x[o, 0, i] where it is NaN, as wasm's ArgMax). */
+void argMax(const float* x, int32_t* out, int64_t outer, int64_t k, int64_t inner, int threads);
 
 // ---- elementwise.cc ----
 

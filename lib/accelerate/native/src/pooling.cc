@@ -1,5 +1,5 @@
-// Pooling kernels: max pooling's input gradient and nearest-neighbour upsampling
-// (UpSampling2D) with its gradient, NHWC.
+// Pooling kernels: max pooling's input gradient, nearest-neighbour upsampling (UpSampling2D)
+// with its gradient, NHWC, and the argmax over one axis (max pooling's switches).
 #include <cmath>
 
 #include "kernels.h"
@@ -153,6 +153,33 @@ void upsample(UpsampleMode mode, float* small, float* large, int64_t batch, int6
               for (int64_t c = 0; c < C; c++) smallRow[x * C + c] += block[c];
             }
         }
+      }
+    }
+  });
+}
+
+void argMax(const float* x, int32_t* out, int64_t outer, int64_t k, int64_t inner, int threads) {
+  constexpr int64_t kLanes = 64;  // positions of the inner axis done together (the loop over j vectorises across them)
+  parallelForChunks(outer, k * inner, threads, [=](int64_t from, int64_t to) {
+    float best[kLanes];
+    int32_t where[kLanes];
+    for (int64_t o = from; o < to; o++) {
+      const float* base = x + o * k * inner;
+      for (int64_t i0 = 0; i0 < inner; i0 += kLanes) {
+        const int64_t width = std::min(kLanes, inner - i0);
+        for (int64_t i = 0; i < width; i++) {
+          best[i] = base[i0 + i];
+          where[i] = 0;
+        }
+        for (int64_t j = 1; j < k; j++) {
+          const float* row = base + j * inner + i0;
+          for (int64_t i = 0; i < width; i++) {
+            const bool greater = row[i] > best[i];  // strictly: a tie keeps the first; NaN never replaces, and a NaN first stays
+            best[i] = greater ? row[i] : best[i];
+            where[i] = greater ? static_cast<int32_t>(j) : where[i];
+          }
+        }
+        std::memcpy(out + o * inner + i0, where, width * sizeof(int32_t));
       }
     }
   });
