@@ -281,6 +281,21 @@ describe.runIf(built)("the addon", () => {
     expect(() => compare(ComparisonOp.LessEqual, f, new Float32Array(2), new Uint8Array(4), 1)).toThrow("compare: out must match a, and b must match a or have one element");
   });
 
+  test("toFloat32: bool bytes and int32 values (past 2^24 too: rounded to nearest even, as a Float32Array stores them), split between 2 threads", () => {
+    for (const n of [5, 70_001]) {
+      const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 7) % 3 === 0 ? 1 : 0);
+      const ints = Int32Array.from({ length: n }, (_, i) => (i % 2 ? -1 : 1) * ((i * 2654435761) % 2147483647));
+      for (const x of [bytes, ints]) {
+        const out = new Float32Array(n);
+        addon().toFloat32(x, out, 2);
+        expect(bitwiseDifferences(out, Float32Array.from(x)), `${x.constructor.name} × ${n}`).toEqual([]);
+      }
+    }
+    const toFloat32 = addon().toFloat32 as unknown as (...args: unknown[]) => void;
+    expect(() => toFloat32(new Float32Array(2), new Float32Array(2), 1)).toThrow("toFloat32: expected (x: Uint8Array or Int32Array, out: Float32Array, threads)");
+    expect(() => toFloat32(new Uint8Array(2), new Float32Array(3), 1)).toThrow("toFloat32: x and out must have the same length");
+  });
+
   test("argMax over the middle of [outer, k, inner]: the first maximum, a NaN first kept, later NaNs skipped; inner 1 to past 64 lanes, 2 threads", () => {
     const reference = (x: Float32Array, outer: number, k: number, inner: number) => {
       const out: number[] = [];

@@ -80,6 +80,8 @@ export interface NativeAddon {
   unary(op: UnaryOp, x: Float32Array, y: Float32Array, alpha: number, threads: number): void;
   /** out[i] = a[i] > b[i] or a[i] ≤ b[i] by `op` (b of length 1: a scalar), as 0/1 bytes; 0 where either is NaN. */
   compare(op: ComparisonOp, a: Float32Array, b: Float32Array, out: Uint8Array, threads: number): void;
+  /** out[i] = x[i] as float32: a bool (bytes 0/1) or int32 tensor's values. */
+  toFloat32(x: Uint8Array | Int32Array, out: Float32Array, threads: number): void;
   /** out[i] = condition[i] ? t[i] : e[i]. */
   select(condition: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array, threads: number): void;
   /** out[j] = Σ_i x[i·cols + j] (float64 accumulation). */
@@ -149,7 +151,7 @@ export function loadNativeKernels(options: { threads?: number; env?: NodeJS.Proc
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loadedAddon = require(file) as NativeAddon;
-    if (["gemm", "conv2d", "adam", "momentum", "unary", "compare", "select", "sumRows", "binary", "addArrays", "addRows", "binaryRows", "meanRows", "upsample", "argMax", "maxPoolGrad", "batchNormForward", "batchNormBackward", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
+    if (["gemm", "conv2d", "adam", "momentum", "unary", "compare", "toFloat32", "select", "sumRows", "binary", "addArrays", "addRows", "binaryRows", "meanRows", "upsample", "argMax", "maxPoolGrad", "batchNormForward", "batchNormBackward", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
     const mismatches = enumMismatches(loadedAddon.enums);
     if (mismatches.length > 0) throw new Error(`its enums differ from lib/accelerate/native/enums.ts (${mismatches.join("; ")}): rebuild it with npm run build:native`);
     addon = loadedAddon;

@@ -238,6 +238,24 @@ napi_value Compare(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+/** toFloat32(x: Uint8Array (bool) or Int32Array, out: Float32Array, threads): out[i] = x[i] as float32. */
+napi_value ToFloat32(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  uint8_t* bytes = nullptr;
+  int32_t* ints = nullptr;
+  float* out;
+  size_t nx = 0, nout;
+  int64_t threads;
+  if (!Arguments(env, info, argv) || !(View(env, argv[0], napi_uint8_array, &bytes, &nx) || View(env, argv[0], napi_int32_array, &ints, &nx)) ||
+      !View(env, argv[1], napi_float32_array, &out, &nout) || !Int(env, argv[2], &threads)) {
+    return Throw(env, "toFloat32: expected (x: Uint8Array or Int32Array, out: Float32Array, threads)");
+  }
+  if (nout != nx) return Throw(env, "toFloat32: x and out must have the same length");
+  if (bytes) toFloat32(bytes, out, static_cast<int64_t>(nx), Workers(threads));
+  else toFloat32(ints, out, static_cast<int64_t>(nx), Workers(threads));
+  return nullptr;
+}
+
 /** select(condition, t, e, out, threads): out[i] = condition[i] ? t[i] : e[i]. */
 napi_value Select(napi_env env, napi_callback_info info) {
   napi_value argv[5];
@@ -511,6 +529,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"momentum", nullptr, Momentum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"compare", nullptr, Compare, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"toFloat32", nullptr, ToFloat32, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"select", nullptr, Select, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},

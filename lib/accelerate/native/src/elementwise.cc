@@ -134,6 +134,21 @@ void compare(ComparisonOp op, const float* a, const float* b, bool scalarB, uint
   else compareLoop(a, b, scalarB, out, n, threads, [](float x, float y) { return x <= y; });
 }
 
+namespace {
+
+/** out[i] = x[i] as float32 (IEEE round to nearest, as JavaScript's conversion of an int32 into a Float32Array). */
+template <typename T>
+void toFloat32Loop(const T* x, float* out, int64_t n, int threads) {
+  parallelFor(n, threads, [=](int64_t from, int64_t to) {
+    for (int64_t i = from; i < to; i++) out[i] = static_cast<float>(x[i]);
+  });
+}
+
+}  // namespace
+
+void toFloat32(const uint8_t* x, float* out, int64_t n, int threads) { toFloat32Loop(x, out, n, threads); }
+void toFloat32(const int32_t* x, float* out, int64_t n, int threads) { toFloat32Loop(x, out, n, threads); }
+
 void select(const uint8_t* c, const float* t, const float* e, float* out, int64_t n, int threads) {
   parallelFor(n, threads, [=](int64_t from, int64_t to) {
     // Branch-free (the condition is as unpredictable as the signs it came from): blend the bits.

@@ -103,6 +103,9 @@ void unary(UnaryOp op, const float* x, float* y, int64_t n, float alpha, int thr
 void smoothUnary(UnaryOp op, const float* x, float* y, int64_t n, int threads);
 /** out[i] = a[i] > b[i] or a[i] ≤ b[i] (b[0] for all i when scalarB), as bytes 0/1; 0 where either is NaN. */
 void compare(ComparisonOp op, const float* a, const float* b, bool scalarB, uint8_t* out, int64_t n, int threads);
+/** out[i] = x[i] as float32: a bool (bytes 0/1) or int32 tensor cast to float32. */
+void toFloat32(const uint8_t* x, float* out, int64_t n, int threads);
+void toFloat32(const int32_t* x, float* out, int64_t n, int threads);
 /** out[i] = c[i] ? t[i] : e[i], branch-free. */
 void select(const uint8_t* c, const float* t, const float* e, float* out, int64_t n, int threads);
 /** out[j] = Σ_i x[i·cols + j], accumulated in float64. */
