@@ -470,7 +470,9 @@ for (const path of ["native", "wasm only"] as const) {
     test("Cast of bool and int32 to float32 (a mask as numbers, a one-hot pattern): cpu's, and bit for bit wasm's own", async () => {
       const before = nativeCounters.elementwise;
       const n = 70_000;
-      const x = () => tf.tensor(seededNormal(n, 12).map((v) => Math.round(4e6 * v)), [n / 10, 10], "int32"); // a few past 2^24
+      // Odd values past 2^24 (which float32 rounds to even), then integers of a normal spread.
+      const ints = Array.from(seededNormal(n, 12), (v, j) => (j < 1000 ? (j % 2 ? -1 : 1) * (16_777_217 + 2 * j * 7919) : Math.round(4e6 * v)));
+      const x = () => tf.tensor(ints, [n / 10, 10], "int32");
       for (const [label, f] of [["bool", () => tf.cast(tf.greater(x(), 0), "float32")], ["int32", () => tf.cast(x(), "float32")], ["small int32 (wasm's)", () => tf.cast(tf.tensor([1, -2, 3], [3], "int32"), "float32")]] as const) {
         await compareBackends(`cast ${label}`, f);
         const values = (): Promise<number[]> => withBackend("wasm", () => tf.tidy(() => Array.from(f().dataSync())));
@@ -479,6 +481,14 @@ for (const path of ["native", "wasm only"] as const) {
       // On the addon, in compareBackends' run and in ours: the bool case's Greater, whose int32 x tfjs first casts to the
       // float32 of 0 (a cast there too), and its cast; the int32 case's cast: 2 × 4.
       expect(nativeCounters.elementwise - before).toBe(path === "native" ? 8 : 0);
+      // Other dtype pairs stay wasm's own: float32 to int32 (truncation) and to bool.
+      const others = nativeCounters.elementwise;
+      const floats = () => tf.tensor(seededNormal(n, 13).map((v) => 3 * v), [n / 10, 10]);
+      await compareBackends("cast float32 → int32", () => tf.cast(tf.cast(floats(), "int32"), "float32"), undefined);
+      expect(bitwiseDifferences(await withBackend("wasm", () => tf.tidy(() => Array.from(tf.cast(floats(), "int32").dataSync()))),
+        await withNativeOff(() => withBackend("wasm", () => tf.tidy(() => Array.from(tf.cast(floats(), "int32").dataSync())))))).toEqual([]);
+      // (The outer cast to float32 of that int32 tensor is the addon's: 1.)
+      expect(nativeCounters.elementwise - others).toBe(path === "native" ? 1 : 0);
     });
 
     test("ArgMax over each axis (max pooling's switches [windows, 4, C] over axis 1; last and first axes; ties): cpu's, and bit for bit wasm's own", async () => {
@@ -489,13 +499,21 @@ for (const path of ["native", "wasm only"] as const) {
         const x = () => tf.tensor(seededNormal(size(shape), 60 + i).map((v) => Math.round(4 * v) / 4), shape); // quarters: ties
         await compareBackends(`argMax ${shape} axis ${axis}`, () => tf.cast(tf.argMax(x(), axis), "float32"));
         const values = (): Promise<number[]> => withBackend("wasm", () => tf.tidy(() => Array.from(tf.argMax(x(), axis).dataSync())));
-        const counted = nativeCounters.elementwise;
+        const counted = nativeCounters.pooling;
         const ours = await values();
-        argMaxCalls += nativeCounters.elementwise - counted;
+        argMaxCalls += nativeCounters.pooling - counted;
         expect(bitwiseDifferences(ours, await withNativeOff(values)), `${shape} axis ${axis}`).toEqual([]);
       }
       // On the addon: every case from 4096 values (not [10, 10]).
       expect(argMaxCalls).toBe(path === "native" ? 4 : 0);
+      // The axis as a one-element array goes native too; int32 and bool inputs of any size stay wasm's own.
+      const pooled = nativeCounters.pooling;
+      await compareBackends("argMax axis [1]", () => tf.cast(tf.argMax(tf.tensor(seededNormal(600 * 4 * 16, 67), [600, 4, 16]), [1] as unknown as number), "float32"));
+      expect(nativeCounters.pooling - pooled).toBe(path === "native" ? 1 : 0);
+      const others = nativeCounters.pooling;
+      await compareBackends("argMax int32", () => tf.cast(tf.argMax(tf.tensor(Array.from({ length: 6000 }, (_, j) => (j * 37) % 101), [1500, 4], "int32"), 1), "float32"));
+      await compareBackends("argMax bool", () => tf.cast(tf.argMax(tf.tensor(Array.from({ length: 6000 }, (_, j) => (j * 37) % 3 === 0), [1500, 4], "bool"), 1), "float32"));
+      expect(nativeCounters.pooling - others).toBe(0);
       // NaN first in a window stays the answer, a later NaN never is: wasm's own rule (cpu's differs), bit for bit.
       const withNaN = seededNormal(600 * 4 * 16, 66).map((v, i) => (i % 7 === 2 || i % 11 === 0 ? Number.NaN : v));
       const nanArgMax = (): Promise<number[]> => withBackend("wasm", () => tf.tidy(() => Array.from(tf.argMax(tf.tensor(withNaN, [600, 4, 16]), 1).dataSync())));

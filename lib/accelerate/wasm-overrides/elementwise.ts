@@ -7,7 +7,8 @@
  * over its threads. Each falls back to wasm's own kernel where the addon is not loaded or the
  * case is not the plain one (other dtypes; for Greater and LessEqual, broadcasting other than a scalar second
  * operand; for the binary functions below, broadcasting other than one value or one row of the
- * last axis). Identity and a same-dtype Cast (below) need no addon. Add, Sub, Multiply, RealDiv and
+ * last axis). Identity and a same-dtype Cast (below) need no addon; a Cast of bool or int32 to float32 goes native from
+ * SAME_SHAPE_NATIVE_MIN values. Add, Sub, Multiply, RealDiv and
  * SquaredDifference of one shape, against one value or against one row of the last axis (a loss and
  * its gradient: x̂ − x, 2·d, dy·mask, 1 − y; a bias; a per-channel (x − μ)/σ), Minimum and Maximum (a
  * leaky ReLU's inverse) go native from SAME_SHAPE_NATIVE_MIN elements. Their results equal wasm's own

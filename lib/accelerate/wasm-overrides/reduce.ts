@@ -146,6 +146,6 @@ export function argMaxWasm(args: KernelArgs): tf.TensorInfo {
   const inner = x.shape.slice(a + 1).reduce((p, d) => p * d, 1);
   const out = backend.makeOutput([...x.shape.slice(0, a), ...x.shape.slice(a + 1)], "int32");
   native.argMax(backend.typedArrayFromHeap(x) as Float32Array, backend.typedArrayFromHeap(out) as Int32Array, outer, x.shape[a], inner, nativeThreads());
-  nativeCounters.elementwise++;
+  nativeCounters.pooling++; // max pooling's switches, as the addon's other pooling kernels
   return out;
 }

@@ -87,7 +87,7 @@ export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "Conv2DBackpropInput", action: "replaced", method: "the native addon's col2im(dy·Wᵀ), or its direct kernel for few channels at stride 1, where it is built (lib/accelerate/wasm-overrides/conv-native.ts has the policy); else forward wasm Conv2D (XNNPACK) of the (dilated) dy with the flipped, in/out-swapped filter and full padding (wasm's own is a naive loop)" },
   { kernelName: "Conv2D", action: "replaced", method: "the native addon's im2col product, or its direct kernel for few channels at stride 1, where it is built and measured faster; else wasm's own (XNNPACK)" },
   { kernelName: "Identity", action: "replaced", method: "shares the input's memory (refcounted, as tfjs-cpu) where wasm's own copies it" },
-  { kernelName: "Cast", action: "replaced", method: "to the dtype the tensor already has: shares its memory as Identity; else wasm's own" },
+  { kernelName: "Cast", action: "replaced", method: "to the dtype the tensor already has: shares its memory as Identity; bool or int32 to float32 from 4096 values: the native addon's conversion where it is built (the same IEEE rounding as wasm's typed-array copy); else wasm's own" },
   { kernelName: "LeakyRelu", action: "replaced", method: "the native addon's vectorised, branch-free, threaded loop where it is built; else wasm's own" },
   { kernelName: "Tanh", action: "replaced", method: "the native addon's vectorised, threaded pass (one vector exponential per value) where it is built; else wasm's own (libm tanh value by value)" },
   { kernelName: "Sigmoid", action: "replaced", method: "the native addon's vectorised, threaded pass where it is built; else wasm's own" },

@@ -232,7 +232,9 @@ void rowsLoop(const float* a, const float* b, bool rowFirst, float* out, int64_t
   const float* row = rowFirst ? a : b;
   const int64_t period = std::lcm<int64_t>(cols, kVec);
   const int64_t n = rows * cols;
-  auto apply = [=](const float* __restrict__ x, const float* __restrict__ r, float* __restrict__ o, int64_t len) {
+  // x and o may be one array (a bias added in place: addBiasAndActivate), so neither is __restrict__; each value is read
+  // and written at the same index.
+  auto apply = [=](const float* x, const float* __restrict__ r, float* o, int64_t len) {
     if (rowFirst) {
       for (int64_t e = 0; e < len; e++) o[e] = f(r[e], x[e]);
     } else {

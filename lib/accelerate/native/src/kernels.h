@@ -5,7 +5,7 @@
 //   conv_direct.cc   2-D convolutions by direct kernels (few channels, stride 1)
 //   conv_narrow.cc   convolutions with 16, 32 or 64 output channels (input gradients: input channels), without im2col
 //   pooling.cc       max pooling's gradient, upsampling and its gradient, argmax over one axis
-//   elementwise.cc   Adam, momentum, activation masks, Greater/Select, bias sums and adds
+//   elementwise.cc   Adam, momentum, activation masks, comparisons (Greater, LessEqual), Select, casts to float32, bias sums and adds
 //   activations.cc   Tanh, Sigmoid and Softplus in float vectors
 //   batch_norm.cc    batch normalisation in training (+ ReLU), forward and backward
 //   thread_pool.cc   the persistent thread pool

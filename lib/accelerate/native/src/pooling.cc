@@ -160,6 +160,7 @@ void upsample(UpsampleMode mode, float* small, float* large, int64_t batch, int6
 
 void argMax(const float* x, int32_t* out, int64_t outer, int64_t k, int64_t inner, int threads) {
   constexpr int64_t kLanes = 64;  // positions of the inner axis done together (the loop over j vectorises across them)
+  // Threads split the outer axis only: an argmax over axis 0 (outer = 1) runs on one thread, fine for the switches' [windows, k², C].
   parallelForChunks(outer, k * inner, threads, [=](int64_t from, int64_t to) {
     float best[kLanes];
     int32_t where[kLanes];
