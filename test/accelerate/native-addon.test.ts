@@ -296,6 +296,40 @@ describe.runIf(built)("the addon", () => {
     expect(() => toFloat32(new Uint8Array(2), new Float32Array(3), 1)).toThrow("toFloat32: x and out must have the same length");
   });
 
+  test("transpose: ranks 2–5 and every kind of permutation, float32 bits (NaN payloads, −0) and int32 copied, split between 2 threads", () => {
+    const reference = (x: ArrayLike<number>, shape: number[], perm: number[]) => {
+      const outShape = perm.map((p) => shape[p]);
+      const strides = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
+      const out: number[] = [];
+      const index = outShape.map(() => 0);
+      for (let n = 0; n < x.length; n++) {
+        out.push(x[index.reduce((offset, v, i) => offset + v * strides[perm[i]], 0)]);
+        for (let i = outShape.length - 1; i >= 0 && ++index[i] === outShape[i]; i--) index[i] = 0;
+      }
+      return out;
+    };
+    const cases: Array<[number[], number[]]> = [[[300, 7], [1, 0]], [[5, 6, 7], [2, 0, 1]], [[4, 3, 5, 6], [0, 2, 1, 3]], [[70, 14, 16, 2, 2], [0, 3, 1, 4, 2]], [[3, 4, 5, 2, 3], [4, 3, 2, 1, 0]], [[2, 3, 4], [0, 1, 2]]];
+    for (const [shape, perm] of cases) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const bits = Uint32Array.from({ length: n }, (_, i) => (i * 2654435761) >>> 0); // every bit pattern: NaNs with payloads, −0, subnormals
+      const y = new Float32Array(n);
+      addon().transpose(new Float32Array(bits.buffer), y, Int32Array.from(shape), Int32Array.from(perm), 2);
+      expect(bitwiseDifferences(new Uint32Array(y.buffer), reference(bits, shape, perm)), `float32 ${shape} ${perm}`).toEqual([]);
+      const ints = Int32Array.from({ length: n }, (_, i) => i - 7);
+      const yi = new Int32Array(n);
+      addon().transpose(ints, yi, Int32Array.from(shape), Int32Array.from(perm), 2);
+      expect(bitwiseDifferences(yi, reference(ints, shape, perm)), `int32 ${shape} ${perm}`).toEqual([]);
+    }
+    const transpose = addon().transpose as unknown as (...args: unknown[]) => void;
+    const f = new Float32Array(6);
+    const shape = Int32Array.from([2, 3]);
+    expect(() => transpose(f, new Int32Array(6), shape, Int32Array.from([1, 0]), 1)).toThrow("transpose: expected (x, y: both Float32Arrays or both Int32Arrays, shape: Int32Array, perm: Int32Array, threads)");
+    expect(() => transpose(f, f, Int32Array.from([6]), Int32Array.from([0]), 1)).toThrow("transpose: shape and perm must have the same rank, 2 to 8");
+    expect(() => transpose(f, f, shape, Int32Array.from([1, 1]), 1)).toThrow("transpose: perm must be a permutation of 0 … rank − 1");
+    expect(() => transpose(f, f, Int32Array.from([2, 0]), Int32Array.from([1, 0]), 1)).toThrow("transpose: every size must be ≥ 1");
+    expect(() => transpose(f, f, Int32Array.from([2, 4]), Int32Array.from([1, 0]), 1)).toThrow("transpose: x and y must hold the shape's values");
+  });
+
   test("argMax over the middle of [outer, k, inner]: the first maximum, a NaN first kept, later NaNs skipped; inner 1 to past 64 lanes, 2 threads", () => {
     const reference = (x: Float32Array, outer: number, k: number, inner: number) => {
       const out: number[] = [];

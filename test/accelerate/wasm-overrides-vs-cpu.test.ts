@@ -491,6 +491,26 @@ for (const path of ["native", "wasm only"] as const) {
       expect(nativeCounters.elementwise - others).toBe(path === "native" ? 1 : 0);
     });
 
+    test("Transpose (unpooling's rank-5 and rank-4 ones, a matrix, int32): cpu's, and bit for bit wasm's own; bool and small ones stay wasm's", async () => {
+      expect(isOurWasmKernel("Transpose")).toBe(true);
+      const cases: Array<[number[], number[], "float32" | "int32", boolean]> = [
+        [[70, 14, 16, 2, 2], [0, 3, 1, 4, 2], "float32", true], [[70, 2, 14, 32], [0, 2, 1, 3], "float32", true], [[128, 40], [1, 0], "float32", true],
+        [[30, 20, 8], [2, 0, 1], "int32", true], [[30, 20, 8], [2, 0, 1], "bool" as "int32", false], [[10, 20], [1, 0], "float32", false],
+      ];
+      let calls = 0;
+      for (const [i, [shape, perm, dtype, native]] of cases.entries()) {
+        const x = () => tf.tensor(seededNormal(size(shape), 90 + i).map((v) => (dtype === "float32" ? v : (dtype as string) === "bool" ? Number(v > 0) : Math.round(100 * v))), shape, dtype);
+        await compareBackends(`transpose ${shape} ${perm} ${dtype}`, () => tf.cast(tf.transpose(x(), perm), "float32"));
+        const values = (): Promise<number[]> => withBackend("wasm", () => tf.tidy(() => Array.from(tf.transpose(x(), perm).dataSync() as ArrayLike<number>)));
+        const counted = nativeCounters.elementwise;
+        const ours = await values();
+        calls += nativeCounters.elementwise - counted;
+        expect(bitwiseDifferences(ours, await withNativeOff(values)), `${shape} ${perm} ${dtype}`).toEqual([]);
+        expect(nativeCounters.elementwise - counted, `${shape} ${perm} ${dtype}`).toBe(path === "native" && native ? 1 : 0);
+      }
+      expect(calls).toBe(path === "native" ? 4 : 0);
+    });
+
     test("ArgMax over each axis (max pooling's switches [windows, 4, C] over axis 1; last and first axes; ties): cpu's, and bit for bit wasm's own", async () => {
       expect(isOurWasmKernel("ArgMax")).toBe(true);
       let argMaxCalls = 0;

@@ -58,6 +58,8 @@ export interface NativeAddon {
   upsample(mode: UpsampleMode, small: Float32Array, large: Float32Array, batch: number, inH: number, inW: number, channels: number, sh: number, sw: number, threads: number): void;
   /** out[o·inner + i] = the first j maximising x[(o·k + j)·inner + i] (x[o, 0, i] where that is NaN, as wasm's ArgMax), x viewed as [outer, k, inner]. */
   argMax(x: Float32Array, out: Int32Array, outer: number, k: number, inner: number, threads: number): void;
+  /** y = x with its axes permuted (y's axis i is x's axis perm[i]), x of `shape` (rank 2–8); x and y both Float32Arrays or both Int32Arrays. */
+  transpose(x: Float32Array | Int32Array, y: Float32Array | Int32Array, shape: Int32Array, perm: Int32Array, threads: number): void;
   /** dx of max pooling (NHWC): each window's first maximum gets its dy (tfjs-cpu's rule); windows clipped by padding. */
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, shape: PoolGeometry, threads: number): void;
   /**
@@ -151,7 +153,7 @@ export function loadNativeKernels(options: { threads?: number; env?: NodeJS.Proc
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loadedAddon = require(file) as NativeAddon;
-    if (["gemm", "conv2d", "adam", "momentum", "unary", "compare", "toFloat32", "select", "sumRows", "binary", "addArrays", "addRows", "binaryRows", "meanRows", "upsample", "argMax", "maxPoolGrad", "batchNormForward", "batchNormBackward", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
+    if (["gemm", "conv2d", "adam", "momentum", "unary", "compare", "toFloat32", "select", "sumRows", "binary", "addArrays", "addRows", "binaryRows", "meanRows", "upsample", "argMax", "transpose", "maxPoolGrad", "batchNormForward", "batchNormBackward", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
     const mismatches = enumMismatches(loadedAddon.enums);
     if (mismatches.length > 0) throw new Error(`its enums differ from lib/accelerate/native/enums.ts (${mismatches.join("; ")}): rebuild it with npm run build:native`);
     addon = loadedAddon;

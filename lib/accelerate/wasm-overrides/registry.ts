@@ -36,6 +36,7 @@ import { batchMatMulWasm, fusedMatMulWasm } from "./matmul";
 import { gatherV2Wasm, unsortedSegmentSumWasm } from "./gather";
 import { maxPoolGradWasm } from "./pool";
 import { argMaxWasm, meanWasm, sumWasm } from "./reduce";
+import { transposeWasm } from "./transpose";
 import { oneHotWasm } from "./onehot";
 import { sliceWasm } from "./slice";
 import { tileWasm } from "./tile";
@@ -84,6 +85,7 @@ export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "Slice", action: "replaced", method: "heap to heap, only the slice (wasm's own first copies the whole input out with readSync: a dataset copy per batch)" },
   { kernelName: "Sum", action: "replaced", method: "over leading axes (bias gradients): the native addon's threaded pass (narrow rows summed lane-wise in vectors) where it is built, else with rows ≥ 32 wide and ≥ 1024 of them one pass over the rows on the wasm heap, double accumulation; over trailing axes with ≥ 2^16 terms per output: float64 accumulation, as Mean; else wasm's own (which transposes first)" },
   { kernelName: "ArgMax", action: "replaced", method: "float32 over any one axis from 4096 values (max pooling's switches): the native addon's pass over the [outer, k, inner] view where it is built (wasm's own transposes the axis to the end first, ≈ 4 ms for [25088, 4, 16]); ties and NaN as wasm's own; else wasm's own" },
+  { kernelName: "Transpose", action: "replaced", method: "float32 and int32 from 4096 values, ranks 2–8: the native addon's threaded copy where it is built (wasm's own walks a generic index loop above rank 4, ≈ 2 ms for unpooling's [1792, 14, 16, 2, 2]); bit for bit; else wasm's own" },
   { kernelName: "Conv2DBackpropInput", action: "replaced", method: "the native addon's col2im(dy·Wᵀ), or its direct kernel for few channels at stride 1, where it is built (lib/accelerate/wasm-overrides/conv-native.ts has the policy); else forward wasm Conv2D (XNNPACK) of the (dilated) dy with the flipped, in/out-swapped filter and full padding (wasm's own is a naive loop)" },
   { kernelName: "Conv2D", action: "replaced", method: "the native addon's im2col product, or its direct kernel for few channels at stride 1, where it is built and measured faster; else wasm's own (XNNPACK)" },
   { kernelName: "Identity", action: "replaced", method: "shares the input's memory (refcounted, as tfjs-cpu) where wasm's own copies it" },
@@ -140,6 +142,7 @@ const KERNEL_FUNCS: Record<string, tf.KernelFunc> = {
   Sum: sumWasm,
   Mean: meanWasm,
   ArgMax: argMaxWasm,
+  Transpose: transposeWasm,
   OneHot: oneHotWasm,
   GatherV2: gatherV2Wasm,
   Slice: sliceWasm,

@@ -370,6 +370,38 @@ napi_value AddRows(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+/** transpose(x, y, shape: Int32Array, perm: Int32Array, threads): y = x with its axes permuted; x and y both Float32Arrays or both Int32Arrays. */
+napi_value Transpose(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  float *xf = nullptr, *yf = nullptr;
+  int32_t *xi = nullptr, *yi = nullptr, *shapeValues, *permValues;
+  size_t nx = 0, ny = 0, nShape, nPerm;
+  int64_t threads;
+  const bool floats = Arguments(env, info, argv) && View(env, argv[0], napi_float32_array, &xf, &nx) && View(env, argv[1], napi_float32_array, &yf, &ny);
+  const bool ints = !floats && View(env, argv[0], napi_int32_array, &xi, &nx) && View(env, argv[1], napi_int32_array, &yi, &ny);
+  if (!(floats || ints) || !View(env, argv[2], napi_int32_array, &shapeValues, &nShape) || !View(env, argv[3], napi_int32_array, &permValues, &nPerm) ||
+      !Int(env, argv[4], &threads)) {
+    return Throw(env, "transpose: expected (x, y: both Float32Arrays or both Int32Arrays, shape: Int32Array, perm: Int32Array, threads)");
+  }
+  if (nShape < 2 || nShape > static_cast<size_t>(kMaxTransposeRank) || nPerm != nShape) return Throw(env, "transpose: shape and perm must have the same rank, 2 to 8");
+  int64_t shape[kMaxTransposeRank], perm[kMaxTransposeRank], size = 1;
+  bool seen[kMaxTransposeRank] = {};
+  for (size_t d = 0; d < nShape; d++) {
+    shape[d] = shapeValues[d];
+    perm[d] = permValues[d];
+    if (shape[d] < 1) return Throw(env, "transpose: every size must be ≥ 1");
+    if (perm[d] < 0 || perm[d] >= static_cast<int64_t>(nShape) || seen[perm[d]]) return Throw(env, "transpose: perm must be a permutation of 0 … rank − 1");
+    seen[perm[d]] = true;
+    if (size > static_cast<int64_t>(nx) / shape[d]) return Throw(env, "transpose: x and y must hold the shape's values");
+    size *= shape[d];
+  }
+  if (size != static_cast<int64_t>(nx) || size != static_cast<int64_t>(ny)) return Throw(env, "transpose: x and y must hold the shape's values");
+  const uint32_t* x = floats ? reinterpret_cast<const uint32_t*>(xf) : reinterpret_cast<const uint32_t*>(xi);
+  uint32_t* y = floats ? reinterpret_cast<uint32_t*>(yf) : reinterpret_cast<uint32_t*>(yi);
+  transpose(x, y, shape, perm, static_cast<int>(nShape), Workers(threads));
+  return nullptr;
+}
+
 /** argMax(x, out, outer, k, inner, threads): out[o·inner + i] = the first j maximising x[(o·k + j)·inner + i]. */
 napi_value ArgMax(napi_env env, napi_callback_info info) {
   napi_value argv[6];
@@ -539,6 +571,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"meanRows", nullptr, MeanRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"upsample", nullptr, Upsample, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"argMax", nullptr, ArgMax, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"transpose", nullptr, Transpose, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormBackward", nullptr, BatchNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -8,6 +8,7 @@
 //   elementwise.cc   Adam, momentum, activation masks, comparisons (Greater, LessEqual), Select, casts to float32, bias sums and adds
 //   activations.cc   Tanh, Sigmoid and Softplus in float vectors
 //   batch_norm.cc    batch normalisation in training (+ ReLU), forward and backward
+//   layout.cc        transposes (data movement only)
 //   thread_pool.cc   the persistent thread pool
 #pragma once
 
@@ -132,5 +133,12 @@ void batchNormForward(const float* x, const float* gamma, const float* beta, flo
 /** dx, dγ, dβ of batchNormForward (batch statistics, as in training) from dy and its inputs and statistics. */
 void batchNormBackward(const float* dy, const float* x, const float* gamma, const float* beta, const float* mean, const float* variance, float* dx,
                        float* dgamma, float* dbeta, int64_t rows, int64_t C, float epsilon, bool relu, int threads);
+
+// ---- layout.cc ----
+
+/** The most axes transpose takes. */
+constexpr int kMaxTransposeRank = 8;
+/** y = x with its axes permuted (y's axis i is x's axis perm[i]); x of `shape` (rank 2 … kMaxTransposeRank), 4-byte values copied bit for bit. */
+void transpose(const uint32_t* x, uint32_t* y, const int64_t* shape, const int64_t* perm, int rank, int threads);
 
 }  // namespace ae
