@@ -19,6 +19,12 @@ export interface KernelArgs {
   attrs?: tf.NamedAttrMap;
 }
 
+/**
+ * Element-wise passes, reductions, casts and copies go to the native addon from this many values: below it the call
+ * costs more than wasm's own loop saves (a [32, 28, 28, 16] tensor has 401,408; a dense layer's bias 400).
+ */
+export const NATIVE_MIN_VALUES = 4096;
+
 /** wasm's own kernels that ours replaced in the registry (filled by registerWasmOverrides). */
 export const stockKernels = new Map<string, tf.KernelConfig>();
 

@@ -8,16 +8,16 @@
  * case is not the plain one (other dtypes; for Greater and LessEqual, broadcasting other than a scalar second
  * operand; for the binary functions below, broadcasting other than one value or one row of the
  * last axis). Identity and a same-dtype Cast (below) need no addon; a Cast of bool or int32 to float32 goes native from
- * SAME_SHAPE_NATIVE_MIN values. Add, Sub, Multiply, RealDiv and
+ * NATIVE_MIN_VALUES values. Add, Sub, Multiply, RealDiv and
  * SquaredDifference of one shape, against one value or against one row of the last axis (a loss and
  * its gradient: x̂ − x, 2·d, dy·mask, 1 − y; a bias; a per-channel (x − μ)/σ), Minimum and Maximum (a
- * leaky ReLU's inverse) go native from SAME_SHAPE_NATIVE_MIN elements. Their results equal wasm's own
+ * leaky ReLU's inverse) go native from NATIVE_MIN_VALUES elements. Their results equal wasm's own
  * kernels' bit for bit on finite values; Minimum and Maximum follow Math.min and Math.max (as tfjs-cpu)
  * where wasm's own does not: NaN if either operand is NaN, and −0 below +0.
  */
 import * as tf from "@tensorflow/tfjs";
 import { BinaryOp, ComparisonOp, nativeAddon, nativeCounters, nativeThreads, UnaryOp } from "../native/addon";
-import { KernelArgs, runStockKernel, WasmBackendLike } from "./common";
+import { KernelArgs, NATIVE_MIN_VALUES, runStockKernel, WasmBackendLike } from "./common";
 
 const size = tf.util.sizeFromShape;
 
@@ -104,9 +104,6 @@ function isRowOf(x: tf.TensorInfo, row: tf.TensorInfo): boolean {
     row.shape.slice(0, -1).every((d) => d === 1) && size(x.shape) > channels;
 }
 
-/** Same-shape adds from this many elements go native (smaller ones cost more in the call than in the loop). */
-const SAME_SHAPE_NATIVE_MIN = 4096;
-
 /**
  * Add where one operand is a bias: float32 [..., C] + [C] (or [1, …, 1, C]), either way round:
  * a conv layer's bias in training, which tfjs adds outside the convolution (wasm's own
@@ -117,7 +114,7 @@ export function addWasm(args: KernelArgs): tf.TensorInfo {
   const { a, b } = args.inputs as tf.AddInputs;
   const native = nativeAddon();
   if (!native || !a || !b || a.dtype !== "float32" || b.dtype !== "float32") return runStockKernel("Add", args);
-  if (tf.util.arraysEqual(a.shape, b.shape) && size(a.shape) >= SAME_SHAPE_NATIVE_MIN) {
+  if (tf.util.arraysEqual(a.shape, b.shape) && size(a.shape) >= NATIVE_MIN_VALUES) {
     // Same shapes (a gradient summed over a tensor's two uses, a residual add): one threaded pass.
     const out = backend.makeOutput([...a.shape], "float32");
     native.addArrays(backend.typedArrayFromHeap(a) as Float32Array, backend.typedArrayFromHeap(b) as Float32Array, backend.typedArrayFromHeap(out) as Float32Array, nativeThreads());
@@ -137,7 +134,7 @@ export function addWasm(args: KernelArgs): tf.TensorInfo {
 /**
  * Sub, Multiply, RealDiv, SquaredDifference, Minimum and Maximum on the addon for float32 operands of one shape,
  * one of them a single value ([] or [1, …, 1], a scalar's broadcast), or one of them one row of the other's last
- * axis ([..., C] with [C]: a per-channel shift or scale, as batch normalisation's), from SAME_SHAPE_NATIVE_MIN
+ * axis ([..., C] with [C]: a per-channel shift or scale, as batch normalisation's), from NATIVE_MIN_VALUES
  * elements: one vectorised, threaded pass with tfjs-cpu's float32 arithmetic. wasm's own
  * broadcasting loop took ≈ 50–250 µs on [128, 784], and ≈ 0.6 ms on [32, 28, 28, 16] with [16]. Else wasm's own.
  */
@@ -152,14 +149,14 @@ function binary(kernelName: "Sub" | "Multiply" | "RealDiv" | "SquaredDifference"
   // One operand a single value: the output has the other's shape (when the single value's rank is not higher).
   const outShape = sameShape ? a.shape : nb === 1 && b.shape.length <= a.shape.length ? a.shape : na === 1 && a.shape.length <= b.shape.length ? b.shape : null;
   if (outShape) {
-    if (size(outShape) < SAME_SHAPE_NATIVE_MIN) return runStockKernel(kernelName, args);
+    if (size(outShape) < NATIVE_MIN_VALUES) return runStockKernel(kernelName, args);
     const out = backend.makeOutput([...outShape], "float32");
     native.binary(op, backend.typedArrayFromHeap(a) as Float32Array, backend.typedArrayFromHeap(b) as Float32Array, backend.typedArrayFromHeap(out) as Float32Array, nativeThreads());
     nativeCounters.elementwise++;
     return out;
   }
   const full = isRowOf(a, b) ? a : isRowOf(b, a) ? b : null;
-  if (!full || size(full.shape) < SAME_SHAPE_NATIVE_MIN) return runStockKernel(kernelName, args);
+  if (!full || size(full.shape) < NATIVE_MIN_VALUES) return runStockKernel(kernelName, args);
   const out = backend.makeOutput([...full.shape], "float32");
   native.binaryRows(op, backend.typedArrayFromHeap(a) as Float32Array, backend.typedArrayFromHeap(b) as Float32Array, backend.typedArrayFromHeap(out) as Float32Array,
     full.shape[full.shape.length - 1], nativeThreads());
@@ -216,7 +213,7 @@ export function identityWasm(args: KernelArgs): tf.TensorInfo {
 }
 
 /**
- * Cast: to the same dtype, a shared view as identityWasm; bool or int32 to float32 from SAME_SHAPE_NATIVE_MIN values on the
+ * Cast: to the same dtype, a shared view as identityWasm; bool or int32 to float32 from NATIVE_MIN_VALUES values on the
  * addon (a mask as numbers: Minimum's gradient, a one-hot pattern; wasm's own converts value by value in a typed-array copy,
  * ≈ 0.6 ms for [128, 24, 24, 32]; the same conversion, so the same values); else wasm's own.
  */
@@ -225,7 +222,7 @@ export function castWasm(args: KernelArgs): tf.TensorInfo {
   const { dtype } = (args.attrs ?? {}) as unknown as tf.CastAttrs;
   if (x && x.dtype === dtype && dtype !== "string") return identityWasm({ ...args, inputs: { x } });
   const native = nativeAddon();
-  if (native && x && dtype === "float32" && (x.dtype === "bool" || x.dtype === "int32") && size(x.shape) >= SAME_SHAPE_NATIVE_MIN) {
+  if (native && x && dtype === "float32" && (x.dtype === "bool" || x.dtype === "int32") && size(x.shape) >= NATIVE_MIN_VALUES) {
     const backend = args.backend as WasmBackendLike;
     const out = backend.makeOutput([...x.shape], "float32");
     native.toFloat32(backend.typedArrayFromHeap(x) as Uint8Array | Int32Array, backend.typedArrayFromHeap(out) as Float32Array, nativeThreads());

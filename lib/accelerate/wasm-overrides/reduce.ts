@@ -22,7 +22,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { nativeAddon, nativeCounters, nativeThreads } from "../native/addon";
-import { KernelArgs, runStockKernel, WasmBackendLike } from "./common";
+import { KernelArgs, NATIVE_MIN_VALUES, runStockKernel, WasmBackendLike } from "./common";
 
 /** Reductions with at least this many terms per output are accumulated in float64 (see the module comment). */
 export const LONG_REDUCTION_TERMS = 1 << 16;
@@ -74,12 +74,9 @@ function leadingReduction(x: tf.TensorInfo, axes: number[], keepDims: boolean): 
   };
 }
 
-/** Means over leading axes from this many values go to the addon's meanRows. */
-const LEADING_MEAN_NATIVE_MIN = 4096;
-
 /**
  * The mean over `axis`: long trailing reductions in float64 (see the module comment); over leading axes
- * (batch normalisation's per-channel mean over batch, height and width) from LEADING_MEAN_NATIVE_MIN values, the
+ * (batch normalisation's per-channel mean over batch, height and width) from NATIVE_MIN_VALUES values, the
  * addon's meanRows, which sums each column in order in float32 as wasm's own does after its transpose, so bit for
  * bit; else wasm's own.
  */
@@ -93,7 +90,7 @@ export function meanWasm(args: KernelArgs): tf.TensorInfo {
   if (long) return long;
   const native = nativeAddon();
   const split = leadingReduction(x, axes, keepDims);
-  if (!native || !split || split.rows * split.cols < LEADING_MEAN_NATIVE_MIN) return runStockKernel("Mean", args);
+  if (!native || !split || split.rows * split.cols < NATIVE_MIN_VALUES) return runStockKernel("Mean", args);
   const out = backend.makeOutput(split.outShape, "float32");
   native.meanRows(backend.typedArrayFromHeap(x) as Float32Array, split.rows, split.cols, backend.typedArrayFromHeap(out) as Float32Array, nativeThreads());
   nativeCounters.sums++;
@@ -129,21 +126,18 @@ export function sumWasm(args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
-/** ArgMax on the addon from this many values (smaller ones cost more in the call than in wasm's loop). */
-const ARG_MAX_NATIVE_MIN = 4096;
-
 /** ArgMax over one axis of a float32 tensor: the addon's pass over [outer, k, inner] (see the module comment); else wasm's own. */
 export function argMaxWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const { x } = args.inputs as tf.ArgMaxInputs;
   const { axis } = (args.attrs ?? {}) as unknown as tf.ArgMaxAttrs;
   const native = nativeAddon();
-  if (!native || !x || x.dtype !== "float32" || x.shape.length === 0 || tf.util.sizeFromShape(x.shape) < ARG_MAX_NATIVE_MIN) return runStockKernel("ArgMax", args);
+  if (!native || !x || x.dtype !== "float32" || x.shape.length === 0 || tf.util.sizeFromShape(x.shape) < NATIVE_MIN_VALUES) return runStockKernel("ArgMax", args);
   const axes = tf.util.parseAxisParam(axis, x.shape);
   if (axes.length !== 1) return runStockKernel("ArgMax", args);
   const [a] = axes;
-  const outer = x.shape.slice(0, a).reduce((p, d) => p * d, 1);
-  const inner = x.shape.slice(a + 1).reduce((p, d) => p * d, 1);
+  const outer = tf.util.sizeFromShape(x.shape.slice(0, a));
+  const inner = tf.util.sizeFromShape(x.shape.slice(a + 1));
   const out = backend.makeOutput([...x.shape.slice(0, a), ...x.shape.slice(a + 1)], "int32");
   native.argMax(backend.typedArrayFromHeap(x) as Float32Array, backend.typedArrayFromHeap(out) as Int32Array, outer, x.shape[a], inner, nativeThreads());
   nativeCounters.pooling++; // max pooling's switches, as the addon's other pooling kernels

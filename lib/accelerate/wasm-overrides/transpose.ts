@@ -6,10 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { nativeAddon, nativeCounters, nativeThreads } from "../native/addon";
-import { KernelArgs, runStockKernel, WasmBackendLike } from "./common";
-
-/** Transposes from this many values go native (smaller ones cost more in the call than in wasm's loop). */
-const TRANSPOSE_NATIVE_MIN = 4096;
+import { KernelArgs, NATIVE_MIN_VALUES, runStockKernel, WasmBackendLike } from "./common";
 
 /** Transpose: the addon's pass (see the module comment); else wasm's own. */
 export function transposeWasm(args: KernelArgs): tf.TensorInfo {
@@ -19,7 +16,7 @@ export function transposeWasm(args: KernelArgs): tf.TensorInfo {
   const native = nativeAddon();
   const rank = x ? x.shape.length : 0;
   if (!native || !x || (x.dtype !== "float32" && x.dtype !== "int32") || rank < 2 || rank > 8 || perm.length !== rank ||
-      perm.every((p, i) => p === i) || tf.util.sizeFromShape(x.shape) < TRANSPOSE_NATIVE_MIN) {
+      perm.every((p, i) => p === i) || tf.util.sizeFromShape(x.shape) < NATIVE_MIN_VALUES) {
     return runStockKernel("Transpose", args);
   }
   const out = backend.makeOutput(perm.map((p) => x.shape[p]), x.dtype);

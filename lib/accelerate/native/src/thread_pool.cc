@@ -137,14 +137,13 @@ int workersFor(int64_t n, int threads) {
 
 }  // namespace
 
-void parallelFor(int64_t n, int threads, const std::function<void(int64_t, int64_t)>& body) {
-  const int workers = workersFor(n, threads);
-  pool().run(workers, [&](int id) { body(n * id / workers, n * (id + 1) / workers); });
-}
-
 void parallelForChunks(int64_t chunks, int64_t chunkSize, int threads, const std::function<void(int64_t, int64_t)>& body) {
   const int workers = static_cast<int>(std::min<int64_t>(workersFor(chunks * chunkSize, threads), std::max<int64_t>(1, chunks)));
   pool().run(workers, [&](int id) { body(chunks * id / workers, chunks * (id + 1) / workers); });
+}
+
+void parallelFor(int64_t n, int threads, const std::function<void(int64_t, int64_t)>& body) {
+  parallelForChunks(n, 1, threads, body);  // elements are chunks of one: workersFor(n) never exceeds n
 }
 
 }  // namespace ae
