@@ -55,6 +55,16 @@ async function withNativeOff<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The values `fn` computes on wasm (with the addon where it is on), as numbers; every tensor freed. */
+function wasmValues(fn: () => tf.Tensor): Promise<number[]> {
+  return withBackend("wasm", () => tf.tidy(() => Array.from(fn().dataSync() as ArrayLike<number>)));
+}
+
+/** Where `fn` on wasm differs bit for bit from the same with wasm's own kernels (the first few places; [] where nowhere). */
+async function differencesFromWasmOwn(fn: () => tf.Tensor): Promise<string[]> {
+  return bitwiseDifferences(await wasmValues(fn), await withNativeOff(() => wasmValues(fn)));
+}
+
 const nativeLoaded = nativeAddon() !== null || loadNativeKernels().loaded;
 
 // Each product kernel runs twice: on the native addon (where it is built) and on the wasm-only path.
@@ -475,8 +485,7 @@ for (const path of ["native", "wasm only"] as const) {
       const x = () => tf.tensor(ints, [n / 10, 10], "int32");
       for (const [label, f] of [["bool", () => tf.cast(tf.greater(x(), 0), "float32")], ["int32", () => tf.cast(x(), "float32")], ["small int32 (wasm's)", () => tf.cast(tf.tensor([1, -2, 3], [3], "int32"), "float32")]] as const) {
         await compareBackends(`cast ${label}`, f);
-        const values = (): Promise<number[]> => withBackend("wasm", () => tf.tidy(() => Array.from(f().dataSync())));
-        expect(bitwiseDifferences(await values(), await withNativeOff(values)), label).toEqual([]);
+        expect(await differencesFromWasmOwn(f), label).toEqual([]);
       }
       // On the addon, in compareBackends' run and in ours: the bool case's Greater, whose int32 x tfjs first casts to the
       // float32 of 0 (a cast there too), and its cast; the int32 case's cast: 2 × 4.
@@ -485,8 +494,7 @@ for (const path of ["native", "wasm only"] as const) {
       const others = nativeCounters.elementwise;
       const floats = () => tf.tensor(seededNormal(n, 13).map((v) => 3 * v), [n / 10, 10]);
       await compareBackends("cast float32 → int32", () => tf.cast(tf.cast(floats(), "int32"), "float32"), undefined);
-      expect(bitwiseDifferences(await withBackend("wasm", () => tf.tidy(() => Array.from(tf.cast(floats(), "int32").dataSync()))),
-        await withNativeOff(() => withBackend("wasm", () => tf.tidy(() => Array.from(tf.cast(floats(), "int32").dataSync())))))).toEqual([]);
+      expect(await differencesFromWasmOwn(() => tf.cast(floats(), "int32"))).toEqual([]);
       // (The outer cast to float32 of that int32 tensor is the addon's: 1.)
       expect(nativeCounters.elementwise - others).toBe(path === "native" ? 1 : 0);
     });
@@ -501,11 +509,9 @@ for (const path of ["native", "wasm only"] as const) {
       for (const [i, [shape, perm, dtype, native]] of cases.entries()) {
         const x = () => tf.tensor(seededNormal(size(shape), 90 + i).map((v) => (dtype === "float32" ? v : (dtype as string) === "bool" ? Number(v > 0) : Math.round(100 * v))), shape, dtype);
         await compareBackends(`transpose ${shape} ${perm} ${dtype}`, () => tf.cast(tf.transpose(x(), perm), "float32"));
-        const values = (): Promise<number[]> => withBackend("wasm", () => tf.tidy(() => Array.from(tf.transpose(x(), perm).dataSync() as ArrayLike<number>)));
         const counted = nativeCounters.elementwise;
-        const ours = await values();
+        expect(await differencesFromWasmOwn(() => tf.transpose(x(), perm)), `${shape} ${perm} ${dtype}`).toEqual([]);
         calls += nativeCounters.elementwise - counted;
-        expect(bitwiseDifferences(ours, await withNativeOff(values)), `${shape} ${perm} ${dtype}`).toEqual([]);
         expect(nativeCounters.elementwise - counted, `${shape} ${perm} ${dtype}`).toBe(path === "native" && native ? 1 : 0);
       }
       expect(calls).toBe(path === "native" ? 4 : 0);
@@ -518,11 +524,9 @@ for (const path of ["native", "wasm only"] as const) {
       for (const [i, [shape, axis]] of cases.entries()) {
         const x = () => tf.tensor(seededNormal(size(shape), 60 + i).map((v) => Math.round(4 * v) / 4), shape); // quarters: ties
         await compareBackends(`argMax ${shape} axis ${axis}`, () => tf.cast(tf.argMax(x(), axis), "float32"));
-        const values = (): Promise<number[]> => withBackend("wasm", () => tf.tidy(() => Array.from(tf.argMax(x(), axis).dataSync())));
         const counted = nativeCounters.pooling;
-        const ours = await values();
+        expect(await differencesFromWasmOwn(() => tf.argMax(x(), axis)), `${shape} axis ${axis}`).toEqual([]);
         argMaxCalls += nativeCounters.pooling - counted;
-        expect(bitwiseDifferences(ours, await withNativeOff(values)), `${shape} axis ${axis}`).toEqual([]);
       }
       // On the addon: every case from 4096 values (not [10, 10]).
       expect(argMaxCalls).toBe(path === "native" ? 4 : 0);
@@ -536,8 +540,7 @@ for (const path of ["native", "wasm only"] as const) {
       expect(nativeCounters.pooling - others).toBe(0);
       // NaN first in a window stays the answer, a later NaN never is: wasm's own rule (cpu's differs), bit for bit.
       const withNaN = seededNormal(600 * 4 * 16, 66).map((v, i) => (i % 7 === 2 || i % 11 === 0 ? Number.NaN : v));
-      const nanArgMax = (): Promise<number[]> => withBackend("wasm", () => tf.tidy(() => Array.from(tf.argMax(tf.tensor(withNaN, [600, 4, 16]), 1).dataSync())));
-      expect(bitwiseDifferences(await nanArgMax(), await withNativeOff(nanArgMax)), "with NaNs").toEqual([]);
+      expect(await differencesFromWasmOwn(() => tf.argMax(tf.tensor(withNaN, [600, 4, 16]), 1)), "with NaNs").toEqual([]);
     });
 
     test("Add of a bias ([..., C] + [C] or [1, 1, 1, C], either order; narrow and wide rows), of one shape, and adds it leaves to wasm", async () => {
@@ -860,7 +863,7 @@ describe("OneHot (ours) vs cpu", () => {
       await compareBackends(`oneHot ${dtype}`, () => tf.oneHot(tf.tensor1d(ids, "int32"), 4, 1, 0, dtype));
       await compareBackends(`oneHot ${dtype} on 5 off -2`, () => tf.oneHot(tf.tensor2d(ids, [2, 3], "int32"), 4, 5, -2, dtype));
     }
-    const floatOnes = await withBackend("wasm", () => tf.tidy(() => Array.from(tf.oneHot(tf.tensor1d([1], "int32"), 2, 1, 0, "float32").dataSync())));
+    const floatOnes = await wasmValues(() => tf.oneHot(tf.tensor1d([1], "int32"), 2, 1, 0, "float32"));
     expect(floatOnes).toEqual([0, 1]);
   });
 });
