@@ -13,6 +13,7 @@ import {
 } from "../lib/bench/report";
 import { findTorchPython } from "../lib/bench/torch";
 import { runBench } from "../lib/bench/cli";
+import { medianRound, mergeRounds } from "../lib/bench/rounds";
 
 let tmp: string;
 
@@ -60,6 +61,8 @@ describe("parseBenchArgs", () => {
     expect(parseBenchArgs([])).toMatchObject({ batchSweep: [32, 64, 128, 256], peak: true });
     expect(parseBenchArgs(["--batch-sweep", "256,32,64,32", "--no-peak", "--peak-sizes=512,256,512"])).toMatchObject({ batchSweep: [32, 64, 256], peak: false, peakSizes: [512, 256] });
     expect(parseBenchArgs(["--batch-sweep", "none"]).batchSweep).toEqual([]);
+    expect(parseBenchArgs([]).rounds).toBe(1);
+    expect(parseBenchArgs(["--rounds", "3"]).rounds).toBe(3);
     expect(args.models).toEqual(["mlp-ae", "conv-dae", "csae-l", "fsae-classifier", "cnn"]);
     expect(parseBenchArgs(["-h"]).help).toBe(true);
   });
@@ -67,6 +70,8 @@ describe("parseBenchArgs", () => {
   it("fails with the flag's name on bad input", () => {
     expect(() => parseBenchArgs(["--samples", "0"])).toThrow(/--samples must be an integer ≥ 1/);
     expect(() => parseBenchArgs(["--samples", "12k"])).toThrow(/--samples must be an integer/);
+    expect(() => parseBenchArgs(["--rounds", "0"])).toThrow(/--rounds must be an integer ≥ 1, got "0"/);
+    expect(() => parseBenchArgs(["--rounds", "1.5"])).toThrow(/--rounds must be an integer ≥ 1/);
     expect(() => parseBenchArgs(["--samples", "60001"])).toThrow(/--samples must be at most 60000/);
     expect(() => parseBenchArgs(["--batch"])).toThrow(/--batch needs a value/);
     expect(() => parseBenchArgs(["--models", "resnet"])).toThrow(/--models: unknown model "resnet"/);
@@ -286,6 +291,42 @@ describe("bench report", () => {
   });
 });
 
+describe("bench rounds (--rounds N)", () => {
+  /** fakeResults' rows with every rate scaled: one round of the same cases. */
+  function round(oursScale: number, torchScale: number): BenchResults {
+    const r = fakeResults();
+    r.rows = r.rows.map((row) => ({ ...row, samplesPerSecond: row.samplesPerSecond * oursScale }));
+    r.torch!.rows = r.torch!.rows.map((row) => ({ ...row, samplesPerSecond: row.samplesPerSecond * torchScale }));
+    r.torch!.failures = [{ model: "conv-dae", threads: 1, error: "boom" }];
+    return r;
+  }
+
+  it("medianRound: the middle rate (the lower middle for an even count), carrying every round's rate in run order; one run stays as it is", () => {
+    const runs = [3, 1, 2].map((v) => ({ ...fakeResults().rows[0], samplesPerSecond: v, seconds: v }));
+    expect(medianRound(runs)).toMatchObject({ samplesPerSecond: 2, seconds: 2, rounds: [3, 1, 2] });
+    expect(medianRound(runs.slice(0, 2))).toMatchObject({ samplesPerSecond: 1, rounds: [3, 1] });
+    expect(medianRound([runs[0]])).toBe(runs[0]);
+    expect(() => medianRound([])).toThrow(/no runs/);
+  });
+
+  it("mergeRounds: one median row per case on each side, every skip and failure once; the notes give each case's range and per-round ratio", () => {
+    const into = { ...fakeResults(), args: { ...defaultBenchArgs(), rounds: 3 }, rows: [], skips: [] } as BenchResults;
+    into.torch = { ...into.torch!, rows: [], failures: [] };
+    mergeRounds(into, [round(1, 1), round(1.5, 0.5), round(0.5, 2)]);
+    expect(into.rows.map((r) => [r.model, r.backend, r.samplesPerSecond, r.rounds])).toEqual([
+      ["mlp-ae", "wasm", 500, [500, 750, 250]], ["conv-dae", "wasm", 300, [300, 450, 150]], ["mlp-ae", "cpu", 100, [100, 150, 50]],
+    ]);
+    expect(into.torch!.rows.map((r) => [r.model, r.threads, r.samplesPerSecond])).toEqual([["mlp-ae", 1, 4000], ["mlp-ae", 2, 1000], ["conv-dae", 2, 600]]);
+    expect(into.skips).toHaveLength(2);
+    expect(into.torch!.failures).toEqual([{ model: "conv-dae", threads: 1, error: "boom" }]);
+    const text = formatResults(into);
+    expect(text).toContain("mlp-ae: median of 3 rounds; wasm 250–750 samples/s, PyTorch 500–2,000; ratio by round 0.13–1.50×");
+    expect(text).toContain("mlp-ae: median of 3 rounds; cpu 50–150 samples/s, PyTorch 500–2,000; ratio by round 0.03–0.30×");
+    expect(readmeSection(into)).toContain("model by model (ours, then PyTorch's), 3 such rounds per model, each rate the median of its rounds");
+    expect(readmeSection(fakeResults())).not.toContain("rounds");
+  });
+});
+
 describe("npm run bench -- --from-json", () => {
   it("renders saved results without measuring, naming both commands", async () => {
     const saved = path.join(tmp, "saved.json");
@@ -308,7 +349,7 @@ describe("npm run bench (child process)", () => {
     const readme = path.join(tmp, "README.md");
     fs.writeFileSync(readme, "# X\n\n## Data\n\nd\n");
     const results = await runBench([
-      "--samples", "64", "--batch", "64", "--models", "mlp", "--backends", "cpu", "--warmup", "1", "--min-seconds", "0", "--no-peak", "--json", json,
+      "--samples", "64", "--batch", "64", "--models", "mlp", "--backends", "cpu", "--warmup", "1", "--min-seconds", "0", "--no-peak", "--rounds", "2", "--json", json,
       "--write-readme", "--readme", readme,
     ]);
     expect(results).not.toBeNull();
@@ -316,7 +357,11 @@ describe("npm run bench (child process)", () => {
     expect(saved.rows).toHaveLength(1);
     expect(saved.rows[0]).toMatchObject({ model: "mlp-ae", backend: "cpu", samples: 64 });
     expect(saved.rows[0].samplesPerSecond).toBeGreaterThan(0);
+    // Two rounds, each case in a child of its own: the row is the slower one and carries both rates.
+    expect(saved.rows[0].rounds).toHaveLength(2);
+    expect(saved.rows[0].samplesPerSecond).toBe(Math.min(...saved.rows[0].rounds!));
     const text = fs.readFileSync(readme, "utf8");
+    expect(text).toMatch(/- mlp-ae: median of 2 rounds; cpu [\d,]+–[\d,]+ samples\/s\n/);
     expect(text).toMatch(/## Performance\n\n<!-- bench:start -->\nWritten by `npm run bench -- --samples 64/);
     expect(text).toContain("| mlp-ae | 660,824 | 4.0 |");
   });

@@ -20,6 +20,8 @@ export interface BenchArgs {
   maxSeconds: number;
   /** Each case repeats its timed epoch until this many seconds have passed, ours and PyTorch's alike (default 3). */
   minSeconds: number;
+  /** Times each case runs, ours then PyTorch's in every round; the tables show each case's median round (default 1). */
+  rounds: number;
   /** Sample cap on the cpu backend (default 1,024). */
   cpuSamples: number;
   /** Skip a model on cpu when its estimate exceeds this; 0 = never (default 60). */
@@ -73,6 +75,8 @@ achieved GFLOP/s, peak RSS and tensor counts.
   --max-seconds S      cap each timed run at about S seconds from the warm-up rate, 0 = no cap (default 60)
   --min-seconds S      repeat each timed epoch until S seconds have passed, ours and PyTorch's alike, so
                        that short runs are not timed at a burst clock (default 3)
+  --rounds N           run every case N times, model by model, ours then PyTorch's in each round; the tables
+                       show each case's median round and the notes the range of all rounds (default 1)
   --cpu-samples N      cap on the slow cpu backend (default 1024)
   --cpu-max-seconds S  skip a model on cpu when its estimate exceeds S, 0 = never (default 60)
   --seed N             weights, noise and shuffles (default 0)
@@ -96,7 +100,7 @@ export const DEFAULT_BATCH_SWEEP: readonly number[] = [32, 64, 128, 256];
 export function defaultBenchArgs(): BenchArgs {
   return {
     samples: 12_000, batchSize: 128, learningRate: 1e-3, models: [...BENCH_MODEL_IDS], backends: [...BACKEND_PREFERENCE],
-    warmupSteps: 3, maxSeconds: 60, minSeconds: 3, cpuSamples: 1024, cpuMaxSeconds: 60, seed: 0, compareTorch: false, torchThreads: [2], wasmThreads: [1],
+    warmupSteps: 3, maxSeconds: 60, minSeconds: 3, rounds: 1, cpuSamples: 1024, cpuMaxSeconds: 60, seed: 0, compareTorch: false, torchThreads: [2], wasmThreads: [1],
     native: ["off", "on"], writeReadme: false, batchSweep: [...DEFAULT_BATCH_SWEEP], peak: true, help: false,
   };
 }
@@ -169,7 +173,7 @@ const MNIST_TRAINING_IMAGES = 60_000;
 
 const BENCH_OPTIONS: Record<string, CommandLineOption> = {
   samples: { type: "string" }, batch: { type: "string" }, lr: { type: "string" }, models: { type: "string" }, backends: { type: "string" },
-  warmup: { type: "string" }, "max-seconds": { type: "string" }, "min-seconds": { type: "string" }, "cpu-samples": { type: "string" },
+  warmup: { type: "string" }, "max-seconds": { type: "string" }, "min-seconds": { type: "string" }, rounds: { type: "string" }, "cpu-samples": { type: "string" },
   "cpu-max-seconds": { type: "string" }, seed: { type: "string" }, "torch-threads": { type: "string" }, "wasm-threads": { type: "string" },
   native: { type: "string" }, python: { type: "string" }, readme: { type: "string" }, json: { type: "string" }, "from-json": { type: "string" },
   "batch-sweep": { type: "string" }, "peak-sizes": { type: "string" }, "no-peak": { type: "boolean" },
@@ -220,6 +224,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case "warmup": args.warmupSteps = integerOption(flag, value, 0); break;
       case "max-seconds": args.maxSeconds = integerOption(flag, value, 0); break;
       case "min-seconds": args.minSeconds = integerOption(flag, value, 0); break;
+      case "rounds": args.rounds = integerOption(flag, value, 1); break;
       case "cpu-samples": args.cpuSamples = integerOption(flag, value, 1); break;
       case "cpu-max-seconds": args.cpuMaxSeconds = integerOption(flag, value, 0); break;
       case "seed": args.seed = integerOption(flag, value, 0); break;

@@ -13,6 +13,7 @@ import * as path from "path";
 import { BenchArgs, BENCH_USAGE, parseBenchArgs } from "./args";
 import { BackendName } from "../backend";
 import { BenchCaseOptions, BenchOutcome, PEAK_SIZES, PeakOptions, PeakRow } from "./run";
+import { mergeRounds } from "./rounds";
 import { benchModel, BenchModelId, BENCH_MODELS } from "./specs";
 import {
   BenchResults, TorchResults, describeTorch, fmt, fmtRate, formatResults, machineInfo, readmeSection, replaceReadmeSection, writeFileAtomic,
@@ -85,12 +86,15 @@ export function projectRoot(): string {
   }
 }
 
+/** One of our engines: a backend, and for wasm a native mode and thread count. */
+type OurVariant = { backend: BackendName; threads?: number; native?: boolean };
+
 /** Our variants: each backend, and for wasm each native mode × thread count. */
-function ourVariants(args: BenchArgs): Array<{ backend: BackendName; threads?: number; native?: boolean }> {
+function ourVariants(args: BenchArgs): OurVariant[] {
   const nativeStatus = loadNativeKernels();
   const nativeModes = args.native.filter((mode) => mode === "off" || nativeStatus.loaded);
   if (args.native.includes("on") && !nativeStatus.loaded) console.log(`wasm+native: not run — ${nativeStatus.summary}`);
-  return args.backends.flatMap((backend): Array<{ backend: BackendName; threads?: number; native?: boolean }> =>
+  return args.backends.flatMap((backend): OurVariant[] =>
     backend === "wasm" ? nativeModes.flatMap((mode) => args.wasmThreads.map((threads) => ({ backend, threads, native: mode === "on" }))) : [{ backend }]);
 }
 
@@ -213,10 +217,36 @@ async function measurePeaks(args: BenchArgs, variants: Array<{ backend: BackendN
   }
 }
 
+/** One round of one model: every variant of ours (main batch, then the sweep), then PyTorch's; results go into `sink`. */
+async function runModelRound(args: BenchArgs, model: BenchModelId, variants: OurVariant[], unavailable: Map<number, string>, python: string | null, sink: BenchResults): Promise<void> {
+  // The sweep's other batch sizes (the main one is the main row) on every variant but the slow cpu backend, and in PyTorch.
+  const sweep = benchModel(model).batchSweep ? args.batchSweep.filter((b) => b !== args.batchSize) : [];
+  for (const [index, variant] of variants.entries()) {
+    const reason = unavailable.get(index);
+    if (reason !== undefined) {
+      sink.skips.push({ model, title: benchModel(model).title, backend: variant.backend, reason, backendUnavailable: true });
+      continue;
+    }
+    const failed = await runOurCase(args, model, variant, sink);
+    if (failed !== null) {
+      unavailable.set(index, failed);
+      continue;
+    }
+    if (variant.backend !== "cpu") for (const batchSize of sweep) await runOurCase(args, model, variant, sink, batchSize);
+  }
+  if (python !== null && sink.torch) {
+    for (const threads of args.torchThreads) {
+      runTorchCaseLogged(args, python, model, threads, sink);
+      for (const batchSize of sweep) runTorchCaseLogged(args, python, model, threads, sink, batchSize);
+    }
+  }
+}
+
 /**
  * Every model on every variant of ours and, with --compare-torch, in PyTorch: model by model, so
  * that the two sides of each ratio are measured minutes apart at most (this machine's speed
- * drifts over a longer bench). A backend that cannot start skips its other models.
+ * drifts over a longer bench); with --rounds N, N alternating rounds per model and each case's
+ * median round (lib/bench/rounds.ts). A backend that cannot start skips its other models.
  */
 async function runAll(args: BenchArgs, results: BenchResults): Promise<void> {
   const variants = ourVariants(args);
@@ -228,27 +258,14 @@ async function runAll(args: BenchArgs, results: BenchResults): Promise<void> {
   }
   if (args.peak) await measurePeaks(args, variants, python, results);
   for (const model of args.models) {
-    // The sweep's other batch sizes (the main one is the main row) on every variant but the slow cpu backend, and in PyTorch.
-    const sweep = benchModel(model).batchSweep ? args.batchSweep.filter((b) => b !== args.batchSize) : [];
-    for (const [index, variant] of variants.entries()) {
-      const reason = unavailable.get(index);
-      if (reason !== undefined) {
-        results.skips.push({ model, title: benchModel(model).title, backend: variant.backend, reason, backendUnavailable: true });
-        continue;
-      }
-      const failed = await runOurCase(args, model, variant, results);
-      if (failed !== null) {
-        unavailable.set(index, failed);
-        continue;
-      }
-      if (variant.backend !== "cpu") for (const batchSize of sweep) await runOurCase(args, model, variant, results, batchSize);
+    const rounds: BenchResults[] = [];
+    for (let round = 1; round <= args.rounds; round++) {
+      if (args.rounds > 1) console.log(`— ${model}: round ${round} of ${args.rounds}`);
+      const sink: BenchResults = { ...results, rows: [], skips: [], ...(results.torch ? { torch: { ...results.torch, rows: [], failures: [] } } : {}) };
+      await runModelRound(args, model, variants, unavailable, python, sink);
+      rounds.push(sink);
     }
-    if (python !== null && results.torch) {
-      for (const threads of args.torchThreads) {
-        runTorchCaseLogged(args, python, model, threads, results);
-        for (const batchSize of sweep) runTorchCaseLogged(args, python, model, threads, results, batchSize);
-      }
-    }
+    mergeRounds(results, rounds);
   }
 }
 

@@ -279,6 +279,21 @@ export function describeTorch(info: TorchInfo): string {
     `BLAS mapped: ${blas.length > 0 ? blas.join(", ") : "none seen"}; convolutions: ${dnn}`;
 }
 
+/** One line per case that ran more than one round: the range of its rates and, where both sides have it, of the per-round ratio. */
+function roundNotes(results: BenchResults): string[] {
+  const rate = (v: number) => Math.round(v).toLocaleString("en-US");
+  const range = (values: readonly number[], f: (v: number) => string) => `${f(Math.min(...values))}–${f(Math.max(...values))}`;
+  const notes: string[] = [];
+  for (const r of results.rows) {
+    if (!r.rounds) continue;
+    const twin = results.torch?.rows.find((t) => t.model === r.model && t.batchSize === r.batchSize && t.threads === 2 && t.rounds?.length === r.rounds!.length);
+    const ratios = twin ? r.rounds.map((v, i) => v / twin.rounds![i]) : [];
+    notes.push(`${r.model}${r.batchSize !== results.args.batchSize ? ` (batch ${r.batchSize})` : ""}: median of ${r.rounds.length} rounds; ${r.backend} ${range(r.rounds, rate)} samples/s` +
+      (twin ? `, PyTorch ${range(twin.rounds!, rate)}; ratio by round ${range(ratios, (v) => v.toFixed(2))}×` : ""));
+  }
+  return notes;
+}
+
 /** Notes that qualify the numbers: caps, skips, failures, load. */
 export function resultNotes(results: BenchResults): string[] {
   const notes: string[] = [];
@@ -293,6 +308,7 @@ export function resultNotes(results: BenchResults): string[] {
   const thr = (t: number) => `${t} thread${t === 1 ? "" : "s"}`;
   for (const r of results.torch?.rows ?? []) for (const n of r.notes) notes.push(`${r.model} in PyTorch (${thr(r.threads)}): ${n}`);
   for (const f of results.torch?.failures ?? []) notes.push(`${f.model} in PyTorch (${thr(f.threads)}): failed — ${f.error}`);
+  notes.push(...roundNotes(results));
   return notes;
 }
 
@@ -339,7 +355,9 @@ export function readmeSection(results: BenchResults): string {
       `${m.memoryGiB} GiB, Node ${m.node}. Each model trains through \`trainModel\` on the first ${fmt(a.samples)} MNIST ` +
       `training images (batch ${a.batchSize}, Adam ${a.learningRate} or the notebook's own optimiser, after ${a.warmupSteps} warm-up steps; the epoch is repeated ` +
       `until ${a.minSeconds ?? 0} s have passed, on both sides, so that neither is timed at a short burst's clock), ` +
-      `each model × backend in its own process, model by model (ours, then PyTorch's). GFLOP/s counts 3 × 2 × the multiply-adds of the dense and convolution layers.` +
+      `each model × backend in its own process, model by model (ours, then PyTorch's)` +
+      ((a.rounds ?? 1) > 1 ? `, ${a.rounds} such rounds per model, each rate the median of its rounds (their ranges are in the notes)` : "") +
+      `. GFLOP/s counts 3 × 2 × the multiply-adds of the dense and convolution layers.` +
       (results.renderedBy ? ` (Table rendered again from that run's saved results by \`${results.renderedBy}\`.)` : ""),
   );
   lines.push("");

@@ -74,6 +74,8 @@ export interface TimedRun {
   peakRssMiB: number;
   /** Caps and other facts a reader of the number must know. */
   notes: string[];
+  /** With `--rounds N` > 1: samples/s of each round, in the order they ran (this run is their median; lib/bench/rounds.ts). */
+  rounds?: number[];
 }
 
 /** A measured case of ours. */
