@@ -13,7 +13,7 @@ import {
 } from "../lib/bench/report";
 import { findTorchPython } from "../lib/bench/torch";
 import { runBench } from "../lib/bench/cli";
-import { medianRound, mergeRounds } from "../lib/bench/rounds";
+import { defaultCaseKey, medianRound, mergeRounds } from "../lib/bench/rounds";
 
 let tmp: string;
 
@@ -292,7 +292,7 @@ describe("bench report", () => {
 });
 
 describe("bench rounds (--rounds N)", () => {
-  /** fakeResults' rows with every rate scaled: one round of the same cases. */
+  /** fakeResults' cases with every rate scaled (one round of them), and one PyTorch failure. */
   function round(oursScale: number, torchScale: number): BenchResults {
     const r = fakeResults();
     r.rows = r.rows.map((row) => ({ ...row, samplesPerSecond: row.samplesPerSecond * oursScale }));
@@ -301,29 +301,76 @@ describe("bench rounds (--rounds N)", () => {
     return r;
   }
 
-  it("medianRound: the middle rate (the lower middle for an even count), carrying every round's rate in run order; one run stays as it is", () => {
+  /** An empty result to merge N rounds into. */
+  function emptyInto(rounds: number): BenchResults {
+    const into = { ...fakeResults(), args: { ...defaultBenchArgs(), rounds }, rows: [], skips: [] } as BenchResults;
+    into.torch = { ...into.torch!, rows: [], failures: [] };
+    return into;
+  }
+
+  it("medianRound: the middle rate of the rounds that ran (the lower middle for an even count), carrying each round's rate by round", () => {
     const runs = [3, 1, 2].map((v) => ({ ...fakeResults().rows[0], samplesPerSecond: v, seconds: v }));
     expect(medianRound(runs)).toMatchObject({ samplesPerSecond: 2, seconds: 2, rounds: [3, 1, 2] });
     expect(medianRound(runs.slice(0, 2))).toMatchObject({ samplesPerSecond: 1, rounds: [3, 1] });
-    expect(medianRound([runs[0]])).toBe(runs[0]);
-    expect(() => medianRound([])).toThrow(/no runs/);
+    expect(medianRound([null, runs[0], runs[1]])).toMatchObject({ samplesPerSecond: 1, rounds: [null, 3, 1] });
+    expect(() => medianRound([null, null])).toThrow(/no run succeeded/);
   });
 
-  it("mergeRounds: one median row per case on each side, every skip and failure once; the notes give each case's range and per-round ratio", () => {
-    const into = { ...fakeResults(), args: { ...defaultBenchArgs(), rounds: 3 }, rows: [], skips: [] } as BenchResults;
-    into.torch = { ...into.torch!, rows: [], failures: [] };
+  it("one round: rows, skips and failures pass through as they are, with no rounds and no round notes", () => {
+    const into = emptyInto(1);
+    mergeRounds(into, [fakeResults()]);
+    expect(into.rows).toEqual(fakeResults().rows);
+    expect(into.skips).toEqual(fakeResults().skips);
+    expect(into.torch!.rows).toEqual(fakeResults().torch!.rows);
+    expect(formatResults(into)).not.toMatch(/\brounds?\b/);
+    expect(readmeSection(into)).not.toMatch(/\brounds?\b/);
+  });
+
+  it("N rounds: one median row per case on each side, an unavailable backend once, each failure with its round; notes give each case's range and ratio by round", () => {
+    const into = emptyInto(3);
     mergeRounds(into, [round(1, 1), round(1.5, 0.5), round(0.5, 2)]);
     expect(into.rows.map((r) => [r.model, r.backend, r.samplesPerSecond, r.rounds])).toEqual([
       ["mlp-ae", "wasm", 500, [500, 750, 250]], ["conv-dae", "wasm", 300, [300, 450, 150]], ["mlp-ae", "cpu", 100, [100, 150, 50]],
     ]);
     expect(into.torch!.rows.map((r) => [r.model, r.threads, r.samplesPerSecond])).toEqual([["mlp-ae", 1, 4000], ["mlp-ae", 2, 1000], ["conv-dae", 2, 600]]);
-    expect(into.skips).toHaveLength(2);
-    expect(into.torch!.failures).toEqual([{ model: "conv-dae", threads: 1, error: "boom" }]);
+    expect(into.skips).toEqual(fakeResults().skips);
+    expect(into.torch!.failures.map((f) => f.error)).toEqual(["boom (round 1 of 3)", "boom (round 2 of 3)", "boom (round 3 of 3)"]);
     const text = formatResults(into);
-    expect(text).toContain("mlp-ae: median of 3 rounds; wasm 250–750 samples/s, PyTorch 500–2,000; ratio by round 0.13–1.50×");
-    expect(text).toContain("mlp-ae: median of 3 rounds; cpu 50–150 samples/s, PyTorch 500–2,000; ratio by round 0.03–0.30×");
-    expect(readmeSection(into)).toContain("model by model (ours, then PyTorch's), 3 such rounds per model, each rate the median of its rounds");
-    expect(readmeSection(fakeResults())).not.toContain("rounds");
+    expect(text).toContain("mlp-ae: median of 3 rounds; wasm 250–750 samples/s, PyTorch 2 thr 500–2,000; ratio by round 0.13–1.50×");
+    // cpu has no ratio in the tables, so none in the notes; PyTorch's 1-thread rows get a range of their own.
+    expect(text).toContain("mlp-ae: median of 3 rounds; cpu 50.0–150 samples/s\n");
+    expect(text).toContain("mlp-ae: median of 3 rounds; PyTorch 1 thr 2,000–8,000 samples/s");
+    expect(readmeSection(into)).toContain("model by model (ours, then PyTorch's), 3 such rounds per model: each rate is its case's median round, each ratio divides two medians");
+  });
+
+  it("pairs rounds by their number when a round failed on one side, and a sweep row with PyTorch's at its batch", () => {
+    const into = emptyInto(3);
+    const sweep = (r: BenchResults, ours: number, theirs: number) => {
+      r.rows.push({ ...r.rows[0], batchSize: 32, samplesPerSecond: ours });
+      r.torch!.rows.push({ ...r.torch!.rows[1], batchSize: 32, samplesPerSecond: theirs });
+      return r;
+    };
+    const [a, b, c] = [sweep(round(1, 1), 40, 20), sweep(round(1.5, 0.5), 60, 20), sweep(round(0.5, 2), 80, 20)];
+    b.rows = b.rows.filter((r) => !(r.model === "mlp-ae" && r.backend === "wasm" && r.batchSize === 128)); // ours failed in round 2
+    c.torch!.rows = c.torch!.rows.filter((r) => !(r.model === "mlp-ae" && r.threads === 2 && r.batchSize === 128)); // PyTorch's in round 3
+    mergeRounds(into, [a, b, c]);
+    const text = formatResults(into);
+    expect(text).toContain("mlp-ae: median of 3 rounds; wasm 250–500 samples/s (2 of 3 rounds ran), PyTorch 2 thr 500–1,000 (2 of 3 rounds ran); ratio by round 0.50–0.50× (1 of 3 rounds ran)");
+    expect(text).toContain("mlp-ae (batch 32): median of 3 rounds; wasm 40.0–80.0 samples/s, PyTorch 2 thr 20.0–20.0; ratio by round 2.00–4.00×");
+    expect(into.rows.find((r) => r.batchSize === 32)).toMatchObject({ samplesPerSecond: 60, rounds: [40, 60, 80] });
+  });
+
+  it("keys cases by what was asked for: two engines that report the same label stay two rows", () => {
+    const asked = new Map<object, string>();
+    const rounds = [round(1, 1), round(2, 1)].map((r) => {
+      r.rows = [{ ...r.rows[0] }, { ...r.rows[0], samplesPerSecond: r.rows[0].samplesPerSecond / 10 }]; // wasm×1 and wasm×2, both labelled "wasm"
+      r.rows.forEach((row, i) => asked.set(row, `wasm×${i + 1}`));
+      return r;
+    });
+    const into = emptyInto(2);
+    mergeRounds(into, rounds, (run) => asked.get(run) ?? defaultCaseKey(run));
+    expect(into.rows.map((r) => r.rounds)).toEqual([[500, 1000], [50, 100]]);
+    expect(() => mergeRounds(emptyInto(2), rounds)).toThrow(/two runs of case mlp-ae\|wasm\|128 in round 1/);
   });
 });
 
@@ -331,13 +378,16 @@ describe("npm run bench -- --from-json", () => {
   it("renders saved results without measuring, naming both commands", async () => {
     const saved = path.join(tmp, "saved.json");
     const readme = path.join(tmp, "README-from-json.md");
-    fs.writeFileSync(saved, JSON.stringify(fakeResults()));
+    const old = fakeResults();
+    delete (old.args as Partial<BenchResults["args"]>).rounds; // results saved before --rounds existed
+    fs.writeFileSync(saved, JSON.stringify(old));
     fs.writeFileSync(readme, "# X\n\n## Data\n");
     const results = await runBench(["--from-json", saved, "--write-readme", "--readme", readme]);
     expect(results?.rows).toHaveLength(3);
     const text = fs.readFileSync(readme, "utf8");
     expect(text).toContain("Written by `npm run bench -- --compare-torch` on 2026-01-02 03:04 UTC");
     expect(text).toContain(`rendered again from that run's saved results by \`npm run bench -- --from-json ${saved}`);
+    expect(text).not.toMatch(/\brounds?\b/);
     fs.writeFileSync(saved, "{}");
     await expect(runBench(["--from-json", saved])).rejects.toThrow(/not a results file/);
   });
@@ -359,9 +409,9 @@ describe("npm run bench (child process)", () => {
     expect(saved.rows[0].samplesPerSecond).toBeGreaterThan(0);
     // Two rounds, each case in a child of its own: the row is the slower one and carries both rates.
     expect(saved.rows[0].rounds).toHaveLength(2);
-    expect(saved.rows[0].samplesPerSecond).toBe(Math.min(...saved.rows[0].rounds!));
+    expect(saved.rows[0].samplesPerSecond).toBe(Math.min(...(saved.rows[0].rounds as number[])));
     const text = fs.readFileSync(readme, "utf8");
-    expect(text).toMatch(/- mlp-ae: median of 2 rounds; cpu [\d,]+–[\d,]+ samples\/s\n/);
+    expect(text).toMatch(/- mlp-ae: median of 2 rounds; cpu [\d,.]+–[\d,.]+ samples\/s\n/);
     expect(text).toMatch(/## Performance\n\n<!-- bench:start -->\nWritten by `npm run bench -- --samples 64/);
     expect(text).toContain("| mlp-ae | 660,824 | 4.0 |");
   });

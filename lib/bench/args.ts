@@ -76,7 +76,8 @@ achieved GFLOP/s, peak RSS and tensor counts.
   --min-seconds S      repeat each timed epoch until S seconds have passed, ours and PyTorch's alike, so
                        that short runs are not timed at a burst clock (default 3)
   --rounds N           run every case N times, model by model, ours then PyTorch's in each round; the tables
-                       show each case's median round and the notes the range of all rounds (default 1)
+                       show each case's median round (the lower middle for an even N), the notes each case's
+                       range and its ratio to PyTorch round by round (default 1)
   --cpu-samples N      cap on the slow cpu backend (default 1024)
   --cpu-max-seconds S  skip a model on cpu when its estimate exceeds S, 0 = never (default 60)
   --seed N             weights, noise and shuffles (default 0)

@@ -12,8 +12,8 @@ import * as os from "os";
 import * as path from "path";
 import { BenchArgs, BENCH_USAGE, parseBenchArgs } from "./args";
 import { BackendName } from "../backend";
-import { BenchCaseOptions, BenchOutcome, PEAK_SIZES, PeakOptions, PeakRow } from "./run";
-import { mergeRounds } from "./rounds";
+import { BenchCaseOptions, BenchOutcome, PEAK_SIZES, PeakOptions, PeakRow, TimedRun } from "./run";
+import { defaultCaseKey, mergeRounds } from "./rounds";
 import { benchModel, BenchModelId, BENCH_MODELS } from "./specs";
 import {
   BenchResults, TorchResults, describeTorch, fmt, fmtRate, formatResults, machineInfo, readmeSection, replaceReadmeSection, writeFileAtomic,
@@ -217,8 +217,18 @@ async function measurePeaks(args: BenchArgs, variants: Array<{ backend: BackendN
   }
 }
 
+/** Which case each run of a round was (what was asked for: our variant or PyTorch's thread count, and the batch), for mergeRounds. */
+type CaseKeys = WeakMap<TimedRun, string>;
+
+/** Runs `measure`, and names the run it adds to `runs` (if any) as case `key`. */
+async function keyed<T extends TimedRun>(runs: readonly T[], keys: CaseKeys, key: string, measure: () => unknown): Promise<void> {
+  const before = runs.length;
+  await measure();
+  if (runs.length > before) keys.set(runs[before], key);
+}
+
 /** One round of one model: every variant of ours (main batch, then the sweep), then PyTorch's; results go into `sink`. */
-async function runModelRound(args: BenchArgs, model: BenchModelId, variants: OurVariant[], unavailable: Map<number, string>, python: string | null, sink: BenchResults): Promise<void> {
+async function runModelRound(args: BenchArgs, model: BenchModelId, variants: OurVariant[], unavailable: Map<number, string>, python: string | null, sink: BenchResults, keys: CaseKeys): Promise<void> {
   // The sweep's other batch sizes (the main one is the main row) on every variant but the slow cpu backend, and in PyTorch.
   const sweep = benchModel(model).batchSweep ? args.batchSweep.filter((b) => b !== args.batchSize) : [];
   for (const [index, variant] of variants.entries()) {
@@ -227,17 +237,21 @@ async function runModelRound(args: BenchArgs, model: BenchModelId, variants: Our
       sink.skips.push({ model, title: benchModel(model).title, backend: variant.backend, reason, backendUnavailable: true });
       continue;
     }
-    const failed = await runOurCase(args, model, variant, sink);
+    let failed: string | null = null;
+    await keyed(sink.rows, keys, `ours ${index}|${model}|${args.batchSize}`, async () => { failed = await runOurCase(args, model, variant, sink); });
     if (failed !== null) {
       unavailable.set(index, failed);
       continue;
     }
-    if (variant.backend !== "cpu") for (const batchSize of sweep) await runOurCase(args, model, variant, sink, batchSize);
+    if (variant.backend === "cpu") continue;
+    for (const batchSize of sweep) await keyed(sink.rows, keys, `ours ${index}|${model}|${batchSize}`, () => runOurCase(args, model, variant, sink, batchSize));
   }
   if (python !== null && sink.torch) {
+    const rows = sink.torch.rows;
     for (const threads of args.torchThreads) {
-      runTorchCaseLogged(args, python, model, threads, sink);
-      for (const batchSize of sweep) runTorchCaseLogged(args, python, model, threads, sink, batchSize);
+      for (const batchSize of [args.batchSize, ...sweep]) {
+        await keyed(rows, keys, `torch ${threads}|${model}|${batchSize}`, () => runTorchCaseLogged(args, python, model, threads, sink, batchSize));
+      }
     }
   }
 }
@@ -257,15 +271,16 @@ async function runAll(args: BenchArgs, results: BenchResults): Promise<void> {
     python = startTorch(args, results.torch);
   }
   if (args.peak) await measurePeaks(args, variants, python, results);
+  const keys: CaseKeys = new WeakMap();
   for (const model of args.models) {
     const rounds: BenchResults[] = [];
     for (let round = 1; round <= args.rounds; round++) {
       if (args.rounds > 1) console.log(`— ${model}: round ${round} of ${args.rounds}`);
       const sink: BenchResults = { ...results, rows: [], skips: [], ...(results.torch ? { torch: { ...results.torch, rows: [], failures: [] } } : {}) };
-      await runModelRound(args, model, variants, unavailable, python, sink);
+      await runModelRound(args, model, variants, unavailable, python, sink, keys);
       rounds.push(sink);
     }
-    mergeRounds(results, rounds);
+    mergeRounds(results, rounds, (run) => keys.get(run) ?? defaultCaseKey(run));
   }
 }
 
@@ -328,7 +343,8 @@ export async function runBench(argv: readonly string[]): Promise<BenchResults | 
     writeFileAtomic(readme, replaceReadmeSection(text, readmeSection(results)));
     console.log(`README: the Performance section of ${readme} now holds these results`);
   }
-  const mismatches = (results.torch?.failures ?? []).filter((f) => /parameter counts differ/.test(f.error));
+  // One line per model: a twin is compared at every thread count, batch size and round.
+  const mismatches = [...new Map((results.torch?.failures ?? []).filter((f) => /parameter counts differ/.test(f.error)).map((f) => [f.model, f])).values()];
   if (mismatches.length > 0) {
     console.error(`bench: ${mismatches.length} PyTorch twin(s) are not the same network as ours: ${mismatches.map((f) => `${f.model} (${f.error})`).join("; ")}`);
     process.exitCode = 1;

@@ -279,17 +279,27 @@ export function describeTorch(info: TorchInfo): string {
     `BLAS mapped: ${blas.length > 0 ? blas.join(", ") : "none seen"}; convolutions: ${dnn}`;
 }
 
-/** One line per case that ran more than one round: the range of its rates and, where both sides have it, of the per-round ratio. */
+/** One line per case that ran more than one round: the range of its rates and, beside PyTorch at the ratio's thread count, of the ratio round by round. */
 function roundNotes(results: BenchResults): string[] {
-  const rate = (v: number) => Math.round(v).toLocaleString("en-US");
-  const range = (values: readonly number[], f: (v: number) => string) => `${f(Math.min(...values))}–${f(Math.max(...values))}`;
+  const range = (values: ReadonlyArray<number | null>, f: (v: number) => string, unit = "") => {
+    const ran = values.filter((v): v is number => v !== null);
+    return `${f(Math.min(...ran))}–${f(Math.max(...ran))}${unit}` + (ran.length < values.length ? ` (${ran.length} of ${values.length} rounds ran)` : "");
+  };
+  const threads = ratioThreads(results);
+  const twins = new Set<TorchRow>();
   const notes: string[] = [];
+  const caseName = (model: BenchModelId, batchSize: number) => `${model}${batchSize !== mainBatch(results) ? ` (batch ${batchSize})` : ""}`;
   for (const r of results.rows) {
     if (!r.rounds) continue;
-    const twin = results.torch?.rows.find((t) => t.model === r.model && t.batchSize === r.batchSize && t.threads === 2 && t.rounds?.length === r.rounds!.length);
-    const ratios = twin ? r.rounds.map((v, i) => v / twin.rounds![i]) : [];
-    notes.push(`${r.model}${r.batchSize !== results.args.batchSize ? ` (batch ${r.batchSize})` : ""}: median of ${r.rounds.length} rounds; ${r.backend} ${range(r.rounds, rate)} samples/s` +
-      (twin ? `, PyTorch ${range(twin.rounds!, rate)}; ratio by round ${range(ratios, (v) => v.toFixed(2))}×` : ""));
+    const twin = r.backend === "cpu" ? undefined : torchRow(results, r.model, threads, r.batchSize);
+    const paired = twin?.rounds?.length === r.rounds.length ? r.rounds.map((v, i) => (v !== null && twin.rounds![i] !== null ? v / twin.rounds![i]! : null)) : [];
+    if (twin) twins.add(twin);
+    notes.push(`${caseName(r.model, r.batchSize)}: median of ${r.rounds.length} rounds; ${r.backend} ${range(r.rounds, fmtRate, " samples/s")}` +
+      (twin?.rounds ? `, PyTorch ${twin.threads} thr ${range(twin.rounds, fmtRate)}` : "") +
+      (paired.some((v) => v !== null) ? `; ratio by round ${range(paired, (v) => v.toFixed(2), "×")}` : ""));
+  }
+  for (const t of results.torch?.rows ?? []) {
+    if (t.rounds && !twins.has(t)) notes.push(`${caseName(t.model, t.batchSize)}: median of ${t.rounds.length} rounds; PyTorch ${t.threads} thr ${range(t.rounds, fmtRate, " samples/s")}`);
   }
   return notes;
 }
@@ -356,7 +366,8 @@ export function readmeSection(results: BenchResults): string {
       `training images (batch ${a.batchSize}, Adam ${a.learningRate} or the notebook's own optimiser, after ${a.warmupSteps} warm-up steps; the epoch is repeated ` +
       `until ${a.minSeconds ?? 0} s have passed, on both sides, so that neither is timed at a short burst's clock), ` +
       `each model × backend in its own process, model by model (ours, then PyTorch's)` +
-      ((a.rounds ?? 1) > 1 ? `, ${a.rounds} such rounds per model, each rate the median of its rounds (their ranges are in the notes)` : "") +
+      ((a.rounds ?? 1) > 1 ? `, ${a.rounds} such rounds per model: each rate is its case's median round, each ratio divides two medians, ` +
+        "and the notes give each case's range over its rounds and the range of its ratio round by round" : "") +
       `. GFLOP/s counts 3 × 2 × the multiply-adds of the dense and convolution layers.` +
       (results.renderedBy ? ` (Table rendered again from that run's saved results by \`${results.renderedBy}\`.)` : ""),
   );

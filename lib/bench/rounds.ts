@@ -8,43 +8,69 @@
 import type { BenchResults } from "./report";
 import type { TimedRun } from "./run";
 
-/** The run with the median rate among one case's rounds (the lower middle one for an even count), carrying every round's rate. */
-export function medianRound<T extends TimedRun>(runs: readonly T[]): T {
-  if (runs.length === 0) throw new Error("medianRound: no runs");
-  if (runs.length === 1) return runs[0];
-  const sorted = [...runs].sort((a, b) => a.samplesPerSecond - b.samplesPerSecond);
-  return { ...sorted[Math.floor((sorted.length - 1) / 2)], rounds: runs.map((r) => r.samplesPerSecond) };
+/** A run's case when the caller did not say: model, engine label (backend, or PyTorch's thread count) and batch size. */
+export function defaultCaseKey(run: TimedRun): string {
+  const engine = "backend" in run ? String((run as { backend: unknown }).backend) : `torch×${String((run as { threads?: unknown }).threads)}`;
+  return `${run.model}|${engine}|${run.batchSize}`;
 }
 
-/** Runs grouped by `key`, in the order each key first appears. */
-function groupBy<T>(items: readonly T[], key: (item: T) => string): T[][] {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const group = groups.get(k);
-    if (group) group.push(item);
-    else groups.set(k, [item]);
-  }
-  return [...groups.values()];
+/**
+ * One case's runs, indexed by round (null: that round's run failed), as the run with the median
+ * rate of those that ran (the lower middle one for an even count), carrying every round's rate.
+ */
+export function medianRound<T extends TimedRun>(runs: ReadonlyArray<T | null>): T {
+  const ran = runs.filter((r): r is T => r !== null);
+  if (ran.length === 0) throw new Error("medianRound: no run succeeded");
+  const sorted = [...ran].sort((a, b) => a.samplesPerSecond - b.samplesPerSecond);
+  return { ...sorted[Math.floor((sorted.length - 1) / 2)], rounds: runs.map((r) => (r === null ? null : r.samplesPerSecond)) };
 }
 
-/** Each case's median round (ours by backend, threads and batch; PyTorch's by threads and batch) and every skip or failure once, added to `into`. */
-export function mergeRounds(into: BenchResults, rounds: readonly BenchResults[]): void {
-  const ours = rounds.flatMap((r) => r.rows);
-  for (const group of groupBy(ours, (r) => `${r.model}|${r.backend}|${r.batchSize}`)) into.rows.push(medianRound(group));
-  const seen = new Set(into.skips.map((s) => JSON.stringify(s)));
-  for (const skip of rounds.flatMap((r) => r.skips)) {
-    const k = JSON.stringify(skip);
-    if (!seen.has(k)) into.skips.push(skip);
-    seen.add(k);
+/** Each case's runs by round, cases in the order they first ran. */
+function byCase<T extends TimedRun>(rounds: ReadonlyArray<readonly T[]>, caseKey: (run: TimedRun) => string): Array<Array<T | null>> {
+  const cases = new Map<string, Array<T | null>>();
+  rounds.forEach((runs, round) => {
+    for (const run of runs) {
+      const key = caseKey(run);
+      if (!cases.has(key)) cases.set(key, rounds.map(() => null));
+      const slots = cases.get(key)!;
+      if (slots[round] !== null) throw new Error(`mergeRounds: two runs of case ${key} in round ${round + 1}`);
+      slots[round] = run;
+    }
+  });
+  return [...cases.values()];
+}
+
+/**
+ * The rounds' results added to `into`: with one round, as they are; with more, each case's median
+ * round (cases by `caseKey`: what was asked for, not the label a backend reported), and each skip
+ * and failure with the round it happened in (a backend that cannot start is said once).
+ */
+export function mergeRounds(into: BenchResults, rounds: readonly BenchResults[], caseKey: (run: TimedRun) => string = defaultCaseKey): void {
+  if (rounds.length === 1) {
+    const [only] = rounds;
+    into.rows.push(...only.rows);
+    into.skips.push(...only.skips);
+    if (into.torch && only.torch) {
+      into.torch.rows.push(...only.torch.rows);
+      into.torch.failures.push(...only.torch.failures);
+    }
+    return;
   }
+  const tag = (text: string, round: number) => `${text} (round ${round + 1} of ${rounds.length})`;
+  for (const runs of byCase(rounds.map((r) => r.rows), caseKey)) into.rows.push(medianRound(runs));
+  const unavailable = new Set(into.skips.filter((s) => s.backendUnavailable).map((s) => `${s.model}|${s.backend}`));
+  rounds.forEach((r, round) => {
+    for (const skip of r.skips) {
+      if (!skip.backendUnavailable) into.skips.push({ ...skip, reason: tag(skip.reason, round) });
+      else if (!unavailable.has(`${skip.model}|${skip.backend}`)) {
+        unavailable.add(`${skip.model}|${skip.backend}`);
+        into.skips.push(skip);
+      }
+    }
+  });
   if (!into.torch) return;
-  const torchRows = rounds.flatMap((r) => r.torch?.rows ?? []);
-  for (const group of groupBy(torchRows, (r) => `${r.model}|${r.threads}|${r.batchSize}`)) into.torch.rows.push(medianRound(group));
-  const failures = new Set(into.torch.failures.map((f) => JSON.stringify(f)));
-  for (const failure of rounds.flatMap((r) => r.torch?.failures ?? [])) {
-    const k = JSON.stringify(failure);
-    if (!failures.has(k)) into.torch.failures.push(failure);
-    failures.add(k);
-  }
+  for (const runs of byCase(rounds.map((r) => r.torch?.rows ?? []), caseKey)) into.torch.rows.push(medianRound(runs));
+  rounds.forEach((r, round) => {
+    for (const failure of r.torch?.failures ?? []) into.torch!.failures.push({ ...failure, error: tag(failure.error, round) });
+  });
 }

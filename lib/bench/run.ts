@@ -74,8 +74,8 @@ export interface TimedRun {
   peakRssMiB: number;
   /** Caps and other facts a reader of the number must know. */
   notes: string[];
-  /** With `--rounds N` > 1: samples/s of each round, in the order they ran (this run is their median; lib/bench/rounds.ts). */
-  rounds?: number[];
+  /** With `--rounds N` > 1: samples/s of this case in each round, null where that round's run failed (this run is their median; lib/bench/rounds.ts). */
+  rounds?: Array<number | null>;
 }
 
 /** A measured case of ours. */
