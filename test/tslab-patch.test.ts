@@ -291,6 +291,23 @@ describe("the patched kernel, started in a folder outside the repository", () =>
     expect(outputs.filter((m) => m.header.msg_type === "stream").map((m) => m.content)).toContainEqual({ name: "stdout", text: "sent\n" });
   });
 
+  it("requests sent while it publishes a burst, and the next cell sent the moment the burst ends (the runner does not wait for iopub to go quiet), all get replies; the outputs arrive whole", async () => {
+    const code = 'import * as tslab from "tslab";\nconst chunk = "y".repeat(1_000_000);\nfor (let i = 0; i < 12; i++) tslab.display.text(`${i}:${chunk}`);';
+    const burst = run(kernel, code);
+    // Each kernel_info request makes tslab publish busy and idle on iopub, behind the burst's 12 MB still going out.
+    const infos = Array.from({ length: 6 }, (_, i) => new Promise((resolve) => setTimeout(resolve, 10 * i))
+      .then(() => kernel.client.request("shell", "kernel_info_request", {}, 60_000)));
+    const { status, outputs } = await burst;
+    const next = await run(kernel, "console.log(40 + 3);"); // sent the moment the burst's cell finished
+    expect((await Promise.all(infos)).map((reply) => reply.header.msg_type)).toEqual(Array(6).fill("kernel_info_reply"));
+    expect(status).toBe("ok");
+    const texts = outputs.filter((m) => m.header.msg_type === "display_data").map((m) => String((m.content.data as Record<string, string>)["text/plain"]));
+    expect(texts.map((t) => t.length)).toEqual(Array.from({ length: 12 }, (_, i) => String(i).length + 1 + 1_000_000));
+    expect(next.status).toBe("ok");
+    expect(next.outputs.map((m) => m.content)).toEqual([{ name: "stdout", text: "43\n" }]);
+    expect(kernel.isAlive()).toBe(true);
+  });
+
   it("a later cell runs normally again", async () => {
     const { status, outputs } = await run(kernel, "console.log(answer + 1);");
     expect(status).toBe("ok");

@@ -78,14 +78,6 @@ export class KernelClient {
   private readonly iopubListeners = new Map<string, (message: JupyterMessage) => void>();
   private readonly sendQueues = new Map<Channel, Promise<void>>();
   private strayListener: IopubListener | null = null;
-  /** Date.now() when the last iopub message arrived (0: none yet). */
-  private lastIopubAt = 0;
-  /**
-   * Shell requests go out only once iopub has been quiet this long. tslab publishes without
-   * awaiting its sends, and every shell request makes it publish `busy`, so a request that lands
-   * while a publish is in flight crashes it with zeromq's EBUSY ("Socket is busy writing").
-   */
-  private readonly settleMs = 50;
   private closed = false;
   /** Messages that failed to decode (bad signature, bad JSON); kept for diagnostics. */
   readonly protocolErrors: string[] = [];
@@ -140,7 +132,6 @@ export class KernelClient {
   }
 
   private routeIopub(message: JupyterMessage): void {
-    this.lastIopubAt = Date.now();
     const parentId = message.parent_header.msg_id ?? "";
     const listener = this.iopubListeners.get(parentId);
     if (listener) listener(message);
@@ -152,15 +143,17 @@ export class KernelClient {
     this.strayListener = listener;
   }
 
-  /** Send frames on a channel, one send at a time per socket (zeromq@6 allows no concurrent sends). */
+  /**
+   * Send frames on a channel, one send at a time per socket (zeromq@6 allows no concurrent sends).
+   * A request may land while the kernel is still publishing the last cell's output: the patched
+   * tslab queues its own sends (queueSend in lib/runner/tslab-patch/ae-tslab.js), so the request's
+   * `busy` waits its turn instead of failing with EBUSY, and nothing here needs to wait for iopub
+   * to go quiet (a 50 ms wait per request did, before the kernel queued: 4–5 s per notebook).
+   */
   private send(channel: Channel, frames: Buffer[]): Promise<void> {
     const socket = channel === "shell" ? this.shell : this.control;
     const previous = this.sendQueues.get(channel) ?? Promise.resolve();
-    const next = previous.then(async () => {
-      const quietFor = Date.now() - this.lastIopubAt;
-      if (channel === "shell" && quietFor < this.settleMs) await sleep(this.settleMs - quietFor);
-      await socket.send(frames);
-    });
+    const next = previous.then(() => socket.send(frames));
     this.sendQueues.set(channel, next.catch(() => undefined));
     return next;
   }
