@@ -220,11 +220,12 @@ async function measurePeaks(args: BenchArgs, variants: Array<{ backend: BackendN
 /** Which case each run of a round was (what was asked for: our variant or PyTorch's thread count, and the batch), for mergeRounds. */
 type CaseKeys = WeakMap<TimedRun, string>;
 
-/** Runs `measure`, and names the run it adds to `runs` (if any) as case `key`. */
-async function keyed<T extends TimedRun>(runs: readonly T[], keys: CaseKeys, key: string, measure: () => unknown): Promise<void> {
+/** Runs `measure`, names the run it adds to `runs` (if any) as case `key`, and returns what `measure` returned. */
+async function keyed<T extends TimedRun, R>(runs: readonly T[], keys: CaseKeys, key: string, measure: () => R | Promise<R>): Promise<R> {
   const before = runs.length;
-  await measure();
+  const result = await measure();
   if (runs.length > before) keys.set(runs[before], key);
+  return result;
 }
 
 /** One round of one model: every variant of ours (main batch, then the sweep), then PyTorch's; results go into `sink`. */
@@ -237,8 +238,7 @@ async function runModelRound(args: BenchArgs, model: BenchModelId, variants: Our
       sink.skips.push({ model, title: benchModel(model).title, backend: variant.backend, reason, backendUnavailable: true });
       continue;
     }
-    let failed: string | null = null;
-    await keyed(sink.rows, keys, `ours ${index}|${model}|${args.batchSize}`, async () => { failed = await runOurCase(args, model, variant, sink); });
+    const failed = await keyed(sink.rows, keys, `ours ${index}|${model}|${args.batchSize}`, () => runOurCase(args, model, variant, sink));
     if (failed !== null) {
       unavailable.set(index, failed);
       continue;

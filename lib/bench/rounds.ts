@@ -2,8 +2,8 @@
  * Repeated rounds of the bench (`--rounds N`): every case of a model runs N times, ours then
  * PyTorch's in each round, and the table shows the median round of each case. This machine's
  * speed drifts by tens of percent within minutes (on both sides), so one timed run per side can
- * decide a ratio by chance; the median of alternating rounds, with the range of all rounds
- * printed beside it, cannot.
+ * decide a ratio by chance; the median of alternating rounds is far less at the mercy of one slow
+ * minute, and the range of all rounds printed beside it shows how much the host moved.
  */
 import type { BenchResults } from "./report";
 import type { TimedRun } from "./run";
