@@ -31,12 +31,12 @@
  * Nothing is registered on import: `registerWasmOverrides()` does it (lib/accelerate/index.ts accelerateWasm calls it).
  */
 import * as tf from "@tensorflow/tfjs";
-import { stockKernels } from "./common";
+import { NATIVE_MIN_VALUES, stockKernels } from "./common";
 import { batchMatMulWasm, fusedMatMulWasm } from "./matmul";
 import { gatherV2Wasm, unsortedSegmentSumWasm } from "./gather";
 import { maxPoolGradWasm } from "./pool";
 import { argMaxWasm, meanWasm, sumWasm } from "./reduce";
-import { transposeWasm } from "./transpose";
+import { NATIVE_TRANSPOSE_MAX_RANK, transposeWasm } from "./transpose";
 import { oneHotWasm } from "./onehot";
 import { sliceWasm } from "./slice";
 import { tileWasm } from "./tile";
@@ -66,7 +66,7 @@ export const WASM_EXTRA_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "MaxPoolGrad", action: "replaced", method: "the native addon's threaded loop where it is built, else a channel-vectorised typed-array loop on the wasm heap (wasm's own is wrong for windows with no positive value)" },
   { kernelName: "UnsortedSegmentSum", action: "added", method: "typed-array loop" },
   { kernelName: "OneHot", action: "replaced", method: "typed-array fill in the requested dtype (wasm's own writes int32 bits into a float32 output: 1 became 1.4e-45)" },
-  { kernelName: "Mean", action: "replaced", method: "over trailing axes with ≥ 2^16 terms per output (a test-set or a batch's MSE): float64 accumulation on the wasm heap (the native addon's sumRows where it is built) (wasm's own adds in float32, ~3e-3 low at 10⁷ terms); over leading axes from 4096 values (batch normalisation's per-channel mean): the native addon's meanRows, which adds each channel in order in float32 as wasm's own does after transposing, so bit for bit; else wasm's own" },
+  { kernelName: "Mean", action: "replaced", method: `over trailing axes with ≥ 2^16 terms per output (a test-set or a batch's MSE): float64 accumulation on the wasm heap (the native addon's sumRows where it is built) (wasm's own adds in float32, ~3e-3 low at 10⁷ terms); over leading axes from ${NATIVE_MIN_VALUES} values (batch normalisation's per-channel mean): the native addon's meanRows, which adds each channel in order in float32 as wasm's own does after transposing, so bit for bit; else wasm's own` },
   { kernelName: BATCH_NORM_KERNELS.forward, action: "added", method: "batch norm in training (+ ReLU) as one kernel (lib/models/batch-norm.ts runs it where registered): the native addon's two passes (moments, affine map) where it is built, else the same in typed arrays on the wasm heap" },
   { kernelName: BATCH_NORM_KERNELS.gradient, action: "added", method: "its gradient in closed form as one kernel: the native addon's two passes (Σg, Σg·(x − μ); dx) where it is built, else the same in typed arrays" },
 ];
@@ -84,12 +84,12 @@ export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "Tile", action: "replaced", method: "whole blocks on the wasm heap: the innermost row copied or filled, each axis's block repeated by doubling copies (wasm's own computes every element's source index; ≈ 7 ms to broadcast one value to [128, 784]); broadcastTo and the Mean/Sum gradients (lib/accelerate/gradients.ts) run it" },
   { kernelName: "Slice", action: "replaced", method: "heap to heap, only the slice (wasm's own first copies the whole input out with readSync: a dataset copy per batch)" },
   { kernelName: "Sum", action: "replaced", method: "over leading axes (bias gradients): the native addon's threaded pass (narrow rows summed lane-wise in vectors) where it is built, else with rows ≥ 32 wide and ≥ 1024 of them one pass over the rows on the wasm heap, double accumulation; over trailing axes with ≥ 2^16 terms per output: float64 accumulation, as Mean; else wasm's own (which transposes first)" },
-  { kernelName: "ArgMax", action: "replaced", method: "float32 over any one axis from 4096 values (max pooling's switches): the native addon's pass over the [outer, k, inner] view where it is built (wasm's own transposes the axis to the end first, ≈ 4 ms for [25088, 4, 16]); ties and NaN as wasm's own; else wasm's own" },
-  { kernelName: "Transpose", action: "replaced", method: "float32 and int32 from 4096 values, ranks 2–8: the native addon's threaded copy where it is built (wasm's own walks a generic index loop above rank 4, ≈ 2 ms for unpooling's [1792, 14, 16, 2, 2]); bit for bit; else wasm's own" },
+  { kernelName: "ArgMax", action: "replaced", method: `float32 over any one axis from ${NATIVE_MIN_VALUES} values (max pooling's switches): the native addon's pass over the [outer, k, inner] view where it is built (wasm's own transposes the axis to the end first, ≈ 4 ms for [25088, 4, 16]); ties and NaN as wasm's own; else wasm's own` },
+  { kernelName: "Transpose", action: "replaced", method: `float32 and int32 from ${NATIVE_MIN_VALUES} values, ranks 2–${NATIVE_TRANSPOSE_MAX_RANK}: the native addon's threaded copy where it is built (wasm's own walks a generic index loop above rank 4, ≈ 2 ms for unpooling's [1792, 14, 16, 2, 2]); bit for bit; else wasm's own` },
   { kernelName: "Conv2DBackpropInput", action: "replaced", method: "the native addon's col2im(dy·Wᵀ), or its direct kernel for few channels at stride 1, where it is built (lib/accelerate/wasm-overrides/conv-native.ts has the policy); else forward wasm Conv2D (XNNPACK) of the (dilated) dy with the flipped, in/out-swapped filter and full padding (wasm's own is a naive loop)" },
   { kernelName: "Conv2D", action: "replaced", method: "the native addon's im2col product, or its direct kernel for few channels at stride 1, where it is built and measured faster; else wasm's own (XNNPACK)" },
   { kernelName: "Identity", action: "replaced", method: "shares the input's memory (refcounted, as tfjs-cpu) where wasm's own copies it" },
-  { kernelName: "Cast", action: "replaced", method: "to the dtype the tensor already has: shares its memory as Identity; bool or int32 to float32 from 4096 values: the native addon's conversion where it is built (the same IEEE rounding as wasm's typed-array copy); else wasm's own" },
+  { kernelName: "Cast", action: "replaced", method: `to the dtype the tensor already has: shares its memory as Identity; bool or int32 to float32 from ${NATIVE_MIN_VALUES} values: the native addon's conversion where it is built (the same IEEE rounding as wasm's typed-array copy); else wasm's own` },
   { kernelName: "LeakyRelu", action: "replaced", method: "the native addon's vectorised, branch-free, threaded loop where it is built; else wasm's own" },
   { kernelName: "Tanh", action: "replaced", method: "the native addon's vectorised, threaded pass (one vector exponential per value) where it is built; else wasm's own (libm tanh value by value)" },
   { kernelName: "Sigmoid", action: "replaced", method: "the native addon's vectorised, threaded pass where it is built; else wasm's own" },
@@ -98,8 +98,8 @@ export const WASM_FASTER_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "Greater", action: "replaced", method: "the native addon's loop for float32 against a scalar or a same-shape tensor (leaky ReLU's gradient mask) where it is built; else wasm's own" },
   { kernelName: "LessEqual", action: "replaced", method: "as Greater, with a ≤ b (Minimum's gradient; wasm's own is ≈ 10× slower): the native addon where it is built; else wasm's own" },
   { kernelName: "Select", action: "replaced", method: "the native addon's loop for same-shape operands where it is built; else wasm's own" },
-  { kernelName: "Add", action: "replaced", method: "one operand a bias ([..., C] + [C], a conv layer's in training), or both of one shape with ≥ 4096 elements (gradients summed over two uses, residual adds): the native addon's vectorised, threaded pass where it is built; else wasm's own" },
-  { kernelName: "Sub", action: "replaced", method: "float32 operands of one shape, one a single value, or one a row of the other's last axis ([..., C] with [C]: a per-channel shift or scale), from 4096 elements (a loss's x̂ − x, a sigmoid's 1 − y, batch normalisation's (x − μ)/σ): the native addon's vectorised, threaded pass where it is built; else wasm's own" },
+  { kernelName: "Add", action: "replaced", method: `one operand a bias ([..., C] + [C], a conv layer's in training), or both of one shape with ≥ ${NATIVE_MIN_VALUES} elements (gradients summed over two uses, residual adds): the native addon's vectorised, threaded pass where it is built; else wasm's own` },
+  { kernelName: "Sub", action: "replaced", method: `float32 operands of one shape, one a single value, or one a row of the other's last axis ([..., C] with [C]: a per-channel shift or scale), from ${NATIVE_MIN_VALUES} elements (a loss's x̂ − x, a sigmoid's 1 − y, batch normalisation's (x − μ)/σ): the native addon's vectorised, threaded pass where it is built; else wasm's own` },
   { kernelName: "Multiply", action: "replaced", method: "as Sub (gradients: dy·mask, 2·d, dy·σ′): the native addon where it is built; else wasm's own" },
   { kernelName: "RealDiv", action: "replaced", method: "as Sub (a mean's gradient, dy / n): the native addon where it is built; else wasm's own" },
   { kernelName: "SquaredDifference", action: "replaced", method: "as Sub ((a − b)², an MSE's terms): the native addon where it is built; else wasm's own" },

@@ -8,6 +8,9 @@ import * as tf from "@tensorflow/tfjs";
 import { nativeAddon, nativeCounters, nativeThreads } from "../native/addon";
 import { KernelArgs, NATIVE_MIN_VALUES, runStockKernel, WasmBackendLike } from "./common";
 
+/** The most axes the addon's transpose takes (kMaxTransposeRank in native/src/kernels.h; the addon refuses more). */
+export const NATIVE_TRANSPOSE_MAX_RANK = 8;
+
 /** Transpose: the addon's pass (see the module comment); else wasm's own. */
 export function transposeWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
@@ -15,7 +18,7 @@ export function transposeWasm(args: KernelArgs): tf.TensorInfo {
   const { perm } = args.attrs as unknown as tf.TransposeAttrs;
   const native = nativeAddon();
   const rank = x ? x.shape.length : 0;
-  if (!native || !x || (x.dtype !== "float32" && x.dtype !== "int32") || rank < 2 || rank > 8 || perm.length !== rank ||
+  if (!native || !x || (x.dtype !== "float32" && x.dtype !== "int32") || rank < 2 || rank > NATIVE_TRANSPOSE_MAX_RANK || perm.length !== rank ||
       perm.every((p, i) => p === i) || tf.util.sizeFromShape(x.shape) < NATIVE_MIN_VALUES) {
     return runStockKernel("Transpose", args);
   }
