@@ -1,3 +1,4 @@
+import * as os from "os";
 import * as path from "path";
 import { defineConfig } from "vitest/config";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
@@ -86,6 +87,15 @@ const ISOLATED_FILES = [
   "test/stacked.test.ts",
 ];
 
+/**
+ * The run's TypeScript service (test/setup/ts-service.ts): every kernel a test starts, whichever
+ * way (the runner, startKernel, Jupyter, nbconvert), inherits AE_TS_SERVICE from the workers'
+ * environment and compiles its cells there, so the declaration files are parsed once per run
+ * instead of once per kernel (about 3 CPU-s each, 25 kernels). The socket's path is fixed here,
+ * before the setup starts the service on it, so that it can be part of the workers' environment.
+ */
+const TS_SERVICE_SOCKET = path.join(os.tmpdir(), `ae-ts-service-${process.pid}.sock`);
+
 export default defineConfig({
   test: {
     testTimeout: 120_000,
@@ -94,7 +104,7 @@ export default defineConfig({
     maxWorkers: 2,
     // Test workers share the cores, so wasm runs single-threaded here (kernels started by the
     // runner tests inherit this); test/accelerate/wasm-threads.test.ts asks for threads explicitly.
-    env: { AE_WASM_THREADS: "1" },
+    env: { AE_WASM_THREADS: "1", AE_TS_SERVICE: TS_SERVICE_SOCKET },
     sequence: { sequencer: LongestFirst },
     projects: [
       {
@@ -117,8 +127,9 @@ export default defineConfig({
           name: "isolated",
           include: ISOLATED_FILES,
           // lib/dist built once for the whole run (the files that start kernels need it current).
-          // One chromium for the PNGs of every notebook kernel that runQuick starts.
-          globalSetup: ["test/setup/build-lib.ts", "test/setup/png-service.ts"],
+          // One chromium for the PNGs of every notebook kernel that runQuick starts; one TypeScript service
+          // that compiles the cells of every kernel (AE_TS_SERVICE above).
+          globalSetup: ["test/setup/build-lib.ts", "test/setup/png-service.ts", "test/setup/ts-service.ts"],
         },
       },
     ],

@@ -11,7 +11,8 @@ import { ephemeralPortRange, freePorts, writeConnectionFile } from "../lib/runne
 import { figureSize } from "../lib/runner/plot-png";
 import { decodeMessage, encodeMessage, newRequest, ProtocolError } from "../lib/runner/protocol";
 import { formatFailure, formatSummary } from "../lib/runner/report";
-import { defaultOutPath, NotebookResult, summarize } from "../lib/runner/runner";
+import { defaultOutPath, NotebookResult, summarize, wantsTsService } from "../lib/runner/runner";
+import { startTsService, TS_SERVICE_ENV, tsServiceStats } from "../lib/runner/ts-service";
 import { selectNotebooks } from "../lib/runner/select";
 
 describe("wire protocol", () => {
@@ -242,6 +243,8 @@ describe("reports", () => {
     expect(text).toContain("notebooks: 2, cells run: 4, total 13 s");
     expect(text).toContain("slowest: 2-b.ipynb (9.0 s)");
     expect(text).toContain("failures: 1-a.ipynb");
+    expect(text).not.toContain("TypeScript:");
+    expect(formatSummary(summarize([failed, good], 13_000, { sessions: 0, converters: 2, calls: 4 }))).toContain("  TypeScript: one service compiled 4 cells for 2 kernels (declaration files parsed once)\n  failures:");
     expect(summarize([good], 1).ok).toBe(true);
     expect(summarize([], 1).ok).toBe(false);
   });
@@ -273,5 +276,31 @@ describe("buildLib (tsc -b tsconfig.build.json) on a small project", () => {
     expect(broken.output).toMatch(/src\/a\.ts\(1,14\): error TS2322/);
     expect(emitted()).toContain('exports.a = "three";');
     expect(buildLib({ root }).output).toMatch(/error TS2322/); // reported again until fixed
+  }, 60_000);
+});
+
+describe("the run's TypeScript service (lib/runner/ts-service.ts)", () => {
+  it("a run of two or more notebooks starts one unless the kernels are given one (or told to compile alone: AE_TS_SERVICE empty)", () => {
+    expect(wantsTsService(2, {}, {})).toBe(true);
+    expect(wantsTsService(5, { env: {} }, {})).toBe(true);
+    expect(wantsTsService(1, {}, {})).toBe(false);
+    expect(wantsTsService(2, {}, { [TS_SERVICE_ENV]: "/tmp/x.sock" })).toBe(false);
+    expect(wantsTsService(2, {}, { [TS_SERVICE_ENV]: "" })).toBe(false);
+    expect(wantsTsService(2, { env: { [TS_SERVICE_ENV]: "" } }, {})).toBe(false);
+  });
+
+  it("starts, answers /stats, and on close stops and removes its socket and folder", async () => {
+    const service = await startTsService();
+    expect(path.basename(service.socket)).toBe("service.sock");
+    expect(fs.statSync(service.socket).isSocket()).toBe(true);
+    expect(await service.stats()).toEqual({ sessions: 0, converters: 0, calls: 0 });
+    await service.close();
+    expect(fs.existsSync(path.dirname(service.socket))).toBe(false);
+    await expect(tsServiceStats(service.socket)).rejects.toThrow(/ENOENT/);
+  }, 60_000);
+
+  it("refuses a relative socket path, and says why it did not start", async () => {
+    await expect(startTsService({ socket: "service.sock" })).rejects.toThrow(/startTsService: socket must be an absolute path, got "service.sock"/);
+    await expect(startTsService({ socket: "/nonexistent-folder/service.sock" })).rejects.toThrow(/the TypeScript service did not start \(it exited with code 1\)/);
   }, 60_000);
 });

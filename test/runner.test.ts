@@ -14,6 +14,7 @@ import { CodeCell, Notebook, readNotebook } from "../lib/runner/notebook";
 import { findChromium, PLOTLY_MIME } from "../lib/runner/plot-png";
 import { NotebookResult, runNotebook, runNotebooks, RunSummary } from "../lib/runner/runner";
 import { exists, firstStdoutLine } from "./helpers/processes";
+import { TS_SERVICE_ENV } from "../lib/runner/ts-service";
 
 const ROOT = path.resolve(__dirname, "..");
 const FIXTURES = path.join(__dirname, "fixtures");
@@ -102,8 +103,17 @@ describe("a successful run (two notebooks, one warm browser)", () => {
   let ok: Notebook;
   let plot: Notebook;
 
+  const warnings: string[] = [];
+
   beforeAll(async () => {
-    summary = await runNotebooks([fixture("runner-ok.ipynb"), fixture("runner-plotly.ipynb")], { mode: "quick", outDir: tmp, cellTimeoutMs: 120_000, warn: () => undefined });
+    // Without the test run's TypeScript service in the environment, the runner starts its own for the two kernels.
+    const runService = process.env[TS_SERVICE_ENV];
+    delete process.env[TS_SERVICE_ENV];
+    try {
+      summary = await runNotebooks([fixture("runner-ok.ipynb"), fixture("runner-plotly.ipynb")], { mode: "quick", outDir: tmp, cellTimeoutMs: 120_000, warn: (m) => warnings.push(m) });
+    } finally {
+      if (runService !== undefined) process.env[TS_SERVICE_ENV] = runService;
+    }
     ok = readNotebook(path.join(tmp, "runner-ok.ipynb"));
     plot = readNotebook(path.join(tmp, "runner-plotly.ipynb"));
   }, 180_000);
@@ -116,6 +126,12 @@ describe("a successful run (two notebooks, one warm browser)", () => {
     expect(first.cells.map((c) => c.status)).toEqual(["ok", "ok", "ok", "ok", "ok"]);
     expect(first.cells.map((c) => c.executionCount)).toEqual([1, 2, 3, 4, 5]);
     for (const result of summary.results) expectKernelGone(result);
+  });
+
+  it("compiles both kernels' cells in one TypeScript service of its own, one converter per kernel, closed as each kernel ends", () => {
+    expect(warnings).toEqual([]);
+    expect(summary.tsService).toEqual({ sessions: 0, converters: 2, calls: summary.cellsRun }); // each kernel closed its converter as it shut down
+    expect(summary.cellsRun).toBe(6) // runner-ok 5, runner-plotly 1;
   });
 
   it("records streams, AE_MODE, counts, timing and keeps ids and metadata", () => {

@@ -10,6 +10,7 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RunningKernel, startKernel } from "../lib/runner/kernel";
 import { JupyterMessage } from "../lib/runner/protocol";
+import { startTsService, TsService, tsServiceStats, TS_SERVICE_ENV } from "../lib/runner/ts-service";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const patch = require("../lib/runner/tslab-patch/apply.js") as {
@@ -131,7 +132,7 @@ describe("compiling cells (ae-tslab's lightBuilderProgram and cellLocals)", () =
 });
 
 /** Run one cell, collecting its iopub outputs and the execute_reply status. */
-async function run(kernel: RunningKernel, code: string): Promise<{ status: string; outputs: JupyterMessage[] }> {
+async function runCell(kernel: RunningKernel, code: string): Promise<{ status: string; outputs: JupyterMessage[] }> {
   const outputs: JupyterMessage[] = [];
   const outcome = await kernel.client.execute(code, {
     timeoutMs: 60_000,
@@ -210,14 +211,24 @@ describe("the patched kernel, started in a folder outside the repository", () =>
   let kernel: RunningKernel;
   let outside: string;
 
+  let service: TsService;
+  let cellsRun = 0;
+
   beforeAll(async () => {
     outside = fs.mkdtempSync(path.join(os.tmpdir(), "my-notebooks-"));
-    kernel = await startKernel({ cwd: outside });
+    // A service of its own, so that its counts are this kernel's alone.
+    service = await startTsService();
+    kernel = await startKernel({ cwd: outside, env: { [TS_SERVICE_ENV]: service.socket } });
   }, 120_000);
   afterAll(async () => {
     await kernel?.shutdown();
+    await service?.close();
     fs.rmSync(outside, { recursive: true, force: true });
   });
+  const run = (k: RunningKernel, code: string) => {
+    cellsRun += 1;
+    return runCell(k, code);
+  };
 
   it("imports the library by its package name, and @tensorflow/tfjs from the project", async () => {
     const { status, outputs } = await run(
@@ -273,6 +284,7 @@ describe("the patched kernel, started in a folder outside the repository", () =>
 
   it("the execute_reply carries the error too, with status \"error\"", async () => {
     const content = { code: 'throw new SyntaxError("bad input");', silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true };
+    cellsRun += 1;
     const reply = await kernel.client.request("shell", "execute_request", content, 60_000);
     await new Promise((resolve) => setTimeout(resolve, 300)); // tslab's abort window
     expect(reply.content).toMatchObject({ status: "error", ename: "SyntaxError", evalue: "bad input" });
@@ -313,17 +325,95 @@ describe("the patched kernel, started in a folder outside the repository", () =>
     expect(status).toBe("ok");
     expect(outputs.map((m) => m.content)).toEqual([{ name: "stdout", text: "42\n" }]);
   });
+
+  it("compiled every cell in the TypeScript service it was given (AE_TS_SERVICE), with one converter", async () => {
+    expect(cellsRun).toBeGreaterThanOrEqual(8);
+    expect(await service.stats()).toEqual({ sessions: 1, converters: 1, calls: cellsRun });
+  });
 });
 
 describe("the committed notebooks' import line", () => {
-  it("compiles and runs in the kernel started in notebooks/", async () => {
-    const kernel = await startKernel({ cwd: path.join(ROOT, "notebooks") });
+  it("compiles and runs in the kernel started in notebooks/, which compiles on its own when its TypeScript service is gone (and says so once)", async () => {
+    const gone = path.join(tmp, "no-service.sock");
+    const kernel = await startKernel({ cwd: path.join(ROOT, "notebooks"), env: { [TS_SERVICE_ENV]: gone } });
     try {
-      const { status, outputs } = await run(kernel, 'import * as ae from "autoencoder-notebooks";\nconst f: typeof ae.setup = ae.setup;\nconsole.log(typeof f);');
-      expect(outputs.filter((m) => m.header.msg_type !== "stream" || (m.content as { name: string }).name === "stdout").map((m) => m.content)).toEqual([{ name: "stdout", text: "function\n" }]);
-      expect(status).toBe("ok");
+      const first = await runCell(kernel, 'import * as ae from "autoencoder-notebooks";\nconst f: typeof ae.setup = ae.setup;\nconsole.log(typeof f);');
+      const second = await runCell(kernel, "console.log(typeof f);");
+      const streams = (outputs: JupyterMessage[], name: string) =>
+        outputs.filter((m) => m.header.msg_type === "stream" && (m.content as { name: string }).name === name).map((m) => (m.content as { text: string }).text).join("");
+      expect([first.status, second.status]).toEqual(["ok", "ok"]);
+      expect([streams(first.outputs, "stdout"), streams(second.outputs, "stdout")]).toEqual(["function\n", "function\n"]);
+      const notes = (streams(first.outputs, "stderr") + streams(second.outputs, "stderr")).split("\n").filter((line) => line.startsWith("tslab:"));
+      expect(notes).toEqual([expect.stringMatching(new RegExp(`^tslab: compiling in this kernel from now on: the run's TypeScript service \\(${TS_SERVICE_ENV}=${gone}\\) failed: connect ENOENT`))]);
     } finally {
       await kernel.shutdown();
     }
   }, 120_000);
+});
+
+describe("the run's TypeScript service (ts-service.js) and its shared declarations", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const helper = require("../lib/runner/tslab-patch/ae-tslab.js") as {
+    serviceClient(socket: string): { call(request: unknown): unknown; close(): void };
+    shareDeclarations(): void;
+    withSharedDeclarations<H>(host: H, options: Record<string, unknown>): H;
+  };
+  type Converted = { output?: string; declOutput?: string; diagnostics: unknown[] };
+
+  it("compiles a kernel's cells exactly as the kernel's own converter does: outputs, declarations, errors", () => {
+    // The run's service (test/setup/ts-service.ts), which every kernel of this test run uses.
+    const socket = process.env[TS_SERVICE_ENV] as string;
+    const cwd = path.join(ROOT, "notebooks");
+    const cells = [
+      'import * as ae from "autoencoder-notebooks";\nimport * as tf from "@tensorflow/tfjs";\nconst x = tf.scalar(2);\nfunction half(n: number) { return n / 2; }',
+      "half(x.dataSync()[0])",
+      'const wrong: number = "not a number";',
+      "const total = await Promise.resolve(half(8));\nconsole.log(typeof ae.setup, total);",
+    ];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createConverter } = require(path.join(DIST, "converter.js")) as { createConverter(o: object): { convert(p: string, s: string): Converted; close(): void } };
+    const local = createConverter({ isJS: false, isBrowser: false, cwd });
+    const client = helper.serviceClient(socket);
+    const session = `tslab-patch-test-${process.pid}`;
+    try {
+      let prevLocal = "";
+      let prevRemote = "";
+      for (const src of cells) {
+        const mine = JSON.parse(JSON.stringify(local.convert(prevLocal, src))) as Converted;
+        const theirs = client.call({ session, spec: { cwd, isJS: false, isBrowser: false }, op: "convert", args: [prevRemote, src] }) as Converted;
+        expect(theirs).toEqual(mine);
+        if (mine.diagnostics.length === 0) prevLocal = mine.declOutput ?? "";
+        if (theirs.diagnostics.length === 0) prevRemote = theirs.declOutput ?? "";
+      }
+      expect(prevRemote).toMatch(/declare const total: number/);
+      expect(() => client.call({ session, op: "compile", args: [] })).toThrow(/op must be one of close, convert, inspect, complete, addModule; got "compile"/);
+      expect(() => client.call({ session: "other", spec: { cwd: "notebooks" }, op: "convert", args: ["", "1"] })).toThrow(/spec.cwd must be an absolute folder, got "notebooks"/);
+      expect(client.call({ session, op: "close" })).toBeNull();
+    } finally {
+      client.close();
+      local.close();
+    }
+  }, 120_000);
+
+  it("a declaration file is parsed once and shared while its size and time are unchanged; a changed one is parsed again; cells are never shared", async () => {
+    const file = path.join(tmp, "shared.d.ts");
+    fs.writeFileSync(file, "declare const a: number;\n");
+    let parses = 0;
+    const host = { getSourceFile: (fileName: string) => ({ fileName, parse: ++parses }) };
+    helper.shareDeclarations();
+    const options = { target: 9, typeRoots: ["/t"], paths: {} };
+    const first = helper.withSharedDeclarations(host, options);
+    const second = helper.withSharedDeclarations(host, options);
+    const a = first.getSourceFile(file);
+    expect(second.getSourceFile(file)).toBe(a);
+    expect(parses).toBe(1);
+    expect(helper.withSharedDeclarations(host, { ...options, typeRoots: ["/other"] }).getSourceFile(file)).not.toBe(a); // other type roots: its own
+    fs.writeFileSync(file, "declare const a: string;\n");
+    fs.utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    expect(second.getSourceFile(file)).not.toBe(a);
+    const cell = path.join(tmp, "__prev__.d.ts");
+    fs.writeFileSync(cell, "export {};\n");
+    expect(first.getSourceFile(cell)).not.toBe(first.getSourceFile(cell));
+    expect(parses).toBe(5);
+  });
 });

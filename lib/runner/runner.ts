@@ -18,6 +18,7 @@ import { CellOutputs, DisplayRegistry } from "./outputs";
 import { checkOutputLocation } from "./output-check";
 import { dropFigureHtml, PngFiller, PngFillResult } from "./plot-png";
 import { PNG_OFF, PNG_SERVICE_ENV, startPngService } from "./png-service";
+import { startTsService, TS_SERVICE_ENV, TsServiceStats } from "./ts-service";
 import { anySignal } from "./timeouts";
 
 export type RunMode = "quick" | "full";
@@ -49,6 +50,8 @@ export interface RunNotebookOptions {
   pngFiller?: PngFiller;
   /** A run's shared PNG service (lib/runner/png-service.ts): the kernel renders its figures' PNGs there instead of starting its own chromium. */
   pngService?: { url: string };
+  /** A run's TypeScript service (lib/runner/ts-service.ts): the kernel compiles its cells there (default: $AE_TS_SERVICE where set, else in the kernel). */
+  tsService?: { socket: string };
   /** Stops the run (Ctrl-C): the current cell is abandoned, what ran is saved. */
   signal?: AbortSignal;
   /** Extra environment for the kernel (it wins over what png and pngService set; AE_MODE comes from mode). */
@@ -247,7 +250,7 @@ async function startNotebookKernel(file: string, result: NotebookResult, options
   try {
     const kernel = await startKernel({
       cwd: path.dirname(path.resolve(file)),
-      env: { ...kernelPngEnv(options), ...options.env, AE_MODE: result.mode },
+      env: { ...kernelPngEnv(options), ...(options.tsService ? { [TS_SERVICE_ENV]: options.tsService.socket } : {}), ...options.env, AE_MODE: result.mode },
       startTimeoutMs: options.startTimeoutMs,
       signal: options.signal,
     });
@@ -319,7 +322,7 @@ export async function runNotebook(file: string, options: RunNotebookOptions = {}
   }
 }
 
-export interface RunNotebooksOptions extends Omit<RunNotebookOptions, "outPath" | "pngFiller" | "pngService"> {
+export interface RunNotebooksOptions extends Omit<RunNotebookOptions, "outPath" | "pngFiller" | "pngService" | "tsService"> {
   /** Write each executed notebook into this folder instead of the default place. */
   outDir?: string;
   /** Project root for the default quick-mode folder (default: found from this file). */
@@ -335,6 +338,8 @@ export interface RunSummary {
   cellsRun: number;
   failures: NotebookResult[];
   slowest: NotebookResult | null;
+  /** What the run's own TypeScript service did (kernels, cells compiled), or null where the kernels compiled elsewhere. */
+  tsService: TsServiceStats | null;
 }
 
 /**
@@ -348,16 +353,22 @@ export function defaultOutPath(notebook: string, mode: RunMode, outDir?: string,
 }
 
 /** Summarise finished notebook runs. */
-export function summarize(results: NotebookResult[], totalMs: number): RunSummary {
+export function summarize(results: NotebookResult[], totalMs: number, tsService: TsServiceStats | null = null): RunSummary {
   const failures = results.filter((r) => !r.ok);
   const slowest = results.reduce<NotebookResult | null>((best, r) => (best === null || r.totalMs > best.totalMs ? r : best), null);
   const cellsRun = results.reduce((sum, r) => sum + r.cells.length, 0);
-  return { ok: results.length > 0 && failures.length === 0, results, totalMs, cellsRun, failures, slowest };
+  return { ok: results.length > 0 && failures.length === 0, results, totalMs, cellsRun, failures, slowest, tsService };
+}
+
+/** Whether a run of `count` notebooks starts its own TypeScript service: for two or more kernels, unless one is given (AE_TS_SERVICE, set or empty). */
+export function wantsTsService(count: number, options: Pick<RunNotebookOptions, "env">, env: NodeJS.ProcessEnv = process.env): boolean {
+  return count >= 2 && options.env?.[TS_SERVICE_ENV] === undefined && env[TS_SERVICE_ENV] === undefined;
 }
 
 /**
  * Run notebooks one after another with one warm browser for PNGs, shared by the runner and
- * every kernel (through a PNG service); a failed notebook does not stop the next, Ctrl-C does.
+ * every kernel (through a PNG service), and one TypeScript service that compiles every kernel's
+ * cells (the declaration files parsed once); a failed notebook does not stop the next, Ctrl-C does.
  */
 export async function runNotebooks(files: string[], options: RunNotebooksOptions = {}): Promise<RunSummary> {
   const started = Date.now();
@@ -365,17 +376,24 @@ export async function runNotebooks(files: string[], options: RunNotebooksOptions
   const filler = options.png === false ? undefined : new PngFiller({}, options.warn);
   const results: NotebookResult[] = [];
   const service = filler ? await startPngService(filler) : undefined;
+  const tsService = wantsTsService(files.length, options) ? await startTsService().catch((error: Error) => {
+    (options.warn ?? ((m: string) => process.stderr.write(`${m}\n`)))(`each kernel compiles its own cells: ${error.message}`);
+    return undefined;
+  }) : undefined;
+  let tsStats: TsServiceStats | null = null;
   try {
     for (const file of files) {
       if (options.signal?.aborted) break;
       const outPath = defaultOutPath(file, mode, options.outDir, options.root);
-      const result = await runNotebook(file, { ...options, mode, outPath, pngFiller: filler, pngService: service });
+      const result = await runNotebook(file, { ...options, mode, outPath, pngFiller: filler, pngService: service, tsService });
       results.push(result);
       options.onNotebookDone?.(result);
     }
+    tsStats = tsService ? await tsService.stats().catch(() => null) : null;
   } finally {
+    await tsService?.close();
     await service?.close();
     await filler?.close();
   }
-  return summarize(results, Date.now() - started);
+  return summarize(results, Date.now() - started, tsStats);
 }

@@ -8,7 +8,10 @@
  *   2. resolves `import … from "autoencoder-notebooks"` (this package) and this project's
  *      packages from a notebook in any folder, for type-checking and at run time;
  *   3. sends its messages one at a time per socket (zeromq 6 refuses a second send while one
- *      is in progress), so a burst of large outputs is never dropped and never kills the kernel.
+ *      is in progress), so a burst of large outputs is never dropped and never kills the kernel;
+ *   4. compiles its cells in the run's TypeScript service where AE_TS_SERVICE names one
+ *      (ts-service.js: the declaration files parsed once for all the run's kernels), falling
+ *      back to its own compiler if the service fails; the converter takes its folder as an option.
  * The logic lives in ae-tslab.js (copied next to tslab's own files); this script only wires it
  * in by exact text replacements. It runs as the `postinstall` script, is idempotent (a patched
  * file is recognised by its marker and checked, not patched twice) and fails loudly when tslab's
@@ -90,6 +93,11 @@ const EDITS = {
   ],
   "main.js": [
     {
+      // A kernel started with AE_TS_SERVICE compiles its cells in the run's shared TypeScript service (ae-tslab.js).
+      find: "            this._node = (0, converter_1.createConverter)({ isJS: this.jsKernel, isBrowser: false });",
+      replace: `            this._node = ${MARK} ${HELPER}.converterFor(converter_1.createConverter, { isJS: this.jsKernel, isBrowser: false });`,
+    },
+    {
       find: '    process.on("unhandledRejection", (reason) => {\n        console.error("UnhandledPromiseRejection:", reason);\n    });',
       replace: `    process.on("unhandledRejection", (reason) => {\n        ${MARK} ${HELPER}.reportUnhandledRejection(reason, jupyter_1.lastWriteError);\n    });`,
     },
@@ -112,6 +120,11 @@ const EDITS = {
     {
       find: "            declsFile = builder.getSourceFile(declFilename);\n            srcFile = builder.getSourceFile(srcFilename);\n        }\n        asMutable(srcFile).parent = declsFile;\n",
       replace: `            declsFile = builder.getSourceFile(declFilename);\n            srcFile = builder.getSourceFile(srcFilename);\n        }\n        ${MARK} else {\n            updateContent(prevDecl, src);\n            declsFile = builder.getSourceFile(declFilename);\n            srcFile = builder.getSourceFile(srcFilename);\n        }\n        asMutable(srcFile).parent = declsFile;\n`,
+    },
+    {
+      // The service compiles for kernels in other folders: the folder comes with the options.
+      find: "    const cwd = ts.sys.getCurrentDirectory();\n",
+      replace: `    const cwd = ${MARK} (options && options.cwd) || ts.sys.getCurrentDirectory();\n`,
     },
   ],
 };

@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+/**
+ * A run's TypeScript service: compiles the cells of every kernel that the run starts, so that
+ * the declaration files (Node's, the ES library's, tfjs's and this library's, about 3 s of parsing
+ * and binding for a kernel that imports the library) are parsed once for all of them instead of
+ * once per kernel. Each kernel keeps its own converter here (tslab's, with its own folder, as
+ * that kernel would have made it); the converters share the parsed declarations
+ * (ae-tslab.js, shareDeclarations). A kernel finds the service through AE_TS_SERVICE
+ * (ae-tslab.js, converterFor) and compiles on its own if the service fails.
+ *
+ *   node lib/runner/tslab-patch/ts-service.js <socket path>
+ *
+ * prints "listening <socket path>" once it accepts requests, and ends when its standard input
+ * closes (whoever started it has gone) or on SIGTERM/SIGINT, removing the socket.
+ *
+ * Protocol: HTTP on the Unix socket. POST /call {session, spec: {cwd, isJS, isBrowser}, op, args}
+ * runs converter[op](...args) for that session (created on first use) → 200 {result};
+ * {session, op: "close"} ends a session; GET /stats → {sessions, converters, calls}. A failing
+ * call → 500 with the error's text. At most MAX_SESSIONS converters are kept: the least recently
+ * used one is closed first (its kernel's next call makes it again; each call carries the whole
+ * state a converter needs).
+ */
+"use strict";
+const fs = require("fs");
+const http = require("http");
+const path = require("path");
+
+const MAX_SESSIONS = 8;
+const OPS = new Set(["convert", "inspect", "complete", "addModule"]);
+
+/** tslab's patched dist folder of the project this file belongs to. */
+function tslabDist() {
+  return path.join(path.resolve(__dirname, "..", "..", ".."), "node_modules", "tslab", "dist");
+}
+
+/** Start serving on `socket`; resolves with the server once it listens. */
+function serve(socket) {
+  const dist = tslabDist();
+  const { createConverter } = require(path.join(dist, "converter.js"));
+  require(path.join(dist, "ae-tslab.js")).shareDeclarations();
+  /** session → converter, least recently used first. */
+  const sessions = new Map();
+  const stats = { sessions: 0, converters: 0, calls: 0 };
+
+  const closeSession = (session) => {
+    const converter = sessions.get(session);
+    if (!converter) return;
+    sessions.delete(session);
+    converter.close();
+  };
+  const converterOf = (session, spec) => {
+    let converter = sessions.get(session);
+    if (converter) {
+      sessions.delete(session);
+    } else {
+      if (!spec || typeof spec.cwd !== "string" || !path.isAbsolute(spec.cwd)) throw new Error(`spec.cwd must be an absolute folder, got ${JSON.stringify(spec && spec.cwd)}`);
+      converter = createConverter({ isJS: Boolean(spec.isJS), isBrowser: Boolean(spec.isBrowser), cwd: spec.cwd });
+      stats.converters += 1;
+      while (sessions.size >= MAX_SESSIONS) closeSession(sessions.keys().next().value);
+    }
+    sessions.set(session, converter);
+    stats.sessions = sessions.size;
+    return converter;
+  };
+  const handle = (request) => {
+    if (typeof request.session !== "string" || request.session === "") throw new Error("session must be a non-empty string");
+    if (request.op === "close") {
+      closeSession(request.session);
+      stats.sessions = sessions.size;
+      return null;
+    }
+    if (!OPS.has(request.op)) throw new Error(`op must be one of close, ${[...OPS].join(", ")}; got ${JSON.stringify(request.op)}`);
+    if (!Array.isArray(request.args)) throw new Error("args must be an array");
+    stats.calls += 1;
+    return converterOf(request.session, request.spec)[request.op](...request.args);
+  };
+
+  const server = http.createServer((req, res) => {
+    const send = (status, body) => {
+      res.writeHead(status, { "content-type": status === 200 ? "application/json" : "text/plain" });
+      res.end(body);
+    };
+    if (req.method === "GET" && req.url === "/stats") return send(200, JSON.stringify(stats));
+    if (req.method !== "POST" || req.url !== "/call") return send(404, "POST /call or GET /stats");
+    const chunks = [];
+    req.on("data", (chunk) => chunks.push(chunk));
+    req.on("end", () => {
+      try {
+        send(200, JSON.stringify({ result: handle(JSON.parse(Buffer.concat(chunks).toString("utf8"))) }));
+      } catch (error) {
+        send(500, String((error && error.stack) || error));
+      }
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(socket, () => resolve(server));
+  });
+}
+
+if (require.main === module) {
+  const socket = process.argv[2];
+  if (!socket || !path.isAbsolute(socket)) {
+    process.stderr.write("usage: node ts-service.js <absolute socket path>\n");
+    process.exit(2);
+  }
+  const stop = () => {
+    fs.rmSync(socket, { force: true });
+    process.exit(0);
+  };
+  fs.rmSync(socket, { force: true });
+  serve(socket).then(
+    () => {
+      process.stdout.write(`listening ${socket}\n`);
+      process.stdin.on("end", stop).on("close", stop).resume();
+      process.on("SIGTERM", stop).on("SIGINT", stop);
+    },
+    (error) => {
+      process.stderr.write(`ts-service: cannot listen on ${socket}: ${error.message}\n`);
+      process.exit(1);
+    },
+  );
+}
+
+module.exports = { serve, MAX_SESSIONS };
