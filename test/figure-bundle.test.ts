@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { clearCollectedOutputs, collectedOutputs } from "../lib/display";
 import { linePlot, PLOTLY_MIME_TYPE, showFigure } from "../lib/plots";
 import { resetPlotlyLoader } from "../lib/plots/show";
@@ -228,7 +228,11 @@ describe("the runner's saved form", () => {
 
   needChromium("a kernel's figures are saved as Plotly JSON + PNG + text/plain (no text/html, no plotly.js), updates in place", async () => {
     const outPath = path.join(tmp, "figure-bundle.ipynb");
-    const result = await runNotebook(path.join(__dirname, "fixtures", "figure-bundle.ipynb"), { mode: "quick", outPath });
+    // The kernel renders its PNGs in the test run's one chromium (test/setup/png-service.ts), as
+    // `npm run notebooks` kernels do in the run's; its own in-kernel chromium is tested above.
+    const serviceUrl = inject("pngServiceUrl");
+    expect(serviceUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
+    const result = await runNotebook(path.join(__dirname, "fixtures", "figure-bundle.ipynb"), { mode: "quick", outPath, pngService: { url: serviceUrl } });
     expect(result.failure).toBeNull();
     expect(result.png).toEqual({ rendered: 0, errors: [], skipped: false }); // the kernel sent them all
     const text = fs.readFileSync(outPath, "utf8");

@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installKernelspec, kernelspecDir } from "../lib/runner/kernelspec";
+import { libScriptArgs } from "./helpers/build";
 
 const ROOT = path.resolve(__dirname, "..");
 let tmp: string;
@@ -15,10 +16,9 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe("kernelspec", () => {
-  it("the command installs kernel.json under PREFIX/share/jupyter/kernels and says where", () => {
+  it("the command installs kernel.json under PREFIX/share/jupyter/kernels and says where", async () => {
     const prefix = path.join(tmp, "prefix");
-    const tsNode = path.join(ROOT, "node_modules", "ts-node", "dist", "bin.js");
-    const run = spawnSync(process.execPath, [tsNode, "--transpile-only", path.join(ROOT, "lib", "runner", "kernelspec.ts"), "--prefix", prefix], {
+    const run = spawnSync(process.execPath, [...(await libScriptArgs("lib/runner/kernelspec.ts")), "--prefix", prefix], {
       cwd: ROOT,
       encoding: "utf8",
       timeout: 60_000,

@@ -12,6 +12,7 @@ import { CodeCell, readNotebook, writeNotebook } from "../lib/runner/notebook";
 import { checkOutputLocation, makeDirectory } from "../lib/runner/output-check";
 import { formatFailure } from "../lib/runner/report";
 import { runNotebook } from "../lib/runner/runner";
+import { libScriptArgs } from "./helpers/build";
 
 const ROOT = path.resolve(__dirname, "..");
 const FIXTURES = path.join(__dirname, "fixtures");
@@ -22,11 +23,11 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-/** Start the CLI like `npm run notebooks`; resolves with its exit code and output. */
-function cli(args: string[], onStderr?: (text: string, kill: (signal: NodeJS.Signals) => void) => void): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
-  const tsNode = path.join(ROOT, "node_modules", "ts-node", "dist", "bin.js");
+/** Start the CLI (compiled, or with tsNode exactly as `npm run notebooks` does); resolves with its exit code and output. */
+async function cli(args: string[], onStderr?: (text: string, kill: (signal: NodeJS.Signals) => void) => void, tsNode = false): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const script = await libScriptArgs("lib/runner/cli.ts", { tsNode });
   const started = Date.now();
-  const child = spawn(process.execPath, [tsNode, "--transpile-only", path.join(ROOT, "lib", "runner", "cli.ts"), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...script, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (chunk) => (stdout += chunk));
@@ -81,7 +82,8 @@ describe("the runner", () => {
   });
 
   it("--out under /proc ends quickly with a clear error and a non-zero exit", async () => {
-    const run = await cli([path.join(FIXTURES, "runner-ok.ipynb"), "--mode", "quick", "--out", "/proc/ae-out", "--no-build", "--no-png"]);
+    // Through ts-node, as `npm run notebooks` starts it.
+    const run = await cli([path.join(FIXTURES, "runner-ok.ipynb"), "--mode", "quick", "--out", "/proc/ae-out", "--no-build", "--no-png"], undefined, true);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("cannot write the executed notebook to /proc/ae-out/runner-ok.ipynb");
     expect(run.stderr).not.toContain("cell 1/");

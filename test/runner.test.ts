@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { libBuild } from "./helpers/build";
+import { libBuild, libScriptArgs } from "./helpers/build";
 import { CodeCell, Notebook, readNotebook } from "../lib/runner/notebook";
 import { findChromium, PLOTLY_MIME } from "../lib/runner/plot-png";
 import { NotebookResult, runNotebook, runNotebooks, RunSummary } from "../lib/runner/runner";
@@ -82,10 +82,9 @@ interface CliRun {
   stderr: string;
 }
 
-/** Start the CLI the way `npm run notebooks` does (ts-node --transpile-only lib/runner/cli.ts). */
-function startCli(args: string[]): { child: ChildProcess; done: Promise<CliRun> } {
-  const tsNode = path.join(ROOT, "node_modules", "ts-node", "dist", "bin.js");
-  const child = spawn(process.execPath, [tsNode, "--transpile-only", path.join(ROOT, "lib", "runner", "cli.ts"), ...args], {
+/** Start the CLI (its compiled copy; the ts-node way of `npm run notebooks` is test/runner-output.test.ts's). */
+async function startCli(args: string[]): Promise<{ child: ChildProcess; done: Promise<CliRun> }> {
+  const child = spawn(process.execPath, [...(await libScriptArgs("lib/runner/cli.ts")), ...args], {
     cwd: ROOT,
     env: { ...process.env, [CLI_RUN_TAG.split("=")[0]]: CLI_RUN_TAG.split("=")[1] },
     stdio: ["ignore", "pipe", "pipe"],
@@ -280,7 +279,7 @@ describe("notebooks that cannot be run", () => {
 
 describe("the CLI", () => {
   it("names the failing cell and its line, does not run the next cell, saves what ran and exits non-zero", async () => {
-    const { done } = startCli([fixture("runner-fail.ipynb"), fixture("runner-malformed.ipynb"), "--mode", "quick", "--out", tmp, "--no-build", "--no-png"]);
+    const { done } = await startCli([fixture("runner-fail.ipynb"), fixture("runner-malformed.ipynb"), "--mode", "quick", "--out", tmp, "--no-build", "--no-png"]);
     const run = await done;
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`✗ ${fixture("runner-fail.ipynb")}`);
@@ -311,7 +310,7 @@ describe("the CLI", () => {
 
   it("Ctrl-C stops the running cell, saves what ran, kills the kernel and exits 130", async () => {
     const outDir = path.join(tmp, "interrupted");
-    const { child, done } = startCli([fixture("runner-timeout.ipynb"), "--mode", "quick", "--out", outDir, "--no-build", "--no-png"]);
+    const { child, done } = await startCli([fixture("runner-timeout.ipynb"), "--mode", "quick", "--out", outDir, "--no-build", "--no-png"]);
     let stderr = "";
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`the slow cell never started:\n${stderr}`)), 60_000);

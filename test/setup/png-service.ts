@@ -3,8 +3,8 @@
  * kernel the tests start through runQuick (test/helpers/notebooks.ts), served on loopback
  * (lib/runner/png-service.ts) as `npm run notebooks` serves its kernels. Chromium starts on the
  * first figure (never in a run without notebook tests); each kernel would otherwise start its
- * own, about 6 s of CPU apiece. Kernels that test the in-kernel browser itself
- * (figure-bundle, frontend) do not get it.
+ * own, about 6 s of CPU apiece. figure-bundle's saved-form run uses it too; the kernels that
+ * test the in-kernel browser itself (figure-bundle's no-chromium run, frontend) do not get it.
  */
 import type { TestProject } from "vitest/node";
 import { PngFiller } from "../../lib/runner/plot-png";
