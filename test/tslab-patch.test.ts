@@ -395,6 +395,18 @@ describe("the run's TypeScript service (ts-service.js) and its shared declaratio
     }
   }, 120_000);
 
+  it("a client's call fails at once with the reason where there is no service or the socket path is not a string", () => {
+    const missing = helper.serviceClient(path.join(tmp, "nobody-listens.sock"));
+    const wrong = helper.serviceClient(42 as unknown as string);
+    try {
+      expect(() => missing.call({ session: "s", op: "convert", args: ["", "1"] })).toThrow(/^connect ENOENT .*nobody-listens\.sock$/);
+      expect(() => wrong.call({ session: "s", op: "convert", args: ["", "1"] })).toThrow(/"options\.path" property must be of type string/);
+    } finally {
+      missing.close();
+      wrong.close();
+    }
+  });
+
   it("a declaration file is parsed once and shared while its size and time are unchanged; a changed one is parsed again; cells are never shared", async () => {
     const file = path.join(tmp, "shared.d.ts");
     fs.writeFileSync(file, "declare const a: number;\n");

@@ -383,23 +383,27 @@ function answer(message) {
   Atomics.notify(flag, 0);
 }
 parentPort.on("message", ({ id, body }) => {
-  const request = http.request({ socketPath: workerData.socket, path: "/call", method: "POST", headers: { "content-type": "application/json" } }, (response) => {
-    const chunks = [];
-    response.on("data", (chunk) => chunks.push(chunk));
-    response.on("error", (error) => answer({ id, error: error.message }));
-    response.on("end", () => {
-      const text = Buffer.concat(chunks).toString("utf8");
-      answer(response.statusCode === 200 ? { id, body: text } : { id, error: "HTTP " + response.statusCode + ": " + text });
+  try {
+    const request = http.request({ socketPath: workerData.socket, path: "/call", method: "POST", headers: { "content-type": "application/json" } }, (response) => {
+      const chunks = [];
+      response.on("data", (chunk) => chunks.push(chunk));
+      response.on("error", (error) => answer({ id, error: error.message }));
+      response.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        answer(response.statusCode === 200 ? { id, body: text } : { id, error: "HTTP " + response.statusCode + ": " + text });
+      });
     });
-  });
-  request.on("error", (error) => answer({ id, error: error.message }));
-  request.end(body);
+    request.on("error", (error) => answer({ id, error: error.message }));
+    request.end(body);
+  } catch (error) {
+    answer({ id, error: String(error && error.message) });
+  }
 });`;
 
 /**
- * A synchronous client of the service at `socket`: call(request) blocks this thread (Atomics.wait,
- * as lib/plots/png-kernel.ts does for PNGs) while a worker thread carries the request, and returns
- * the service's `result` or throws its error.
+ * A synchronous client of the service at `socket`: call(request[, waitMs]) blocks this thread
+ * (Atomics.wait, as lib/plots/png-kernel.ts does for PNGs) while a worker thread carries the
+ * request, and returns the service's `result` or throws its error.
  */
 function serviceClient(socket, timeoutMs = TS_SERVICE_TIMEOUT_MS) {
   const { port1, port2 } = new MessageChannel();
@@ -410,10 +414,10 @@ function serviceClient(socket, timeoutMs = TS_SERVICE_TIMEOUT_MS) {
   port1.unref();
   let nextId = 1;
   return {
-    call(request) {
+    call(request, waitMs = timeoutMs) {
       const id = nextId++;
       worker.postMessage({ id, body: JSON.stringify(request) });
-      const deadline = Date.now() + timeoutMs;
+      const deadline = Date.now() + waitMs;
       for (;;) {
         // The flag before the port: the worker posts its answer before it bumps the flag.
         const seen = Atomics.load(flag, 0);
@@ -425,7 +429,7 @@ function serviceClient(socket, timeoutMs = TS_SERVICE_TIMEOUT_MS) {
         }
         if (message) continue; // a late answer to an earlier request
         const left = deadline - Date.now();
-        if (left <= 0) throw new Error(`no answer within ${timeoutMs} ms`);
+        if (left <= 0) throw new Error(`no answer within ${waitMs} ms`);
         Atomics.wait(flag, 0, seen, Math.min(left, 1000));
       }
     },
@@ -477,7 +481,7 @@ function converterFor(createConverter, options, env = process.env) {
       if (local) local.close();
       if (client) {
         try {
-          client.call({ session, op: "close" });
+          client.call({ session, op: "close" }, 5_000); // a kernel shutting down waits little
         } catch {
           // the service has gone: nothing to close there
         }
