@@ -356,7 +356,7 @@ describe("the run's TypeScript service (ts-service.js) and its shared declaratio
   const helper = require("../lib/runner/tslab-patch/ae-tslab.js") as {
     serviceClient(socket: string): { call(request: unknown): unknown; close(): void };
     shareDeclarations(): void;
-    withSharedDeclarations<H>(host: H, options: Record<string, unknown>): H;
+    withSharedDeclarations<H>(host: H, options: Record<string, unknown>, recheckMs?: number): H;
   };
   type Converted = { output?: string; declOutput?: string; diagnostics: unknown[] };
 
@@ -407,7 +407,7 @@ describe("the run's TypeScript service (ts-service.js) and its shared declaratio
     }
   });
 
-  it("a declaration file is parsed once and shared while its size and time are unchanged; a changed one is parsed again; cells are never shared", async () => {
+  it("a declaration file is parsed once and shared while its size and time are unchanged (looked at again at most once a second); a changed one is parsed again; cells are never shared", async () => {
     const file = path.join(tmp, "shared.d.ts");
     fs.writeFileSync(file, "declare const a: number;\n");
     let parses = 0;
@@ -415,13 +415,14 @@ describe("the run's TypeScript service (ts-service.js) and its shared declaratio
     helper.shareDeclarations();
     const options = { target: 9, typeRoots: ["/t"], paths: {} };
     const first = helper.withSharedDeclarations(host, options);
-    const second = helper.withSharedDeclarations(host, options);
+    const second = helper.withSharedDeclarations(host, options, 0); // looks at the file each time
     const a = first.getSourceFile(file);
     expect(second.getSourceFile(file)).toBe(a);
     expect(parses).toBe(1);
     expect(helper.withSharedDeclarations(host, { ...options, typeRoots: ["/other"] }).getSourceFile(file)).not.toBe(a); // other type roots: its own
     fs.writeFileSync(file, "declare const a: string;\n");
     fs.utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    expect(first.getSourceFile(file)).toBe(a); // looked at less than a second ago: not again yet
     expect(second.getSourceFile(file)).not.toBe(a);
     const cell = path.join(tmp, "__prev__.d.ts");
     fs.writeFileSync(cell, "export {};\n");

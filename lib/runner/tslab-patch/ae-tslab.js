@@ -321,6 +321,9 @@ function lightBuilderProgram(ts) {
  */
 let sharedDeclarations = null;
 
+/** How long a shared declaration file is handed out before its size and time are looked at again. */
+const SHARED_RECHECK_MS = 1000;
+
 /** Share declaration files among this process's converters from now on (shareDeclarations() in ts-service.js). */
 function shareDeclarations() {
   if (!sharedDeclarations) sharedDeclarations = new Map();
@@ -335,26 +338,33 @@ function isConverterFile(fileName) {
 /**
  * `host` with getSourceFile(ByPath) answered from the shared declarations where sharing is on:
  * a .d.ts is parsed by the first converter that needs it and handed as the same object to the
- * others, as long as its size and modification time are unchanged (a rebuilt lib/dist is parsed
- * again). The options that decide how a file is parsed and what its references resolve to
+ * others, as long as its size and modification time are unchanged (looked at again at most once
+ * a second: a rebuilt lib/dist is parsed again). The options that decide how a file is parsed and what its references resolve to
  * (target, type roots, paths) are part of the key.
  */
-function withSharedDeclarations(host, options) {
+function withSharedDeclarations(host, options, recheckMs = SHARED_RECHECK_MS) {
   if (!sharedDeclarations || !host) return host;
   const scope = JSON.stringify([options.target, options.typeRoots, options.paths, options.moduleResolution]);
   const lookup = (fileName, languageVersion, parse) => {
     if (!fileName.endsWith(".d.ts") || isConverterFile(fileName)) return parse();
+    const key = `${scope}\0${typeof languageVersion === "object" ? JSON.stringify(languageVersion) : languageVersion}\0${fileName}`;
+    const hit = sharedDeclarations.get(key);
+    const now = Date.now();
+    // A program asks for every file it holds at each cell: one stat per file per second is enough.
+    if (hit && now - hit.checkedAt < recheckMs) return hit.file;
     let stat;
     try {
       stat = fs.statSync(fileName);
     } catch {
+      sharedDeclarations.delete(key);
       return parse();
     }
-    const key = `${scope}\0${typeof languageVersion === "object" ? JSON.stringify(languageVersion) : languageVersion}\0${fileName}`;
-    const hit = sharedDeclarations.get(key);
-    if (hit && hit.mtimeMs === stat.mtimeMs && hit.size === stat.size) return hit.file;
+    if (hit && hit.mtimeMs === stat.mtimeMs && hit.size === stat.size) {
+      hit.checkedAt = now;
+      return hit.file;
+    }
     const file = parse();
-    if (file) sharedDeclarations.set(key, { mtimeMs: stat.mtimeMs, size: stat.size, file });
+    if (file) sharedDeclarations.set(key, { mtimeMs: stat.mtimeMs, size: stat.size, checkedAt: now, file });
     return file;
   };
   const shared = Object.create(host);
