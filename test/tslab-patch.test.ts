@@ -16,6 +16,7 @@ import { startTsService, TsService, tsServiceStats, TS_SERVICE_ENV } from "../li
 const patch = require("../lib/runner/tslab-patch/apply.js") as {
   applyPatch: (root: string, check?: boolean) => string[];
   EDITS: Record<string, { find: string; replace: string }[]>;
+  HELPER_FILES: string[];
 };
 
 const ROOT = path.resolve(__dirname, "..");
@@ -49,17 +50,17 @@ function pristineFiles(): Record<string, string> {
 
 describe("applying the patch", () => {
   it("the installed tslab is patched (npm ci ran postinstall)", () => {
-    expect(patch.applyPatch(ROOT, true)).toEqual(["executor.js: already patched", "jupyter.js: already patched", "main.js: already patched", "converter.js: already patched", "ae-tslab.js: current"]);
+    expect(patch.applyPatch(ROOT, true)).toEqual(["executor.js: already patched", "jupyter.js: already patched", "main.js: already patched", "converter.js: already patched", "ae-tslab.js: current", "ae-tslab-service.js: current"]);
   });
 
   it("patches pristine tslab to exactly the installed files, and a second run changes nothing", () => {
     const root = fakeRoot("pristine", pristineFiles());
     expect(() => patch.applyPatch(root, true)).toThrow(/is not patched/);
-    expect(patch.applyPatch(root)).toEqual(["executor.js: patched", "jupyter.js: patched", "main.js: patched", "converter.js: patched", "ae-tslab.js: copied"]);
-    for (const name of [...Object.keys(patch.EDITS), "ae-tslab.js"]) {
+    expect(patch.applyPatch(root)).toEqual(["executor.js: patched", "jupyter.js: patched", "main.js: patched", "converter.js: patched", "ae-tslab.js: copied", "ae-tslab-service.js: copied"]);
+    for (const name of [...Object.keys(patch.EDITS), ...patch.HELPER_FILES]) {
       expect(fs.readFileSync(path.join(root, "node_modules", "tslab", "dist", name), "utf8"), name).toBe(fs.readFileSync(path.join(DIST, name), "utf8"));
     }
-    expect(patch.applyPatch(root)).toEqual(["executor.js: already patched", "jupyter.js: already patched", "main.js: already patched", "converter.js: already patched", "ae-tslab.js: current"]);
+    expect(patch.applyPatch(root)).toEqual(["executor.js: already patched", "jupyter.js: already patched", "main.js: already patched", "converter.js: already patched", "ae-tslab.js: current", "ae-tslab-service.js: current"]);
   });
 
   it("fails loudly, naming the file, when tslab's code is not what the patch expects", () => {
@@ -353,7 +354,7 @@ describe("the committed notebooks' import line", () => {
 
 describe("the run's TypeScript service (ts-service.js) and its shared declarations", () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const helper = require("../lib/runner/tslab-patch/ae-tslab.js") as {
+  const helper = require("../lib/runner/tslab-patch/ae-tslab-service.js") as {
     serviceClient(socket: string): { call(request: unknown): unknown; close(): void };
     shareDeclarations(): void;
     withSharedDeclarations<H>(host: H, options: Record<string, unknown>, recheckMs?: number): H;

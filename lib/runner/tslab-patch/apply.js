@@ -12,8 +12,8 @@
  *   4. compiles its cells in the run's TypeScript service where AE_TS_SERVICE names one
  *      (ts-service.js: the declaration files parsed once for all the run's kernels), falling
  *      back to its own compiler if the service fails; the converter takes its folder as an option.
- * The logic lives in ae-tslab.js (copied next to tslab's own files); this script only wires it
- * in by exact text replacements. It runs as the `postinstall` script, is idempotent (a patched
+ * The logic lives in ae-tslab.js and ae-tslab-service.js (copied next to tslab's own files);
+ * this script only wires it in by exact text replacements. It runs as the `postinstall` script, is idempotent (a patched
  * file is recognised by its marker and checked, not patched twice) and fails loudly when tslab's
  * code is not what it expects. `node lib/runner/tslab-patch/apply.js [--check]`.
  */
@@ -25,6 +25,9 @@ const { PATCH_MARK } = require("./ae-tslab.js");
 const EXPECTED_VERSION = "1.0.22";
 const MARK = `/* ${PATCH_MARK} */`;
 const HELPER = `require("./ae-tslab.js")`;
+
+/** The patch's own files, copied next to tslab's (ae-tslab.js requires the second). */
+const HELPER_FILES = ["ae-tslab.js", "ae-tslab-service.js"];
 
 /** Exact replacements per file of tslab/dist: each `find` must occur exactly once in the pristine file. */
 const EDITS = {
@@ -163,19 +166,21 @@ function applyPatch(root, check = false) {
   const dist = path.join(tslab, "dist");
   const report = [];
   for (const [name, edits] of Object.entries(EDITS)) report.push(`${name}: ${patchFile(path.join(dist, name), edits, check)}`);
-  const helper = path.join(dist, "ae-tslab.js");
-  const source = fs.readFileSync(path.join(__dirname, "ae-tslab.js"));
-  if (!fs.existsSync(helper) || !fs.readFileSync(helper).equals(source)) {
-    if (check) throw new Error(`${helper} is missing or outdated (run: node lib/runner/tslab-patch/apply.js)`);
-    fs.writeFileSync(helper, source);
-    report.push("ae-tslab.js: copied");
-  } else {
-    report.push("ae-tslab.js: current");
+  for (const name of HELPER_FILES) {
+    const helper = path.join(dist, name);
+    const source = fs.readFileSync(path.join(__dirname, name));
+    if (!fs.existsSync(helper) || !fs.readFileSync(helper).equals(source)) {
+      if (check) throw new Error(`${helper} is missing or outdated (run: node lib/runner/tslab-patch/apply.js)`);
+      fs.writeFileSync(helper, source);
+      report.push(`${name}: copied`);
+    } else {
+      report.push(`${name}: current`);
+    }
   }
   return report;
 }
 
-module.exports = { applyPatch, EDITS, EXPECTED_VERSION, MARK };
+module.exports = { applyPatch, EDITS, EXPECTED_VERSION, HELPER_FILES, MARK };
 
 if (require.main === module) {
   const root = path.resolve(__dirname, "..", "..", "..");

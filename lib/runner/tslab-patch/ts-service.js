@@ -5,8 +5,8 @@
  * and binding for a kernel that imports the library) are parsed once for all of them instead of
  * once per kernel. Each kernel keeps its own converter here (tslab's, with its own folder, as
  * that kernel would have made it); the converters share the parsed declarations
- * (ae-tslab.js, shareDeclarations). A kernel finds the service through AE_TS_SERVICE
- * (ae-tslab.js, converterFor) and compiles on its own if the service fails.
+ * (ae-tslab-service.js, shareDeclarations). A kernel finds the service through AE_TS_SERVICE
+ * (ae-tslab-service.js, converterFor) and compiles on its own if the service fails.
  *
  *   node lib/runner/tslab-patch/ts-service.js <socket path>
  *
@@ -37,7 +37,7 @@ function tslabDist() {
 function serve(socket) {
   const dist = tslabDist();
   const { createConverter } = require(path.join(dist, "converter.js"));
-  require(path.join(dist, "ae-tslab.js")).shareDeclarations();
+  require(path.join(dist, "ae-tslab-service.js")).shareDeclarations();
   /** session → converter, least recently used first. */
   const sessions = new Map();
   const stats = { sessions: 0, converters: 0, calls: 0 };
