@@ -99,6 +99,29 @@ describe.runIf(built)("the addon", () => {
     }
   });
 
+  test("adam and momentum: two threads give one thread's bits, on sizes around where the threads start (32k / 64k weights) and odd tails", () => {
+    for (const n of [1_000, 32_767, 32_771, 65_535, 70_001, 318_003]) {
+      const g = seededNormal(n, 40);
+      const start = [seededNormal(n, 41), seededNormal(n, 42).map(Math.abs), seededNormal(n, 43).map(Math.abs)];
+      const [one, two] = [1, 2].map((threads) => {
+        const [w, m, v] = start.map((a) => a.slice());
+        for (let step = 0; step < 3; step++) addon().adam(w, m, v, g, 1e-3, 0.9, 0.999, 1e-7, 0.271, 0.003, threads);
+        const [mw, acc] = [start[0].slice(), start[1].slice()];
+        for (let step = 0; step < 3; step++) addon().momentum(mw, acc, g, 0.1, 0.9, step === 1, threads);
+        return [w, m, v, mw, acc];
+      });
+      one.forEach((values, i) => expect(bitwiseDifferences(two[i], values), `n ${n}, ${["adam w", "adam m", "adam v", "momentum w", "momentum accumulation"][i]}`).toEqual([]));
+      // and the update itself: the first Adam step moves each weight by lr·m̂/(√v̂ + ε) from the formula in float64
+      const [w, m, v] = start.map((a) => a.slice());
+      addon().adam(w, m, v, g, 1e-3, 0.9, 0.999, 1e-7, 0.271, 0.003, 2);
+      for (const i of [0, n >> 1, n - 1]) {
+        const mi = 0.9 * start[1][i] + 0.1 * g[i];
+        const vi = 0.999 * start[2][i] + 0.001 * g[i] * g[i];
+        expect(w[i]).toBeCloseTo(start[0][i] - (1e-3 * (mi / 0.271)) / (Math.sqrt(vi / 0.003) + 1e-7), 5);
+      }
+    }
+  });
+
   test("gemm: a batch, with either operand broadcast (stride 0)", () => {
     const [batch, m, n, k] = [3, 10, 40, 12];
     for (const [strideA, strideB] of [[m * k, k * n], [0, k * n], [m * k, 0]]) {

@@ -65,10 +65,20 @@ void sumNarrowRows(const float* x, int64_t n, int64_t cols, int64_t period, doub
 
 }  // namespace
 
+/**
+ * Weights below which an optimiser step runs on one thread. Measured on this 2-core EPYC, one
+ * call on cache-warm arrays (1 thread → 2 threads): Adam 16k 4.3 → 5.2 µs, 40k 9.3 → 7.5,
+ * 64k 19 → 12, 318k 93 → 49; momentum (no division or root) 64k 6.8 → 6.4, 128k 18.7 → 10.8.
+ * Each weight's update is the same arithmetic on whichever thread runs it (Adam splits at a
+ * multiple of 16, so the vector loop's tail stays where it was): the same bits as one thread.
+ */
+constexpr int64_t kMinParallelAdam = int64_t{1} << 15;
+constexpr int64_t kMinParallelMomentum = int64_t{1} << 16;
+
 void adam(float* w, float* m, float* v, const float* g, int64_t n, float lr, float beta1, float beta2, float epsilon,
           float biasCorrection1, float biasCorrection2, int threads) {
   const auto part = [&](int64_t from, int64_t to) { adamRange(w, m, v, g, from, to, lr, beta1, beta2, epsilon, biasCorrection1, biasCorrection2); };
-  if (threads <= 1 || n < (int64_t{1} << 20)) {  // below ~1M weights a second thread costs more than it saves
+  if (threads <= 1 || n < kMinParallelAdam) {
     part(0, n);
   } else {
     const int64_t half = (n / 2 + 15) / 16 * 16;
@@ -85,7 +95,7 @@ void momentum(float* w, float* accumulation, const float* g, int64_t n, float lr
       w[i] = (nesterov ? (g[i] + a * momentum) * negLr : a * negLr) + w[i];  // w ← w − lr·a (Nesterov: w − lr·(g + m·a))
     }
   };
-  if (threads <= 1 || n < (int64_t{1} << 20)) {
+  if (threads <= 1 || n < kMinParallelMomentum) {
     part(0, n);
   } else {
     parallelFor(n, threads, part);
