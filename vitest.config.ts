@@ -2,6 +2,7 @@ import * as os from "os";
 import * as path from "path";
 import { defineConfig } from "vitest/config";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
+import { TS_SERVICE_ENV } from "./lib/runner/ts-service";
 
 /**
  * Seconds each slow file takes on two quiet cores (its hooks included). Two workers finish
@@ -104,7 +105,7 @@ export default defineConfig({
     maxWorkers: 2,
     // Test workers share the cores, so wasm runs single-threaded here (kernels started by the
     // runner tests inherit this); test/accelerate/wasm-threads.test.ts asks for threads explicitly.
-    env: { AE_WASM_THREADS: "1", AE_TS_SERVICE: TS_SERVICE_SOCKET },
+    env: { AE_WASM_THREADS: "1", [TS_SERVICE_ENV]: TS_SERVICE_SOCKET },
     sequence: { sequencer: LongestFirst },
     projects: [
       {

@@ -244,7 +244,7 @@ describe("reports", () => {
     expect(text).toContain("slowest: 2-b.ipynb (9.0 s)");
     expect(text).toContain("failures: 1-a.ipynb");
     expect(text).not.toContain("TypeScript:");
-    expect(formatSummary(summarize([failed, good], 13_000, { sessions: 0, converters: 2, calls: 4 }))).toContain("  TypeScript: one service compiled 4 cells for 2 kernels (declaration files parsed once)\n  failures:");
+    expect(formatSummary(summarize([failed, good], 13_000, { sessions: 0, converters: 2, calls: 4 }))).toContain("  TypeScript: one service answered 4 compile calls from 2 kernel converters (declaration files parsed once)\n  failures:");
     expect(summarize([good], 1).ok).toBe(true);
     expect(summarize([], 1).ok).toBe(false);
   });
@@ -301,6 +301,11 @@ describe("the run's TypeScript service (lib/runner/ts-service.ts)", () => {
 
   it("refuses a relative socket path, and says why it did not start", async () => {
     await expect(startTsService({ socket: "service.sock" })).rejects.toThrow(/startTsService: socket must be an absolute path, got "service.sock"/);
-    await expect(startTsService({ socket: "/nonexistent-folder/service.sock" })).rejects.toThrow(/the TypeScript service did not start \(it exited with code 1\)/);
+    await expect(startTsService({ socket: "/nonexistent-folder/service.sock" })).rejects.toThrow(/^the TypeScript service did not start on \/nonexistent-folder\/service\.sock \(it exited with code 1\)$/);
+    // Its script missing: the folder made for its socket is removed again.
+    const failed = await startTsService({ root: path.join(os.tmpdir(), "no-such-project") }).catch((error: Error) => error);
+    const made = /did not start on (\S+) \(it exited with code 1\)$/.exec(String((failed as Error).message))?.[1];
+    expect(made).toMatch(/\/ae-ts-[^/]+\/service\.sock$/);
+    expect(fs.existsSync(path.dirname(made as string))).toBe(false);
   }, 60_000);
 });

@@ -130,7 +130,7 @@ describe("a successful run (two notebooks, one warm browser)", () => {
   it("compiles both kernels' cells in one TypeScript service of its own, one converter per kernel, closed as each kernel ends", () => {
     expect(warnings).toEqual([]);
     expect(summary.tsService).toEqual({ sessions: 0, converters: 2, calls: summary.cellsRun }); // each kernel closed its converter as it shut down
-    expect(summary.cellsRun).toBe(6) // runner-ok 5, runner-plotly 1;
+    expect(summary.cellsRun).toBe(6); // runner-ok 5, runner-plotly 1
   });
 
   it("records streams, AE_MODE, counts, timing and keeps ids and metadata", () => {

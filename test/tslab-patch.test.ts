@@ -7,10 +7,11 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as net from "net";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { RunningKernel, startKernel } from "../lib/runner/kernel";
 import { JupyterMessage } from "../lib/runner/protocol";
-import { startTsService, TsService, tsServiceStats, TS_SERVICE_ENV } from "../lib/runner/ts-service";
+import { startTsService, TsService, TS_SERVICE_ENV } from "../lib/runner/ts-service";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const patch = require("../lib/runner/tslab-patch/apply.js") as {
@@ -355,7 +356,8 @@ describe("the committed notebooks' import line", () => {
 describe("the run's TypeScript service (ts-service.js) and its shared declarations", () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const helper = require("../lib/runner/tslab-patch/ae-tslab-service.js") as {
-    serviceClient(socket: string): { call(request: unknown): unknown; close(): void };
+    serviceClient(socket: string, timeoutMs?: number): { call(request: unknown): unknown; close(): void };
+    converterFor(createConverter: (options: object) => unknown, options: object, env: Record<string, string>): unknown;
     shareDeclarations(): void;
     withSharedDeclarations<H>(host: H, options: Record<string, unknown>, recheckMs?: number): H;
   };
@@ -412,10 +414,11 @@ describe("the run's TypeScript service (ts-service.js) and its shared declaratio
     const file = path.join(tmp, "shared.d.ts");
     fs.writeFileSync(file, "declare const a: number;\n");
     let parses = 0;
-    const host = { getSourceFile: (fileName: string) => ({ fileName, parse: ++parses }) };
+    const fresh: boolean[] = [];
+    const host = { getSourceFile: (fileName: string, _version?: unknown, _onError?: unknown, shouldCreateNew?: boolean) => (fresh.push(Boolean(shouldCreateNew)), { fileName, parse: ++parses }) };
     helper.shareDeclarations();
     const options = { target: 9, typeRoots: ["/t"], paths: {} };
-    const first = helper.withSharedDeclarations(host, options);
+    const first = helper.withSharedDeclarations(host, options, 60_000); // looks at the file again after a minute
     const second = helper.withSharedDeclarations(host, options, 0); // looks at the file each time
     const a = first.getSourceFile(file);
     expect(second.getSourceFile(file)).toBe(a);
@@ -423,11 +426,76 @@ describe("the run's TypeScript service (ts-service.js) and its shared declaratio
     expect(helper.withSharedDeclarations(host, { ...options, typeRoots: ["/other"] }).getSourceFile(file)).not.toBe(a); // other type roots: its own
     fs.writeFileSync(file, "declare const a: string;\n");
     fs.utimesSync(file, new Date(), new Date(Date.now() + 5000));
-    expect(first.getSourceFile(file)).toBe(a); // looked at less than a second ago: not again yet
+    expect(first.getSourceFile(file)).toBe(a); // looked at less than its minute ago: not again yet
     expect(second.getSourceFile(file)).not.toBe(a);
     const cell = path.join(tmp, "__prev__.d.ts");
     fs.writeFileSync(cell, "export {};\n");
     expect(first.getSourceFile(cell)).not.toBe(first.getSourceFile(cell));
     expect(parses).toBe(5);
+    // Parsed for sharing: always a new parse, never the watch host's cached copy; the converter's own files as asked.
+    expect(fresh).toEqual([true, true, true, false, false]);
   });
+
+  it("a converter the service makes for a session (its first call, or again after dropping it) gets the kernel's modules first", () => {
+    const client = helper.serviceClient(process.env[TS_SERVICE_ENV] as string);
+    const session = `modules-${process.pid}`;
+    const spec = { cwd: fs.mkdtempSync(path.join(tmp, "modules-")), isJS: false, isBrowser: false, modules: [["helper", "export const k: number = 3;"]] };
+    try {
+      const converted = client.call({ session, spec, op: "convert", args: ["", 'import { k } from "./helper";\nconst twice: string = 2 * k;'] }) as Converted;
+      expect(converted.diagnostics.map((d) => (d as { messageText: string }).messageText)).toEqual(["Type 'number' is not assignable to type 'string'."]);
+      client.call({ session, op: "close" });
+      const without = client.call({ session, spec: { ...spec, modules: [] }, op: "convert", args: ["", 'import { k } from "./helper";'] }) as Converted;
+      expect(without.diagnostics.map((d) => (d as { messageText: string }).messageText)).toEqual(["Cannot find module './helper' or its corresponding type declarations."]);
+      expect(() => client.call({ session: "bad-modules", spec: { ...spec, modules: ["helper"] }, op: "convert", args: ["", "1"] })).toThrow(/spec\.modules must be a list of addModule argument lists/);
+    } finally {
+      client.call({ session, op: "close" });
+      client.close();
+    }
+  });
+
+  it("a call to a service that never answers fails after the client's limit, naming it", async () => {
+    const socket = path.join(tmp, "silent.sock");
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(socket, resolve));
+    const client = helper.serviceClient(socket, 300);
+    try {
+      expect(() => client.call({ session: "s", op: "convert", args: ["", "1"] })).toThrow(/^no answer within 300 ms$/);
+    } finally {
+      client.close();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it("a kernel's converter: the converter's own errors come through as they are; when its service dies it compiles on its own from then on, modules included, and says so once", async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createConverter } = require(path.join(DIST, "converter.js")) as { createConverter(o: object): Converter };
+    type Converter = { convert(p: string, s: string): Converted; addModule(name: string, src: string, meta?: object): unknown[]; close(): void };
+    const folder = fs.mkdtempSync(path.join(tmp, "converter-"));
+    const service = await startTsService();
+    const notes: string[] = [];
+    const write = vi.spyOn(process.stderr, "write").mockImplementation((text: string | Uint8Array) => (notes.push(String(text)), true));
+    const cwd = process.cwd();
+    process.chdir(folder);
+    let converter: Converter | undefined;
+    try {
+      converter = helper.converterFor(createConverter, { isJS: false, isBrowser: false }, { [TS_SERVICE_ENV]: service.socket }) as Converter;
+      expect(() => converter!.addModule("not a module name!", "export const k = 1;")).toThrow(/^invalid module name: "not a module name!"$/);
+      expect(converter.addModule("helper", "export const k: number = 3;")).toEqual([]);
+      const first = converter.convert("", 'import { k } from "./helper";\nconst twice = 2 * k;');
+      expect(first.diagnostics).toEqual([]);
+      expect((await service.stats()).converters).toBe(1);
+      await service.close();
+      const second = converter.convert(first.declOutput ?? "", 'import { k } from "./helper";\nconst thrice: number = 3 * k + twice;');
+      expect(second.diagnostics).toEqual([]);
+      expect(second.output).toContain("const thrice = 3 * helper_1.k + exports.twice;");
+      const third = converter.convert(second.declOutput ?? "", "const wrong: string = thrice;");
+      expect(third.diagnostics.map((d) => (d as { messageText: string }).messageText)).toEqual(["Type 'number' is not assignable to type 'string'."]);
+      expect(notes.filter((n) => n.startsWith("tslab:"))).toEqual([expect.stringMatching(/^tslab: compiling in this kernel from now on: the run's TypeScript service \(AE_TS_SERVICE=.*\) failed: connect ENOENT/)]);
+    } finally {
+      write.mockRestore();
+      process.chdir(cwd);
+      converter?.close();
+      await service.close();
+    }
+  }, 120_000);
 });

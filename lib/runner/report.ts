@@ -72,7 +72,7 @@ export function formatSummary(summary: RunSummary, skipped = 0): string {
   );
   if (summary.slowest) lines.push(`  slowest: ${path.basename(summary.slowest.notebook)} (${formatSeconds(summary.slowest.totalMs)})`);
   const ts = summary.tsService;
-  if (ts) lines.push(`  TypeScript: one service compiled ${ts.calls} cells for ${ts.converters} kernels (declaration files parsed once)`);
+  if (ts) lines.push(`  TypeScript: one service answered ${ts.calls} compile calls from ${ts.converters} kernel converters (declaration files parsed once)`);
   lines.push(`  failures: ${summary.failures.length === 0 ? "none" : summary.failures.map((r) => path.basename(r.notebook)).join(", ")}`);
   return lines.join("\n");
 }

@@ -33,7 +33,7 @@ export interface TsService {
   /** The Unix socket it listens on: the value of AE_TS_SERVICE for the kernels. */
   socket: string;
   stats(): Promise<TsServiceStats>;
-  /** Stop it and remove its socket. */
+  /** Stop it (SIGTERM, SIGKILL after 5 s) and remove its socket (and the folder made for it). */
   close(): Promise<void>;
 }
 
@@ -74,14 +74,19 @@ export async function startTsService(options: TsServiceOptions = {}): Promise<Ts
   const folder = options.socket === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), "ae-ts-")) : undefined;
   const socket = options.socket ?? path.join(folder as string, "service.sock");
   if (!path.isAbsolute(socket)) throw new Error(`startTsService: socket must be an absolute path, got ${JSON.stringify(socket)}`);
-  const child: ChildProcess = spawn(process.execPath, [tsServiceScript(options.root), socket], { stdio: ["pipe", "pipe", "inherit"] });
+  // A folder of its own is removed by the service as it ends, even when this process is gone first.
+  const child: ChildProcess = spawn(process.execPath, [tsServiceScript(options.root), socket, ...(folder ? ["--remove-folder"] : [])], { stdio: ["pipe", "pipe", "inherit"] });
+  const removeFolder = (): void => {
+    if (folder) fs.rmSync(folder, { recursive: true, force: true });
+  };
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   await new Promise<void>((resolve, reject) => {
     let out = "";
     const fail = (why: string): void => {
       clearTimeout(timer);
       child.kill("SIGKILL");
-      reject(new Error(`the TypeScript service did not start (${why})`));
+      removeFolder();
+      reject(new Error(`the TypeScript service did not start on ${socket} (${why})`));
     };
     const timer = setTimeout(() => fail(`no "listening" line within ${timeoutMs} ms`), timeoutMs);
     child.once("exit", (code, signal) => fail(`it exited with ${signal ?? `code ${code}`}`));
@@ -102,11 +107,17 @@ export async function startTsService(options: TsServiceOptions = {}): Promise<Ts
     close: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         await new Promise<void>((resolve) => {
-          child.once("exit", () => resolve());
+          // A service in the middle of a long compile answers SIGTERM only after it: 5 s, then SIGKILL.
+          const kill = setTimeout(() => child.kill("SIGKILL"), 5_000);
+          child.once("exit", () => {
+            clearTimeout(kill);
+            resolve();
+          });
           child.kill("SIGTERM");
         });
       }
-      if (folder) fs.rmSync(folder, { recursive: true, force: true });
+      if (options.socket !== undefined) fs.rmSync(socket, { force: true });
+      removeFolder();
     },
   };
 }

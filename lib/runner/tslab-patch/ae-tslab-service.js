@@ -1,6 +1,7 @@
 /**
  * One compiler for a run's kernels, the part of the tslab patch behind AE_TS_SERVICE (copied
- * next to ae-tslab.js into node_modules/tslab/dist/ by apply.js, which re-exports it):
+ * next to ae-tslab.js into node_modules/tslab/dist/ by apply.js; ae-tslab.js re-exports
+ * converterFor for the line the patch puts into tslab's main.js):
  *
  * - In a kernel, `converterFor` gives tslab a converter that compiles in the run's TypeScript
  *   service (ts-service.js) through a synchronous client (`serviceClient`), and compiles on its
@@ -42,8 +43,9 @@ function isConverterFile(fileName) {
  * `host` with getSourceFile(ByPath) answered from the shared declarations where sharing is on:
  * a .d.ts is parsed by the first converter that needs it and handed as the same object to the
  * others, as long as its size and modification time are unchanged (looked at again at most once
- * a second: a rebuilt lib/dist is parsed again). The options that decide how a file is parsed and what its references resolve to
- * (target, type roots, paths) are part of the key.
+ * a second: a rebuilt lib/dist is parsed again, bypassing the watch host's own copy). The options
+ * that decide how a file is parsed and what its imports resolve to (target, type roots, paths;
+ * tslab's TypeScript 5.0 keeps a file's resolved imports on the file) are part of the key.
  */
 function withSharedDeclarations(host, options, recheckMs = SHARED_RECHECK_MS) {
   if (!sharedDeclarations || !host) return host;
@@ -60,21 +62,23 @@ function withSharedDeclarations(host, options, recheckMs = SHARED_RECHECK_MS) {
       stat = fs.statSync(fileName);
     } catch {
       sharedDeclarations.delete(key);
-      return parse();
+      return parse(false);
     }
     if (hit && hit.mtimeMs === stat.mtimeMs && hit.size === stat.size) {
       hit.checkedAt = now;
       return hit.file;
     }
-    const file = parse();
+    // A new parse, not the watch host's cached copy (which it keeps until its own watcher fires).
+    const file = parse(true);
     if (file) sharedDeclarations.set(key, { mtimeMs: stat.mtimeMs, size: stat.size, checkedAt: now, file });
     return file;
   };
   const shared = Object.create(host);
-  shared.getSourceFile = (fileName, languageVersion, ...rest) => lookup(fileName, languageVersion, () => host.getSourceFile(fileName, languageVersion, ...rest));
+  shared.getSourceFile = (fileName, languageVersion, onError, shouldCreateNewSourceFile) =>
+    lookup(fileName, languageVersion, (fresh) => host.getSourceFile(fileName, languageVersion, onError, shouldCreateNewSourceFile || fresh));
   if (host.getSourceFileByPath) {
-    shared.getSourceFileByPath = (fileName, filePath, languageVersion, ...rest) =>
-      lookup(fileName, languageVersion, () => host.getSourceFileByPath(fileName, filePath, languageVersion, ...rest));
+    shared.getSourceFileByPath = (fileName, filePath, languageVersion, onError, shouldCreateNewSourceFile) =>
+      lookup(fileName, languageVersion, (fresh) => host.getSourceFileByPath(fileName, filePath, languageVersion, onError, shouldCreateNewSourceFile || fresh));
   }
   return shared;
 }
@@ -97,7 +101,9 @@ function answer(message) {
 }
 parentPort.on("message", ({ id, body }) => {
   try {
-    const request = http.request({ socketPath: workerData.socket, path: "/call", method: "POST", headers: { "content-type": "application/json" } }, (response) => {
+    // A connection per call (agent: false): the service compiles for seconds at a time, and a kept-alive
+    // connection it closes meanwhile for idleness would fail the next call.
+    const request = http.request({ socketPath: workerData.socket, path: "/call", method: "POST", agent: false, headers: { "content-type": "application/json" } }, (response) => {
       const chunks = [];
       response.on("data", (chunk) => chunks.push(chunk));
       response.on("error", (error) => answer({ id, error: error.message }));
@@ -116,7 +122,8 @@ parentPort.on("message", ({ id, body }) => {
 /**
  * A synchronous client of the service at `socket`: call(request[, waitMs]) blocks this thread
  * (Atomics.wait, as lib/plots/png-kernel.ts does for PNGs) while a worker thread carries the
- * request, and returns the service's `result` or throws its error.
+ * request, and returns the service's `result`. It throws the converter's own error (marked
+ * `fromConverter`) where the converter threw, and any other error where the service failed.
  */
 function serviceClient(socket, timeoutMs = TS_SERVICE_TIMEOUT_MS) {
   const { port1, port2 } = new MessageChannel();
@@ -138,7 +145,9 @@ function serviceClient(socket, timeoutMs = TS_SERVICE_TIMEOUT_MS) {
         const message = reply && reply.message;
         if (message && message.id === id) {
           if (message.error !== undefined) throw new Error(message.error);
-          return JSON.parse(message.body).result;
+          const answer = JSON.parse(message.body);
+          if (answer.error !== undefined) throw Object.assign(new Error(answer.error), { fromConverter: true });
+          return answer.result;
         }
         if (message) continue; // a late answer to an earlier request
         const left = deadline - Date.now();
@@ -157,14 +166,16 @@ function serviceClient(socket, timeoutMs = TS_SERVICE_TIMEOUT_MS) {
  * AE_TS_SERVICE names the run's TypeScript service, a stand-in with the same methods that
  * compiles in that service (which parses the declaration files once for all the run's kernels
  * instead of once per kernel: ts-service.js). If the service fails, the kernel says so once on
- * stderr and compiles here from then on; each call carries the whole state the converter needs
- * (the previous cells' declarations and the cell), so nothing is lost in the switch.
+ * stderr and compiles here from then on. Nothing is lost in the switch, nor when the service
+ * drops this kernel's converter to make room: a call carries the previous cells' declarations
+ * and the cell, and its spec carries the modules added so far (`%module` cells), which a new
+ * converter, there or here, is given again first. A converter's own error is thrown as it is.
  */
 function converterFor(createConverter, options, env = process.env) {
   const socket = env[TS_SERVICE_ENV];
   if (!socket) return createConverter(options);
   const session = `${process.pid}-${crypto.randomBytes(6).toString("hex")}`;
-  const spec = { isJS: Boolean(options.isJS), isBrowser: Boolean(options.isBrowser), cwd: process.cwd() };
+  const spec = { isJS: Boolean(options.isJS), isBrowser: Boolean(options.isBrowser), cwd: process.cwd(), modules: [] };
   let client = null;
   let local = null;
   const compileHere = (reason) => {
@@ -172,6 +183,7 @@ function converterFor(createConverter, options, env = process.env) {
     if (client) client.close();
     client = null;
     local = createConverter(options);
+    for (const args of spec.modules) local.addModule(...args);
     return local;
   };
   const call = (op, args) => {
@@ -181,6 +193,7 @@ function converterFor(createConverter, options, env = process.env) {
       if (!client) client = serviceClient(socket);
       result = client.call({ session, spec, op, args });
     } catch (error) {
+      if (error && error.fromConverter) throw new Error(error.message);
       return compileHere(error && error.message)[op](...args);
     }
     return result;
@@ -189,7 +202,11 @@ function converterFor(createConverter, options, env = process.env) {
     convert: (...args) => call("convert", args),
     inspect: (...args) => call("inspect", args),
     complete: (...args) => call("complete", args),
-    addModule: (...args) => call("addModule", args),
+    addModule: (...args) => {
+      const diagnostics = call("addModule", args);
+      spec.modules.push(args);
+      return diagnostics;
+    },
     close() {
       if (local) local.close();
       if (client) {

@@ -96,7 +96,7 @@ const EDITS = {
   ],
   "main.js": [
     {
-      // A kernel started with AE_TS_SERVICE compiles its cells in the run's shared TypeScript service (ae-tslab.js).
+      // A kernel started with AE_TS_SERVICE compiles its cells in the run's shared TypeScript service (ae-tslab-service.js).
       find: "            this._node = (0, converter_1.createConverter)({ isJS: this.jsKernel, isBrowser: false });",
       replace: `            this._node = ${MARK} ${HELPER}.converterFor(converter_1.createConverter, { isJS: this.jsKernel, isBrowser: false });`,
     },

@@ -8,17 +8,19 @@
  * (ae-tslab-service.js, shareDeclarations). A kernel finds the service through AE_TS_SERVICE
  * (ae-tslab-service.js, converterFor) and compiles on its own if the service fails.
  *
- *   node lib/runner/tslab-patch/ts-service.js <socket path>
+ *   node lib/runner/tslab-patch/ts-service.js <socket path> [--remove-folder]
  *
  * prints "listening <socket path>" once it accepts requests, and ends when its standard input
- * closes (whoever started it has gone) or on SIGTERM/SIGINT, removing the socket.
+ * closes (whoever started it has gone) or on SIGTERM/SIGINT, removing the socket (and with
+ * --remove-folder the folder it is in).
  *
- * Protocol: HTTP on the Unix socket. POST /call {session, spec: {cwd, isJS, isBrowser}, op, args}
- * runs converter[op](...args) for that session (created on first use) → 200 {result};
- * {session, op: "close"} ends a session; GET /stats → {sessions, converters, calls}. A failing
- * call → 500 with the error's text. At most MAX_SESSIONS converters are kept: the least recently
- * used one is closed first (its kernel's next call makes it again; each call carries the whole
- * state a converter needs).
+ * Protocol: HTTP on the Unix socket. POST /call {session, spec: {cwd, isJS, isBrowser, modules},
+ * op, args} runs converter[op](...args) for that session → 200 {result}, or 200 {error} where the
+ * converter threw; a session's converter is made on first use and given spec.modules (the
+ * kernel's addModule calls so far) first. {session, op: "close"} ends a session; GET /stats →
+ * {sessions, converters, calls}. A request it cannot take → 500 with the reason. At most
+ * MAX_SESSIONS converters are kept: the least recently used one is closed first (its kernel's
+ * next call makes it again: each call carries what a converter needs).
  */
 "use strict";
 const fs = require("fs");
@@ -54,7 +56,10 @@ function serve(socket) {
       sessions.delete(session);
     } else {
       if (!spec || typeof spec.cwd !== "string" || !path.isAbsolute(spec.cwd)) throw new Error(`spec.cwd must be an absolute folder, got ${JSON.stringify(spec && spec.cwd)}`);
+      const modules = spec.modules === undefined ? [] : spec.modules;
+      if (!Array.isArray(modules) || !modules.every(Array.isArray)) throw new Error("spec.modules must be a list of addModule argument lists");
       converter = createConverter({ isJS: Boolean(spec.isJS), isBrowser: Boolean(spec.isBrowser), cwd: spec.cwd });
+      for (const args of modules) converter.addModule(...args);
       stats.converters += 1;
       while (sessions.size >= MAX_SESSIONS) closeSession(sessions.keys().next().value);
     }
@@ -67,12 +72,17 @@ function serve(socket) {
     if (request.op === "close") {
       closeSession(request.session);
       stats.sessions = sessions.size;
-      return null;
+      return { result: null };
     }
     if (!OPS.has(request.op)) throw new Error(`op must be one of close, ${[...OPS].join(", ")}; got ${JSON.stringify(request.op)}`);
     if (!Array.isArray(request.args)) throw new Error("args must be an array");
     stats.calls += 1;
-    return converterOf(request.session, request.spec)[request.op](...request.args);
+    const converter = converterOf(request.session, request.spec);
+    try {
+      return { result: converter[request.op](...request.args) };
+    } catch (error) {
+      return { error: String((error && error.message) || error) }; // the converter's own error, for the kernel to throw
+    }
   };
 
   const server = http.createServer((req, res) => {
@@ -86,7 +96,7 @@ function serve(socket) {
     req.on("data", (chunk) => chunks.push(chunk));
     req.on("end", () => {
       try {
-        send(200, JSON.stringify({ result: handle(JSON.parse(Buffer.concat(chunks).toString("utf8"))) }));
+        send(200, JSON.stringify(handle(JSON.parse(Buffer.concat(chunks).toString("utf8")))));
       } catch (error) {
         send(500, String((error && error.stack) || error));
       }
@@ -99,13 +109,13 @@ function serve(socket) {
 }
 
 if (require.main === module) {
-  const socket = process.argv[2];
-  if (!socket || !path.isAbsolute(socket)) {
-    process.stderr.write("usage: node ts-service.js <absolute socket path>\n");
+  const [socket, ...flags] = process.argv.slice(2);
+  if (!socket || !path.isAbsolute(socket) || flags.some((flag) => flag !== "--remove-folder")) {
+    process.stderr.write("usage: node ts-service.js <absolute socket path> [--remove-folder]\n");
     process.exit(2);
   }
   const stop = () => {
-    fs.rmSync(socket, { force: true });
+    fs.rmSync(flags.includes("--remove-folder") ? path.dirname(socket) : socket, { recursive: true, force: true });
     process.exit(0);
   };
   fs.rmSync(socket, { force: true });
