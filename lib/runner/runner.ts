@@ -377,7 +377,7 @@ export async function runNotebooks(files: string[], options: RunNotebooksOptions
   const results: NotebookResult[] = [];
   const service = filler ? await startPngService(filler) : undefined;
   const tsService = wantsTsService(files.length, options) ? await startTsService().catch((error: Error) => {
-    (options.warn ?? ((m: string) => process.stderr.write(`${m}\n`)))(`each kernel compiles its own cells: ${error.message}`);
+    (options.warn ?? defaultWarn)(`each kernel compiles its own cells: ${error.message}`);
     return undefined;
   }) : undefined;
   let tsStats: TsServiceStats | null = null;

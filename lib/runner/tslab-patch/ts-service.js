@@ -42,7 +42,7 @@ function serve(socket) {
   require(path.join(dist, "ae-tslab-service.js")).shareDeclarations();
   /** session → converter, least recently used first. */
   const sessions = new Map();
-  const stats = { sessions: 0, converters: 0, calls: 0 };
+  const counts = { converters: 0, calls: 0 };
 
   const closeSession = (session) => {
     const converter = sessions.get(session);
@@ -60,23 +60,21 @@ function serve(socket) {
       if (!Array.isArray(modules) || !modules.every(Array.isArray)) throw new Error("spec.modules must be a list of addModule argument lists");
       converter = createConverter({ isJS: Boolean(spec.isJS), isBrowser: Boolean(spec.isBrowser), cwd: spec.cwd });
       for (const args of modules) converter.addModule(...args);
-      stats.converters += 1;
+      counts.converters += 1;
       while (sessions.size >= MAX_SESSIONS) closeSession(sessions.keys().next().value);
     }
     sessions.set(session, converter);
-    stats.sessions = sessions.size;
     return converter;
   };
   const handle = (request) => {
     if (typeof request.session !== "string" || request.session === "") throw new Error("session must be a non-empty string");
     if (request.op === "close") {
       closeSession(request.session);
-      stats.sessions = sessions.size;
       return { result: null };
     }
     if (!OPS.has(request.op)) throw new Error(`op must be one of close, ${[...OPS].join(", ")}; got ${JSON.stringify(request.op)}`);
     if (!Array.isArray(request.args)) throw new Error("args must be an array");
-    stats.calls += 1;
+    counts.calls += 1;
     const converter = converterOf(request.session, request.spec);
     try {
       return { result: converter[request.op](...request.args) };
@@ -90,7 +88,7 @@ function serve(socket) {
       res.writeHead(status, { "content-type": status === 200 ? "application/json" : "text/plain" });
       res.end(body);
     };
-    if (req.method === "GET" && req.url === "/stats") return send(200, JSON.stringify(stats));
+    if (req.method === "GET" && req.url === "/stats") return send(200, JSON.stringify({ sessions: sessions.size, ...counts }));
     if (req.method !== "POST" || req.url !== "/call") return send(404, "POST /call or GET /stats");
     const chunks = [];
     req.on("data", (chunk) => chunks.push(chunk));
