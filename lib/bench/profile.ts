@@ -224,12 +224,13 @@ function printTable(title: string, timer: KernelTimer, steps: number, stepMs: nu
   const kernelTotal = rows.reduce((s, r) => s + r.ms, 0);
   const byPhase: Record<string, number> = {};
   for (const r of rows) byPhase[r.phase] = (byPhase[r.phase] ?? 0) + r.ms;
-  console.log(`\n## ${title}: ${stepMs.toFixed(1)} ms/step, kernels ${kernelTotal.toFixed(1)} ms`);
+  const callsPerStep = rows.reduce((s, r) => s + r.calls, 0);
+  console.log(`\n## ${title}: ${stepMs.toFixed(1)} ms/step, kernels ${kernelTotal.toFixed(1)} ms in ${callsPerStep.toFixed(0)} calls`);
   console.log(`phases: ${Object.entries(byPhase).map(([p, ms]) => `${p} ${ms.toFixed(1)} ms (${(100 * ms / stepMs).toFixed(0)}%)`).join(", ")}; outside kernels ${(stepMs - kernelTotal).toFixed(1)} ms`);
   console.log("| phase | kernel | ms/step | calls/step | share |");
   console.log("|---|---|---:|---:|---:|");
   rows.forEach((r, i) => {
-    if (i >= 12 && r.ms / stepMs < 0.005) return;
+    if (i >= 12 && r.ms / stepMs < 0.005 && !process.env.AE_PROFILE_ALL) return;
     console.log(`| ${r.phase} | ${r.kernel} | ${r.ms.toFixed(2)} | ${r.calls.toFixed(0)} | ${(100 * r.ms / stepMs).toFixed(1)}% |`);
   });
 }

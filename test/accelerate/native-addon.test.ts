@@ -99,6 +99,28 @@ describe.runIf(built)("the addon", () => {
     }
   });
 
+  test("gemm: a split between threads, by columns or by rows, gives one thread's bits", () => {
+    // Products of ≥ 2e7 flops run on the threads: split by columns (128×400×784, wide) or, for a tall C with k ≥ 64, by
+    // rows (an im2col product 448×64×576, a filter gradient 576×64×448 with Aᵀ, an input gradient 896×288×64 with Bᵀ,
+    // 30976×128×64 with Aᵀ); 2000×17×600 by rows (one tile of columns). Each element of C is then the same sum in the
+    // same order as on one thread, so the notebooks' numbers do not depend on the split.
+    const sizes: Array<[number, number, number, boolean, boolean]> = [
+      [128, 400, 784, false, false], [128, 400, 784, false, true], [448, 64, 576, false, false], [576, 64, 448, true, false],
+      [896, 288, 64, false, true], [30976, 128, 64, true, false], [2000, 17, 600, false, false], [333, 100, 300, false, false],
+    ];
+    let seed = 500;
+    for (const [m, n, k, transA, transB] of sizes) {
+      const a = seededNormal(m * k, seed++);
+      const b = seededNormal(k * n, seed++);
+      const [one, ...more] = [1, 2, 3].map((threads) => {
+        const c = new Float32Array(m * n).fill(Number.NaN);
+        addon().gemm(a, b, c, 1, m, n, k, transA, transB, 0, 0, threads);
+        return c;
+      });
+      more.forEach((c, i) => expect(bitwiseDifferences(c, one), `${m}×${n}×${k} tA ${transA} tB ${transB}, ${i + 2} threads`).toEqual([]));
+    }
+  });
+
   test("adam and momentum: two threads give one thread's bits, on sizes around where the threads start (32k / 64k weights) and odd tails", () => {
     for (const n of [1_000, 32_767, 32_771, 65_535, 70_001, 318_003]) {
       const g = seededNormal(n, 40);
