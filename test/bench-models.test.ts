@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
 import { benchModel, BENCH_MODELS, BenchModelId } from "../lib/bench/specs";
 import { benchTraining, labelThreads, measurePeak, runBenchCase, BenchRow, PeakRow } from "../lib/bench/run";
-import { BenchResults, comparisonRows, machinePeak, peakPercent, sweepRows } from "../lib/bench/report";
+import { BenchResults, comparisonRows, machinePeak, peakPercent, readmeSection, sweepRows } from "../lib/bench/report";
 import { defaultBenchArgs } from "../lib/bench/args";
 import { paramMismatch } from "../lib/bench/cli";
 import { findTorchPython, torchParamCounts, TorchRow } from "../lib/bench/torch";
@@ -179,6 +179,13 @@ describe("bench report: batch sweep, % of peak, parameter parity", () => {
     // batch 128 only: 500 samples/s, 50 GFLOP/s = 50% of 100; PyTorch 250 samples/s × 0.1 GFLOP = 25 GFLOP/s = 25%; 2.00×
     expect(csae).toEqual(["csae-c", "5", "100.0", "500", "50.00", "50%", "400", "250", "25%", "2.00×"]);
     expect(main.rows.map((r) => r[0])).toEqual(["mlp-ae", "csae-c"]);
+  });
+
+  it("the README names the cores' arithmetic limit beside the peaks, and the share of it that the fastest product reaches", () => {
+    const results = { ...sweepResults(), arithmeticLimits: [{ threads: 2, gflopsPerSecond: 400, description: "register-only vector multiply-adds, AVX-512, 16 floats a vector" }] };
+    // the fastest 2-thread product is wasm+native×2 at 100 GFLOP/s: 25% of 400
+    expect(readmeSection(results)).toContain("The cores' arithmetic limit, for comparison (register-only vector multiply-adds, AVX-512, 16 floats a vector): 400.0 GFLOP/s on 2 threads, of which the fastest product reaches 25%.");
+    expect(readmeSection(sweepResults())).not.toContain("arithmetic limit");
   });
 
   it("flags a PyTorch twin whose weight count differs from ours", () => {

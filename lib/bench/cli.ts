@@ -5,7 +5,7 @@
  * (--compare-torch) with the ratio ours ÷ PyTorch, and write the table into README.md
  * (--write-readme) and JSON (--json FILE). `--help` lists the options (lib/bench/args.ts).
  */
-import { loadNativeKernels } from "../accelerate/native/addon";
+import { loadNativeKernels, nativeAddon } from "../accelerate/native/addon";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -199,6 +199,16 @@ async function measurePeaks(args: BenchArgs, variants: Array<{ backend: BackendN
     } catch (error) {
       console.log(`  failed: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+  const addon = nativeAddon();
+  const nativeThreads = [...new Set(variants.filter((v) => v.native).map((v) => v.threads ?? 1))];
+  if (addon && nativeThreads.length > 0) {
+    results.arithmeticLimits = nativeThreads.map((threads) => {
+      const gflopsPerSecond = addon.fmaThroughput(threads, 1);
+      const description = `register-only vector multiply-adds, ${addon.describe().split(",")[0]}, ${addon.vectorFloats()} floats a vector`;
+      console.log(`▶ arithmetic limit: ${fmt(gflopsPerSecond, 1)} GFLOP/s on ${threads} thread${threads === 1 ? "" : "s"} (${description})`);
+      return { threads, gflopsPerSecond, description };
+    });
   }
   if (python === null) return;
   for (const threads of args.torchThreads) {

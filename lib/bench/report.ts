@@ -45,6 +45,8 @@ export interface BenchResults {
   torch?: TorchResults;
   /** Each engine's matrix-product peak, measured in the same run (absent with --no-peak and in results saved before issue 18). */
   peaks?: PeakRow[];
+  /** The cores' arithmetic limit per thread count: register-only vector multiply-adds on the native addon (absent without it, with --no-peak, and in results saved before it). */
+  arithmeticLimits?: Array<{ threads: number; gflopsPerSecond: number; description: string }>;
   /** Set when the tables were rendered again from saved results (`--from-json`): that command. */
   renderedBy?: string;
   /** 1/5/15-minute load averages before and after (the machine may be shared). */
@@ -127,6 +129,16 @@ function torchRow(results: BenchResults, model: BenchModelId, threads: number | 
 export function machinePeak(results: BenchResults, threads: number): PeakRow | undefined {
   const same = (results.peaks ?? []).filter((p) => p.threads === threads);
   return same.length === 0 ? undefined : same.reduce((a, b) => (b.gflopsPerSecond > a.gflopsPerSecond ? b : a));
+}
+
+/** " The cores' arithmetic limit …": each measured limit and the share of it that the fastest product with as many threads reached ("" when none was measured). */
+function arithmeticLimitNote(results: BenchResults): string {
+  const limits = results.arithmeticLimits ?? [];
+  if (limits.length === 0) return "";
+  return " The cores' arithmetic limit, for comparison (" + limits[0].description + "): " + limits.map((l) => {
+    const peak = machinePeak(results, l.threads);
+    return `${fmt(l.gflopsPerSecond, 1)} GFLOP/s on ${l.threads} thread${l.threads === 1 ? "" : "s"}` + (peak ? `, of which the fastest product reaches ${((100 * peak.gflopsPerSecond) / l.gflopsPerSecond).toFixed(0)}%` : "");
+  }).join("; ") + ".";
 }
 
 /** GFLOP/s as a percentage of the machine's peak with the same thread count, e.g. "23%"; "—" when no peak was measured. */
@@ -384,7 +396,7 @@ export function readmeSection(results: BenchResults): string {
   }
   if ((results.peaks ?? []).length > 0) {
     lines.push(`Peak of each engine, measured in the same run (the fastest of repeated square float32 matrix products, best size); "% of peak" divides a model's GFLOP/s by the fastest of them with the same thread count: ` +
-      results.peaks!.map((p) => `${p.engine} ×${p.threads} ${fmt(p.gflopsPerSecond, 1)} GFLOP/s (${p.size}²)`).join(", ") + ".");
+      results.peaks!.map((p) => `${p.engine} ×${p.threads} ${fmt(p.gflopsPerSecond, 1)} GFLOP/s (${p.size}²)`).join(", ") + "." + arithmeticLimitNote(results));
     lines.push("");
   }
   const byOptimizer = new Map<string, string[]>();

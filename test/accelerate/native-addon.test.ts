@@ -121,6 +121,13 @@ describe.runIf(built)("the addon", () => {
     }
   });
 
+  test("fmaThroughput: the cores' arithmetic limit, a positive rate on one and two threads; bad arguments refused", () => {
+    // (Not compared with each other: the test files beside this one may keep the second core busy.)
+    for (const threads of [1, 2]) expect(addon().fmaThroughput(threads, 0.2)).toBeGreaterThan(1);
+    expect(() => addon().fmaThroughput(0, 0.2)).toThrow(/fmaThroughput: expected \(threads ≥ 1, seconds in \(0, 60\]\)/);
+    expect(() => addon().fmaThroughput(1, 0)).toThrow(/fmaThroughput: expected/);
+  });
+
   test("adam and momentum: two threads give one thread's bits, on sizes around where the threads start (32k / 64k weights) and odd tails", () => {
     for (const n of [1_000, 32_767, 32_771, 65_535, 70_001, 318_003]) {
       const g = seededNormal(n, 40);

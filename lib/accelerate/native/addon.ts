@@ -73,6 +73,8 @@ export interface NativeAddon {
     dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, channels: number, epsilon: number, relu: boolean, threads: number): void;
   /** Floats per vector register of the build (16 for AVX-512, 8 AVX2, 4 SSE). */
   vectorFloats(): number;
+  /** GFLOP/s of `threads` threads running register-only vector fused multiply-adds for about `seconds` (the cores' arithmetic limit). */
+  fmaThroughput(threads: number, seconds: number): number;
   /** One Adam step in place on w, m, v (equal lengths) from gradient g; biasCorrection1/2 = 1 − β1ᵗ, 1 − β2ᵗ. */
   adam(w: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, lr: number, beta1: number, beta2: number, epsilon: number,
     biasCorrection1: number, biasCorrection2: number, threads: number): void;
@@ -153,7 +155,7 @@ export function loadNativeKernels(options: { threads?: number; env?: NodeJS.Proc
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loadedAddon = require(file) as NativeAddon;
-    if (["gemm", "conv2d", "adam", "momentum", "unary", "compare", "toFloat32", "select", "sumRows", "binary", "addArrays", "addRows", "binaryRows", "meanRows", "upsample", "argMax", "transpose", "maxPoolGrad", "batchNormForward", "batchNormBackward", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
+    if (["gemm", "conv2d", "adam", "momentum", "unary", "compare", "toFloat32", "select", "sumRows", "binary", "addArrays", "addRows", "binaryRows", "meanRows", "upsample", "argMax", "transpose", "maxPoolGrad", "batchNormForward", "batchNormBackward", "fmaThroughput", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
     const mismatches = enumMismatches(loadedAddon.enums);
     if (mismatches.length > 0) throw new Error(`its enums differ from lib/accelerate/native/enums.ts (${mismatches.join("; ")}): rebuild it with npm run build:native`);
     addon = loadedAddon;

@@ -510,6 +510,19 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+/** fmaThroughput(threads, seconds): GFLOP/s of register-only vector multiply-adds on that many threads. */
+napi_value FmaThroughput(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int64_t threads;
+  double seconds;
+  if (!Arguments(env, info, argv) || !Int(env, argv[0], &threads) || napi_get_value_double(env, argv[1], &seconds) != napi_ok || threads < 1 || !(seconds > 0 && seconds <= 60)) {
+    return Throw(env, "fmaThroughput: expected (threads ≥ 1, seconds in (0, 60])");
+  }
+  napi_value out;
+  napi_create_double(env, fmaThroughput(Workers(threads), seconds), &out);
+  return out;
+}
+
 napi_value VectorFloats(napi_env env, napi_callback_info) {
   napi_value out;
   napi_create_int32(env, kVec, &out);
@@ -575,6 +588,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormBackward", nullptr, BatchNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"fmaThroughput", nullptr, FmaThroughput, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"vectorFloats", nullptr, VectorFloats, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"describe", nullptr, Describe, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"enums", nullptr, nullptr, nullptr, nullptr, Enums(env), napi_enumerable, nullptr},

@@ -10,6 +10,8 @@
 // extensions, so the compiler picks AVX-512, AVX2 or SSE for the machine it is built on.
 // With threads > 1 the columns of C (or, when C has few columns, its rows) are split between
 // the threads of a persistent pool, each packing its own operands.
+#include <chrono>
+
 #include "kernels.h"
 
 namespace ae {
@@ -287,6 +289,44 @@ void narrowProduct(const float* a, const float* b, float* c, int64_t m, int64_t 
 }
 
 }  // namespace
+
+/** `iterations` rounds of twelve independent chains of vector multiply-adds, in registers (no call inside the loop to spill them). */
+__attribute__((noinline)) void fmaChains(vfloat* chains, int64_t iterations) {
+  vfloat a0 = chains[0], a1 = chains[1], a2 = chains[2], a3 = chains[3], a4 = chains[4], a5 = chains[5];
+  vfloat a6 = chains[6], a7 = chains[7], a8 = chains[8], a9 = chains[9], a10 = chains[10], a11 = chains[11];
+  const vfloat x = vfloat{} + 0.999999f, y = vfloat{} + 1e-7f;
+  for (int64_t i = 0; i < iterations; i++) {
+    a0 = a0 * x + y; a1 = a1 * x + y; a2 = a2 * x + y; a3 = a3 * x + y; a4 = a4 * x + y; a5 = a5 * x + y;
+    a6 = a6 * x + y; a7 = a7 * x + y; a8 = a8 * x + y; a9 = a9 * x + y; a10 = a10 * x + y; a11 = a11 * x + y;
+  }
+  chains[0] = a0; chains[1] = a1; chains[2] = a2; chains[3] = a3; chains[4] = a4; chains[5] = a5;
+  chains[6] = a6; chains[7] = a7; chains[8] = a8; chains[9] = a9; chains[10] = a10; chains[11] = a11;
+}
+
+/**
+ * The cores' arithmetic limit, against which the products are measured: each of `threads` threads runs fmaChains
+ * (distinct starting values keep the compiler from merging the chains; their results are stored, so they are not
+ * dropped) for about `seconds`, and the result is their multiply-adds × 2 per second, in GFLOP/s.
+ */
+double fmaThroughput(int threads, double seconds) {
+  constexpr int64_t kIterations = 1 << 14;
+  std::vector<double> flops(static_cast<size_t>(std::max(1, threads)), 0.0);
+  const auto start = std::chrono::steady_clock::now();
+  runOnPool(threads, [&](int id) {
+    vfloat chains[12];
+    for (int i = 0; i < 12; i++) chains[i] = vfloat{} + static_cast<float>(i + 1);
+    int64_t rounds = 0;
+    do {
+      fmaChains(chains, kIterations);
+      rounds++;
+    } while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < seconds);
+    flops[id] = static_cast<double>(rounds) * kIterations * 12 * kVec * 2;
+  });
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double total = 0;
+  for (double f : flops) total += f;
+  return total / elapsed / 1e9;
+}
 
 void runJob(const Job& job, int threads) {
   const double flops = 2.0 * job.batch * job.m * job.n * job.k;

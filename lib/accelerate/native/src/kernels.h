@@ -32,6 +32,9 @@ struct Job {
 /** Run a batch of products on `threads` threads. */
 void runJob(const Job& job, int threads);
 
+/** GFLOP/s of `threads` threads running register-only vector fused multiply-adds for about `seconds` (the arithmetic limit). */
+double fmaThroughput(int threads, double seconds);
+
 /**
  * One product C = (C +) op(A)·op(B) on `threads` threads. With one or two vectors of columns, a small
  * B and A untransposed, row tiles of C straight from A's rows (no packing); else when C has fewer
