@@ -76,18 +76,32 @@ export function resolveWeightDecay(option: TrainOptions["weightDecay"], trained:
 }
 
 /**
+ * A kernel a backend may register (lib/accelerate does, on wasm): Σ_v Σ_i v_i² over its float32 inputs "0", "1", …, as one
+ * scalar, bit for bit as tf.addN of each tf.sum(tf.square(v)) on that backend. weightDecayTerm runs it where registered.
+ */
+export const SUM_OF_SQUARES_KERNEL = "AeSumOfSquares";
+
+/** Σ_v ‖v‖² (tf.addN of each tf.sum(tf.square(v)); one kernel where SUM_OF_SQUARES_KERNEL is registered and every v is float32). */
+export function sumOfSquares(variables: tf.Tensor[]): tf.Scalar {
+  if (tf.getKernel(SUM_OF_SQUARES_KERNEL, tf.getBackend()) !== undefined && variables.every((v) => v.dtype === "float32")) {
+    return tf.engine().runKernel(SUM_OF_SQUARES_KERNEL, Object.fromEntries(variables.map((v, i) => [String(i), v]))) as tf.Scalar;
+  }
+  const squares = variables.map((v) => tf.sum(tf.square(v)));
+  return (squares.length === 1 ? squares[0] : tf.addN(squares)) as tf.Scalar;
+}
+
+/**
  * The weight-decay term (rate/2)·Σ‖v‖², gradient rate·v: given in closed form (one kernel per
  * variable) instead of by autodiff through square, sum and addN (four per variable, which in a
- * model with many small weight tensors costs more than the term is worth).
+ * model with many small weight tensors costs more than the term is worth); its value by sumOfSquares.
  */
 export function weightDecayTerm(decay: WeightDecay): tf.Scalar {
   const { rate, variables } = decay;
   // The variables outlive the step, so the gradient reads them directly (no saved copies, whose
   // shared memory would make an in-place optimiser copy each weight).
   const term = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const squares = (args.slice(0, -1) as tf.Tensor[]).map((v) => tf.sum(tf.square(v)));
     return {
-      value: tf.mul(rate / 2, squares.length === 1 ? squares[0] : tf.addN(squares)) as tf.Scalar,
+      value: tf.mul(rate / 2, sumOfSquares(args.slice(0, -1) as tf.Tensor[])) as tf.Scalar,
       gradFunc: (dy: tf.Tensor) => {
         const factor = tf.mul(dy, rate);
         return variables.map((v) => tf.mul(v, factor));

@@ -73,6 +73,8 @@ export interface NativeAddon {
     dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, channels: number, epsilon: number, relu: boolean, threads: number): void;
   /** Floats per vector register of the build (16 for AVX-512, 8 AVX2, 4 SSE). */
   vectorFloats(): number;
+  /** Σ over the arrays of Σ x², bit for bit as tf.addN of tf.sum(tf.square(x)) on wasm with our kernels (src/kernels.h). */
+  sumOfSquares(arrays: Float32Array[], threads: number): number;
   /** GFLOP/s of `threads` threads running register-only vector fused multiply-adds for about `seconds` (the cores' arithmetic limit). */
   fmaThroughput(threads: number, seconds: number): number;
   /** One Adam step in place on w, m, v (equal lengths) from gradient g; biasCorrection1/2 = 1 − β1ᵗ, 1 − β2ᵗ. */
@@ -155,7 +157,7 @@ export function loadNativeKernels(options: { threads?: number; env?: NodeJS.Proc
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loadedAddon = require(file) as NativeAddon;
-    if (["gemm", "conv2d", "adam", "momentum", "unary", "compare", "toFloat32", "select", "sumRows", "binary", "addArrays", "addRows", "binaryRows", "meanRows", "upsample", "argMax", "transpose", "maxPoolGrad", "batchNormForward", "batchNormBackward", "fmaThroughput", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
+    if (["gemm", "conv2d", "adam", "momentum", "unary", "compare", "toFloat32", "select", "sumRows", "binary", "addArrays", "addRows", "binaryRows", "meanRows", "upsample", "argMax", "transpose", "maxPoolGrad", "batchNormForward", "batchNormBackward", "fmaThroughput", "sumOfSquares", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
     const mismatches = enumMismatches(loadedAddon.enums);
     if (mismatches.length > 0) throw new Error(`its enums differ from lib/accelerate/native/enums.ts (${mismatches.join("; ")}): rebuild it with npm run build:native`);
     addon = loadedAddon;

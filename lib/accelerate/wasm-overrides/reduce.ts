@@ -23,6 +23,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { nativeAddon, nativeCounters, nativeThreads } from "../native/addon";
 import { KernelArgs, NATIVE_MIN_VALUES, runStockKernel, WasmBackendLike } from "./common";
+import { SUM_OF_SQUARES_KERNEL } from "../../train/loss-terms";
 
 /** Reductions with at least this many terms per output are accumulated in float64 (see the module comment). */
 export const LONG_REDUCTION_TERMS = 1 << 16;
@@ -60,6 +61,38 @@ function reduceTrailingFloat64(args: KernelArgs, axes: number[], keepDims: boole
     result[o] = divide ? acc / terms : acc;
   }
   return out;
+}
+
+/**
+ * Σ_v Σ_i v_i² over the inputs "0", "1", … (lib/train/loss-terms.ts SUM_OF_SQUARES_KERNEL: a weight-decay term's value in one call,
+ * where tf.addN of tf.sum(tf.square(v)) takes 2 per variable + 1), bit for bit as those ops on wasm with our kernels: each
+ * square rounded to float32; a sum of fewer than LONG_REDUCTION_TERMS terms in float32 term by term (wasm's own Sum), a
+ * longer one as reduceTrailingFloat64; the sums added in order from 0 (wasm's AddN). On the native addon where it is loaded.
+ */
+export function sumOfSquaresWasm(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const inputs = Object.keys(args.inputs).sort((a, b) => Number(a) - Number(b)).map((key) => args.inputs[key] as tf.TensorInfo);
+  for (const x of inputs) if (x.dtype !== "float32") throw new Error(`${SUM_OF_SQUARES_KERNEL} (wasm): inputs must be float32, got ${x.dtype}`);
+  const arrays = inputs.map((x) => backend.typedArrayFromHeap(x) as Float32Array);
+  const native = nativeAddon();
+  let total: number;
+  if (native) {
+    total = native.sumOfSquares(arrays, nativeThreads());
+    nativeCounters.sums++;
+  } else {
+    total = 0;
+    for (const values of arrays) {
+      let sum = 0;
+      if (values.length >= LONG_REDUCTION_TERMS) {
+        for (let i = 0; i < values.length; i++) sum += Math.fround(values[i] * values[i]);
+      } else {
+        for (let i = 0; i < values.length; i++) sum = Math.fround(sum + Math.fround(values[i] * values[i]));
+      }
+      total = Math.fround(total + Math.fround(sum));
+    }
+  }
+  // Inputs were read before this allocation, which may grow (and detach) the wasm heap.
+  return backend.makeOutput([], "float32", undefined, new Float32Array([total]));
 }
 
 /** A float32 reduction over leading axes seen as a [rows, cols] matrix summed down its columns, and its output's shape; null for any other. */

@@ -35,7 +35,8 @@ import { NATIVE_MIN_VALUES, stockKernels } from "./common";
 import { batchMatMulWasm, fusedMatMulWasm } from "./matmul";
 import { gatherV2Wasm, unsortedSegmentSumWasm } from "./gather";
 import { maxPoolGradWasm } from "./pool";
-import { argMaxWasm, meanWasm, sumWasm } from "./reduce";
+import { argMaxWasm, meanWasm, sumOfSquaresWasm, sumWasm } from "./reduce";
+import { SUM_OF_SQUARES_KERNEL } from "../../train/loss-terms";
 import { NATIVE_TRANSPOSE_MAX_RANK, transposeWasm } from "./transpose";
 import { oneHotWasm } from "./onehot";
 import { sliceWasm } from "./slice";
@@ -69,6 +70,7 @@ export const WASM_EXTRA_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "Mean", action: "replaced", method: `over trailing axes with ≥ 2^16 terms per output (a test-set or a batch's MSE): float64 accumulation on the wasm heap (the native addon's sumRows where it is built) (wasm's own adds in float32, ~3e-3 low at 10⁷ terms); over leading axes from ${NATIVE_MIN_VALUES} values (batch normalisation's per-channel mean): the native addon's meanRows, which adds each channel in order in float32 as wasm's own does after transposing, so bit for bit; else wasm's own` },
   { kernelName: BATCH_NORM_KERNELS.forward, action: "added", method: "batch norm in training (+ ReLU) as one kernel (lib/models/batch-norm.ts runs it where registered): the native addon's two passes (moments, affine map) where it is built, else the same in typed arrays on the wasm heap" },
   { kernelName: BATCH_NORM_KERNELS.gradient, action: "added", method: "its gradient in closed form as one kernel: the native addon's two passes (Σg, Σg·(x − μ); dx) where it is built, else the same in typed arrays" },
+  { kernelName: SUM_OF_SQUARES_KERNEL, action: "added", method: "Σ‖v‖² over many tensors as one kernel (a weight-decay term's value; lib/train runs it where registered), bit for bit as tf.addN of each tf.sum(tf.square(v)): the native addon where it is built, else a typed-array loop" },
 ];
 
 /**
@@ -149,6 +151,7 @@ const KERNEL_FUNCS: Record<string, tf.KernelFunc> = {
   Tile: tileWasm,
   [BATCH_NORM_KERNELS.forward]: batchNormTrainingWasm,
   [BATCH_NORM_KERNELS.gradient]: batchNormTrainingGradWasm,
+  [SUM_OF_SQUARES_KERNEL]: sumOfSquaresWasm,
 };
 
 /**

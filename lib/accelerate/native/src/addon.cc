@@ -510,6 +510,33 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+/** sumOfSquares(arrays: Float32Array[], threads): Σ over the arrays of Σ x², as tfjs's addN of sum(square(x)) on wasm (kernels.h). */
+napi_value SumOfSquares(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  bool isArray = false;
+  uint32_t count = 0;
+  int64_t threads;
+  if (!Arguments(env, info, argv) || napi_is_array(env, argv[0], &isArray) != napi_ok || !isArray || napi_get_array_length(env, argv[0], &count) != napi_ok ||
+      !Int(env, argv[1], &threads)) {
+    return Throw(env, "sumOfSquares: expected (arrays: Float32Array[], threads)");
+  }
+  std::vector<const float*> arrays(count);
+  std::vector<int64_t> lengths(count);
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value element;
+    float* data;
+    size_t length;
+    if (napi_get_element(env, argv[0], i, &element) != napi_ok || !Float32View(env, element, &data, &length)) {
+      return Throw(env, ("sumOfSquares: arrays[" + std::to_string(i) + "] must be a Float32Array").c_str());
+    }
+    arrays[i] = data;
+    lengths[i] = static_cast<int64_t>(length);
+  }
+  napi_value out;
+  napi_create_double(env, sumOfSquares(arrays.data(), lengths.data(), count, Workers(threads)), &out);
+  return out;
+}
+
 /** fmaThroughput(threads, seconds): GFLOP/s of register-only vector multiply-adds on that many threads. */
 napi_value FmaThroughput(napi_env env, napi_callback_info info) {
   napi_value argv[2];
@@ -576,6 +603,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"compare", nullptr, Compare, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"toFloat32", nullptr, ToFloat32, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"select", nullptr, Select, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sumOfSquares", nullptr, SumOfSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"addArrays", nullptr, AddArrays, nullptr, nullptr, nullptr, napi_default, nullptr},

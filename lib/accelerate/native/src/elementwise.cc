@@ -191,6 +191,26 @@ void sumRows(const float* x, int64_t rows, int64_t cols, float* out, int threads
   addPartials(partial.data(), workers, cols, out, false);
 }
 
+/** Squares, then their sum, as two loops: no fused multiply-add joins a square to the running sum (tfjs rounds each square first). */
+__attribute__((optimize("fp-contract=off"))) float sumOfSquares(const float* const* arrays, const int64_t* lengths, int64_t count, int threads) {
+  float total = 0.0f;
+  std::vector<float> squares;
+  for (int64_t a = 0; a < count; a++) {
+    const float* x = arrays[a];
+    const int64_t n = lengths[a];
+    squares.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; i++) squares[i] = x[i] * x[i];
+    float sum = 0.0f;
+    if (n >= kLongReductionTerms) {
+      sumRows(squares.data(), n, 1, &sum, threads);
+    } else {
+      for (int64_t i = 0; i < n; i++) sum += squares[i];
+    }
+    total += sum;
+  }
+  return total;
+}
+
 namespace {
 
 /** out[i] = f(a[i], b[i]) over [from, to), either operand one value when its flag says so (three loops the compiler vectorises). */
