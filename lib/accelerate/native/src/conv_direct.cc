@@ -49,7 +49,7 @@ void directRows(const float* P, int64_t rows, int64_t cols, int64_t C, int64_t f
             vfloat pv[NV];
             for (int v = 0; v < NV; v++) std::memcpy(&pv[v], row + kx + v * kVec, sizeof(vfloat));
             for (int o = 0; o < OB; o++) {
-              const vfloat wv = vfloat{} + wp[o];
+              const vfloat wv = splat(wp[o]);
               for (int v = 0; v < NV; v++) acc[o][v] += wv * pv[v];
             }
           }

@@ -46,7 +46,7 @@ void tapBlock(const float* x, const float* dy, const ConvShape& s, int64_t b, in
       vfloat d[NV];
       for (int v = 0; v < NV; v++) std::memcpy(&d[v], dr + ox * s.outC + v * kVec, sizeof(vfloat));
       for (int c = 0; c < CB; c++) {
-        const vfloat xv = vfloat{} + xp[c];
+        const vfloat xv = splat(xp[c]);
         for (int v = 0; v < NV; v++) acc[c][v] += xv * d[v];
       }
     }
@@ -120,7 +120,7 @@ void forwardTile(const float* xp, int64_t wp, const float* w, const ConvShape& s
         vfloat wv[NV];
         for (int v = 0; v < NV; v++) std::memcpy(&wv[v], taps + c * s.outC + v * kVec, sizeof(vfloat));
         for (int r = 0; r < R; r++) {
-          const vfloat xv = vfloat{} + base[r * step + c];
+          const vfloat xv = splat(base[r * step + c]);
           for (int v = 0; v < NV; v++) acc[r][v] += xv * wv[v];
         }
       }
@@ -183,12 +183,12 @@ void rowsTimesSmall(const float* a, int64_t lda, const float* b, float* c, int64
       for (int v = 0; v < NV; v++) std::memcpy(&bv[v], b + p * n + v * kVec, sizeof(vfloat));
       if (rows == R) {
         for (int r = 0; r < R; r++) {
-          const vfloat av = vfloat{} + a[(i + r) * lda + p];
+          const vfloat av = splat(a[(i + r) * lda + p]);
           for (int v = 0; v < NV; v++) acc[r][v] += av * bv[v];
         }
       } else {
         for (int r = 0; r < rows; r++) {
-          const vfloat av = vfloat{} + a[(i + r) * lda + p];
+          const vfloat av = splat(a[(i + r) * lda + p]);
           for (int v = 0; v < NV; v++) acc[r][v] += av * bv[v];
         }
       }

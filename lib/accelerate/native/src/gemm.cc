@@ -64,7 +64,7 @@ void microKernel(int kc, const float* ap, const float* bp, float* c, int64_t ldc
     std::memcpy(&b0, bp, sizeof(vfloat));
     std::memcpy(&b1, bp + kVec, sizeof(vfloat));
     for (int i = 0; i < kMR; i++) {
-      const vfloat ai = vfloat{} + ap[i];
+      const vfloat ai = splat(ap[i]);
       acc0[i] += ai * b0;
       acc1[i] += ai * b1;
     }
@@ -226,7 +226,7 @@ void narrowProductRows(const float* a, const float* b, float* c, int64_t i0, int
       vfloat bv[NV];
       for (int v = 0; v < NV; v++) std::memcpy(&bv[v], b + p * n + v * kVec, sizeof(vfloat));
       for (int r = 0; r < kNarrowRows; r++) {
-        const vfloat av = vfloat{} + ar[r * k + p];
+        const vfloat av = splat(ar[r * k + p]);
         for (int v = 0; v < NV; v++) acc[r][v] += av * bv[v];
       }
     }
@@ -246,7 +246,7 @@ void narrowProductRows(const float* a, const float* b, float* c, int64_t i0, int
     vfloat acc[NV];
     for (int v = 0; v < NV; v++) acc[v] = vfloat{};
     for (int64_t p = 0; p < k; p++) {
-      const vfloat av = vfloat{} + a[i * k + p];
+      const vfloat av = splat(a[i * k + p]);
       for (int v = 0; v < NV; v++) {
         vfloat bv;
         std::memcpy(&bv, b + p * n + v * kVec, sizeof(vfloat));
