@@ -26,8 +26,11 @@ afterAll(() => {
 const EPSILON = 1e-5;
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-/** Shapes: a CSAE-C feature map (2,048 rows × 32 channels, enough for the addon to split it over threads where it has them), small maps, [n, C], one channel, one row per channel. */
-const SHAPES: number[][] = [[8, 16, 16, 32], [8, 5, 5, 3], [6, 7], [4, 3, 3, 1], [1, 1, 1, 5]];
+/**
+ * Shapes: CSAE-C feature maps with 32 and 16 channels (2,048 rows, enough for the addon to split them over threads where it has
+ * them; the addon's backward pass has loops of fixed length for these two widths), small maps, [n, C], one channel, one row per channel.
+ */
+const SHAPES: number[][] = [[8, 16, 16, 32], [8, 16, 16, 16], [8, 5, 5, 3], [6, 7], [4, 3, 3, 1], [1, 1, 1, 5]];
 
 interface Case { shape: number[]; relu: boolean; seed: number }
 

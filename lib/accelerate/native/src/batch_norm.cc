@@ -7,6 +7,7 @@
 // (x − μ) is formed first, not x·s + (β − μ·s): with a small σ and a large μ that would cancel.
 // Sums over rows run in float over blocks of kBlockRows rows, then in float64, split over threads.
 #include <cmath>
+#include <type_traits>
 
 #include "kernels.h"
 
@@ -50,9 +51,10 @@ void momentSums(const float* __restrict__ x, const float* __restrict__ shift, in
  * under ReLU): acc[0..C) += Σg, acc[C..2C) += Σg·(x − μ) (float64). The mask multiplies (0 or 1)
  * rather than selects, so that the loop vectorises (a select compiled to a branch: 5× slower).
  */
-template <bool Relu>
+template <bool Relu, int Channels>
 void gradientSums(const float* __restrict__ dy, const float* __restrict__ x, const float* __restrict__ mean, const float* __restrict__ s,
-                  const float* __restrict__ beta, int64_t from, int64_t to, int64_t C, double* __restrict__ acc, float* __restrict__ s1, float* __restrict__ s2) {
+                  const float* __restrict__ beta, int64_t from, int64_t to, int64_t channels, double* __restrict__ acc, float* __restrict__ s1, float* __restrict__ s2) {
+  const int64_t C = Channels > 0 ? Channels : channels;
   for (int64_t r0 = from; r0 < to; r0 += kBlockRows) {
     const int64_t r1 = std::min(to, r0 + kBlockRows);
     std::fill(s1, s1 + C, 0.0f);
@@ -75,9 +77,10 @@ void gradientSums(const float* __restrict__ dy, const float* __restrict__ x, con
 }
 
 /** dx rows [from, to) = s·(g + a·(x − μ) + b), g as in gradientSums. */
-template <bool Relu>
+template <bool Relu, int Channels>
 void gradientRows(const float* __restrict__ dy, const float* __restrict__ x, const float* __restrict__ mean, const float* __restrict__ s,
-                  const float* __restrict__ beta, const float* __restrict__ a, const float* __restrict__ b, float* __restrict__ dx, int64_t from, int64_t to, int64_t C) {
+                  const float* __restrict__ beta, const float* __restrict__ a, const float* __restrict__ b, float* __restrict__ dx, int64_t from, int64_t to, int64_t channels) {
+  const int64_t C = Channels > 0 ? Channels : channels;
   for (int64_t r = from; r < to; r++) {
     const float* __restrict__ xr = x + r * C;
     const float* __restrict__ gr = dy + r * C;
@@ -88,6 +91,18 @@ void gradientRows(const float* __restrict__ dy, const float* __restrict__ x, con
       o[c] = s[c] * (g + a[c] * d + b[c]);
     }
   }
+}
+
+/**
+ * f(std::integral_constant<int, C>) for 16 or 32 channels (the loops over a row then have a fixed length: the per-channel
+ * sums stay in registers, ≈ 0.45× the time of the backward pass on [131072, 16]), else f(std::integral_constant<int, 0>)
+ * (any C, read at run time). The same arithmetic in the same order either way.
+ */
+template <typename F>
+void withChannels(int64_t C, const F& f) {
+  if (C == 16) f(std::integral_constant<int, 16>{});
+  else if (C == 32) f(std::integral_constant<int, 32>{});
+  else f(std::integral_constant<int, 0>{});
 }
 
 /** Run `sums(from, to, acc, s1, s2)` over rows split between workers; total[0..2C) gets the float64 totals in thread order. */
@@ -157,9 +172,11 @@ void batchNormBackward(const float* dy, const float* x, const float* gamma, cons
   std::vector<double> invStd;
   scales(gamma, variance, C, epsilon, s, invStd);
   std::vector<double> total;
-  reduceRows(rows, C, threads, total, [&](int64_t from, int64_t to, double* acc, float* s1, float* s2) {
-    if (relu) gradientSums<true>(dy, x, mean, s.data(), beta, from, to, C, acc, s1, s2);
-    else gradientSums<false>(dy, x, mean, s.data(), beta, from, to, C, acc, s1, s2);
+  withChannels(C, [&](auto channels) {
+    reduceRows(rows, C, threads, total, [&](int64_t from, int64_t to, double* acc, float* s1, float* s2) {
+      if (relu) gradientSums<true, channels.value>(dy, x, mean, s.data(), beta, from, to, C, acc, s1, s2);
+      else gradientSums<false, channels.value>(dy, x, mean, s.data(), beta, from, to, C, acc, s1, s2);
+    });
   });
   // dx = s·(g + a·(x − μ) + b) (g = dy masked under ReLU; the bracket first, so that it vanishes exactly when N = 1).
   std::vector<float> a(static_cast<size_t>(C)), b(static_cast<size_t>(C));
@@ -171,10 +188,12 @@ void batchNormBackward(const float* dy, const float* x, const float* gamma, cons
     b[c] = static_cast<float>(-total[c] / n);
   }
   const int workers = workersFor(rows, C, threads);
-  runOnPool(workers, [&](int id) {
-    const int64_t from = rows * id / workers, to = rows * (id + 1) / workers;
-    if (relu) gradientRows<true>(dy, x, mean, s.data(), beta, a.data(), b.data(), dx, from, to, C);
-    else gradientRows<false>(dy, x, mean, s.data(), beta, a.data(), b.data(), dx, from, to, C);
+  withChannels(C, [&](auto channels) {
+    runOnPool(workers, [&](int id) {
+      const int64_t from = rows * id / workers, to = rows * (id + 1) / workers;
+      if (relu) gradientRows<true, channels.value>(dy, x, mean, s.data(), beta, a.data(), b.data(), dx, from, to, C);
+      else gradientRows<false, channels.value>(dy, x, mean, s.data(), beta, a.data(), b.data(), dx, from, to, C);
+    });
   });
 }
 
