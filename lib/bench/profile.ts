@@ -230,7 +230,7 @@ function printTable(title: string, timer: KernelTimer, steps: number, stepMs: nu
   console.log("| phase | kernel | ms/step | calls/step | share |");
   console.log("|---|---|---:|---:|---:|");
   rows.forEach((r, i) => {
-    if (i >= 12 && r.ms / stepMs < 0.005 && !process.env.AE_PROFILE_ALL) return;
+    if (i >= 12 && r.ms / stepMs < 0.005 && process.env.AE_PROFILE_ALL !== "1") return;
     console.log(`| ${r.phase} | ${r.kernel} | ${r.ms.toFixed(2)} | ${r.calls.toFixed(0)} | ${(100 * r.ms / stepMs).toFixed(1)}% |`);
   });
 }

@@ -81,7 +81,10 @@ export function resolveWeightDecay(option: TrainOptions["weightDecay"], trained:
  */
 export const SUM_OF_SQUARES_KERNEL = "AeSumOfSquares";
 
-/** Σ_v ‖v‖² (tf.addN of each tf.sum(tf.square(v)); one kernel where SUM_OF_SQUARES_KERNEL is registered and every v is float32). */
+/**
+ * Σ_v ‖v‖² (tf.addN of each tf.sum(tf.square(v)); one kernel where SUM_OF_SQUARES_KERNEL is registered and every v is float32).
+ * That kernel has no gradient: take its value inside tf.customGrad, as weightDecayTerm does, not under tf.grad.
+ */
 export function sumOfSquares(variables: tf.Tensor[]): tf.Scalar {
   if (tf.getKernel(SUM_OF_SQUARES_KERNEL, tf.getBackend()) !== undefined && variables.every((v) => v.dtype === "float32")) {
     return tf.engine().runKernel(SUM_OF_SQUARES_KERNEL, Object.fromEntries(variables.map((v, i) => [String(i), v]))) as tf.Scalar;

@@ -27,11 +27,11 @@ const EPSILON = 1e-5;
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /**
- * Shapes: CSAE-C feature maps with 32, 16 and 64 channels (2,048 rows, enough for the addon to split them over threads where it
- * has them; the addon keeps one, two or four vectors of channels in registers: the forward pass for all three widths, the backward
- * for 16 and 32), small maps, [n, C], one channel, one row per channel.
+ * Shapes: CSAE-C feature maps with 32, 16 and 64 channels (2,048 to 4,096 rows, ≥ 2^16 values: enough for the addon to split them
+ * over threads where it has them; with AVX-512 the addon keeps one, two or four vectors of channels in registers: the forward pass
+ * for all three widths, the backward for 16 and 32), small maps, [n, C], one channel, one row per channel.
  */
-const SHAPES: number[][] = [[8, 16, 16, 32], [8, 16, 16, 16], [32, 8, 8, 64], [8, 5, 5, 3], [6, 7], [4, 3, 3, 1], [1, 1, 1, 5]];
+const SHAPES: number[][] = [[8, 16, 16, 32], [16, 16, 16, 16], [32, 8, 8, 64], [8, 5, 5, 3], [6, 7], [4, 3, 3, 1], [1, 1, 1, 5]];
 
 interface Case { shape: number[]; relu: boolean; seed: number }
 

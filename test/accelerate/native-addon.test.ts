@@ -102,11 +102,11 @@ describe.runIf(built)("the addon", () => {
   test("gemm: a split between threads, by columns or by rows, gives one thread's bits", () => {
     // Products of ≥ 2e7 flops run on the threads: split by columns (128×400×784, wide) or, for a tall C with k ≥ 64, by
     // rows (an im2col product 448×64×576, a filter gradient 576×64×448 with Aᵀ, an input gradient 896×288×64 with Bᵀ,
-    // 30976×128×64 with Aᵀ); 2000×17×600 by rows (one tile of columns). Each element of C is then the same sum in the
+    // 30976×128×64 with Aᵀ); 2000×17×600 by rows (one tile of columns); 333×100×320 (2.1e7 flops) by columns, odd sizes. Each element of C is then the same sum in the
     // same order as on one thread, so the notebooks' numbers do not depend on the split.
     const sizes: Array<[number, number, number, boolean, boolean]> = [
       [128, 400, 784, false, false], [128, 400, 784, false, true], [448, 64, 576, false, false], [576, 64, 448, true, false],
-      [896, 288, 64, false, true], [30976, 128, 64, true, false], [2000, 17, 600, false, false], [333, 100, 300, false, false],
+      [896, 288, 64, false, true], [30976, 128, 64, true, false], [2000, 17, 600, false, false], [333, 100, 320, false, false],
     ];
     let seed = 500;
     for (const [m, n, k, transA, transB] of sizes) {
@@ -126,6 +126,48 @@ describe.runIf(built)("the addon", () => {
     for (const threads of [1, 2]) expect(addon().fmaThroughput(threads, 0.2)).toBeGreaterThan(1);
     expect(() => addon().fmaThroughput(0, 0.2)).toThrow(/fmaThroughput: expected \(threads ≥ 1, seconds in \(0, 60\]\)/);
     expect(() => addon().fmaThroughput(1, 0)).toThrow(/fmaThroughput: expected/);
+  });
+
+  test("batch norm: with one, two or four vectors of channels, the register paths give the generic loops' bits (each map beside two copies of itself)", () => {
+    // 3·C channels (3, 6 or 12 vectors) take the generic loops; each channel's statistics and values depend on that channel alone,
+    // so every copy must match the C-channel map bit for bit, forward (y, μ, σ², ± ReLU) and backward (dx, dγ, dβ). One thread: one worker both ways.
+    const V = addon().vectorFloats();
+    const rows = 700;
+    for (const vectors of [1, 2, 4]) {
+      const C = vectors * V;
+      const x = seededNormal(rows * C, 600 + vectors).map((v) => 3 * v + 0.5);
+      const dy = seededNormal(rows * C, 610 + vectors);
+      const gamma = seededNormal(C, 620 + vectors);
+      const beta = seededNormal(C, 630 + vectors);
+      const wideRows = (a: Float32Array) => {
+        const out = new Float32Array(a.length * 3);
+        for (let r = 0; r < rows; r++) for (let k = 0; k < 3; k++) out.set(a.subarray(r * C, (r + 1) * C), (3 * r + k) * C);
+        return out;
+      };
+      const copy = (wide: Float32Array, k: number, width: number) => {
+        const out = new Float32Array(wide.length / 3);
+        for (let r = 0; r < wide.length / (3 * width); r++) out.set(wide.subarray((3 * r + k) * width, (3 * r + k + 1) * width), r * width);
+        return out;
+      };
+      const triple = (a: Float32Array) => new Float32Array([...a, ...a, ...a]);
+      for (const relu of [false, true]) {
+        const run = (xs: Float32Array, dys: Float32Array, g: Float32Array, b: Float32Array, channels: number) => {
+          const [y, mean, variance] = [new Float32Array(xs.length), new Float32Array(channels), new Float32Array(channels)];
+          addon().batchNormForward(xs, g, b, y, mean, variance, channels, 1e-5, relu, 1);
+          const [dx, dgamma, dbeta] = [new Float32Array(xs.length), new Float32Array(channels), new Float32Array(channels)];
+          addon().batchNormBackward(dys, xs, g, b, mean, variance, dx, dgamma, dbeta, channels, 1e-5, relu, 1);
+          return { y, dx, stats: [mean, variance, dgamma, dbeta] };
+        };
+        const narrow = run(x, dy, gamma, beta, C);
+        const wide = run(wideRows(x), wideRows(dy), triple(gamma), triple(beta), 3 * C);
+        for (let k = 0; k < 3; k++) {
+          const what = `${C} channels, relu ${relu}, copy ${k}`;
+          expect(bitwiseDifferences(copy(wide.y, k, C), narrow.y), `y, ${what}`).toEqual([]);
+          expect(bitwiseDifferences(copy(wide.dx, k, C), narrow.dx), `dx, ${what}`).toEqual([]);
+          narrow.stats.forEach((stat, i) => expect(bitwiseDifferences(wide.stats[i].subarray(k * C, (k + 1) * C), stat), `${["μ", "σ²", "dγ", "dβ"][i]}, ${what}`).toEqual([]));
+        }
+      }
+    }
   });
 
   test("adam and momentum: two threads give one thread's bits, on sizes around where the threads start (32k / 64k weights) and odd tails", () => {

@@ -55,7 +55,8 @@ for (const path of ["native", "wasm only"] as const) {
       expect(tf.memory().numTensors).toBe(before);
       const profile = await tf.profile(() => sumOfSquares(vars));
       expect(profile.kernels.map((k) => k.name)).toEqual([SUM_OF_SQUARES_KERNEL]);
-      tf.dispose(vars);
+      tf.dispose([profile.result as tf.Tensor, ...vars]);
+      expect(tf.memory().numTensors).toBe(before - vars.length);
     });
 
     test("weightDecayTerm: the same value (bits) and gradient rate·v as through tf.square, tf.sum and tf.addN", () => {
@@ -65,7 +66,11 @@ for (const path of ["native", "wasm only"] as const) {
       const plain = () => tf.mul(rate / 2, tf.addN(vars.map((v) => tf.sum(tf.square(v))))) as tf.Scalar;
       const [a, b] = [tf.variableGrads(() => weightDecayTerm({ rate, variables: vars }), vars), tf.variableGrads(plain, vars)];
       expect(bitwiseDifferences(a.value.dataSync(), b.value.dataSync())).toEqual([]);
-      for (const v of vars) expect(bitwiseDifferences(a.grads[v.name].dataSync(), tf.tidy(() => tf.mul(v, rate)).dataSync()), v.name).toEqual([]);
+      for (const v of vars) {
+        const expected = tf.mul(v, rate);
+        expect(bitwiseDifferences(a.grads[v.name].dataSync(), expected.dataSync()), v.name).toEqual([]);
+        expected.dispose();
+      }
       tf.dispose([a.value, b.value, ...Object.values(a.grads), ...Object.values(b.grads), ...all]);
     });
 

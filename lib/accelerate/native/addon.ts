@@ -1,7 +1,8 @@
 /**
  * The TypeScript binding of the optional native addon (C++ in ./src: kernels.h lists the files):
  * a float32 matrix product, 2-D convolutions (im2col or direct), an Adam step, a momentum-SGD step, batch norm in
- * training (forward and backward) and a few element-wise kernels that read and write the wasm backend's tensors in place (no copy).
+ * training (forward and backward), a weight-decay term's Σ‖v‖² and a few element-wise kernels that read and write the wasm backend's
+ * tensors in place (no copy), plus the bench's probe of the cores' arithmetic limit (fmaThroughput).
  * Modes and operations are the named enums of ./enums.ts (mirroring src/enums.h, checked on load). `npm install` builds it with node-gyp where a
  * C++ toolchain is present (`npm run build:native` rebuilds it); where it is missing or
  * AE_NATIVE=0 is set, everything runs on wasm alone. Nothing is loaded on import:

@@ -18,6 +18,8 @@
  * ArgMax of float32 over any one axis from 4096 values (max pooling's switches: [windows, k², C] over the k²
  * positions): the native addon's pass over the [outer, k, inner] view, where wasm's own first transposes the axis to
  * the end (≈ 4 ms for [25088, 4, 16]). Ties and NaN as wasm's own: the first maximum; a NaN first stays.
+ * AeSumOfSquares (lib/train/loss-terms.ts SUM_OF_SQUARES_KERNEL): a weight-decay term's Σ‖v‖² over many tensors in one call,
+ * with the bits of tf.addN of each tf.sum(tf.square(v)) (sumOfSquaresWasm below).
  * Other reductions go to wasm's own kernel.
  */
 import * as tf from "@tensorflow/tfjs";

@@ -191,8 +191,8 @@ void sumRows(const float* x, int64_t rows, int64_t cols, float* out, int threads
   addPartials(partial.data(), workers, cols, out, false);
 }
 
-/** Squares, then their sum, as two loops: no fused multiply-add joins a square to the running sum (tfjs rounds each square first). */
-__attribute__((optimize("fp-contract=off"))) float sumOfSquares(const float* const* arrays, const int64_t* lengths, int64_t count, int threads) {
+/** Squares into a buffer, then their sum, as two loops, so that no multiply-add joins a square to the running sum (tfjs rounds each square first). */
+float sumOfSquares(const float* const* arrays, const int64_t* lengths, int64_t count, int threads) {
   float total = 0.0f;
   std::vector<float> squares;
   for (int64_t a = 0; a < count; a++) {

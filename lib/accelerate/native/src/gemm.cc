@@ -8,8 +8,8 @@
 // blocks of mc × kc of op(A) into panels MR rows high (packing absorbs the transposes), and an
 // MR × NR register-tile micro-kernel multiplies a pair of panels. Vectors are GCC vector
 // extensions, so the compiler picks AVX-512, AVX2 or SSE for the machine it is built on.
-// With threads > 1 the columns of C (or, when C has few columns, its rows) are split between
-// the threads of a persistent pool, each packing its own operands.
+// With threads > 1 the columns of C are split between the threads of a persistent pool, each
+// packing its own operands; its rows instead when C has few columns, or is tall (m ≥ 2n) with k ≥ 64.
 #include <chrono>
 
 #include "kernels.h"
@@ -290,6 +290,8 @@ void narrowProduct(const float* a, const float* b, float* c, int64_t m, int64_t 
 
 }  // namespace
 
+namespace {
+
 /** `iterations` rounds of twelve independent chains of vector multiply-adds, in registers (no call inside the loop to spill them). */
 __attribute__((noinline)) void fmaChains(vfloat* chains, int64_t iterations) {
   vfloat a0 = chains[0], a1 = chains[1], a2 = chains[2], a3 = chains[3], a4 = chains[4], a5 = chains[5];
@@ -303,29 +305,33 @@ __attribute__((noinline)) void fmaChains(vfloat* chains, int64_t iterations) {
   chains[6] = a6; chains[7] = a7; chains[8] = a8; chains[9] = a9; chains[10] = a10; chains[11] = a11;
 }
 
+}  // namespace
+
 /**
  * The cores' arithmetic limit, against which the products are measured: each of `threads` threads runs fmaChains
  * (distinct starting values keep the compiler from merging the chains; their results are stored, so they are not
- * dropped) for about `seconds`, and the result is their multiply-adds × 2 per second, in GFLOP/s.
+ * dropped) for about `seconds` from when it starts, and the result is the sum of the threads' multiply-adds × 2 per
+ * second of their own running time, in GFLOP/s (a thread woken late is not charged for the wait).
  */
 double fmaThroughput(int threads, double seconds) {
   constexpr int64_t kIterations = 1 << 14;
-  std::vector<double> flops(static_cast<size_t>(std::max(1, threads)), 0.0);
-  const auto start = std::chrono::steady_clock::now();
+  std::vector<double> rates(static_cast<size_t>(std::max(1, threads)), 0.0);
   runOnPool(threads, [&](int id) {
     vfloat chains[12];
     for (int i = 0; i < 12; i++) chains[i] = vfloat{} + static_cast<float>(i + 1);
+    const auto start = std::chrono::steady_clock::now();
     int64_t rounds = 0;
+    double elapsed = 0;
     do {
       fmaChains(chains, kIterations);
       rounds++;
-    } while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < seconds);
-    flops[id] = static_cast<double>(rounds) * kIterations * 12 * kVec * 2;
+      elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    } while (elapsed < seconds);
+    rates[id] = static_cast<double>(rounds) * kIterations * 12 * kVec * 2 / elapsed;
   });
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   double total = 0;
-  for (double f : flops) total += f;
-  return total / elapsed / 1e9;
+  for (double rate : rates) total += rate;
+  return total / 1e9;
 }
 
 void runJob(const Job& job, int threads) {
@@ -342,7 +348,7 @@ void runJob(const Job& job, int threads) {
   // column split and all of op(B) for a row split, so a tall C (m ≥ 2n: a convolution's im2col
   // product, a filter gradient, a wide dense layer's weight gradient) splits its rows once its
   // depth (k ≥ 64) makes that packing worth sharing: 0.66–0.88× the time of the column split on
-  // [576, 64]·k448 (Aᵀ), [448, 576]·[576, 64], [896, 64]·[64, 288] (Bᵀ) and [30976, 64]ᵀ·[64, 128] (2 threads).
+  // C [576, 64] with k 448 (Aᵀ), [448, 576]·[576, 64], [896, 64]·[64, 288] (Bᵀ) and [64, 30976]ᵀ·[64, 128] (2 threads).
   // Either split gives every element of C the same sums in the same order.
   const int64_t colUnits = (job.n + kNR - 1) / kNR;
   const int64_t rowUnits = (job.m + kMR - 1) / kMR;

@@ -32,7 +32,7 @@ struct Job {
 /** Run a batch of products on `threads` threads. */
 void runJob(const Job& job, int threads);
 
-/** GFLOP/s of `threads` threads running register-only vector fused multiply-adds for about `seconds` (the arithmetic limit). */
+/** GFLOP/s of `threads` threads running register-only vector multiply-adds (fused where the CPU has FMA) for about `seconds` each (the arithmetic limit). */
 double fmaThroughput(int threads, double seconds);
 
 /**
