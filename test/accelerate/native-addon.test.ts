@@ -570,6 +570,10 @@ describe.runIf(built)("the addon", () => {
     expect(() => gemm([1, 2], f, f, 1, 1, 1, 1, false, false, 0, 0, 1)).toThrow("gemm: a, b and c must be Float32Arrays");
     expect(() => gemm(f, f, f, 1, 3, 3, 3, false, false, 0, 0, 1)).toThrow("gemm: an array is shorter than its matrix (or batch of matrices)");
     expect(() => gemm(f, f, f, 1, 2, 2, 2, 0, false, 0, 0, 1)).toThrow("gemm: transA and transB must be booleans");
+    const sumOfSquares = addon().sumOfSquares as unknown as (...args: unknown[]) => number;
+    expect(() => sumOfSquares([f, [1, 2]], 65536, 1)).toThrow("sumOfSquares: arrays[1] must be a Float32Array");
+    expect(() => sumOfSquares([f], 0, 1)).toThrow("sumOfSquares: expected (arrays: Float32Array[], longTerms ≥ 1, threads)");
+    expect(sumOfSquares([new Float32Array([3, 4]), new Float32Array([1])], 65536, 1)).toBe(26);
     const conv = addon().conv2d as unknown as (...args: unknown[]) => void;
     const geometry = (over: Partial<ConvGeometry> = {}): ConvGeometry => ({
       batch: 1, inH: 2, inW: 2, inC: 1, outH: 2, outW: 2, outC: 1, fH: 1, fW: 1, strideH: 1, strideW: 1, dilH: 1, dilW: 1, padTop: 0, padLeft: 0, ...over,

@@ -74,8 +74,8 @@ export interface NativeAddon {
     dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, channels: number, epsilon: number, relu: boolean, threads: number): void;
   /** Floats per vector register of the build (16 for AVX-512, 8 AVX2, 4 SSE). */
   vectorFloats(): number;
-  /** Σ over the arrays of Σ x², bit for bit as tf.addN of tf.sum(tf.square(x)) on wasm with our kernels (src/kernels.h). */
-  sumOfSquares(arrays: Float32Array[], threads: number): number;
+  /** Σ over the arrays of Σ x², bit for bit as tf.addN of tf.sum(tf.square(x)) on wasm with our kernels, sums of longTerms or more terms in float64 (src/kernels.h). */
+  sumOfSquares(arrays: Float32Array[], longTerms: number, threads: number): number;
   /** GFLOP/s of `threads` threads running register-only vector fused multiply-adds for about `seconds` (the cores' arithmetic limit). */
   fmaThroughput(threads: number, seconds: number): number;
   /** One Adam step in place on w, m, v (equal lengths) from gradient g; biasCorrection1/2 = 1 − β1ᵗ, 1 − β2ᵗ. */

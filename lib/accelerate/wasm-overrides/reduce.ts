@@ -79,7 +79,7 @@ export function sumOfSquaresWasm(args: KernelArgs): tf.TensorInfo {
   const native = nativeAddon();
   let total: number;
   if (native) {
-    total = native.sumOfSquares(arrays, nativeThreads());
+    total = native.sumOfSquares(arrays, LONG_REDUCTION_TERMS, nativeThreads());
     nativeCounters.sums++;
   } else {
     total = 0;

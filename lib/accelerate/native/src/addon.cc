@@ -510,15 +510,15 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-/** sumOfSquares(arrays: Float32Array[], threads): Σ over the arrays of Σ x², as tfjs's addN of sum(square(x)) on wasm (kernels.h). */
+/** sumOfSquares(arrays: Float32Array[], longTerms, threads): Σ over the arrays of Σ x², as tfjs's addN of sum(square(x)) on wasm (kernels.h). */
 napi_value SumOfSquares(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
+  napi_value argv[3];
   bool isArray = false;
   uint32_t count = 0;
-  int64_t threads;
+  int64_t longTerms, threads;
   if (!Arguments(env, info, argv) || napi_is_array(env, argv[0], &isArray) != napi_ok || !isArray || napi_get_array_length(env, argv[0], &count) != napi_ok ||
-      !Int(env, argv[1], &threads)) {
-    return Throw(env, "sumOfSquares: expected (arrays: Float32Array[], threads)");
+      !Int(env, argv[1], &longTerms) || longTerms < 1 || !Int(env, argv[2], &threads)) {
+    return Throw(env, "sumOfSquares: expected (arrays: Float32Array[], longTerms ≥ 1, threads)");
   }
   std::vector<const float*> arrays(count);
   std::vector<int64_t> lengths(count);
@@ -533,7 +533,7 @@ napi_value SumOfSquares(napi_env env, napi_callback_info info) {
     lengths[i] = static_cast<int64_t>(length);
   }
   napi_value out;
-  napi_create_double(env, sumOfSquares(arrays.data(), lengths.data(), count, Workers(threads)), &out);
+  napi_create_double(env, sumOfSquares(arrays.data(), lengths.data(), count, longTerms, Workers(threads)), &out);
   return out;
 }
 

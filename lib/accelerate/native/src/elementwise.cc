@@ -192,7 +192,7 @@ void sumRows(const float* x, int64_t rows, int64_t cols, float* out, int threads
 }
 
 /** Squares into a buffer, then their sum, as two loops, so that no multiply-add joins a square to the running sum (tfjs rounds each square first). */
-float sumOfSquares(const float* const* arrays, const int64_t* lengths, int64_t count, int threads) {
+float sumOfSquares(const float* const* arrays, const int64_t* lengths, int64_t count, int64_t longTerms, int threads) {
   float total = 0.0f;
   std::vector<float> squares;
   for (int64_t a = 0; a < count; a++) {
@@ -201,7 +201,7 @@ float sumOfSquares(const float* const* arrays, const int64_t* lengths, int64_t c
     squares.resize(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; i++) squares[i] = x[i] * x[i];
     float sum = 0.0f;
-    if (n >= kLongReductionTerms) {
+    if (n >= longTerms) {
       sumRows(squares.data(), n, 1, &sum, threads);
     } else {
       for (int64_t i = 0; i < n; i++) sum += squares[i];

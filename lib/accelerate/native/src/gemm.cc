@@ -288,10 +288,6 @@ void narrowProduct(const float* a, const float* b, float* c, int64_t m, int64_t 
   });
 }
 
-}  // namespace
-
-namespace {
-
 /** `iterations` rounds of twelve independent chains of vector multiply-adds, in registers (no call inside the loop to spill them). */
 __attribute__((noinline)) void fmaChains(vfloat* chains, int64_t iterations) {
   vfloat a0 = chains[0], a1 = chains[1], a2 = chains[2], a3 = chains[3], a4 = chains[4], a5 = chains[5];

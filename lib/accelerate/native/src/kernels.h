@@ -114,14 +114,12 @@ void toFloat32(const int32_t* x, float* out, int64_t n, int threads);
 void select(const uint8_t* c, const float* t, const float* e, float* out, int64_t n, int threads);
 /** out[j] = Σ_i x[i·cols + j], accumulated in float64. */
 void sumRows(const float* x, int64_t rows, int64_t cols, float* out, int threads);
-/** Full reductions of a sum with this many terms or more go to sumRows (in float64), as wasm-overrides/reduce.ts LONG_REDUCTION_TERMS. */
-constexpr int64_t kLongReductionTerms = int64_t{1} << 16;
 /**
  * Σ_a Σ_i arrays[a][i]² as tfjs computes tf.addN(arrays.map((x) => tf.sum(tf.square(x)))) on wasm with our kernels: each square
- * rounded to float32; each sum in float32 term by term (wasm's own Sum), or by sumRows from kLongReductionTerms terms (reduce.ts);
- * the sums added in order from 0 (wasm's AddN).
+ * rounded to float32; each sum in float32 term by term (wasm's own Sum), or by sumRows from longTerms terms (the caller's
+ * threshold: wasm-overrides/reduce.ts LONG_REDUCTION_TERMS); the sums added in order from 0 (wasm's AddN).
  */
-float sumOfSquares(const float* const* arrays, const int64_t* lengths, int64_t count, int threads);
+float sumOfSquares(const float* const* arrays, const int64_t* lengths, int64_t count, int64_t longTerms, int threads);
 /** out[i] = op(a[i], b[i]) for i < n, where an operand of length 1 (aScalar, bScalar) is one value for every i. */
 void binary(BinaryOp op, const float* a, bool aScalar, const float* b, bool bScalar, float* out, int64_t n, int threads);
 /** out = op(a, b) where one operand is a [rows, cols] matrix and the other one row of cols values (the first operand when rowFirst). */
