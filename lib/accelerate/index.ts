@@ -10,6 +10,7 @@
  *   fused-momentum.ts the same for tfjs's momentum SGD
  *   dense.ts          tfjs-layers' Dense as one kernel in training (product, bias, activation), gradient per input
  *   gradients.ts      tfjs gradients replaced by the same values from fewer kernels (Mean, Sum: no ones(x.shape) per step)
+ *   saved-tensors.ts  tensors saved for a gradient kept without tfjs's clone kernel and tape node where none is used (depth 1)
  *   wasm-threads.ts   tfjs-wasm's threaded build, started in Node (used where the addon is not)
  *
  * lib/backend.ts calls {@link accelerateWasm} once, when it starts the wasm backend; nothing
@@ -24,6 +25,7 @@ import { loadNativeKernels, resolveNativeThreads } from "./native/addon";
 import { registerWasmOverrides, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "./wasm-overrides/registry";
 import { GRADIENT_OVERRIDES, registerGradientOverrides } from "./gradients";
 import { registerDenseFusion } from "./dense";
+import { installLeanSaves } from "./saved-tensors";
 import { activateWasmWithThreads, resolveWasmThreads, WasmThreadControls, WasmThreadsRequest } from "./wasm-threads";
 
 // What backend.ts needs to validate its threads option before it calls the door.
@@ -83,6 +85,7 @@ export async function accelerateWasm(wasm: WasmThreadControls, startWasm: () => 
   registerWasmOverrides();
   registerGradientOverrides();
   registerDenseFusion();
+  installLeanSaves();
   const nativeLoaded = loadNativeKernels({ env }).loaded;
   const { request } = resolveWasmThreads(options);
   // With the native kernels doing the products and convolutions, wasm runs only element-wise
