@@ -87,10 +87,10 @@ describe("initBackend", () => {
     expect(report.threads).toBe(nativeLoaded ? 1 : autoWasmThreads());
     if (nativeLoaded && autoWasmThreads() > 1) expect(report.reason).toContain("1 thread: the native kernels take the cores");
     expect(report.reason).toContain(`${report.threads} thread`);
-    expect(report.extraKernels).toEqual(["Conv2DBackpropFilter", "MaxPoolGrad", "UnsortedSegmentSum", "OneHot", "Mean", "AeBatchNormTraining", "AeBatchNormTrainingGrad", "AeSumOfSquares"]);
+    expect(report.extraKernels).toEqual(["Conv2DBackpropFilter", "MaxPoolGrad", "UnsortedSegmentSum", "OneHot", "Mean", "AeBatchNormTraining", "AeBatchNormTrainingGrad", "AeMovingAverage", "AeSumOfSquares"]);
     expect(report.fasterKernels).toEqual(WASM_FASTER_KERNELS.map((k) => k.kernelName));
     expect(report.fasterKernels!.length).toBeGreaterThan(0);
-    expect(report.reason).toMatch(new RegExp(`8 kernels added or fixed, ${report.fasterKernels!.length} made faster; native (matrix products, convolutions, Adam and element-wise kernels \\(.+ register tile, \\d threads?\\)|kernels not built .+|kernels off .+); Adam: (fused native Adam \\(one pass per weight\\)|tfjs's Adam); momentum SGD: (fused native momentum SGD \\(one pass per weight\\)|tfjs's momentum SGD)\\)$`));
+    expect(report.reason).toMatch(new RegExp(`9 kernels added or fixed, ${report.fasterKernels!.length} made faster; native (matrix products, convolutions, Adam and element-wise kernels \\(.+ register tile, \\d threads?\\)|kernels not built .+|kernels off .+); Adam: (fused native Adam \\(one pass per weight\\)|tfjs's Adam); momentum SGD: (fused native momentum SGD \\(one pass per weight\\)|tfjs's momentum SGD)\\)$`));
     // The accelerator's report says what is active, and trainModel's Adam is the fused one exactly where the addon runs.
     expect(report.accelerator).toMatchObject({ extraKernels: report.extraKernels, fasterKernels: report.fasterKernels, wasmThreads: report.threads, native: { loaded: nativeLoaded } });
     expect(report.accelerator!.adam).toBe(nativeLoaded ? "fused native Adam (one pass per weight)" : "tfjs's Adam");

@@ -14,10 +14,12 @@ import { closedFormGradient } from "../closed-form-gradient";
 
 /**
  * Kernel names a backend may register (float32 only):
- *   forward  inputs { x, gamma, beta }, attrs { epsilon, relu } → [y, mean, variance]          (BN.1)
- *   gradient inputs { dy, x, gamma, beta, mean, variance }, attrs { epsilon, relu } → [dx, dgamma, dbeta] (BN.2)
+ *   forward       inputs { x, gamma, beta }, attrs { epsilon, relu } → [y, mean, variance]          (BN.1)
+ *   gradient      inputs { dy, x, gamma, beta, mean, variance }, attrs { epsilon, relu } → [dx, dgamma, dbeta] (BN.2)
+ *   movingAverage inputs { average, value }, attrs { momentum } → average·m + value·(1 − m)           (BN.3)
+ *                 with each product and the sum rounded to float32 (no gradient)
  */
-export const BATCH_NORM_KERNELS = { forward: "AeBatchNormTraining", gradient: "AeBatchNormTrainingGrad" } as const;
+export const BATCH_NORM_KERNELS = { forward: "AeBatchNormTraining", gradient: "AeBatchNormTrainingGrad", movingAverage: "AeMovingAverage" } as const;
 
 /** Options of {@link batchNormTraining}. */
 export interface BatchNormTrainingOptions {
@@ -97,4 +99,20 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tenso
   const [mean, variance] = statistics.map((t) => tf.clone(t) as tf.Tensor1D);
   tf.dispose(statistics);
   return { y, mean, variance };
+}
+
+/**
+ * A moving statistic's update (BN.3): average·m + value·(1 − m), the values of
+ * tf.add(tf.mul(average, m), tf.mul(value, 1 − m)) bit for bit, as one kernel where the backend
+ * registers BATCH_NORM_KERNELS.movingAverage (else those ops). Not differentiable: statistics only.
+ */
+export function movingAverage(average: tf.Tensor, value: tf.Tensor, momentum: number): tf.Tensor {
+  if (!Number.isFinite(momentum)) throw new Error(`movingAverage: momentum must be a finite number, got ${momentum}`);
+  if (average.dtype !== "float32" || value.dtype !== "float32" || !tf.util.arraysEqual(average.shape, value.shape)) {
+    throw new Error(`movingAverage: average and value must be float32 tensors of one shape, got ${average.dtype} [${average.shape.join(", ")}] and ${value.dtype} [${value.shape.join(", ")}]`);
+  }
+  if (hasKernel(BATCH_NORM_KERNELS.movingAverage)) {
+    return tf.engine().runKernel(BATCH_NORM_KERNELS.movingAverage, { average, value }, { momentum } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  }
+  return tf.tidy(() => tf.add(tf.mul(average, momentum), tf.mul(value, 1 - momentum)));
 }

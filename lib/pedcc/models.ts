@@ -22,7 +22,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { applyModel, checkPositiveIntegers, checkSeed, seededInit } from "../models/common";
 import { TRAINING_FLOPS_FACTOR } from "../models/cost";
-import { batchNormTraining } from "../models/batch-norm";
+import { batchNormTraining, movingAverage } from "../models/batch-norm";
 import type { AutoencoderModel } from "../models/autoencoders";
 
 /** Options of `csaeConv`, `csaeConvEncoder` and `csaeBasenet`. */
@@ -117,8 +117,8 @@ export class CsaeBatchNorm extends tf.layers.Layer {
         const m = this.momentum;
         const oldMean = this.movingMean.read();
         const oldVariance = this.movingVariance.read();
-        this.movingMean.write(tf.add(tf.mul(oldMean, m), tf.mul(mean, 1 - m)));
-        this.movingVariance.write(tf.add(tf.mul(oldVariance, m), tf.mul(variance, 1 - m)));
+        this.movingMean.write(movingAverage(oldMean, mean, m));
+        this.movingVariance.write(movingAverage(oldVariance, variance, m));
         return y;
       }
       const mean = this.movingMean.read();

@@ -4,14 +4,16 @@
  * each against autodiff through plain tfjs ops on the cpu backend: y, μ, σ², and ∂L/∂x, ∂L/∂γ,
  * ∂L/∂β of a weighted sum, with and without the fused ReLU, over shapes that split across threads
  * and ones that do not. Tolerance: BACKEND_TOLERANCE scaled by each quantity's largest value.
+ * The moving statistics' update (BN.3) bit for bit against the tf.mul and tf.add it replaces.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
-import { BATCH_NORM_KERNELS, batchNormTraining } from "../../lib/models/batch-norm";
+import { BATCH_NORM_KERNELS, batchNormTraining, movingAverage } from "../../lib/models/batch-norm";
+import { CsaeBatchNorm } from "../../lib/pedcc/models";
 import { isOurWasmKernel } from "../../lib/accelerate/wasm-overrides/registry";
 import { loadNativeKernels, nativeAddon, nativeCounters, setNativeEnabled } from "../../lib/accelerate/native/addon";
-import { assertClose, BACKEND_TOLERANCE, seededNormal, withBackend } from "../helpers/gradcheck";
+import { assertClose, BACKEND_TOLERANCE, bitwiseDifferences, seededNormal, withBackend } from "../helpers/gradcheck";
 
 beforeAll(async () => {
   await initBackend({ backend: "cpu" });
@@ -134,5 +136,66 @@ describe.runIf(nativeLoaded)("native batch-norm arguments", () => {
     expect(() => native.batchNormForward(f(10), f(3), f(3), f(10), f(3), f(3), 3, 1e-5, false, 1)).toThrow(/rows × channels/);
     expect(() => native.batchNormBackward(f(12), f(12), f(3), f(3), f(3), f(3), f(11), f(3), f(3), 3, 1e-5, true, 1)).toThrow(/batchNormBackward: dy, x and dx/);
     expect(() => (native.batchNormForward as unknown as (...a: unknown[]) => void)(f(12), f(3), f(3), f(12), f(3), f(3), 3, 1e-5, "no", 1)).toThrow(/relu: boolean/);
+  });
+});
+
+describe("movingAverage (BN.3): the moving statistics' update", () => {
+  /** average·m + value·(1 − m) by tf.mul and tf.add (what CsaeBatchNorm ran before the kernel), read back. */
+  const byOps = (a: Float32Array, v: Float32Array, m: number) =>
+    tf.tidy(() => tf.add(tf.mul(tf.tensor1d(a), m), tf.mul(tf.tensor1d(v), 1 - m)).dataSync().slice());
+  /** Statistics of every size (one channel to a long vector), with subnormal, huge, signed-zero and exactly-halfway values. */
+  const CASES = [1, 16, 64, 1000].map((n, k) => {
+    const a = seededNormal(n, 50 + k, 3), v = seededNormal(n, 60 + k, 0.5);
+    if (n >= 16) a.set([1e-40, -1e-42, 3e38, -0, 1 + 2 ** -23, 0.1, 1e-8, 7], 0);
+    if (n >= 16) v.set([2e-39, 5e-45, 3e38, 0, 1, -0.1, 1e8, -7], 0);
+    return { a, v };
+  });
+
+  test("the wasm kernel gives tf.mul and tf.add's bits, on wasm and cpu, for several momenta, with no tensor left behind", async () => {
+    expect(isOurWasmKernel(BATCH_NORM_KERNELS.movingAverage)).toBe(true);
+    expect(tf.getKernel(BATCH_NORM_KERNELS.movingAverage, "cpu")).toBeUndefined();
+    for (const m of [0.9, 0.99, 0.5, 0.1, 0]) {
+      for (const { a, v } of CASES) {
+        const expected = await withBackend("cpu", () => byOps(a, v, m));
+        for (const backend of ["wasm", "cpu"]) {
+          const got = await withBackend(backend, () => {
+            const before = tf.memory().numTensors;
+            const out = tf.tidy(() => movingAverage(tf.tensor1d(a), tf.tensor1d(v), m).dataSync().slice());
+            expect(tf.memory().numTensors).toBe(before);
+            return out;
+          });
+          expect(bitwiseDifferences(got, expected), `${backend}, momentum ${m}, ${a.length} values`).toEqual([]);
+        }
+      }
+    }
+  });
+
+  test("CsaeBatchNorm's moving statistics move by (BN.3) in training and stay in inference", async () => {
+    await withBackend("wasm", () => {
+      const layer = new CsaeBatchNorm({ momentum: 0.8 });
+      const x = tf.tensor2d(seededNormal(6 * 4, 70, 2), [6, 4]);
+      tf.dispose(layer.apply(x, { training: true }) as tf.Tensor);
+      const [, , movingMean, movingVariance] = layer.getWeights().map((w) => Array.from(w.dataSync()));
+      const { mean, variance } = tf.moments(x, 0);
+      const expected = [byOps(new Float32Array(4), mean.dataSync() as Float32Array, 0.8), byOps(new Float32Array(4).fill(1), variance.dataSync() as Float32Array, 0.8)];
+      // The layer's batch moments come from the batch-norm kernel (float64 sums), tf.moments' from float32 ones: close, not equal.
+      movingMean.forEach((value, i) => expect(value).toBeCloseTo(expected[0][i], 6));
+      movingVariance.forEach((value, i) => expect(value).toBeCloseTo(expected[1][i], 6));
+      tf.dispose(layer.apply(x, { training: false }) as tf.Tensor);
+      expect(Array.from(layer.getWeights()[2].dataSync())).toEqual(movingMean);
+      tf.dispose([x, mean, variance]);
+      layer.dispose();
+    });
+  });
+
+  test("rejects bad input with errors naming it", async () => {
+    await withBackend("wasm", () => {
+      const a = tf.tensor1d([1, 2]), b = tf.tensor1d([1, 2, 3]), i = tf.tensor1d([1, 2], "int32");
+      expect(() => movingAverage(a, b, 0.9)).toThrow(/movingAverage: average and value must be float32 tensors of one shape, got float32 \[2\] and float32 \[3\]/);
+      expect(() => movingAverage(a, i, 0.9)).toThrow(/got float32 \[2\] and int32 \[2\]/);
+      expect(() => movingAverage(a, a, NaN)).toThrow(/movingAverage: momentum must be a finite number, got NaN/);
+      expect(() => tf.engine().runKernel(BATCH_NORM_KERNELS.movingAverage, { average: a, value: a }, {})).toThrow(/AeMovingAverage \(wasm\): attr momentum must be a finite number/);
+      tf.dispose([a, b, i]);
+    });
   });
 });

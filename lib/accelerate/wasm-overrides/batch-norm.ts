@@ -2,7 +2,7 @@
  * The two batch-norm-in-training kernels that lib/models/batch-norm.ts runs where the backend has
  * them (BATCH_NORM_KERNELS: forward (BN.1) → [y, mean, variance], gradient (BN.2) → [dx, dγ, dβ]),
  * on the wasm heap in place: the native addon's two-pass kernels (native/src/batch_norm.cc) where
- * it is built, else the same two passes in typed arrays here (float64 sums).
+ * it is built, else the same two passes in typed arrays here (float64 sums); and the moving statistics' update (BN.3).
  */
 import * as tf from "@tensorflow/tfjs";
 import { nativeAddon, nativeCounters, nativeThreads } from "../native/addon";
@@ -136,4 +136,27 @@ export function batchNormTrainingGradWasm(args: KernelArgs): tf.TensorInfo[] {
     gradientTyped(view(dy), view(x!), view(gamma!), view(beta!), view(mean!), view(variance!), dx, dgamma, dbeta, rows, epsilon, relu);
   }
   return outputs;
+}
+
+/**
+ * (BN.3) average·m + value·(1 − m) in one pass over the wasm heap: each product and the sum rounded to
+ * float32 as tf.mul and tf.add round them (a float64 product of two float32 values is exact, and a
+ * float64 sum rounded once more to float32 is the float32 sum: 53 ≥ 2·24 + 2 bits).
+ */
+export function movingAverageWasm(args: KernelArgs): tf.TensorInfo {
+  const kernel = "AeMovingAverage";
+  const { average, value } = args.inputs as { average?: tf.TensorInfo; value?: tf.TensorInfo };
+  const { momentum } = (args.attrs ?? {}) as { momentum?: unknown };
+  if (typeof momentum !== "number" || !Number.isFinite(momentum)) throw new Error(`${kernel} (wasm): attr momentum must be a finite number, got ${String(momentum)}`);
+  if (!average || !value || average.dtype !== "float32" || value.dtype !== "float32" || !tf.util.arraysEqual(average.shape, value.shape)) {
+    throw new Error(`${kernel} (wasm): average and value must be float32 tensors of one shape`);
+  }
+  const backend = args.backend as WasmBackendLike;
+  const out = backend.makeOutput([...average.shape], "float32");
+  const a = backend.typedArrayFromHeap(average) as Float32Array;
+  const v = backend.typedArrayFromHeap(value) as Float32Array;
+  const o = backend.typedArrayFromHeap(out) as Float32Array;
+  const keep = Math.fround(momentum), take = Math.fround(1 - momentum);
+  for (let i = 0; i < o.length; i++) o[i] = Math.fround(a[i] * keep) + Math.fround(v[i] * take);
+  return out;
 }

@@ -45,7 +45,7 @@ import { resizeNearestNeighborGradWasm, resizeNearestNeighborWasm } from "./resi
 import { conv2DBackpropInputWasm } from "./conv";
 import { conv2DBackpropFilterWasm } from "./conv-filter-gradient";
 import { conv2DWasm, fusedConv2DWasm } from "./conv-native";
-import { batchNormTrainingGradWasm, batchNormTrainingWasm } from "./batch-norm";
+import { batchNormTrainingGradWasm, batchNormTrainingWasm, movingAverageWasm } from "./batch-norm";
 import { BATCH_NORM_KERNELS } from "../../models/batch-norm";
 import {
   addWasm, castWasm, greaterWasm, identityWasm, leakyReluWasm, lessEqualWasm, maximumWasm, minimumWasm, multiplyWasm, realDivWasm, selectWasm, sigmoidWasm, softplusWasm, squaredDifferenceWasm, stepWasm,
@@ -70,6 +70,7 @@ export const WASM_EXTRA_KERNELS: readonly WasmKernelPatch[] = [
   { kernelName: "Mean", action: "replaced", method: `over trailing axes with ≥ 2^16 terms per output (a test-set or a batch's MSE): float64 accumulation on the wasm heap (the native addon's sumRows where it is built) (wasm's own adds in float32, ~3e-3 low at 10⁷ terms); over leading axes from ${NATIVE_MIN_VALUES} values (batch normalisation's per-channel mean): the native addon's meanRows, which adds each channel in order in float32 as wasm's own does after transposing, so bit for bit; else wasm's own` },
   { kernelName: BATCH_NORM_KERNELS.forward, action: "added", method: "batch norm in training (+ ReLU) as one kernel (lib/models/batch-norm.ts runs it where registered): the native addon's two passes (moments, affine map) where it is built, else the same in typed arrays on the wasm heap" },
   { kernelName: BATCH_NORM_KERNELS.gradient, action: "added", method: "its gradient in closed form as one kernel: the native addon's two passes (Σg, Σg·(x − μ); dx) where it is built, else the same in typed arrays" },
+  { kernelName: BATCH_NORM_KERNELS.movingAverage, action: "added", method: "a batch-norm moving statistic's update average·m + value·(1 − m) as one kernel instead of three (and two scalar uploads), bit for bit: a typed-array loop on the wasm heap" },
   { kernelName: SUM_OF_SQUARES_KERNEL, action: "added", method: "Σ‖v‖² over many tensors as one kernel (a weight-decay term's value; lib/train runs it where registered), bit for bit as tf.addN of each tf.sum(tf.square(v)): the native addon where it is built, else a typed-array loop" },
 ];
 
@@ -151,6 +152,7 @@ const KERNEL_FUNCS: Record<string, tf.KernelFunc> = {
   Tile: tileWasm,
   [BATCH_NORM_KERNELS.forward]: batchNormTrainingWasm,
   [BATCH_NORM_KERNELS.gradient]: batchNormTrainingGradWasm,
+  [BATCH_NORM_KERNELS.movingAverage]: movingAverageWasm,
   [SUM_OF_SQUARES_KERNEL]: sumOfSquaresWasm,
 };
 
