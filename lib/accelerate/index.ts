@@ -10,7 +10,7 @@
  *   fused-momentum.ts the same for tfjs's momentum SGD
  *   dense.ts          tfjs-layers' Dense as one kernel in training (product, bias, activation), gradient per input
  *   gradients.ts      tfjs gradients replaced by the same values from fewer kernels (Mean, Sum: no ones(x.shape) per step)
- *   saved-tensors.ts  tensors saved for a gradient kept without tfjs's clone kernel and tape node where none is used (depth 1)
+ *   saved-tensors.ts  tensors saved for a gradient kept without tfjs's clone kernel and tape node (added if a nested gradient starts)
  *   wasm-threads.ts   tfjs-wasm's threaded build, started in Node (used where the addon is not)
  *
  * lib/backend.ts calls {@link accelerateWasm} once, when it starts the wasm backend; nothing
@@ -74,7 +74,8 @@ export interface AcceleratorReport {
 }
 
 /**
- * Make wasm fast, then start it: register the kernel overrides, load the native addon (unless
+ * Make wasm fast, then start it: register the kernel overrides, the gradient overrides, the dense
+ * fusion and the lean saves, load the native addon (unless
  * AE_NATIVE=0 or it is not built), start wasm with the thread count that suits (one where the
  * addon takes the cores), and register the fused Adam and momentum SGD where the addon runs. `startWasm` is the
  * caller's `tf.setBackend("wasm")` (throwing on failure); `wasm` the tfjs-backend-wasm package.

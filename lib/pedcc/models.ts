@@ -94,6 +94,7 @@ export class CsaeBatchNorm extends tf.layers.Layer {
   constructor(config: { momentum?: number; epsilon?: number; relu?: boolean; name?: string } = {}) {
     super({ name: config.name });
     this.momentum = config.momentum ?? 0.9;
+    if (!(this.momentum >= 0 && this.momentum < 1)) throw new Error(`CsaeBatchNorm: momentum must be in [0, 1), got ${config.momentum}`);
     this.epsilon = config.epsilon ?? 1e-5;
     this.relu = config.relu ?? false;
   }

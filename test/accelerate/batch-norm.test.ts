@@ -170,21 +170,25 @@ describe("movingAverage (BN.3): the moving statistics' update", () => {
     }
   });
 
-  test("CsaeBatchNorm's moving statistics move by (BN.3) in training and stay in inference", async () => {
+  test("CsaeBatchNorm's moving statistics move by (BN.3) in training, bit for bit, and stay in inference", async () => {
     await withBackend("wasm", () => {
+      const before = tf.memory().numTensors;
       const layer = new CsaeBatchNorm({ momentum: 0.8 });
       const x = tf.tensor2d(seededNormal(6 * 4, 70, 2), [6, 4]);
       tf.dispose(layer.apply(x, { training: true }) as tf.Tensor);
       const [, , movingMean, movingVariance] = layer.getWeights().map((w) => Array.from(w.dataSync()));
-      const { mean, variance } = tf.moments(x, 0);
-      const expected = [byOps(new Float32Array(4), mean.dataSync() as Float32Array, 0.8), byOps(new Float32Array(4).fill(1), variance.dataSync() as Float32Array, 0.8)];
-      // The layer's batch moments come from the batch-norm kernel (float64 sums), tf.moments' from float32 ones: close, not equal.
-      movingMean.forEach((value, i) => expect(value).toBeCloseTo(expected[0][i], 6));
-      movingVariance.forEach((value, i) => expect(value).toBeCloseTo(expected[1][i], 6));
+      // The batch's statistics as the layer computes them (ε as the layer's default), moved from the initial 0 and 1 by the ops.
+      const gamma = tf.ones([4]), beta = tf.zeros([4]);
+      const { y, mean, variance } = batchNormTraining(x, gamma, beta, { epsilon: 1e-5 });
+      expect(movingMean).toEqual(Array.from(byOps(new Float32Array(4), mean.dataSync() as Float32Array, 0.8)));
+      expect(movingVariance).toEqual(Array.from(byOps(new Float32Array(4).fill(1), variance.dataSync() as Float32Array, 0.8)));
       tf.dispose(layer.apply(x, { training: false }) as tf.Tensor);
-      expect(Array.from(layer.getWeights()[2].dataSync())).toEqual(movingMean);
-      tf.dispose([x, mean, variance]);
+      const [, , meanAfter, varianceAfter] = layer.getWeights().map((w) => Array.from(w.dataSync()));
+      expect([meanAfter, varianceAfter]).toEqual([movingMean, movingVariance]);
+      tf.dispose([x, gamma, beta, y, mean, variance]);
       layer.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      expect(() => new CsaeBatchNorm({ momentum: NaN })).toThrow(/CsaeBatchNorm: momentum must be in \[0, 1\), got NaN/);
     });
   });
 

@@ -1,8 +1,9 @@
 /**
  * The lean saves (lib/accelerate/saved-tensors.ts) against tfjs's own clone, on the cpu and wasm
  * backends: a training step's gradients are the same bits, with no tape node for a saved tensor at
- * gradient depth 1 and no tensor left behind; at depth 2 (a gradient of a gradient) the saves are
- * tfjs's again, so higher-order gradients still flow through them and equal the closed form.
+ * gradient depth 1 and no tensor left behind; a nested gradient gets the deferred nodes of the saves
+ * made before it (by an op and by a customGrad), and higher-order gradients equal tfjs's and the
+ * closed form.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as tf from "@tensorflow/tfjs";
@@ -70,6 +71,37 @@ describe.each(["cpu", "wasm"] as const)("lean saves on %s", (backend) => {
       expect(clones(theirs.tapeKernels)).toBeGreaterThanOrEqual(8);
       expect(clones(ours.tapeKernels)).toBe(0);
       expect(ours.tapeKernels).toEqual(theirs.tapeKernels.filter((k) => k !== "clone"));
+    });
+  });
+
+  test("a nested gradient through tensors saved at depth 1 is tfjs's (an op's saves and a customGrad's)", async () => {
+    await withBackend(backend, () => {
+      const before = tf.memory().numTensors;
+      const xs = [1.5, -2, 3];
+      const cube = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+        save([x]);
+        return { value: tf.pow(x, 3), gradFunc: (dy: tf.Tensor, [s]: tf.Tensor[]) => tf.mul(dy, tf.mul(3, tf.square(s))) };
+      }) as unknown as Parameters<typeof tf.customGrad>[0]);
+      // b is computed at depth 1, outside the inner function, and saves x there; the inner gradient differentiates it too.
+      const nested = (outside: (x: tf.Tensor) => tf.Tensor, inside: (y: tf.Tensor, b: tf.Tensor) => tf.Tensor) => tf.tidy(() =>
+        Array.from(tf.grad((x: tf.Tensor) => {
+          const b = outside(x);
+          return tf.sum(tf.grad((y: tf.Tensor) => tf.sum(inside(y, b)) as tf.Scalar)(x)) as tf.Scalar;
+        })(tf.tensor1d(xs)).dataSync()));
+      const both = (fn: () => number[]) => {
+        uninstallLeanSaves();
+        const theirs = fn();
+        installLeanSaves();
+        return { theirs, ours: fn() };
+      };
+      // d/dx Σ ∂/∂x Σ(x² + x²) = 4; d/dx Σ ∂/∂x Σ(x + x³) = 6x.
+      const square = both(() => nested((x) => tf.square(x), (y, b) => tf.add(tf.mul(y, y), b)));
+      expect(square.ours).toEqual(square.theirs);
+      expect(square.ours).toEqual([4, 4, 4]);
+      const custom = both(() => nested((x) => cube(x) as tf.Tensor, (y, b) => tf.add(y, b)));
+      expect(custom.ours).toEqual(custom.theirs);
+      custom.ours.forEach((v, i) => expect(v).toBeCloseTo(6 * xs[i], 4));
+      expect(tf.memory().numTensors).toBe(before);
     });
   });
 

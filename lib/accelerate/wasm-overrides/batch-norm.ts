@@ -1,8 +1,9 @@
 /**
- * The two batch-norm-in-training kernels that lib/models/batch-norm.ts runs where the backend has
- * them (BATCH_NORM_KERNELS: forward (BN.1) → [y, mean, variance], gradient (BN.2) → [dx, dγ, dβ]),
- * on the wasm heap in place: the native addon's two-pass kernels (native/src/batch_norm.cc) where
- * it is built, else the same two passes in typed arrays here (float64 sums); and the moving statistics' update (BN.3).
+ * The three batch-norm kernels that lib/models/batch-norm.ts runs where the backend has them
+ * (BATCH_NORM_KERNELS): in training, forward (BN.1) → [y, mean, variance] and gradient (BN.2) →
+ * [dx, dγ, dβ], on the wasm heap in place: the native addon's two-pass kernels (native/src/batch_norm.cc)
+ * where it is built, else the same two passes in typed arrays here (float64 sums); and the moving
+ * statistics' update (BN.3) in a typed-array loop.
  */
 import * as tf from "@tensorflow/tfjs";
 import { nativeAddon, nativeCounters, nativeThreads } from "../native/addon";
