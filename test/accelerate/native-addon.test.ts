@@ -216,9 +216,10 @@ describe.runIf(built)("the addon", () => {
     const y = seededNormal(s.batch * outH * outW * s.outC, seed + 3);
     /** The three modes by `algorithm`: forward, dX(y), dW(x, y). */
     const modes = (algorithm: ConvAlgorithm) => {
-      const forward = new Float32Array(y.length);
-      const dx = new Float32Array(x.length);
-      const dw = new Float32Array(w.length);
+      // Outputs start as NaN, as the wasm heap's uninitialised memory may hold anything: every mode must write every value.
+      const forward = new Float32Array(y.length).fill(NaN);
+      const dx = new Float32Array(x.length).fill(NaN);
+      const dw = new Float32Array(w.length).fill(NaN);
       addon().conv2d(ConvMode.Forward, algorithm, x, w, forward, shape, 2);
       addon().conv2d(ConvMode.InputGradient, algorithm, dx, w, y, shape, 2);
       addon().conv2d(ConvMode.FilterGradient, algorithm, x, dw, y, shape, 2);
@@ -257,6 +258,9 @@ describe.runIf(built)("the addon", () => {
       { batch: 1, inH: 5, inW: 5, inC: 8, outC: 2, fH: 1, fW: 1, sH: 1, sW: 1, dH: 1, dW: 1, padTop: 0, padLeft: 0 },
       // Wide enough for register tiles in the product (the ones above are mostly padding in them).
       { batch: 3, inH: 9, inW: 8, inC: 16, outC: 20, fH: 3, fW: 3, sH: 2, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
+      // CSAE-C's 3×3 stride-2 convolution from 16 channels, 9 images: im2col's images go in chunks of 7 (cols ≈ 1 MB), one per thread,
+      // each thread zeroing its chunk's images of dX before adding into them.
+      { batch: 9, inH: 32, inW: 32, inC: 16, outC: 32, fH: 3, fW: 3, sH: 2, sW: 2, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
     ];
     const { Im2col, Direct } = ConvAlgorithm;
     // One and two vectors of output channels (16, 32 with AVX-512): the filter gradient without im2col, at strides, dilations, paddings.

@@ -98,7 +98,6 @@ void conv2d(ConvMode mode, const ConvShape& s, float* x, float* w, float* y, int
   const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(s.batch, targetCols / std::max<int64_t>(1, rowsPerImage * K)));
   const int64_t chunks = (s.batch + chunk - 1) / chunk;
   const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, chunks)));
-  if (mode == ConvMode::InputGradient) std::fill(x, x + s.batch * s.inH * s.inW * s.inC, 0.0f);
   std::vector<float> partials(mode == ConvMode::FilterGradient ? static_cast<size_t>(workers * K * s.outC) : 0);
   const auto work = [&](int id) {
     std::vector<float> cols(static_cast<size_t>(chunk * rowsPerImage * K));
@@ -113,6 +112,10 @@ void conv2d(ConvMode mode, const ConvShape& s, float* x, float* w, float* y, int
         im2col(x, s, b0, images, cols.data());
         product(cols.data(), w, yChunk, rows, s.outC, K, false, false, false, 1);
       } else if (mode == ConvMode::InputGradient) {
+        // This chunk's images of dx are this thread's alone: zeroed here, on its core (before the product, so that
+        // `cols` is still in cache when col2im adds it into them).
+        const int64_t imageValues = s.inH * s.inW * s.inC;
+        std::fill(x + b0 * imageValues, x + (b0 + images) * imageValues, 0.0f);
         product(yChunk, w, cols.data(), rows, K, s.outC, false, true, false, 1);
         col2im(cols.data(), s, b0, images, x);
       } else {
