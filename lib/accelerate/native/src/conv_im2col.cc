@@ -100,7 +100,10 @@ void conv2d(ConvMode mode, const ConvShape& s, float* x, float* w, float* y, int
   const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, chunks)));
   std::vector<float> partials(mode == ConvMode::FilterGradient ? static_cast<size_t>(workers * K * s.outC) : 0);
   const auto work = [&](int id) {
-    std::vector<float> cols(static_cast<size_t>(chunk * rowsPerImage * K));
+    // Per-thread scratch kept between calls (a fresh ~1 MB vector per call was zeroed, and freshly mapped, every time);
+    // im2col and the input gradient's product write every value of it that is read.
+    thread_local std::vector<float> colsBuffer;
+    float* cols = scratch(colsBuffer, static_cast<size_t>(chunk * rowsPerImage * K));
     float* dw = mode == ConvMode::FilterGradient ? partials.data() + id * K * s.outC : nullptr;
     bool first = true;
     for (int64_t c = id; c < chunks; c += workers) {
@@ -109,18 +112,18 @@ void conv2d(ConvMode mode, const ConvShape& s, float* x, float* w, float* y, int
       const int64_t rows = images * rowsPerImage;
       float* yChunk = y + b0 * rowsPerImage * s.outC;
       if (mode == ConvMode::Forward) {
-        im2col(x, s, b0, images, cols.data());
-        product(cols.data(), w, yChunk, rows, s.outC, K, false, false, false, 1);
+        im2col(x, s, b0, images, cols);
+        product(cols, w, yChunk, rows, s.outC, K, false, false, false, 1);
       } else if (mode == ConvMode::InputGradient) {
         // This chunk's images of dx are this thread's alone: zeroed here, on its core (before the product, so that
         // `cols` is still in cache when col2im adds it into them).
         const int64_t imageValues = s.inH * s.inW * s.inC;
         std::fill(x + b0 * imageValues, x + (b0 + images) * imageValues, 0.0f);
-        product(yChunk, w, cols.data(), rows, K, s.outC, false, true, false, 1);
-        col2im(cols.data(), s, b0, images, x);
+        product(yChunk, w, cols, rows, K, s.outC, false, true, false, 1);
+        col2im(cols, s, b0, images, x);
       } else {
-        im2col(x, s, b0, images, cols.data());
-        product(cols.data(), yChunk, dw, K, s.outC, rows, true, false, !first, 1);
+        im2col(x, s, b0, images, cols);
+        product(cols, yChunk, dw, K, s.outC, rows, true, false, !first, 1);
       }
       first = false;
     }
