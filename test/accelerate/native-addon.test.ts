@@ -225,7 +225,7 @@ describe.runIf(built)("the addon", () => {
       addon().conv2d(ConvMode.FilterGradient, algorithm, x, dw, y, shape, 2);
       return { forward, dx, dw };
     };
-    return { x, w, y, modes };
+    return { x, w, y, modes, geometry: shape };
   }
   interface ConvCase { batch: number; inH: number; inW: number; inC: number; outC: number; fH: number; fW: number; sH: number; sW: number; dH: number; dW: number; padTop: number; padLeft: number }
   const one = { batch: 2, sH: 1, sW: 1, dH: 1, dW: 1 };
@@ -287,6 +287,36 @@ describe.runIf(built)("the addon", () => {
       const lhs = dot(forward, y);
       expect(Math.abs(dot(x, dx) - lhs) / (1 + Math.abs(lhs)), `case ${i} (algorithm ${algorithm}): input gradient`).toBeLessThan(1e-5);
       expect(Math.abs(dot(w, dw) - lhs) / (1 + Math.abs(lhs)), `case ${i} (algorithm ${algorithm}): filter gradient`).toBeLessThan(1e-5);
+    }
+  });
+
+  test("conv2d by im2col: forward and input gradient do not depend on how the images are grouped into chunks or threads", () => {
+    // Chunks are balanced over the threads (sizes within one image); each image's outputs must be the bits of that image alone.
+    const shapes: ConvCase[] = [
+      { batch: 9, inH: 32, inW: 32, inC: 16, outC: 32, fH: 3, fW: 3, sH: 2, sW: 2, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
+      { batch: 33, inH: 4, inW: 4, inC: 64, outC: 64, fH: 3, fW: 3, sH: 1, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
+      { batch: 5, inH: 32, inW: 32, inC: 16, outC: 32, fH: 1, fW: 1, sH: 2, sW: 2, dH: 1, dW: 1, padTop: 0, padLeft: 0 },
+    ];
+    for (const [i, s] of shapes.entries()) {
+      const { x, w, y, geometry: whole } = convCase(s, 300 + 10 * i);
+      const run = (mode: ConvMode, batch: number, xs: Float32Array, ys: Float32Array, threads: number) => {
+        const out = new Float32Array(mode === ConvMode.Forward ? ys.length : xs.length).fill(NaN);
+        const geometry = { ...whole, batch };
+        if (mode === ConvMode.Forward) addon().conv2d(mode, ConvAlgorithm.Im2col, xs, w, out, geometry, threads);
+        else addon().conv2d(mode, ConvAlgorithm.Im2col, out, w, ys, geometry, threads);
+        return out;
+      };
+      const xImage = x.length / s.batch, yImage = y.length / s.batch;
+      for (const mode of [ConvMode.Forward, ConvMode.InputGradient]) {
+        const size = mode === ConvMode.Forward ? yImage : xImage;
+        const perImage = new Float32Array(s.batch * size);
+        for (let b = 0; b < s.batch; b++) {
+          perImage.set(run(mode, 1, x.subarray(b * xImage, (b + 1) * xImage), y.subarray(b * yImage, (b + 1) * yImage), 1), b * size);
+        }
+        for (const threads of [1, 2, 3]) {
+          expect(bitwiseDifferences(run(mode, s.batch, x, y, threads), perImage), `shape ${i}, mode ${mode}, ${threads} threads`).toEqual([]);
+        }
+      }
     }
   });
 

@@ -69,7 +69,7 @@ void col2im(const float* cols, const ConvShape& s, int64_t b0, int64_t images, f
  * header. Images go in chunks whose `cols` fits in L2 (about 1 MB, at least one image), and the
  * threads take chunks in turn, each with its own `cols` and single-threaded products (for the
  * filter gradient, its own partial sum). Chunks are whole images, so no two threads write the
- * same output.
+ * same output; for the forward pass and the input gradient every thread gets as many of them.
  */
 void conv2d(ConvMode mode, const ConvShape& s, float* x, float* w, float* y, int threads) {
   const int64_t K = s.K();
@@ -96,8 +96,15 @@ void conv2d(ConvMode mode, const ConvShape& s, float* x, float* w, float* y, int
   const int64_t rowsPerImage = s.outH * s.outW;
   const int64_t targetCols = int64_t{1} << 18;
   const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(s.batch, targetCols / std::max<int64_t>(1, rowsPerImage * K)));
-  const int64_t chunks = (s.batch + chunk - 1) / chunk;
+  int64_t chunks = (s.batch + chunk - 1) / chunk;
+  // Forward and input gradient: as many chunks for every thread, of sizes within one image of each other (a chunk's
+  // outputs do not depend on how the images are grouped). The filter gradient keeps whole `chunk`s: its partial sums,
+  // one per thread, fix the order in which dW adds them up.
+  const bool balanced = mode != ConvMode::FilterGradient;
+  if (balanced && threads > 1) chunks = std::min<int64_t>(s.batch, (chunks + threads - 1) / threads * threads);
   const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, chunks)));
+  /** Chunk c's first image (balanced: ⌊c·batch / chunks⌋). */
+  const auto firstImage = [&](int64_t c) { return balanced ? c * s.batch / chunks : std::min(c * chunk, s.batch); };
   std::vector<float> partials(mode == ConvMode::FilterGradient ? static_cast<size_t>(workers * K * s.outC) : 0);
   const auto work = [&](int id) {
     // Per-thread scratch kept between calls (a fresh ~1 MB vector per call was zeroed, and freshly mapped, every time);
@@ -107,8 +114,8 @@ void conv2d(ConvMode mode, const ConvShape& s, float* x, float* w, float* y, int
     float* dw = mode == ConvMode::FilterGradient ? partials.data() + id * K * s.outC : nullptr;
     bool first = true;
     for (int64_t c = id; c < chunks; c += workers) {
-      const int64_t b0 = c * chunk;
-      const int64_t images = std::min(chunk, s.batch - b0);
+      const int64_t b0 = firstImage(c);
+      const int64_t images = firstImage(c + 1) - b0;
       const int64_t rows = images * rowsPerImage;
       float* yChunk = y + b0 * rowsPerImage * s.outC;
       if (mode == ConvMode::Forward) {
