@@ -113,6 +113,10 @@ describe("the README's table of full-run times", () => {
     expect(table).toContain("| 2-b | full | 30.2 min | not recorded | — |");
     expect(table).toContain("| 3-c | none | — | not recorded | — |");
     expect(table).toContain("40.2 min in all");
+    expect(table).toContain('"Not recorded": that committed run predates the training clock');
+    const complete = runTimesMarkdown([{ notebook: "1-a", mode: "full", totalSeconds: 600, trainingSeconds: 450 }]);
+    expect(complete).toContain("10.0 min in all.");
+    expect(complete).not.toContain("Not recorded");
   });
 
   it("rewrites only what lies between the README's markers, and names the README when they are missing", () => {

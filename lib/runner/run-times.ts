@@ -66,7 +66,9 @@ export function runTimesMarkdown(runs: CommittedRunTime[]): string {
     lines.push(`| ${run.notebook} | ${run.mode ?? "none"} | ${run.totalSeconds === null ? "—" : minutes(run.totalSeconds)} | ${training} | ${share} |`);
   }
   const total = runs.reduce((sum, run) => sum + (run.totalSeconds ?? 0), 0);
-  lines.push("", `Read from each notebook's "What ran" output by \`npm run notebooks\` (after a full run in place, or with \`--readme\`); ${minutes(total)} in all. "Not recorded": that committed run predates the training clock (run.finish() storing the time inside \`trainModel\`).`);
+  const unrecorded = runs.some((run) => run.trainingSeconds === null);
+  lines.push("", `Read from each notebook's "What ran" output by \`npm run notebooks\` (after a full run in place, or with \`--readme\`); ${minutes(total)} in all.` +
+    (unrecorded ? ` "Not recorded": that committed run predates the training clock (run.finish() storing the time inside \`trainModel\`).` : ""));
   return lines.join("\n");
 }
 
