@@ -295,6 +295,23 @@ napi_value SumRows(napi_env env, napi_callback_info info) {
   return ColumnReduction(env, info, "sumRows", sumRows);
 }
 
+/** sumLastAxis(x, rows, cols, out, threads): out[r] = the float32 sum of x[r·cols + j] over j in order (kernels.h). */
+napi_value SumLastAxis(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  float *x, *out;
+  size_t nx, nout;
+  int64_t rows, cols, threads;
+  if (!Arguments(env, info, argv) || !View(env, argv[0], napi_float32_array, &x, &nx) || !Int(env, argv[1], &rows) || !Int(env, argv[2], &cols) ||
+      !View(env, argv[3], napi_float32_array, &out, &nout) || !Int(env, argv[4], &threads)) {
+    return Throw(env, "sumLastAxis: expected (x: Float32Array, rows, cols, out: Float32Array, threads)");
+  }
+  if (rows < 1 || cols < 1 || cols > static_cast<int64_t>(nx) / rows || static_cast<int64_t>(nout) < rows) {
+    return Throw(env, "sumLastAxis: x must hold rows × cols values and out rows");
+  }
+  sumLastAxis(x, rows, cols, out, Workers(threads));
+  return nullptr;
+}
+
 /** meanRows(x, rows, cols, out, threads): out[c] = the float32 sum of x[r·cols + c] over r in order, / rows. */
 napi_value MeanRows(napi_env env, napi_callback_info info) {
   return ColumnReduction(env, info, "meanRows", meanRows);
@@ -610,6 +627,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"addRows", nullptr, AddRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binaryRows", nullptr, BinaryRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"meanRows", nullptr, MeanRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sumLastAxis", nullptr, SumLastAxis, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"upsample", nullptr, Upsample, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"argMax", nullptr, ArgMax, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"transpose", nullptr, Transpose, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -191,23 +191,106 @@ void sumRows(const float* x, int64_t rows, int64_t cols, float* out, int threads
   addPartials(partial.data(), workers, cols, out, false);
 }
 
-/** Squares into a buffer, then their sum, as two loops, so that no multiply-add joins a square to the running sum (tfjs rounds each square first). */
+void sequentialSums(const float* const* sequences, const int64_t* lengths, int64_t count, float* out) {
+  // Up to kLanes sequences at a time, one term of each per round, so that the additions of different sequences overlap
+  // instead of each waiting on the one before it; a finished lane takes the next sequence, longest first (so that the
+  // long ones run side by side, not one alone at the end). Each sum is its own, so the order taken leaves its bits.
+  constexpr int kLanes = 8;
+  std::vector<int64_t> order(static_cast<size_t>(count));
+  std::iota(order.begin(), order.end(), int64_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](int64_t p, int64_t q) { return lengths[p] > lengths[q]; });
+  const float* at[kLanes];
+  int64_t left[kLanes], owner[kLanes];
+  float acc[kLanes];
+  int lanes = 0;
+  int64_t next = 0;
+  for (;;) {
+    for (; lanes < kLanes && next < count; next++) {
+      const int64_t s = order[next];
+      if (lengths[s] <= 0) {
+        out[s] = 0.0f;
+        continue;
+      }
+      at[lanes] = sequences[s];
+      left[lanes] = lengths[s];
+      owner[lanes] = s;
+      acc[lanes] = 0.0f;
+      lanes++;
+    }
+    if (lanes == 0) return;
+    int64_t steps = left[0];
+    for (int l = 1; l < lanes; l++) steps = std::min(steps, left[l]);
+    if (lanes == kLanes) {
+      float a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], a4 = acc[4], a5 = acc[5], a6 = acc[6], a7 = acc[7];
+      const float *p0 = at[0], *p1 = at[1], *p2 = at[2], *p3 = at[3], *p4 = at[4], *p5 = at[5], *p6 = at[6], *p7 = at[7];
+      for (int64_t t = 0; t < steps; t++) {
+        a0 += p0[t]; a1 += p1[t]; a2 += p2[t]; a3 += p3[t]; a4 += p4[t]; a5 += p5[t]; a6 += p6[t]; a7 += p7[t];
+      }
+      acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3; acc[4] = a4; acc[5] = a5; acc[6] = a6; acc[7] = a7;
+    } else {
+      for (int64_t t = 0; t < steps; t++)
+        for (int l = 0; l < lanes; l++) acc[l] += at[l][t];
+    }
+    int kept = 0;
+    for (int l = 0; l < lanes; l++) {
+      if (left[l] == steps) {
+        out[owner[l]] = acc[l];
+        continue;
+      }
+      at[kept] = at[l] + steps;
+      left[kept] = left[l] - steps;
+      owner[kept] = owner[l];
+      acc[kept] = acc[l];
+      kept++;
+    }
+    lanes = kept;
+  }
+}
+
+void sumLastAxis(const float* x, int64_t rows, int64_t cols, float* out, int threads) {
+  // Rows split among the workers in whole blocks; each row's sum is sequentialSums' (the same bits on any thread).
+  parallelForChunks(rows, cols, threads, [&](int64_t from, int64_t to) {
+    std::vector<const float*> starts(static_cast<size_t>(to - from));
+    std::vector<int64_t> lengths(static_cast<size_t>(to - from), cols);
+    for (int64_t r = from; r < to; r++) starts[r - from] = x + r * cols;
+    sequentialSums(starts.data(), lengths.data(), to - from, out + from);
+  });
+}
+
+/**
+ * Squares into a buffer, then their sums, as separate loops, so that no multiply-add joins a square to a running sum
+ * (tfjs rounds each square first); the short arrays' sums (float32, term by term) side by side by sequentialSums.
+ */
 float sumOfSquares(const float* const* arrays, const int64_t* lengths, int64_t count, int64_t longTerms, int threads) {
-  float total = 0.0f;
-  std::vector<float> squares;
+  std::vector<float> sums(static_cast<size_t>(count), 0.0f);
+  std::vector<int64_t> offsets(static_cast<size_t>(count) + 1, 0);
+  for (int64_t a = 0; a < count; a++) offsets[a + 1] = offsets[a] + (lengths[a] < longTerms ? lengths[a] : 0);
+  thread_local std::vector<float> squaresBuffer;  // kept between calls (a fresh megabyte per call costs its page faults)
+  float* squares = scratch(squaresBuffer, static_cast<size_t>(offsets[count]));
+  std::vector<const float*> starts(static_cast<size_t>(count));
+  std::vector<int64_t> shortLengths(static_cast<size_t>(count));
+  std::vector<float> longSquares;
   for (int64_t a = 0; a < count; a++) {
     const float* x = arrays[a];
     const int64_t n = lengths[a];
-    squares.resize(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; i++) squares[i] = x[i] * x[i];
-    float sum = 0.0f;
     if (n >= longTerms) {
-      sumRows(squares.data(), n, 1, &sum, threads);
-    } else {
-      for (int64_t i = 0; i < n; i++) sum += squares[i];
+      longSquares.resize(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; i++) longSquares[i] = x[i] * x[i];
+      sumRows(longSquares.data(), n, 1, &sums[a], threads);
+      starts[a] = nullptr;
+      shortLengths[a] = 0;
+      continue;
     }
-    total += sum;
+    float* sq = squares + offsets[a];
+    for (int64_t i = 0; i < n; i++) sq[i] = x[i] * x[i];
+    starts[a] = sq;
+    shortLengths[a] = n;
   }
+  // Short arrays only (a long one's length is 0 here, and its sum is kept aside and put back below).
+  std::vector<float> shortSums(static_cast<size_t>(count), 0.0f);
+  sequentialSums(starts.data(), shortLengths.data(), count, shortSums.data());
+  float total = 0.0f;
+  for (int64_t a = 0; a < count; a++) total += lengths[a] >= longTerms ? sums[a] : shortSums[a];
   return total;
 }
 
