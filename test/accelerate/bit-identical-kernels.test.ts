@@ -4,13 +4,11 @@
  *   wasm's own Sum and a float32 loop;
  * - the weight-decay sum of squares with many arrays (sequentialSums' lanes taking the next array as one ends) against
  *   a float32 loop;
- * - the im2col filter gradient's bands (dW's rows split among threads where its chunks of images are unequal shares)
- *   against the same call with the bands off.
  */
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
-import { ConvAlgorithm, ConvMode, loadNativeKernels, nativeAddon, nativeCounters, setNativeEnabled } from "../../lib/accelerate/native/addon";
+import { loadNativeKernels, nativeAddon, nativeCounters, setNativeEnabled } from "../../lib/accelerate/native/addon";
 import { bitwiseDifferences, seededNormal, withBackend } from "../helpers/gradcheck";
 
 beforeAll(async () => {
@@ -113,43 +111,5 @@ describe.runIf(nativeLoaded)("sumOfSquares with more arrays than lanes", () => {
     }
     expect(native.sumOfSquares(shortOnes, longTerms, 2)).toBe(shortTotal);
     expect(native.sumOfSquares([], longTerms, 2)).toBe(0);
-  });
-});
-
-describe.runIf(nativeLoaded)("the im2col filter gradient's bands give the bits of its chunks", () => {
-  let previous = true;
-  beforeAll(() => { previous = nativeAddon()!.filterGradientBands(true); });
-  afterAll(() => { nativeAddon()!.filterGradientBands(previous); });
-
-  test("4×4×64 and 8×8×64 stride 2 (3×3 and 1×1) at batches that leave the threads unequal chunks; 2 and 3 threads", () => {
-    const native = nativeAddon()!;
-    // [batch, inH, inW, inC, outC, filter, stride, pad]
-    const cases = [[32, 8, 8, 64, 64, 3, 2, 1], [29, 4, 4, 64, 64, 3, 1, 1], [32, 8, 8, 64, 64, 1, 2, 0], [256, 8, 8, 64, 64, 1, 2, 0], [5, 6, 6, 40, 48, 3, 1, 1], [3, 4, 4, 64, 64, 3, 1, 1]];
-    for (const [index, [batch, H, W, C, O, f, st, pad]] of cases.entries()) {
-      const outH = Math.floor((H + 2 * pad - f) / st) + 1, outW = Math.floor((W + 2 * pad - f) / st) + 1;
-      const shape = { batch, inH: H, inW: W, inC: C, outH, outW, outC: O, fH: f, fW: f, strideH: st, strideW: st, dilH: 1, dilW: 1, padTop: pad, padLeft: pad };
-      const x = spread(batch * H * W * C, 900 + index);
-      const dy = spread(batch * outH * outW * O, 950 + index);
-      for (const threads of [2, 3]) {
-        const dw = (bands: boolean) => {
-          native.filterGradientBands(bands);
-          const out = new Float32Array(f * f * C * O).fill(NaN);
-          native.conv2d(ConvMode.FilterGradient, ConvAlgorithm.Im2col, x, out, dy, shape, threads);
-          return Array.from(out);
-        };
-        const banded = dw(true);
-        const chunked = dw(false);
-        native.filterGradientBands(true);
-        expect(banded.some((v) => Number.isNaN(v)), `${JSON.stringify(shape)}: every value written`).toBe(false);
-        expect(bitwiseDifferences(banded, chunked), `${JSON.stringify(shape)}, ${threads} threads`).toEqual([]);
-      }
-    }
-  });
-
-  test("the setting round-trips and rejects a non-boolean", () => {
-    const native = nativeAddon()!;
-    expect(native.filterGradientBands(false)).toBe(true);
-    expect(native.filterGradientBands(true)).toBe(false);
-    expect(() => native.filterGradientBands(1 as unknown as boolean)).toThrow(/filterGradientBands: expected \(on: boolean\)/);
   });
 });

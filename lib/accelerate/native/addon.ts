@@ -93,8 +93,6 @@ export interface NativeAddon {
   select(condition: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array, threads: number): void;
   /** out[j] = Σ_i x[i·cols + j] (float64 accumulation). */
   sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array, threads: number): void;
-  /** Whether conv2d's filter gradient may split dW's rows among the threads where its chunks of images would leave them unequal shares (default true; the bits are the same either way, which tests check with it off); returns the previous setting. */
-  filterGradientBands(on: boolean): boolean;
   /** out[r] = Σ_j x[r·cols + j], each row in float32 one term after another from 0 (wasm's own Sum over trailing axes, bit for bit), rows side by side. */
   sumLastAxis(x: Float32Array, rows: number, cols: number, out: Float32Array, threads: number): void;
   /** out[i] = op(a[i], b[i]); a or b of length 1 is one value for every i. */
@@ -162,7 +160,7 @@ export function loadNativeKernels(options: { threads?: number; env?: NodeJS.Proc
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loadedAddon = require(file) as NativeAddon;
-    if (["gemm", "conv2d", "adam", "momentum", "unary", "compare", "toFloat32", "select", "sumRows", "sumLastAxis", "filterGradientBands", "binary", "addArrays", "addRows", "binaryRows", "meanRows", "upsample", "argMax", "transpose", "maxPoolGrad", "batchNormForward", "batchNormBackward", "fmaThroughput", "sumOfSquares", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
+    if (["gemm", "conv2d", "adam", "momentum", "unary", "compare", "toFloat32", "select", "sumRows", "sumLastAxis", "binary", "addArrays", "addRows", "binaryRows", "meanRows", "upsample", "argMax", "transpose", "maxPoolGrad", "batchNormForward", "batchNormBackward", "fmaThroughput", "sumOfSquares", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
     const mismatches = enumMismatches(loadedAddon.enums);
     if (mismatches.length > 0) throw new Error(`its enums differ from lib/accelerate/native/enums.ts (${mismatches.join("; ")}): rebuild it with npm run build:native`);
     addon = loadedAddon;

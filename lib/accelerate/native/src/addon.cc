@@ -554,16 +554,6 @@ napi_value SumOfSquares(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/** filterGradientBands(on: boolean): boolean — whether conv2d's filter gradient may split dW's rows among the threads (tests: off gives the other way's bits); returns the previous setting. */
-napi_value FilterGradientBands(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  bool on = true;
-  if (!Arguments(env, info, argv) || napi_get_value_bool(env, argv[0], &on) != napi_ok) return Throw(env, "filterGradientBands: expected (on: boolean)");
-  napi_value out;
-  napi_get_boolean(env, setFilterGradientBands(on), &out);
-  return out;
-}
-
 /** fmaThroughput(threads, seconds): GFLOP/s of register-only vector multiply-adds on that many threads. */
 napi_value FmaThroughput(napi_env env, napi_callback_info info) {
   napi_value argv[2];
@@ -638,7 +628,6 @@ napi_value Init(napi_env env, napi_value exports) {
       {"binaryRows", nullptr, BinaryRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"meanRows", nullptr, MeanRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumLastAxis", nullptr, SumLastAxis, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"filterGradientBands", nullptr, FilterGradientBands, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"upsample", nullptr, Upsample, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"argMax", nullptr, ArgMax, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"transpose", nullptr, Transpose, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -4,53 +4,40 @@
 //   ConvMode::Forward:         y  = cols · W                    (W as K × outC)
 //   ConvMode::InputGradient:   dx = col2im(dy · Wᵀ)             (scatter-add of the patches)
 //   ConvMode::FilterGradient:  dW = Σ_chunks colsᵀ · dy
-// Chunks of whole images keep `cols` near 1 MB (in L2); threads take chunks in turn (for the filter gradient, where that
-// leaves them unequal shares, each thread takes a band of dW's rows in every chunk instead, with the same sums). A 1×1
+// Chunks of whole images keep `cols` near 1 MB (in L2); threads take chunks in turn. A 1×1
 // convolution at stride 1 skips im2col (its `cols` is x); so do the forward pass and filter
 // gradient with 16 or 32 output channels, and the input gradient at stride 1 with 16 or 32 input
 // channels (conv_narrow.cc). With
 // ConvAlgorithm::Direct (stride 1 and few channels) the three modes skip im2col instead: see
 // conv_direct.cc.
-#include <atomic>
-
 #include "kernels.h"
 
 namespace ae {
 namespace {
 
-/**
- * cols[(b, oy, ox), k − k0] = x[b0 + b, oy·sh + i·dh − padTop, ox·sw + j·dw − padLeft, c] for the columns k = (i·fw + j)·inC + c
- * in [k0, k1) (all of them: im2col proper), or 0 outside the image.
- */
-void im2colRange(const float* x, const ConvShape& s, int64_t b0, int64_t images, int64_t k0, int64_t k1, float* cols) {
-  const int64_t width = k1 - k0;
-  const int64_t tap0 = k0 / s.inC, tap1 = (k1 + s.inC - 1) / s.inC;
+/** cols[(b, oy, ox), (i, j, c)] = x[b0 + b, oy·sh + i·dh − padTop, ox·sw + j·dw − padLeft, c], or 0 outside the image. */
+void im2col(const float* x, const ConvShape& s, int64_t b0, int64_t images, float* cols) {
+  const int64_t K = s.K();
   for (int64_t b = 0; b < images; b++) {
     const float* image = x + (b0 + b) * s.inH * s.inW * s.inC;
     for (int64_t oy = 0; oy < s.outH; oy++) {
       for (int64_t ox = 0; ox < s.outW; ox++) {
-        float* row = cols + ((b * s.outH + oy) * s.outW + ox) * width - k0;
-        for (int64_t tap = tap0; tap < tap1; tap++) {
-          const int64_t i = tap / s.fW, j = tap % s.fW;
-          const int64_t c0 = std::max<int64_t>(0, k0 - tap * s.inC), c1 = std::min<int64_t>(s.inC, k1 - tap * s.inC);
-          float* dst = row + tap * s.inC;
+        float* row = cols + ((b * s.outH + oy) * s.outW + ox) * K;
+        for (int64_t i = 0; i < s.fH; i++) {
           const int64_t y = oy * s.strideH + i * s.dilH - s.padTop;
-          const int64_t xx = ox * s.strideW + j * s.dilW - s.padLeft;
-          if (y < 0 || y >= s.inH || xx < 0 || xx >= s.inW) {
-            for (int64_t c = c0; c < c1; c++) dst[c] = 0.0f;
-          } else {
-            const float* src = image + (y * s.inW + xx) * s.inC;
-            for (int64_t c = c0; c < c1; c++) dst[c] = src[c];
+          for (int64_t j = 0; j < s.fW; j++, row += s.inC) {
+            const int64_t xx = ox * s.strideW + j * s.dilW - s.padLeft;
+            if (y < 0 || y >= s.inH || xx < 0 || xx >= s.inW) {
+              for (int64_t c = 0; c < s.inC; c++) row[c] = 0.0f;
+            } else {
+              const float* src = image + (y * s.inW + xx) * s.inC;
+              for (int64_t c = 0; c < s.inC; c++) row[c] = src[c];
+            }
           }
         }
       }
     }
   }
-}
-
-/** cols[(b, oy, ox), (i, j, c)] = x[b0 + b, oy·sh + i·dh − padTop, ox·sw + j·dw − padLeft, c], or 0 outside the image. */
-void im2col(const float* x, const ConvShape& s, int64_t b0, int64_t images, float* cols) {
-  im2colRange(x, s, b0, images, 0, s.K(), cols);
 }
 
 /** The adjoint of im2col: dx[b0 + b, y, x, c] += cols[(b, oy, ox), (i, j, c)] for every patch position inside the image. */
@@ -75,31 +62,7 @@ void col2im(const float* cols, const ConvShape& s, int64_t b0, int64_t images, f
   }
 }
 
-/** setFilterGradientBands' setting. */
-std::atomic<bool> filterGradientBands{true};
-
-/**
- * Whether the filter gradient's chunks, dealt to `workers` threads in turn, leave one of `threads` with over a quarter more
- * images than its share (batch 32 of 4×4×64: chunks of 28 and 4 images; a 1×1 stride-2 gradient in one chunk), and its rows
- * can be split instead: ≥ 32 rows of dW per thread, and ≥ kNR columns, so that product() multiplies a band of rows by the
- * same path as all of them (its transposed and outer-product paths are for fewer columns).
- */
-bool splitFilterGradientPays(const ConvShape& s, int64_t chunk, int64_t chunks, int workers, int threads) {
-  if (!filterGradientBands.load(std::memory_order_relaxed) || threads < 2 || s.outC < kNR || s.K() < 32 * threads) return false;
-  int64_t most = 0;
-  for (int t = 0; t < workers; t++) {
-    int64_t images = 0;
-    for (int64_t c = t; c < chunks; c += workers) images += std::min(chunk, s.batch - c * chunk);
-    most = std::max(most, images);
-  }
-  return most * threads * 4 > s.batch * 5;
-}
-
 }  // namespace
-
-bool setFilterGradientBands(bool on) {
-  return filterGradientBands.exchange(on);
-}
 
 /**
  * Forward, input gradient or filter gradient (ConvMode) of a 2-D convolution; see the
@@ -143,23 +106,6 @@ void conv2d(ConvMode mode, const ConvShape& s, float* x, float* w, float* y, int
   /** Chunk c's first image (balanced: ⌊c·batch / chunks⌋). */
   const auto firstImage = [&](int64_t c) { return balanced ? c * s.batch / chunks : std::min(c * chunk, s.batch); };
   std::vector<float> partials(mode == ConvMode::FilterGradient ? static_cast<size_t>(workers * K * s.outC) : 0);
-  if (mode == ConvMode::FilterGradient && splitFilterGradientPays(s, chunk, chunks, workers, threads)) {
-    // The partial sums as below, but each thread computes its band of rows of dW (columns of `cols`) in all of them:
-    // every element gets the same chunk products in the same order, so the bits are those of the split by chunks.
-    runOnPool(threads, [&](int id) {
-      const int64_t k0 = K * id / threads, k1 = K * (id + 1) / threads;
-      thread_local std::vector<float> bandBuffer;
-      float* cols = scratch(bandBuffer, static_cast<size_t>(chunk * rowsPerImage * (k1 - k0)));
-      for (int64_t c = 0; c < chunks; c++) {
-        const int64_t b0 = c * chunk, images = std::min(chunk, s.batch - b0);
-        im2colRange(x, s, b0, images, k0, k1, cols);
-        product(cols, y + b0 * rowsPerImage * s.outC, partials.data() + (c % workers) * K * s.outC + k0 * s.outC, k1 - k0, s.outC,
-                images * rowsPerImage, true, false, c >= workers, 1);
-      }
-    });
-    addPartials(partials.data(), workers, K * s.outC, w, false);
-    return;
-  }
   const auto work = [&](int id) {
     // Per-thread scratch kept between calls (a fresh ~1 MB vector per call was zeroed, and freshly mapped, every time);
     // im2col and the input gradient's product write every value of it that is read.

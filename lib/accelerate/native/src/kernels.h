@@ -61,8 +61,6 @@ constexpr int kMaxDirectFilterWidth = 7;
  * with one or two vectors of output (input) channels, y and dW (dx) by conv_narrow.cc's kernels instead.
  */
 void conv2d(ConvMode mode, const ConvShape& s, float* x, float* w, float* y, int threads);
-/** Whether the filter gradient may split dW's rows among the threads where its chunks of images leave them unequal shares (default on; the same bits either way); returns the previous setting. */
-bool setFilterGradientBands(bool on);
 /** Whether narrowForward takes this shape: one, two or four vectors of output channels (four: at stride 1 or with ≥ 64 output positions). */
 bool narrowForwardApplies(const ConvShape& s);
 /** y of conv2d without im2col: register tiles of consecutive output positions over a zero-bordered copy of each image (conv_narrow.cc). */
