@@ -248,49 +248,57 @@ void sequentialSums(const float* const* sequences, const int64_t* lengths, int64
 }
 
 void sumLastAxis(const float* x, int64_t rows, int64_t cols, float* out, int threads) {
-  // Rows split among the workers in whole blocks; each row's sum is sequentialSums' (the same bits on any thread).
-  parallelForChunks(rows, cols, threads, [&](int64_t from, int64_t to) {
-    std::vector<const float*> starts(static_cast<size_t>(to - from));
-    std::vector<int64_t> lengths(static_cast<size_t>(to - from), cols);
-    for (int64_t r = from; r < to; r++) starts[r - from] = x + r * cols;
-    sequentialSums(starts.data(), lengths.data(), to - from, out + from);
+  // Rows split among the workers in whole blocks; eight rows at a time, one term of each per round, each row's sum in
+  // float32 in order from 0 (the same bits on any thread and in any grouping).
+  parallelForChunks(rows, cols, threads, [=](int64_t from, int64_t to) {
+    int64_t r = from;
+    for (; r + 8 <= to; r += 8) {
+      const float* p = x + r * cols;
+      float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f, a4 = 0.0f, a5 = 0.0f, a6 = 0.0f, a7 = 0.0f;
+      for (int64_t t = 0; t < cols; t++) {
+        a0 += p[t]; a1 += p[cols + t]; a2 += p[2 * cols + t]; a3 += p[3 * cols + t];
+        a4 += p[4 * cols + t]; a5 += p[5 * cols + t]; a6 += p[6 * cols + t]; a7 += p[7 * cols + t];
+      }
+      out[r] = a0; out[r + 1] = a1; out[r + 2] = a2; out[r + 3] = a3; out[r + 4] = a4; out[r + 5] = a5; out[r + 6] = a6; out[r + 7] = a7;
+    }
+    for (; r < to; r++) {
+      float sum = 0.0f;
+      for (int64_t t = 0; t < cols; t++) sum += x[r * cols + t];
+      out[r] = sum;
+    }
   });
 }
 
 /**
  * Squares into a buffer, then their sums, as separate loops, so that no multiply-add joins a square to a running sum
- * (tfjs rounds each square first); the short arrays' sums (float32, term by term) side by side by sequentialSums.
+ * (tfjs rounds each square first): the short arrays' sums (float32, term by term) side by side by sequentialSums, the
+ * long ones' by sumRows; then the sums added in array order from 0.
  */
 float sumOfSquares(const float* const* arrays, const int64_t* lengths, int64_t count, int64_t longTerms, int threads) {
-  std::vector<float> sums(static_cast<size_t>(count), 0.0f);
-  std::vector<int64_t> offsets(static_cast<size_t>(count) + 1, 0);
-  for (int64_t a = 0; a < count; a++) offsets[a + 1] = offsets[a] + (lengths[a] < longTerms ? lengths[a] : 0);
+  std::vector<int64_t> offsets(static_cast<size_t>(count) + 1, 0), shortLengths(static_cast<size_t>(count), 0);
+  for (int64_t a = 0; a < count; a++) {
+    shortLengths[a] = lengths[a] < longTerms ? lengths[a] : 0;  // a long array is summed below instead
+    offsets[a + 1] = offsets[a] + shortLengths[a];
+  }
   thread_local std::vector<float> squaresBuffer;  // kept between calls (a fresh megabyte per call costs its page faults)
   float* squares = scratch(squaresBuffer, static_cast<size_t>(offsets[count]));
   std::vector<const float*> starts(static_cast<size_t>(count));
-  std::vector<int64_t> shortLengths(static_cast<size_t>(count));
+  for (int64_t a = 0; a < count; a++) {
+    float* sq = squares + offsets[a];
+    for (int64_t i = 0; i < shortLengths[a]; i++) sq[i] = arrays[a][i] * arrays[a][i];
+    starts[a] = sq;
+  }
+  std::vector<float> sums(static_cast<size_t>(count), 0.0f);
+  sequentialSums(starts.data(), shortLengths.data(), count, sums.data());
   std::vector<float> longSquares;
   for (int64_t a = 0; a < count; a++) {
-    const float* x = arrays[a];
-    const int64_t n = lengths[a];
-    if (n >= longTerms) {
-      longSquares.resize(static_cast<size_t>(n));
-      for (int64_t i = 0; i < n; i++) longSquares[i] = x[i] * x[i];
-      sumRows(longSquares.data(), n, 1, &sums[a], threads);
-      starts[a] = nullptr;
-      shortLengths[a] = 0;
-      continue;
-    }
-    float* sq = squares + offsets[a];
-    for (int64_t i = 0; i < n; i++) sq[i] = x[i] * x[i];
-    starts[a] = sq;
-    shortLengths[a] = n;
+    if (lengths[a] < longTerms) continue;
+    longSquares.resize(static_cast<size_t>(lengths[a]));
+    for (int64_t i = 0; i < lengths[a]; i++) longSquares[i] = arrays[a][i] * arrays[a][i];
+    sumRows(longSquares.data(), lengths[a], 1, &sums[a], threads);
   }
-  // Short arrays only (a long one's length is 0 here, and its sum is kept aside and put back below).
-  std::vector<float> shortSums(static_cast<size_t>(count), 0.0f);
-  sequentialSums(starts.data(), shortLengths.data(), count, shortSums.data());
   float total = 0.0f;
-  for (int64_t a = 0; a < count; a++) total += lengths[a] >= longTerms ? sums[a] : shortSums[a];
+  for (int64_t a = 0; a < count; a++) total += sums[a];
   return total;
 }
 
