@@ -8,8 +8,8 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
-import { loadNativeKernels, nativeAddon, nativeCounters, setNativeEnabled } from "../../lib/accelerate/native/addon";
-import { bitwiseDifferences, seededNormal, withBackend } from "../helpers/gradcheck";
+import { loadNativeKernels, nativeAddon, nativeCounters } from "../../lib/accelerate/native/addon";
+import { bitwiseDifferences, seededNormal, withBackend, withNativeOff } from "../helpers/gradcheck";
 
 beforeAll(async () => {
   const report = await initBackend({ backend: "wasm" });
@@ -30,16 +30,6 @@ function onWasm(fn: () => tf.Tensor): Promise<{ shape: number[]; values: number[
     const y = fn();
     return { shape: y.shape, values: Array.from(y.dataSync() as ArrayLike<number>) };
   }));
-}
-
-/** The same with the addon off (then Sum over short trailing axes is wasm's own). */
-async function withNativeOff<T>(fn: () => Promise<T>): Promise<T> {
-  const previous = setNativeEnabled(false);
-  try {
-    return await fn();
-  } finally {
-    setNativeEnabled(previous);
-  }
 }
 
 describe.runIf(nativeLoaded)("Sum over short trailing axes (the addon's sumLastAxis) is wasm's own, bit for bit", () => {

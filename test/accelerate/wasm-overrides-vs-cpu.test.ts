@@ -13,7 +13,7 @@ import { loadNativeKernels, nativeAddon, nativeCounters, setNativeEnabled } from
 import { NativeConvPolicy, setNativeConvPolicy } from "../../lib/accelerate/wasm-overrides/conv-native";
 import { addBiasAndActivate } from "../../lib/accelerate/wasm-overrides/matmul";
 import type { WasmBackendLike } from "../../lib/accelerate/wasm-overrides/common";
-import { assertClose, BACKEND_TOLERANCE, bitwiseDifferences, seededNormal, tensorValues, withBackend } from "../helpers/gradcheck";
+import { assertClose, BACKEND_TOLERANCE, bitwiseDifferences, seededNormal, tensorValues, withBackend, withNativeOff } from "../helpers/gradcheck";
 
 beforeAll(async () => {
   await initBackend({ backend: "cpu" });
@@ -43,16 +43,6 @@ async function compareBackends(label: string, fn: () => tf.Tensor, cpuKey?: stri
   if (cpuKey !== undefined) cpuResults.set(cpuKey, cpu);
   expect(wasm.length).toBe(cpu.length);
   assertClose(wasm, cpu, BACKEND_TOLERANCE, label);
-}
-
-/** What `fn` computes with the addon turned off, i.e. with wasm's own kernels (the ones the committed runs used). */
-async function withNativeOff<T>(fn: () => Promise<T>): Promise<T> {
-  const previous = setNativeEnabled(false);
-  try {
-    return await fn();
-  } finally {
-    setNativeEnabled(previous);
-  }
 }
 
 /** The values `fn` computes on wasm (with the addon where it is on), as numbers; every tensor freed. */

@@ -7,6 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { createRng, randomNormal } from "../../lib/random";
+import { setNativeEnabled } from "../../lib/accelerate/native/addon";
 
 /** Pass when max |actual − expected| ≤ atol + rtol · max |expected|. */
 export interface Tolerance {
@@ -198,4 +199,14 @@ export function finiteDifferenceGradients(lossFn: () => tf.Scalar, variables: tf
     }
     return grad;
   });
+}
+
+/** What `fn` computes with the native addon turned off, i.e. with wasm's own kernels where ours need the addon (the ones the committed runs used). */
+export async function withNativeOff<T>(fn: () => Promise<T>): Promise<T> {
+  const previous = setNativeEnabled(false);
+  try {
+    return await fn();
+  } finally {
+    setNativeEnabled(previous);
+  }
 }

@@ -272,8 +272,12 @@ napi_value Select(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-/** The glue of sumRows and meanRows: (x, rows, cols, out, threads), checked, then kernel(x, rows, cols, out, workers). */
-napi_value ColumnReduction(napi_env env, napi_callback_info info, const std::string& name, void (*kernel)(const float*, int64_t, int64_t, float*, int)) {
+/**
+ * The glue of sumRows, meanRows and sumLastAxis: (x, rows, cols, out, threads), checked (out holds cols values, or rows with
+ * `perRow`), then kernel(x, rows, cols, out, workers).
+ */
+napi_value RowsColumnsReduction(napi_env env, napi_callback_info info, const std::string& name, void (*kernel)(const float*, int64_t, int64_t, float*, int),
+                                bool perRow = false) {
   napi_value argv[5];
   float *x, *out;
   size_t nx, nout;
@@ -283,8 +287,8 @@ napi_value ColumnReduction(napi_env env, napi_callback_info info, const std::str
     return Throw(env, (name + ": expected (x: Float32Array, rows, cols, out: Float32Array, threads)").c_str());
   }
   // cols > nx / rows rather than nx < rows · cols, which can overflow.
-  if (rows < 1 || cols < 1 || cols > static_cast<int64_t>(nx) / rows || static_cast<int64_t>(nout) < cols) {
-    return Throw(env, (name + ": x must hold rows × cols values and out cols").c_str());
+  if (rows < 1 || cols < 1 || cols > static_cast<int64_t>(nx) / rows || static_cast<int64_t>(nout) < (perRow ? rows : cols)) {
+    return Throw(env, (name + ": x must hold rows × cols values and out " + (perRow ? "rows" : "cols")).c_str());
   }
   kernel(x, rows, cols, out, Workers(threads));
   return nullptr;
@@ -292,29 +296,17 @@ napi_value ColumnReduction(napi_env env, napi_callback_info info, const std::str
 
 /** sumRows(x, rows, cols, out, threads): out[j] = Σ_i x[i·cols + j], accumulated in float64 (as tfjs-cpu). */
 napi_value SumRows(napi_env env, napi_callback_info info) {
-  return ColumnReduction(env, info, "sumRows", sumRows);
+  return RowsColumnsReduction(env, info, "sumRows", sumRows);
 }
 
 /** sumLastAxis(x, rows, cols, out, threads): out[r] = the float32 sum of x[r·cols + j] over j in order (kernels.h). */
 napi_value SumLastAxis(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
-  float *x, *out;
-  size_t nx, nout;
-  int64_t rows, cols, threads;
-  if (!Arguments(env, info, argv) || !View(env, argv[0], napi_float32_array, &x, &nx) || !Int(env, argv[1], &rows) || !Int(env, argv[2], &cols) ||
-      !View(env, argv[3], napi_float32_array, &out, &nout) || !Int(env, argv[4], &threads)) {
-    return Throw(env, "sumLastAxis: expected (x: Float32Array, rows, cols, out: Float32Array, threads)");
-  }
-  if (rows < 1 || cols < 1 || cols > static_cast<int64_t>(nx) / rows || static_cast<int64_t>(nout) < rows) {
-    return Throw(env, "sumLastAxis: x must hold rows × cols values and out rows");
-  }
-  sumLastAxis(x, rows, cols, out, Workers(threads));
-  return nullptr;
+  return RowsColumnsReduction(env, info, "sumLastAxis", sumLastAxis, true);
 }
 
 /** meanRows(x, rows, cols, out, threads): out[c] = the float32 sum of x[r·cols + c] over r in order, / rows. */
 napi_value MeanRows(napi_env env, napi_callback_info info) {
-  return ColumnReduction(env, info, "meanRows", meanRows);
+  return RowsColumnsReduction(env, info, "meanRows", meanRows);
 }
 
 /** binary(op: BinaryOp, a, b, out, threads): out[i] = op(a[i], b[i]); a or b of length 1 is one value for every i. */
