@@ -191,10 +191,22 @@ void sumRows(const float* x, int64_t rows, int64_t cols, float* out, int threads
   addPartials(partial.data(), workers, cols, out, false);
 }
 
+namespace {
+
+/** acc[l] += p[l][0], p[l][1], … p[l][steps − 1] for eight sequences side by side, each in float32 in order (its additions overlap the others'). */
+inline void addEightInOrder(const float* const (&p)[8], int64_t steps, float (&acc)[8]) {
+  float a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], a4 = acc[4], a5 = acc[5], a6 = acc[6], a7 = acc[7];
+  const float *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3], *p4 = p[4], *p5 = p[5], *p6 = p[6], *p7 = p[7];
+  for (int64_t t = 0; t < steps; t++) {
+    a0 += p0[t]; a1 += p1[t]; a2 += p2[t]; a3 += p3[t]; a4 += p4[t]; a5 += p5[t]; a6 += p6[t]; a7 += p7[t];
+  }
+  acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3; acc[4] = a4; acc[5] = a5; acc[6] = a6; acc[7] = a7;
+}
+
+/** out[s] = Σ_i sequences[s][i] (lengths[s] terms) for s < count, each in float32 one term after another from 0, as wasm's own Sum; eight at once. */
 void sequentialSums(const float* const* sequences, const int64_t* lengths, int64_t count, float* out) {
-  // Up to kLanes sequences at a time, one term of each per round, so that the additions of different sequences overlap
-  // instead of each waiting on the one before it; a finished lane takes the next sequence, longest first (so that the
-  // long ones run side by side, not one alone at the end). Each sum is its own, so the order taken leaves its bits.
+  // Up to eight sequences at a time, one term of each per round; a finished lane takes the next sequence, longest first
+  // (so that the long ones run side by side, not one alone at the end). Each sum is its own, so the order taken leaves its bits.
   constexpr int kLanes = 8;
   std::vector<int64_t> order(static_cast<size_t>(count));
   std::iota(order.begin(), order.end(), int64_t{0});
@@ -221,12 +233,7 @@ void sequentialSums(const float* const* sequences, const int64_t* lengths, int64
     int64_t steps = left[0];
     for (int l = 1; l < lanes; l++) steps = std::min(steps, left[l]);
     if (lanes == kLanes) {
-      float a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], a4 = acc[4], a5 = acc[5], a6 = acc[6], a7 = acc[7];
-      const float *p0 = at[0], *p1 = at[1], *p2 = at[2], *p3 = at[3], *p4 = at[4], *p5 = at[5], *p6 = at[6], *p7 = at[7];
-      for (int64_t t = 0; t < steps; t++) {
-        a0 += p0[t]; a1 += p1[t]; a2 += p2[t]; a3 += p3[t]; a4 += p4[t]; a5 += p5[t]; a6 += p6[t]; a7 += p7[t];
-      }
-      acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3; acc[4] = a4; acc[5] = a5; acc[6] = a6; acc[7] = a7;
+      addEightInOrder(at, steps, acc);
     } else {
       for (int64_t t = 0; t < steps; t++)
         for (int l = 0; l < lanes; l++) acc[l] += at[l][t];
@@ -247,19 +254,19 @@ void sequentialSums(const float* const* sequences, const int64_t* lengths, int64
   }
 }
 
+}  // namespace
+
 void sumLastAxis(const float* x, int64_t rows, int64_t cols, float* out, int threads) {
-  // Rows split among the workers in whole blocks; eight rows at a time, one term of each per round, each row's sum in
-  // float32 in order from 0 (the same bits on any thread and in any grouping).
+  // Rows split among the workers in whole blocks; eight rows at a time, each row's sum in float32 in order from 0 (the
+  // same bits on any thread and in any grouping).
   parallelForChunks(rows, cols, threads, [=](int64_t from, int64_t to) {
     int64_t r = from;
     for (; r + 8 <= to; r += 8) {
-      const float* p = x + r * cols;
-      float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f, a4 = 0.0f, a5 = 0.0f, a6 = 0.0f, a7 = 0.0f;
-      for (int64_t t = 0; t < cols; t++) {
-        a0 += p[t]; a1 += p[cols + t]; a2 += p[2 * cols + t]; a3 += p[3 * cols + t];
-        a4 += p[4 * cols + t]; a5 += p[5 * cols + t]; a6 += p[6 * cols + t]; a7 += p[7 * cols + t];
-      }
-      out[r] = a0; out[r + 1] = a1; out[r + 2] = a2; out[r + 3] = a3; out[r + 4] = a4; out[r + 5] = a5; out[r + 6] = a6; out[r + 7] = a7;
+      const float* const p[8] = {x + r * cols, x + (r + 1) * cols, x + (r + 2) * cols, x + (r + 3) * cols,
+                                 x + (r + 4) * cols, x + (r + 5) * cols, x + (r + 6) * cols, x + (r + 7) * cols};
+      float acc[8] = {};
+      addEightInOrder(p, cols, acc);
+      std::copy(acc, acc + 8, out + r);
     }
     for (; r < to; r++) {
       float sum = 0.0f;
@@ -277,25 +284,20 @@ void sumLastAxis(const float* x, int64_t rows, int64_t cols, float* out, int thr
 float sumOfSquares(const float* const* arrays, const int64_t* lengths, int64_t count, int64_t longTerms, int threads) {
   std::vector<int64_t> offsets(static_cast<size_t>(count) + 1, 0), shortLengths(static_cast<size_t>(count), 0);
   for (int64_t a = 0; a < count; a++) {
-    shortLengths[a] = lengths[a] < longTerms ? lengths[a] : 0;  // a long array is summed below instead
-    offsets[a + 1] = offsets[a] + shortLengths[a];
+    offsets[a + 1] = offsets[a] + lengths[a];
+    shortLengths[a] = lengths[a] < longTerms ? lengths[a] : 0;  // a long array is summed by sumRows below instead
   }
   thread_local std::vector<float> squaresBuffer;  // kept between calls (a fresh megabyte per call costs its page faults)
   float* squares = scratch(squaresBuffer, static_cast<size_t>(offsets[count]));
   std::vector<const float*> starts(static_cast<size_t>(count));
   for (int64_t a = 0; a < count; a++) {
-    float* sq = squares + offsets[a];
-    for (int64_t i = 0; i < shortLengths[a]; i++) sq[i] = arrays[a][i] * arrays[a][i];
-    starts[a] = sq;
+    starts[a] = squares + offsets[a];
+    for (int64_t i = 0; i < lengths[a]; i++) squares[offsets[a] + i] = arrays[a][i] * arrays[a][i];
   }
   std::vector<float> sums(static_cast<size_t>(count), 0.0f);
   sequentialSums(starts.data(), shortLengths.data(), count, sums.data());
-  std::vector<float> longSquares;
   for (int64_t a = 0; a < count; a++) {
-    if (lengths[a] < longTerms) continue;
-    longSquares.resize(static_cast<size_t>(lengths[a]));
-    for (int64_t i = 0; i < lengths[a]; i++) longSquares[i] = arrays[a][i] * arrays[a][i];
-    sumRows(longSquares.data(), lengths[a], 1, &sums[a], threads);
+    if (lengths[a] >= longTerms) sumRows(starts[a], lengths[a], 1, &sums[a], threads);
   }
   float total = 0.0f;
   for (int64_t a = 0; a < count; a++) total += sums[a];

@@ -120,8 +120,6 @@ void sumRows(const float* x, int64_t rows, int64_t cols, float* out, int threads
  * threshold: wasm-overrides/reduce.ts LONG_REDUCTION_TERMS); the sums added in order from 0 (wasm's AddN).
  */
 float sumOfSquares(const float* const* arrays, const int64_t* lengths, int64_t count, int64_t longTerms, int threads);
-/** out[s] = Σ_i sequences[s][i] (lengths[s] terms) for s < count, each in float32 one term after another from 0, as wasm's own Sum; several at once. */
-void sequentialSums(const float* const* sequences, const int64_t* lengths, int64_t count, float* out);
 /** out[r] = Σ_j x[r·cols + j] for r < rows, each row in float32 in order (wasm's own Sum over trailing axes), rows side by side. */
 void sumLastAxis(const float* x, int64_t rows, int64_t cols, float* out, int threads);
 /** out[i] = op(a[i], b[i]) for i < n, where an operand of length 1 (aScalar, bScalar) is one value for every i. */
