@@ -4,9 +4,36 @@
  * `tf.train.adam` and `tf.train.momentum`; faster optimisers with the same arithmetic
  * (lib/accelerate/fused-adam.ts, fused-momentum.ts, registered by the accelerator when its native
  * addon loads) can take their place, so the teaching code reads as plain tfjs and imports no
- * accelerator code.
+ * accelerator code. Weight decay's gradient may be added inside an optimiser's own update
+ * (DecayInUpdate), with the arithmetic of `addDecay`, which is what every other optimiser gets.
  */
 import * as tf from "@tensorflow/tfjs";
+
+/** Weight decay's gradient for one step: g ← g + factor·v for each of `variables` (factor a float32 value). */
+export interface GradientDecay {
+  factor: number;
+  variables: tf.Variable[];
+}
+
+/** The gradients with factor·v added to each decayed variable's (tf.mul, then tf.add: two float32 roundings); new tensors, others as given. */
+export function addDecay(grads: tf.NamedTensorMap, decay: GradientDecay): tf.NamedTensorMap {
+  const out: tf.NamedTensorMap = { ...grads };
+  for (const v of decay.variables) {
+    const g = grads[v.name];
+    if (g != null) out[v.name] = tf.add(g, tf.mul(v, decay.factor));
+  }
+  return out;
+}
+
+/** An optimiser that adds weight decay's gradient inside its own update, bit for bit as `addDecay` then applyGradients. */
+export interface DecayInUpdate {
+  applyGradientsWithDecay(grads: tf.NamedTensorMap, decay: GradientDecay): void;
+}
+
+/** Whether `optimizer` adds weight decay inside its update (lib/accelerate's fused momentum SGD does). */
+export function decaysInUpdate(optimizer: object): optimizer is DecayInUpdate {
+  return typeof (optimizer as Partial<DecayInUpdate>).applyGradientsWithDecay === "function";
+}
 
 /** Builds an Adam optimiser from tfjs's four arguments (an AdamOptimizer, or a subclass with its arithmetic). */
 export type AdamFactory = (learningRate: number, beta1: number, beta2: number, epsilon?: number) => tf.AdamOptimizer;

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import {
   disposeOptimizer, trainModel, evaluateLossTerms, predictBatched, freeze, unfreeze, stepDecay, trainableVariables, createOptimizer,
@@ -274,6 +274,25 @@ describe("trainModel: optimisers, schedules and weight decay", () => {
     await expect(trainModel({ data: { xs, ys }, variables: [w], numEpochs: 1, progress: false, weightDecay: 0.1, lossTerms: () => ({ weightDecay: tf.sum(w) as tf.Scalar }) }))
       .rejects.toThrow(/may not name a term 'weightDecay'/);
     tf.dispose([xs, ys, w, b]);
+  });
+
+  it("a decayed variable the loss does not read still decays (weight decay's gradient alone), with no warning", async () => {
+    const xs = tf.zeros([4, 2]);
+    const ys = tf.zeros([4, 1]);
+    const w = tf.variable(tf.tensor2d([[1], [2]]));
+    const unread = tf.variable(tf.tensor1d([5, -3]));
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    await trainModel({
+      data: { xs, ys }, variables: [w, unread], numEpochs: 1, batchSize: 4, progress: false,
+      optimizer: { name: "momentum", learningRate: 0.5, momentum: 0.9 }, weightDecay: 0.1,
+      lossTerms: (batch: { xs: tf.Tensor; ys: tf.Tensor }) => ({ fit: mse(tf.matMul(batch.xs, w), batch.ys) }),
+    });
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
+    // One step from a zero accumulation: v − lr·rate·v.
+    expect(Array.from(unread.dataSync())).toEqual([expect.closeTo(4.75, 6), expect.closeTo(-2.85, 6)]);
+    expect(Array.from(w.dataSync())).toEqual([expect.closeTo(0.95, 6), expect.closeTo(1.9, 6)]);
+    tf.dispose([xs, ys, w, unread]);
   });
 });
 

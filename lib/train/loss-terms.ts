@@ -3,6 +3,7 @@
  * logged vector [t_1, …, t_K, total], the L2 weight-decay term, and naming a non-finite term.
  */
 import * as tf from "@tensorflow/tfjs";
+import type { GradientDecay } from "../optimizer-hooks";
 import type { LossTerms, TrainOptions, WeightDecayOptions } from "./types";
 
 /** Check a batch's terms: non-empty, scalars, no reserved names, the same names every step. */
@@ -77,13 +78,13 @@ export function resolveWeightDecay(option: TrainOptions["weightDecay"], trained:
 
 /**
  * A kernel a backend may register (lib/accelerate does, on wasm): Σ_v Σ_i v_i² over its float32 inputs "0", "1", …, as one
- * scalar, bit for bit as tf.addN of each tf.sum(tf.square(v)) on that backend. weightDecayTerm runs it where registered.
+ * scalar, bit for bit as tf.addN of each tf.sum(tf.square(v)) on that backend. weightDecayValue runs it where registered.
  */
 export const SUM_OF_SQUARES_KERNEL = "AeSumOfSquares";
 
 /**
  * Σ_v ‖v‖² (tf.addN of each tf.sum(tf.square(v)); one kernel where SUM_OF_SQUARES_KERNEL is registered and every v is float32).
- * That kernel has no gradient: take its value inside tf.customGrad, as weightDecayTerm does, not under tf.grad.
+ * That kernel has no gradient: take its value outside the gradient tape, as weightDecayValue does, not under tf.grad.
  */
 export function sumOfSquares(variables: tf.Tensor[]): tf.Scalar {
   if (tf.getKernel(SUM_OF_SQUARES_KERNEL, tf.getBackend()) !== undefined && variables.every((v) => v.dtype === "float32")) {
@@ -94,22 +95,18 @@ export function sumOfSquares(variables: tf.Tensor[]): tf.Scalar {
 }
 
 /**
- * The weight-decay term (rate/2)·Σ‖v‖², gradient rate·v: given in closed form (one kernel per
- * variable) instead of by autodiff through square, sum and addN (four per variable, which in a
- * model with many small weight tensors costs more than the term is worth); its value by sumOfSquares.
+ * The weight-decay term's value (rate/2)·Σ‖v‖², taken outside the gradient tape: its gradient does not go through autodiff
+ * (which would add one Multiply and one Add per variable to every step) but is added to the weights' own gradients by the
+ * update (weightDecayGradient).
  */
-export function weightDecayTerm(decay: WeightDecay): tf.Scalar {
-  const { rate, variables } = decay;
-  // The variables outlive the step, so the gradient reads them directly (no saved copies, whose
-  // shared memory would make an in-place optimiser copy each weight).
-  const term = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    return {
-      value: tf.mul(rate / 2, sumOfSquares(args.slice(0, -1) as tf.Tensor[])) as tf.Scalar,
-      gradFunc: (dy: tf.Tensor) => {
-        const factor = tf.mul(dy, rate);
-        return variables.map((v) => tf.mul(v, factor));
-      },
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return term(...variables) as tf.Scalar;
+export function weightDecayValue(decay: WeightDecay): tf.Scalar {
+  return tf.tidy(() => tf.mul(decay.rate / 2, sumOfSquares(decay.variables))) as tf.Scalar;
+}
+
+/**
+ * ∂(λ·(rate/2)·Σ‖v‖²)/∂v = (λ·rate)·v for the term weighted λ in the total (λ = 1 when unweighted): the factor in float32,
+ * as autodiff of the weighted total would form it (λ and rate each rounded to float32, then their product).
+ */
+export function weightDecayGradient(decay: WeightDecay, lossWeight = 1): GradientDecay {
+  return { factor: Math.fround(Math.fround(lossWeight) * Math.fround(decay.rate)), variables: decay.variables };
 }

@@ -4,7 +4,7 @@
  * schedules, and the one interface the loop drives whatever the caller passed.
  */
 import * as tf from "@tensorflow/tfjs";
-import { createAdam, createMomentum } from "../optimizer-hooks";
+import { addDecay, createAdam, createMomentum, decaysInUpdate, GradientDecay } from "../optimizer-hooks";
 import type { CustomOptimizer, OptimizerName, OptimizerSpec, OptimizerStepState, TrainOptions } from "./types";
 
 /** Scheduled learning rate: initial·factor^⌊(epoch−1)/every⌋ (e.g. every 30 epochs ÷10: { every: 30, factor: 0.1 }). */
@@ -52,7 +52,8 @@ export function createOptimizer(spec: OptimizerSpec): tf.Optimizer {
 
 /** The loop's view of any optimiser: a tf one, one built from a spec (owned: disposed here), or a hand-written one. */
 export interface ResolvedOptimizer {
-  apply(variables: tf.Variable[], grads: tf.NamedTensorMap, state: OptimizerStepState): void;
+  /** One update from `grads` (by variable name), weight decay's gradient added first where `decay` is given (addDecay's arithmetic). */
+  apply(variables: tf.Variable[], grads: tf.NamedTensorMap, state: OptimizerStepState, decay?: GradientDecay | null): void;
   setLearningRate(lr: number): void;
   learningRate(): number;
   dispose(): void;
@@ -68,7 +69,10 @@ export function resolveOptimizer(optimizer: TrainOptions["optimizer"], fn: strin
   if (typeof (spec as CustomOptimizer).update === "function" && typeof (spec as tf.Optimizer).applyGradients !== "function") {
     const custom = spec as CustomOptimizer;
     return {
-      apply: (variables, grads, state) => custom.update(variables, variables.map((v) => grads[v.name]), state),
+      apply: (variables, grads, state, decay) => {
+        const decayed = decay ? addDecay(grads, decay) : grads;
+        custom.update(variables, variables.map((v) => decayed[v.name]), state);
+      },
       setLearningRate: (lr) => { custom.learningRate = lr; },
       learningRate: () => readLr(custom),
       dispose: () => {},
@@ -84,7 +88,11 @@ export function resolveOptimizer(optimizer: TrainOptions["optimizer"], fn: strin
     throw new Error(`${fn}: optimizer must be a tf.Optimizer, a spec such as { name: "adam", learningRate: 1e-3 }, or an object with update(variables, gradients, state)`);
   }
   return {
-    apply: (_variables, grads) => tfOptimizer.applyGradients(grads),
+    apply: (_variables, grads, _state, decay) => {
+      if (!decay) tfOptimizer.applyGradients(grads);
+      else if (decaysInUpdate(tfOptimizer)) tfOptimizer.applyGradientsWithDecay(grads, decay);
+      else tfOptimizer.applyGradients(addDecay(grads, decay));
+    },
     setLearningRate: (lr) => {
       const withSetter = tfOptimizer as unknown as { setLearningRate?: (lr: number) => void; learningRate?: number };
       if (typeof withSetter.setLearningRate === "function") withSetter.setLearningRate(lr);

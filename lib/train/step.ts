@@ -1,10 +1,12 @@
 /**
  * One optimiser step: the batch's named terms and their weighted total under the gradient
  * tape, the running per-term sums updated on the device (no read-back), and the update.
+ * Weight decay's term is part of the total, but its value is taken before the tape starts and
+ * its gradient λ·rate·v is added by the update (as PyTorch's weight_decay), not by autodiff.
  */
 import * as tf from "@tensorflow/tfjs";
 import { gatherRows, sliceRecord } from "./batches";
-import { checkLossWeights, checkTerms, totalAndVector, WeightDecay, weightDecayTerm } from "./loss-terms";
+import { checkLossWeights, checkTerms, totalAndVector, WeightDecay, weightDecayGradient, weightDecayValue } from "./loss-terms";
 import type { ResolvedOptimizer } from "./optimizers";
 import type { LossContext, LossTermsFn, TensorRecord } from "./types";
 
@@ -48,17 +50,19 @@ export function runStep<D extends TensorRecord>(
   try {
     tf.tidy(() => {
       const rows = batch.order ? gatherRows(batch.data, batch.order, batch.start, batch.size) : sliceRecord(batch.data, batch.start, batch.size, setup.numSamples);
+      const decayValue = setup.decay ? weightDecayValue(setup.decay) : null;
       const result = lossGradients(setup, st, () => {
-        const { total, vector } = stepTerms(setup, st, rows, context);
+        const { total, vector } = stepTerms(setup, st, rows, context, decayValue);
         const scaled = tf.mul(vector, batch.size);
         // Running sums stay on the device: read back only at logging points.
         next = tf.keep(previous === null ? scaled : tf.add(previous, scaled)) as tf.Tensor1D;
         return total;
       });
-      if (!st.variablesChecked) keepUsedVariables(setup.fn, st, result.grads);
+      if (!st.variablesChecked) keepUsedVariables(setup.fn, st, result.grads, setup.decay);
       const grads: tf.NamedTensorMap = {};
       for (const v of st.variables) grads[v.name] = result.grads[v.name] ?? tf.zerosLike(v);
-      setup.optimizer.apply(st.variables, grads, { step: context.step, epoch: context.epoch, learningRate });
+      const decay = setup.decay ? weightDecayGradient(setup.decay, setup.lossWeights?.weightDecay) : null;
+      setup.optimizer.apply(st.variables, grads, { step: context.step, epoch: context.epoch, learningRate }, decay);
     });
   } catch (error) {
     (next as tf.Tensor1D | null)?.dispose();
@@ -67,8 +71,8 @@ export function runStep<D extends TensorRecord>(
   return next!;
 }
 
-/** The batch's terms (weight decay added), checked; the first step fixes their names. Returns the total and [terms…, total]. */
-function stepTerms<D extends TensorRecord>(setup: StepSetup<D>, st: StepState, rows: D, context: LossContext): { total: tf.Scalar; vector: tf.Tensor1D } {
+/** The batch's terms (weight decay's value added, when on), checked; the first step fixes their names. Returns the total and [terms…, total]. */
+function stepTerms<D extends TensorRecord>(setup: StepSetup<D>, st: StepState, rows: D, context: LossContext, decayValue: tf.Scalar | null): { total: tf.Scalar; vector: tf.Tensor1D } {
   const { fn, decay, lossWeights } = setup;
   const terms = { ...setup.lossTerms(rows, context) };
   const lossNamesNow = checkTerms(terms, st.lossNames, setup.reservedNames, fn, "lossTerms");
@@ -77,7 +81,7 @@ function stepTerms<D extends TensorRecord>(setup: StepSetup<D>, st: StepState, r
     st.lossNames = lossNamesNow;
     st.logNames = [...lossNamesNow, ...(decay ? ["weightDecay"] : []), "total"];
   }
-  if (decay) terms.weightDecay = weightDecayTerm(decay);
+  if (decayValue) terms.weightDecay = decayValue;
   return totalAndVector(terms, st.logNames.slice(0, -1), lossWeights);
 }
 
@@ -94,13 +98,14 @@ function lossGradients<D extends TensorRecord>(setup: StepSetup<D>, st: StepStat
   }
 }
 
-/** After the first step: train only what the loss depends on (warned once); tf optimisers key their state by position, so the list then stays fixed. */
-function keepUsedVariables(fn: string, st: StepState, grads: tf.NamedTensorMap): void {
-  const unused = st.variables.filter((v) => grads[v.name] == null);
+/** After the first step: train only what the loss or weight decay depends on (warned once); tf optimisers key their state by position, so the list then stays fixed. */
+function keepUsedVariables(fn: string, st: StepState, grads: tf.NamedTensorMap, decay: WeightDecay | null): void {
+  const decayed = new Set(decay?.variables ?? []);
+  const unused = st.variables.filter((v) => grads[v.name] == null && !decayed.has(v));
   if (unused.length > 0) {
     const names = unused.slice(0, 3).map((v) => v.name).join(", ") + (unused.length > 3 ? ", …" : "");
     console.warn(`${fn}: the loss does not depend on ${unused.length} of ${st.variables.length} trained variables (${names}); they are left unchanged`);
-    st.variables = st.variables.filter((v) => grads[v.name] != null);
+    st.variables = st.variables.filter((v) => !unused.includes(v));
   }
   st.variablesChecked = true;
 }

@@ -178,7 +178,7 @@ describe.runIf(built)("the addon", () => {
         const [w, m, v] = start.map((a) => a.slice());
         for (let step = 0; step < 3; step++) addon().adam(w, m, v, g, 1e-3, 0.9, 0.999, 1e-7, 0.271, 0.003, threads);
         const [mw, acc] = [start[0].slice(), start[1].slice()];
-        for (let step = 0; step < 3; step++) addon().momentum(mw, acc, g, 0.1, 0.9, step === 1, threads);
+        for (let step = 0; step < 3; step++) addon().momentum(mw, acc, g, 0.1, 0.9, step === 1, null, threads);
         return [w, m, v, mw, acc];
       });
       one.forEach((values, i) => expect(bitwiseDifferences(two[i], values), `n ${n}, ${["adam w", "adam m", "adam v", "momentum w", "momentum accumulation"][i]}`).toEqual([]));
@@ -191,6 +191,26 @@ describe.runIf(built)("the addon", () => {
         expect(w[i]).toBeCloseTo(start[0][i] - (1e-3 * (mi / 0.271)) / (Math.sqrt(vi / 0.003) + 1e-7), 5);
       }
     }
+  });
+
+  test("momentum with weight decay: g + factor·w rounded twice (as Multiply, then Add), then the plain update; one thread's bits on two", () => {
+    const factor = Math.fround(3.7e-3);
+    for (const n of [7, 2_048, 2_049, 70_001]) {
+      const g = seededNormal(n, 44);
+      const start = [seededNormal(n, 45), seededNormal(n, 46)];
+      const decayedG = g.map((gi, i) => Math.fround(gi + Math.fround(start[0][i] * factor)));
+      const run = (decay: number | null, grads: Float32Array, threads: number) => {
+        const [w, acc] = start.map((a) => a.slice());
+        addon().momentum(w, acc, grads, 0.1, 0.9, false, decay, threads);
+        return [w, acc];
+      };
+      const expected = run(null, decayedG, 1);
+      for (const threads of [1, 2]) {
+        run(factor, g, threads).forEach((values, i) => expect(bitwiseDifferences(values, expected[i]), `n ${n}, ${threads} threads, ${["w", "accumulation"][i]}`).toEqual([]));
+      }
+    }
+    const f = new Float32Array(4);
+    expect(() => (addon().momentum as unknown as (...args: unknown[]) => void)(f, f, f, 0.1, 0.9, false, "0.1", 1)).toThrow("momentum: expected (w, accumulation, g: Float32Array, lr, momentum: number, nesterov: boolean, decayFactor: number | null, threads)");
   });
 
   test("gemm: a batch, with either operand broadcast (stride 0)", () => {

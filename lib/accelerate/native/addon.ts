@@ -81,8 +81,11 @@ export interface NativeAddon {
   /** One Adam step in place on w, m, v (equal lengths) from gradient g; biasCorrection1/2 = 1 − β1ᵗ, 1 − β2ᵗ. */
   adam(w: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, lr: number, beta1: number, beta2: number, epsilon: number,
     biasCorrection1: number, biasCorrection2: number, threads: number): void;
-  /** One momentum-SGD step in place on w and accumulation (equal lengths) from g: a ← m·a + g; w ← w − lr·a (Nesterov: w − lr·(g + m·a)). */
-  momentum(w: Float32Array, accumulation: Float32Array, g: Float32Array, lr: number, momentum: number, nesterov: boolean, threads: number): void;
+  /**
+   * One momentum-SGD step in place on w and accumulation (equal lengths) from g: a ← m·a + g; w ← w − lr·a (Nesterov: w − lr·(g + m·a));
+   * with a decayFactor, g is g + factor·w first (the product rounded before the sum, as two kernels).
+   */
+  momentum(w: Float32Array, accumulation: Float32Array, g: Float32Array, lr: number, momentum: number, nesterov: boolean, decayFactor: number | null, threads: number): void;
   /** Element-wise LeakyRelu, Step (α as in tfjs), Relu, Tanh, Sigmoid or Softplus (tfjs's cut-offs), from x into y (which may be x). */
   unary(op: UnaryOp, x: Float32Array, y: Float32Array, alpha: number, threads: number): void;
   /** out[i] = a[i] > b[i] or a[i] ≤ b[i] by `op` (b of length 1: a scalar), as 0/1 bytes; 0 where either is NaN. */

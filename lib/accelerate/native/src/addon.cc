@@ -185,20 +185,25 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-/** momentum(w, accumulation, g, lr, momentum, nesterov, threads). */
+/** momentum(w, accumulation, g, lr, momentum, nesterov, decayFactor: number | null, threads). */
 napi_value Momentum(napi_env env, napi_callback_info info) {
-  napi_value argv[7];
+  napi_value argv[8];
   float* arrays[3];
   size_t lengths[3];
-  double lr, m;
+  double lr, m, factor = 0;
   bool nesterov;
   int64_t threads;
+  napi_valuetype decayType = napi_undefined;
+  const char* usage = "momentum: expected (w, accumulation, g: Float32Array, lr, momentum: number, nesterov: boolean, decayFactor: number | null, threads)";
   if (!Arguments(env, info, argv) || !Float32Views(env, argv, arrays, lengths) || napi_get_value_double(env, argv[3], &lr) != napi_ok ||
-      napi_get_value_double(env, argv[4], &m) != napi_ok || napi_get_value_bool(env, argv[5], &nesterov) != napi_ok || !Int(env, argv[6], &threads)) {
-    return Throw(env, "momentum: expected (w, accumulation, g: Float32Array, lr, momentum: number, nesterov: boolean, threads)");
+      napi_get_value_double(env, argv[4], &m) != napi_ok || napi_get_value_bool(env, argv[5], &nesterov) != napi_ok ||
+      napi_typeof(env, argv[6], &decayType) != napi_ok || (decayType != napi_null && napi_get_value_double(env, argv[6], &factor) != napi_ok) || !Int(env, argv[7], &threads)) {
+    return Throw(env, usage);
   }
   if (lengths[1] != lengths[0] || lengths[2] != lengths[0]) return Throw(env, "momentum: w, accumulation and g must have the same length");
-  momentum(arrays[0], arrays[1], arrays[2], static_cast<int64_t>(lengths[0]), static_cast<float>(lr), static_cast<float>(m), nesterov, Workers(threads));
+  const float decayFactor = static_cast<float>(factor);
+  momentum(arrays[0], arrays[1], arrays[2], static_cast<int64_t>(lengths[0]), static_cast<float>(lr), static_cast<float>(m), nesterov,
+           decayType == napi_null ? nullptr : &decayFactor, Workers(threads));
   return nullptr;
 }
 

@@ -3,6 +3,7 @@
 // means over leading axes as wasm's own (meanRows), and the binary functions (binary: one shape or one value;
 // binaryRows: one row of the last axis), with bias adds (addRows) and same-shape adds (addArrays: gradients of a
 // tensor used twice) as their Add. Vectorised and branch-free where a branch would follow the data's signs.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -86,13 +87,38 @@ void adam(float* w, float* m, float* v, const float* g, int64_t n, float lr, flo
   }
 }
 
-void momentum(float* w, float* accumulation, const float* g, int64_t n, float lr, float momentum, bool nesterov, int threads) {
+/**
+ * g + w·factor into out, the product rounded to float32 before the sum, as the two kernels it stands for round
+ * (Multiply, then the gradient tape's Add): a fused multiply-add here would change the last bit of some sums.
+ */
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off")
+static void addDecay(const float* __restrict__ g, const float* __restrict__ w, float factor, float* __restrict__ out, int64_t n) {
+#ifdef __clang__
+#pragma clang fp contract(off)
+#endif
+  for (int64_t i = 0; i < n; i++) out[i] = g[i] + w[i] * factor;
+}
+#pragma GCC pop_options
+
+void momentum(float* w, float* accumulation, const float* g, int64_t n, float lr, float momentum, bool nesterov, const float* decayFactor, int threads) {
   const float negLr = -lr;
+  const auto update = [=](float* ws, float* as, const float* gs, int64_t count) {
+    for (int64_t i = 0; i < count; i++) {
+      const float a = as[i] * momentum + gs[i];                          // a ← m·a + g
+      as[i] = a;
+      ws[i] = (nesterov ? (gs[i] + a * momentum) * negLr : a * negLr) + ws[i];  // w ← w − lr·a (Nesterov: w − lr·(g + m·a))
+    }
+  };
   const auto part = [=](int64_t from, int64_t to) {
-    for (int64_t i = from; i < to; i++) {
-      const float a = accumulation[i] * momentum + g[i];                    // a ← m·a + g
-      accumulation[i] = a;
-      w[i] = (nesterov ? (g[i] + a * momentum) * negLr : a * negLr) + w[i];  // w ← w − lr·a (Nesterov: w − lr·(g + m·a))
+    if (decayFactor == nullptr) return update(w + from, accumulation + from, g + from, to - from);
+    // g + factor·w a chunk at a time (on the stack, in L1), then the same update as without.
+    constexpr int64_t kChunk = 2048;
+    float decayed[kChunk];
+    for (int64_t c = from; c < to; c += kChunk) {
+      const int64_t count = std::min(kChunk, to - c);
+      addDecay(g + c, w + c, *decayFactor, decayed, count);
+      update(w + c, accumulation + c, decayed, count);
     }
   };
   if (threads <= 1 || n < kMinParallelMomentum) {

@@ -96,8 +96,11 @@ void argMax(const float* x, int32_t* out, int64_t outer, int64_t k, int64_t inne
 /** One Adam step in place on w, m, v (n each) from g, in tfjs's AdamOptimizer order (float32 throughout). */
 void adam(float* w, float* m, float* v, const float* g, int64_t n, float lr, float beta1, float beta2, float epsilon,
           float biasCorrection1, float biasCorrection2, int threads);
-/** One momentum-SGD step in place on w and its accumulation a (n each) from g, in tfjs's MomentumOptimizer order: a ← m·a + g; w ← w − lr·a (Nesterov: w − lr·(g + m·a)). */
-void momentum(float* w, float* accumulation, const float* g, int64_t n, float lr, float momentum, bool nesterov, int threads);
+/**
+ * One momentum-SGD step in place on w and its accumulation a (n each) from g, in tfjs's MomentumOptimizer order: a ← m·a + g;
+ * w ← w − lr·a (Nesterov: w − lr·(g + m·a)). With decayFactor, g is first g + factor·w (weight decay's gradient, rounded as two kernels).
+ */
+void momentum(float* w, float* accumulation, const float* g, int64_t n, float lr, float momentum, bool nesterov, const float* decayFactor, int threads);
 /** y = op(x) element-wise (x and y may be the same array): LeakyRelu x < 0 ? αx : x; Step x > 0 ? 1 : α (NaN stays); Relu; Tanh, Sigmoid, Softplus (smoothUnary). */
 void unary(UnaryOp op, const float* x, float* y, int64_t n, float alpha, int threads);
 
