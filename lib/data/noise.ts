@@ -8,6 +8,7 @@
  * or leave `seed` out to draw from tfjs's stream (which `setup({ seed })` makes repeatable).
  */
 import * as tf from "@tensorflow/tfjs";
+import { randomNormalTensor } from "../random";
 
 /** tfjs treats seed 0 as "unseeded"; map every integer seed to a distinct non-zero one. */
 function tfSeed(seed: number | undefined, name: string): number | undefined {
@@ -47,7 +48,7 @@ export function addGaussianNoise<T extends tf.Tensor>(x: T, options: GaussianNoi
   if (!(clipMin <= clipMax)) throw new Error(`addGaussianNoise: clipMin ${clipMin} must not exceed clipMax ${clipMax}`);
   const seed = tfSeed(options.seed, "addGaussianNoise");
   return tf.tidy(() => {
-    const noise = tf.randomNormal(x.shape, 0, noiseFactor, "float32", seed);
+    const noise = randomNormalTensor(x.shape, { stdDev: noiseFactor, seed });
     const noisy = tf.add(tf.cast(x, "float32"), noise);
     return (options.clip ?? true) ? tf.clipByValue(noisy, clipMin, clipMax) : noisy;
   }) as T;

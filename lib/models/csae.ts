@@ -14,7 +14,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { LossContext, LossTerms, LossTermsFn } from "../train";
-import { createRng, randomNormal } from "../random";
+import { createRng, randomNormal, randomNormalTensor } from "../random";
 import { AutoencoderModel, MlpAutoencoderOptions, mlpAutoencoder } from "./autoencoders";
 import { meanSquaredError } from "../metrics";
 
@@ -245,7 +245,7 @@ export function csaeLoss(csae: Pick<AutoencoderModel, "encode" | "decode">, opti
       throw new Error(`csaeLoss: the encoder gives [${latent.shape.join(", ")}] but the centroids are ${latentDim}-dimensional`);
     }
     const decoderInput = context.training && noiseFactor > 0
-      ? tf.add(latent, tf.randomNormal(latent.shape, 0, alpha * noiseFactor, "float32", (context.seed >>> 0) + 1))
+      ? tf.add(latent, randomNormalTensor(latent.shape, { stdDev: alpha * noiseFactor, seed: (context.seed >>> 0) + 1 }))
       : latent;
     const reconstruction = csae.decode(decoderInput, context.training);
     const targetCentroids = tf.gather(centroids, tf.cast(labels, "int32"));

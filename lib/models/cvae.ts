@@ -15,6 +15,7 @@ import { closedFormGradient } from "../closed-form-gradient";
 import type { LossContext, LossTerms, LossTermsFn } from "../train";
 import { checkPositiveIntegers, checkSeed, seededInit } from "./common";
 import { countParams, forwardFlopsPerSample, TRAINING_FLOPS_FACTOR } from "./cost";
+import { randomNormalTensor } from "../random";
 
 /** Options of `cvae`. */
 export interface CvaeOptions {
@@ -83,7 +84,7 @@ export function reparameterize(mean: tf.Tensor, logVariance: tf.Tensor, seed?: n
   if (seed !== undefined && !Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}`);
   return tf.tidy(() => {
     // tfjs treats seed 0 as unseeded: shift by one.
-    const epsilon = tf.randomNormal(mean.shape, 0, 1, "float32", seed === undefined ? undefined : (seed >>> 0) + 1);
+    const epsilon = randomNormalTensor(mean.shape, { seed: seed === undefined ? undefined : (seed >>> 0) + 1 });
     // Gradient in closed form (one tape node, the products in autodiff's order): ∂z/∂μ = 1, ∂z/∂log σ² = ½·ε⊙σ.
     const sample = closedFormGradient(([mu, logVar], save) => {
       const sigma = tf.exp(tf.mul(logVar, 0.5));
