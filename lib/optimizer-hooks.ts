@@ -15,7 +15,11 @@ export interface GradientDecay {
   variables: tf.Variable[];
 }
 
-/** The gradients with factor·v added to each decayed variable's (tf.mul, then tf.add: two float32 roundings); new tensors, others as given. */
+/**
+ * The gradients with factor·v added to each decayed variable's (tf.mul, then tf.add: two float32 roundings); new tensors, others
+ * as given. For a variable that the loss reads once, these are the bits of autodiff through the term; for one read more than
+ * once the tape adds the data gradients first here, so the last bit may differ from a tape that had the term.
+ */
 export function addDecay(grads: tf.NamedTensorMap, decay: GradientDecay): tf.NamedTensorMap {
   const out: tf.NamedTensorMap = { ...grads };
   for (const v of decay.variables) {

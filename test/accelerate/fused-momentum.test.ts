@@ -119,6 +119,14 @@ describe.runIf(loadNativeKernels().loaded)("weight decay in the native pass", ()
   });
 });
 
+test("on the cpu backend, with weight decay, it is tfjs's momentum SGD on addDecay's gradients, exactly", async () => {
+  const ours = await decayedSteps("cpu", true, true);
+  const reference = await decayedSteps("cpu", false, true);
+  ours.weights.forEach((w, i) => expect(bitwiseDifferences(w, reference.weights[i]), `weight ${i}`).toEqual([]));
+  expect((ours.optimizer as FusedMomentumOptimizer).nativeSteps).toBe(0);
+  [ours.optimizer, reference.optimizer].forEach((o) => disposeOptimizer(o));
+});
+
 test("on the cpu backend it is tfjs's momentum SGD, exactly", async () => {
   const reference = await train("cpu", () => tf.train.momentum(0.05, 0.9, true));
   const fused = await train("cpu", () => new FusedMomentumOptimizer(0.05, 0.9, true));
