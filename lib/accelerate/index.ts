@@ -26,6 +26,7 @@ import { registerWasmOverrides, WASM_EXTRA_KERNELS, WASM_FASTER_KERNELS } from "
 import { GRADIENT_OVERRIDES, registerGradientOverrides } from "./gradients";
 import { registerDenseFusion } from "./dense";
 import { installLeanSaves } from "./saved-tensors";
+import { installUnusedInputGradients } from "./unused-input-gradients";
 import { activateWasmWithThreads, resolveWasmThreads, WasmThreadControls, WasmThreadsRequest } from "./wasm-threads";
 
 // What backend.ts needs to validate its threads option before it calls the door.
@@ -87,6 +88,7 @@ export async function accelerateWasm(wasm: WasmThreadControls, startWasm: () => 
   registerGradientOverrides();
   registerDenseFusion();
   installLeanSaves();
+  installUnusedInputGradients();
   const nativeLoaded = loadNativeKernels({ env }).loaded;
   const { request } = resolveWasmThreads(options);
   // With the native kernels doing the products and convolutions, wasm runs only element-wise
