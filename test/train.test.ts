@@ -276,6 +276,72 @@ describe("trainModel: optimisers, schedules and weight decay", () => {
     tf.dispose([xs, ys, w, b]);
   });
 
+  it("weight decay alone trains the variables when the loss reads none of them", async () => {
+    const xs = tf.ones([4, 2]);
+    const ys = tf.zeros([4, 1]);
+    const w = tf.variable(tf.tensor1d([2, -4]));
+    const h = await trainModel({
+      data: { xs, ys }, variables: [w], numEpochs: 1, batchSize: 4, progress: false,
+      optimizer: { name: "sgd", learningRate: 0.5 }, weightDecay: 0.1,
+      lossTerms: (batch: { xs: tf.Tensor }) => ({ fit: tf.mean(batch.xs) as tf.Scalar }),
+    });
+    // One SGD step on the decay's gradient alone: v − lr·rate·v.
+    expect(Array.from(w.dataSync())).toEqual([expect.closeTo(1.9, 6), expect.closeTo(-3.8, 6)]);
+    expect(h.terms.weightDecay[0]).toBeCloseTo(0.05 * 20, 5);
+    expect(h.terms.fit[0]).toBe(1);
+    await expect(trainModel({ data: { xs, ys }, variables: [w], numEpochs: 1, progress: false, lossTerms: (batch: { xs: tf.Tensor }) => ({ fit: tf.mean(batch.xs) as tf.Scalar }) }))
+      .rejects.toThrow(/the loss does not depend on any of the 1 trained variables/);
+    tf.dispose([xs, ys, w]);
+  });
+
+  it("weighted weight decay (lossWeights.weightDecay) reaches every kind of optimiser as autodiff's float32 gradient, bit for bit", async () => {
+    const xs = tf.zeros([4, 2]);
+    const ys = tf.zeros([4, 1]);
+    const start = [0.7, -1.3];
+    const rate = 0.1;
+    const factor = Math.fround(Math.fround(0.37) * Math.fround(rate));
+    const decayed = start.map((v) => Math.fround(0 + Math.fround(Math.fround(v) * factor)));
+    // The fit term's gradient is zero here, so the gradient is the decay's: v·(λ·rate) in float32.
+    const run = async (optimizer: tf.Optimizer | CustomOptimizer | { name: "sgd"; learningRate: number }) => {
+      const w = tf.variable(tf.tensor2d(start, [2, 1]));
+      await trainModel({
+        data: { xs, ys }, variables: [w], numEpochs: 1, batchSize: 4, progress: false, optimizer,
+        weightDecay: rate, lossWeights: { weightDecay: 0.37 },
+        lossTerms: (batch: { xs: tf.Tensor; ys: tf.Tensor }) => ({ fit: mse(tf.matMul(batch.xs, w), batch.ys) }),
+      });
+      const values = Array.from(w.dataSync());
+      w.dispose();
+      return values;
+    };
+    const sgdStep = decayed.map((g, i) => Math.fround(Math.fround(-0.5 * g) + Math.fround(start[i])));
+    expect(await run({ name: "sgd", learningRate: 0.5 })).toEqual(sgdStep);
+    const owned = tf.train.sgd(0.5);
+    expect(await run(owned)).toEqual(sgdStep);
+    owned.dispose();
+    const seen: number[][] = [];
+    const custom: CustomOptimizer = { learningRate: 0.5, update: (_vars, gradients) => { seen.push(Array.from(gradients[0].dataSync())); } };
+    expect(await run(custom)).toEqual(start.map(Math.fround));
+    expect(seen).toEqual([decayed]);
+    tf.dispose([xs, ys]);
+  });
+
+  it("a variable frozen after the first epoch is neither trained nor decayed from then on", async () => {
+    const xs = tf.zeros([4, 2]);
+    const ys = tf.zeros([4, 1]);
+    const w = tf.variable(tf.tensor2d([[1], [2]]));
+    const b = tf.variable(tf.tensor1d([3]));
+    await trainModel({
+      data: { xs, ys }, variables: [w, b], numEpochs: 2, batchSize: 4, progress: false,
+      optimizer: { name: "sgd", learningRate: 0.5 }, weightDecay: 0.1,
+      lossTerms: (batch: { xs: tf.Tensor; ys: tf.Tensor }) => ({ fit: mse(tf.add(tf.matMul(batch.xs, w), b), batch.ys) }),
+      callbacks: { onEpochEnd: (epoch) => { if (epoch === 1) w.trainable = false; return undefined; } },
+    });
+    // w: one decayed step (epoch 1), then frozen; b: decayed in both epochs (its fit gradient is 2·(b − 0)/1 per step too).
+    expect(Array.from(w.dataSync())).toEqual([expect.closeTo(0.95, 6), expect.closeTo(1.9, 6)]);
+    expect(b.dataSync()[0]).not.toBeCloseTo(3, 2);
+    tf.dispose([xs, ys, w, b]);
+  });
+
   it("a decayed variable the loss does not read still decays (weight decay's gradient alone), with no warning", async () => {
     const xs = tf.zeros([4, 2]);
     const ys = tf.zeros([4, 1]);

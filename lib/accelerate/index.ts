@@ -11,6 +11,7 @@
  *   dense.ts          tfjs-layers' Dense as one kernel in training (product, bias, activation), gradient per input
  *   gradients.ts      tfjs gradients replaced by the same values from fewer kernels (Mean, Sum: no ones(x.shape) per step)
  *   saved-tensors.ts  tensors saved for a gradient kept without tfjs's clone kernel and tape node (added if a nested gradient starts)
+ *   unused-input-gradients.ts  a fused convolution's input gradient left uncomputed where the tape does not read it (data inputs)
  *   wasm-threads.ts   tfjs-wasm's threaded build, started in Node (used where the addon is not)
  *
  * lib/backend.ts calls {@link accelerateWasm} once, when it starts the wasm backend; nothing
@@ -76,7 +77,7 @@ export interface AcceleratorReport {
 
 /**
  * Make wasm fast, then start it: register the kernel overrides, the gradient overrides, the dense
- * fusion and the lean saves, load the native addon (unless
+ * fusion, the lean saves and the skipped input gradients, load the native addon (unless
  * AE_NATIVE=0 or it is not built), start wasm with the thread count that suits (one where the
  * addon takes the cores), and register the fused Adam and momentum SGD where the addon runs. `startWasm` is the
  * caller's `tf.setBackend("wasm")` (throwing on failure); `wasm` the tfjs-backend-wasm package.

@@ -61,7 +61,8 @@ export function runStep<D extends TensorRecord>(
       if (!st.variablesChecked) keepUsedVariables(setup.fn, st, result.grads, setup.decay);
       const grads: tf.NamedTensorMap = {};
       for (const v of st.variables) grads[v.name] = result.grads[v.name] ?? tf.zerosLike(v);
-      const decay = setup.decay ? weightDecayGradient(setup.decay, setup.lossWeights?.weightDecay) : null;
+      // Decay only what is still trainable (a variable frozen after the first step gets no gradient, so no update).
+      const decay = setup.decay ? weightDecayGradient({ ...setup.decay, variables: setup.decay.variables.filter((v) => v.trainable) }, setup.lossWeights?.weightDecay) : null;
       setup.optimizer.apply(st.variables, grads, { step: context.step, epoch: context.epoch, learningRate }, decay);
     });
   } catch (error) {
@@ -85,13 +86,16 @@ function stepTerms<D extends TensorRecord>(setup: StepSetup<D>, st: StepState, r
   return totalAndVector(terms, st.logNames.slice(0, -1), lossWeights);
 }
 
-/** tf.variableGrads of the loss over the trained variables, with a clear error when the loss uses none of them. */
-function lossGradients<D extends TensorRecord>(setup: StepSetup<D>, st: StepState, loss: () => tf.Scalar): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+/** tf.variableGrads of the loss over the trained variables (none when only weight decay reads them), with a clear error when nothing does. */
+function lossGradients<D extends TensorRecord>(setup: StepSetup<D>, st: StepState, loss: () => tf.Scalar): { value: tf.Scalar | null; grads: tf.NamedTensorMap } {
   try {
     return tf.variableGrads(loss, st.variables);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (message.startsWith("Cannot find a connection")) {
+      // Weight decay alone may train them: the update adds its gradient to zeros (the terms were taken, and the running
+      // sums kept, by the call that threw).
+      if (setup.decay?.variables.some((v) => v.trainable && st.variables.includes(v))) return { value: null, grads: {} };
       throw new Error(`${setup.fn}: the loss does not depend on any of the ${st.variables.length} trained variables; compute lossTerms from the models/variables you pass`);
     }
     throw error;

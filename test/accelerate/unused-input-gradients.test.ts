@@ -2,8 +2,8 @@
  * A fused convolution's input gradient left uncomputed where the tape does not read it
  * (lib/accelerate/unused-input-gradients.ts), on wasm: the gradients that are read keep their bits
  * (against the same step with the hook removed); it is skipped exactly when the convolution's input
- * is data (not when the gradient is taken with respect to it, nor under an outer tape); and nothing
- * is left behind.
+ * is data (not when the gradient is taken with respect to it, nor in an inner backward pass under an
+ * outer tape); its output is zeros where tfjs reads every output (tf.profile, DEBUG); and nothing is left behind.
  */
 import { afterAll, beforeAll, expect, test, vi } from "vitest";
 import * as tf from "@tensorflow/tfjs";
@@ -103,21 +103,59 @@ test("a gradient of a gradient: the inner backward pass (under the outer tape) s
   expect(ours.grad.some((v) => v !== 0)).toBe(true);
 });
 
-test("under tf.profile the skipped kernel's output is zeros: no warning of NaN, and the same gradients", async () => {
+/**
+ * One step's weight gradients under `observe` (tf.profile, or DEBUG mode), with the values of every Conv2DBackpropInput
+ * output of x's shape (read through a wrapper around the wasm kernel) and tfjs's warnings of NaN or Infinity.
+ */
+async function observedStep(observe: (step: () => void) => Promise<unknown>) {
   const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
-  const plain = gradients(false, false);
+  const log = vi.spyOn(console, "log").mockImplementation(() => {});
   const before = unusedInputGradientCounters.skipped;
   const { x, vars, loss, dispose } = net(500);
+  const kernel = tf.getKernel("Conv2DBackpropInput", "wasm")!;
+  const inputGradients: number[][] = [];
+  tf.unregisterKernel("Conv2DBackpropInput", "wasm");
+  tf.registerKernel({ ...kernel, kernelFunc: (args) => {
+    const out = kernel.kernelFunc(args) as tf.TensorInfo;
+    if (out.shape.join() === x.shape.join()) inputGradients.push(Array.from((args.backend as tf.KernelBackend).readSync(out.dataId) as Float32Array));
+    return out;
+  } });
   let grads: Float32Array[] = [];
-  const profile = await tf.profile(() => {
-    const result = tf.variableGrads(() => loss(x), vars);
-    grads = vars.map((v) => result.grads[v.name].dataSync().slice() as Float32Array);
-    tf.dispose([result.value, ...Object.values(result.grads)]);
+  try {
+    await observe(() => {
+      const result = tf.variableGrads(() => loss(x), vars);
+      grads = vars.map((v) => result.grads[v.name].dataSync().slice() as Float32Array);
+      tf.dispose([result.value, ...Object.values(result.grads)]);
+    });
+    return { grads, inputGradients, skipped: unusedInputGradientCounters.skipped - before, nanWarnings: warn.mock.calls.filter((call) => String(call[0]).startsWith("Found ")) };
+  } finally {
+    tf.unregisterKernel("Conv2DBackpropInput", "wasm");
+    tf.registerKernel(kernel);
+    warn.mockRestore();
+    log.mockRestore();
+    dispose();
+  }
+}
+
+test("under tf.profile and in DEBUG mode (which read every kernel's output) the skipped output is zeros: no warning of NaN, the same gradients", async () => {
+  const plain = gradients(false, false);
+  const profiled = await observedStep(async (step) => {
+    const profile = await tf.profile(step);
+    expect(profile.kernels.some((k) => k.name === "Conv2DBackpropInput")).toBe(true);
   });
-  expect(profile.kernels.some((k) => k.name === "Conv2DBackpropInput")).toBe(true);
-  expect(unusedInputGradientCounters.skipped).toBe(before + 1);
-  grads.forEach((g, i) => expect(bitwiseDifferences(g, plain.grads[i]), `gradient ${i}`).toEqual([]));
-  expect(warn.mock.calls.filter((call) => String(call[0]).includes("NaN"))).toEqual([]);
-  warn.mockRestore();
-  dispose();
+  const debug = await observedStep(async (step) => {
+    tf.env().set("DEBUG", true);
+    try {
+      step();
+    } finally {
+      tf.env().set("DEBUG", false);
+    }
+  });
+  for (const run of [profiled, debug]) {
+    expect(run.skipped).toBe(1);
+    expect(run.inputGradients.length).toBe(1);
+    expect(run.inputGradients[0].every((v) => v === 0)).toBe(true);
+    expect(run.nanWarnings).toEqual([]);
+    run.grads.forEach((g, i) => expect(bitwiseDifferences(g, plain.grads[i]), `gradient ${i}`).toEqual([]));
+  }
 });

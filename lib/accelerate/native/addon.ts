@@ -164,6 +164,13 @@ export function loadNativeKernels(options: { threads?: number; env?: NodeJS.Proc
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loadedAddon = require(file) as NativeAddon;
     if (["gemm", "conv2d", "adam", "momentum", "unary", "compare", "toFloat32", "select", "sumRows", "sumLastAxis", "binary", "addArrays", "addRows", "binaryRows", "meanRows", "upsample", "argMax", "transpose", "maxPoolGrad", "batchNormForward", "batchNormBackward", "fmaThroughput", "sumOfSquares", "vectorFloats", "describe"].some((name) => typeof (loadedAddon as unknown as Record<string, unknown>)[name] !== "function")) throw new Error("it lacks one of its functions (an older build?): rebuild it with npm run build:native");
+    // A build from before momentum took its decay factor has the same names but 7 arguments: it would fail at the first step.
+    const empty = new Float32Array(0);
+    try {
+      loadedAddon.momentum(empty, empty, empty, 0, 0, false, null, 1);
+    } catch {
+      throw new Error("its momentum takes other arguments (an older build?): rebuild it with npm run build:native");
+    }
     const mismatches = enumMismatches(loadedAddon.enums);
     if (mismatches.length > 0) throw new Error(`its enums differ from lib/accelerate/native/enums.ts (${mismatches.join("; ")}): rebuild it with npm run build:native`);
     addon = loadedAddon;

@@ -89,17 +89,17 @@ void adam(float* w, float* m, float* v, const float* g, int64_t n, float lr, flo
 
 /**
  * g + w·factor into out, the product rounded to float32 before the sum, as the two kernels it stands for round
- * (Multiply, then the gradient tape's Add): a fused multiply-add here would change the last bit of some sums.
+ * (Multiply, then the gradient tape's Add): a fused multiply-add here would change the last bit of some sums. The build
+ * asks for contraction (-ffp-contract=fast), which clang applies even against a pragma, so the products go to memory
+ * first and a compiler barrier keeps the sums from reading them back as unrounded values.
  */
-#pragma GCC push_options
-#pragma GCC optimize("fp-contract=off")
 static void addDecay(const float* __restrict__ g, const float* __restrict__ w, float factor, float* __restrict__ out, int64_t n) {
-#ifdef __clang__
-#pragma clang fp contract(off)
+  for (int64_t i = 0; i < n; i++) out[i] = w[i] * factor;
+#if defined(__GNUC__)
+  asm volatile("" ::: "memory");
 #endif
-  for (int64_t i = 0; i < n; i++) out[i] = g[i] + w[i] * factor;
+  for (int64_t i = 0; i < n; i++) out[i] = g[i] + out[i];
 }
-#pragma GCC pop_options
 
 void momentum(float* w, float* accumulation, const float* g, int64_t n, float lr, float momentum, bool nesterov, const float* decayFactor, int threads) {
   const float negLr = -lr;
