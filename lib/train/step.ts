@@ -61,7 +61,7 @@ export function runStep<D extends TensorRecord>(
       if (!st.variablesChecked) keepUsedVariables(setup.fn, st, result.grads, setup.decay);
       const grads: tf.NamedTensorMap = {};
       for (const v of st.variables) grads[v.name] = result.grads[v.name] ?? tf.zerosLike(v);
-      // Decay only what is still trainable (a variable frozen after the first step gets no gradient, so no update).
+      // Decay only what is still trainable: a variable frozen after the first step gets zeros above, and so no update.
       const decay = setup.decay ? weightDecayGradient({ ...setup.decay, variables: setup.decay.variables.filter((v) => v.trainable) }, setup.lossWeights?.weightDecay) : null;
       setup.optimizer.apply(st.variables, grads, { step: context.step, epoch: context.epoch, learningRate }, decay);
     });
