@@ -26,8 +26,8 @@ namespace {
  * worker that finishes spins for up to kSpinYielding (2 ms, yielding after the first 100 µs) before
  * it blocks, and the caller spins likewise while it waits for parts in progress (a blocked wait is
  * the fallback, never a busy loop without end). PyTorch's OpenMP workers spin likewise (GOMP_SPINCOUNT).
- * A 64×794·794×400 product after 500 µs of JavaScript: 207–222 µs (median) with 100 µs of spinning,
- * 160–171 µs with 2 ms; after 50 µs, 158–164 either way.
+ * A 64×794·794×400 product after 500 µs of JavaScript (idle host, medians of 300): 207–222 µs with 100 µs
+ * of spinning, 160–171 µs with 1 or 3 ms; after 50 µs, 157–164 µs with any of them.
  */
 class Pool {
  public:
