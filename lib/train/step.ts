@@ -51,16 +51,16 @@ export function runStep<D extends TensorRecord>(
     tf.tidy(() => {
       const rows = batch.order ? gatherRows(batch.data, batch.order, batch.start, batch.size) : sliceRecord(batch.data, batch.start, batch.size, setup.numSamples);
       const decayValue = setup.decay ? weightDecayValue(setup.decay) : null;
-      const result = lossGradients(setup, st, () => {
+      const lossGrads = lossGradients(setup, st, () => {
         const { total, vector } = stepTerms(setup, st, rows, context, decayValue);
         const scaled = tf.mul(vector, batch.size);
         // Running sums stay on the device: read back only at logging points.
         next = tf.keep(previous === null ? scaled : tf.add(previous, scaled)) as tf.Tensor1D;
         return total;
       });
-      if (!st.variablesChecked) keepUsedVariables(setup.fn, st, result.grads, setup.decay);
+      if (!st.variablesChecked) keepUsedVariables(setup.fn, st, lossGrads, setup.decay);
       const grads: tf.NamedTensorMap = {};
-      for (const v of st.variables) grads[v.name] = result.grads[v.name] ?? tf.zerosLike(v);
+      for (const v of st.variables) grads[v.name] = lossGrads[v.name] ?? tf.zerosLike(v);
       // Decay only what is still trainable: a variable frozen after the first step gets zeros above, and so no update.
       const decay = setup.decay ? weightDecayGradient({ ...setup.decay, variables: setup.decay.variables.filter((v) => v.trainable) }, setup.lossWeights?.weightDecay) : null;
       setup.optimizer.apply(st.variables, grads, { step: context.step, epoch: context.epoch, learningRate }, decay);
@@ -87,15 +87,15 @@ function stepTerms<D extends TensorRecord>(setup: StepSetup<D>, st: StepState, r
 }
 
 /** tf.variableGrads of the loss over the trained variables (none when only weight decay reads them), with a clear error when nothing does. */
-function lossGradients<D extends TensorRecord>(setup: StepSetup<D>, st: StepState, loss: () => tf.Scalar): { value: tf.Scalar | null; grads: tf.NamedTensorMap } {
+function lossGradients<D extends TensorRecord>(setup: StepSetup<D>, st: StepState, loss: () => tf.Scalar): tf.NamedTensorMap {
   try {
-    return tf.variableGrads(loss, st.variables);
+    return tf.variableGrads(loss, st.variables).grads;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (message.startsWith("Cannot find a connection")) {
       // Weight decay alone may train them: the update adds its gradient to zeros (the terms were taken, and the running
       // sums kept, by the call that threw).
-      if (setup.decay?.variables.some((v) => v.trainable && st.variables.includes(v))) return { value: null, grads: {} };
+      if (setup.decay?.variables.some((v) => v.trainable && st.variables.includes(v))) return {};
       throw new Error(`${setup.fn}: the loss does not depend on any of the ${st.variables.length} trained variables; compute lossTerms from the models/variables you pass`);
     }
     throw error;

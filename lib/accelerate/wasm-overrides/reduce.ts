@@ -34,13 +34,10 @@ import { SUM_OF_SQUARES_KERNEL } from "../../train/loss-terms";
 export const LONG_REDUCTION_TERMS = 1 << 16;
 
 /**
- * Σ (or the mean, when `divide`) over trailing `axes` of a float32 tensor with ≥ LONG_REDUCTION_TERMS
+ * Σ (or the mean, when `divide`) of x over its trailing axes (`split`, from trailingReduction) with ≥ LONG_REDUCTION_TERMS
  * terms per output, accumulated in float64; null when the case is not this one.
  */
-function reduceTrailingFloat64(args: KernelArgs, axes: number[], keepDims: boolean, divide: boolean): tf.TensorInfo | null {
-  const backend = args.backend as WasmBackendLike;
-  const x = (args.inputs as tf.SumInputs).x as tf.TensorInfo;
-  const split = trailingReduction(x, axes, keepDims);
+function reduceTrailingFloat64(backend: WasmBackendLike, x: tf.TensorInfo, split: TrailingSplit | null, divide: boolean): tf.TensorInfo | null {
   if (!split || split.cols < LONG_REDUCTION_TERMS) return null;
   const { rows: outer, cols: terms, outShape } = split;
   const out = backend.makeOutput(outShape, "float32");
@@ -95,8 +92,11 @@ export function sumOfSquaresWasm(args: KernelArgs): tf.TensorInfo {
   return backend.makeOutput([], "float32", undefined, new Float32Array([total]));
 }
 
+/** A reduction seen as a [rows, cols] matrix, and its output's shape. */
+interface TrailingSplit { rows: number; cols: number; outShape: number[] }
+
 /** A float32 reduction over trailing axes (all of them included) seen as a [rows, cols] matrix summed along its rows, and its output's shape; null for any other. */
-function trailingReduction(x: tf.TensorInfo, axes: number[], keepDims: boolean): { rows: number; cols: number; outShape: number[] } | null {
+function trailingReduction(x: tf.TensorInfo, axes: number[], keepDims: boolean): TrailingSplit | null {
   const rank = x.shape.length;
   const trailing = axes.length > 0 && axes.every((a, i) => a === rank - axes.length + i);
   if (x.dtype !== "float32" || !trailing) return null;
@@ -132,7 +132,7 @@ export function meanWasm(args: KernelArgs): tf.TensorInfo {
   const { axis, keepDims } = args.attrs as unknown as tf.MeanAttrs;
   if (!x) throw new Error("Mean (wasm): input x is required");
   const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
-  const long = reduceTrailingFloat64(args, axes, keepDims, true);
+  const long = reduceTrailingFloat64(backend, x, trailingReduction(x, axes, keepDims), true);
   if (long) return long;
   const native = nativeAddon();
   const split = leadingReduction(x, axes, keepDims);
@@ -144,15 +144,12 @@ export function meanWasm(args: KernelArgs): tf.TensorInfo {
 }
 
 /**
- * Σ over trailing `axes`, not all of them, with fewer than LONG_REDUCTION_TERMS terms per output (a per-sample sum over pixels,
+ * Σ of x over its trailing axes (`split`), not all of them, with fewer than LONG_REDUCTION_TERMS terms per output (a per-sample sum over pixels,
  * [128, 784] → [128]) from NATIVE_MIN_VALUES values, on the addon: each output's sum in float32 term by term as wasm's own, bit
  * for bit, but eight rows at a time (wasm's waits on each addition); null for any other case.
  */
-function trailingShortSum(args: KernelArgs, axes: number[], keepDims: boolean): tf.TensorInfo | null {
-  const backend = args.backend as WasmBackendLike;
-  const x = (args.inputs as tf.SumInputs).x as tf.TensorInfo;
+function trailingShortSum(backend: WasmBackendLike, x: tf.TensorInfo, split: TrailingSplit | null): tf.TensorInfo | null {
   const native = nativeAddon();
-  const split = trailingReduction(x, axes, keepDims);
   // A full reduction is one sum, one chain of additions either way: wasm's own.
   if (!native || !split || split.rows < 2 || split.cols >= LONG_REDUCTION_TERMS || split.rows * split.cols < NATIVE_MIN_VALUES) return null;
   const { rows, cols, outShape } = split;
@@ -169,9 +166,10 @@ export function sumWasm(args: KernelArgs): tf.TensorInfo {
   const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
   if (!x) throw new Error("Sum (wasm): input x is required");
   const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
-  const long = reduceTrailingFloat64(args, axes, keepDims, false);
+  const trailingSplit = trailingReduction(x, axes, keepDims);
+  const long = reduceTrailingFloat64(backend, x, trailingSplit, false);
   if (long) return long;
-  const trailing = trailingShortSum(args, axes, keepDims);
+  const trailing = trailingShortSum(backend, x, trailingSplit);
   if (trailing) return trailing;
   const split = leadingReduction(x, axes, keepDims);
   if (!split) return runStockKernel("Sum", args);
