@@ -55,13 +55,13 @@ template <int NV>
 void momentSumsVectors(const float* __restrict__ x, const float* __restrict__ shift, int64_t from, int64_t to, double* __restrict__ acc) {
   constexpr int64_t C = NV * kVec;
   vfloat sh[NV];
-  for (int v = 0; v < NV; v++) std::memcpy(&sh[v], shift + v * kVec, sizeof(vfloat));
+  AE_UNROLL for (int v = 0; v < NV; v++) std::memcpy(&sh[v], shift + v * kVec, sizeof(vfloat));
   for (int64_t r0 = from; r0 < to; r0 += kBlockRows) {
     const int64_t r1 = std::min(to, r0 + kBlockRows);
     vfloat s1[NV], s2[NV];
-    for (int v = 0; v < NV; v++) s1[v] = s2[v] = vfloat{};
+    AE_UNROLL for (int v = 0; v < NV; v++) s1[v] = s2[v] = vfloat{};
     for (int64_t r = r0; r < r1; r++) {
-      for (int v = 0; v < NV; v++) {
+      AE_UNROLL for (int v = 0; v < NV; v++) {
         vfloat xv;
         std::memcpy(&xv, x + r * C + v * kVec, sizeof(vfloat));
         const vfloat d = xv - sh[v];
@@ -69,7 +69,7 @@ void momentSumsVectors(const float* __restrict__ x, const float* __restrict__ sh
         s2[v] += d * d;
       }
     }
-    for (int v = 0; v < NV; v++)
+    AE_UNROLL for (int v = 0; v < NV; v++)
       for (int l = 0; l < kVec; l++) {
         acc[v * kVec + l] += s1[v][l];
         acc[C + v * kVec + l] += s2[v][l];
@@ -83,13 +83,13 @@ void affineRowsVectors(const float* __restrict__ x, const float* __restrict__ m,
                        int64_t from, int64_t to) {
   constexpr int64_t C = NV * kVec;
   vfloat mv[NV], av[NV], bv[NV];
-  for (int v = 0; v < NV; v++) {
+  AE_UNROLL for (int v = 0; v < NV; v++) {
     std::memcpy(&mv[v], m + v * kVec, sizeof(vfloat));
     std::memcpy(&av[v], a + v * kVec, sizeof(vfloat));
     std::memcpy(&bv[v], b + v * kVec, sizeof(vfloat));
   }
   for (int64_t r = from; r < to; r++) {
-    for (int v = 0; v < NV; v++) {
+    AE_UNROLL for (int v = 0; v < NV; v++) {
       vfloat xv;
       std::memcpy(&xv, x + r * C + v * kVec, sizeof(vfloat));
       vfloat y = (xv - mv[v]) * av[v] + bv[v];

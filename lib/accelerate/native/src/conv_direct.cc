@@ -39,24 +39,24 @@ void directRows(const float* P, int64_t rows, int64_t cols, int64_t C, int64_t f
     const float* wBlock = wPacked + (ob / OB) * taps * OB;
     for (int64_t oy = 0; oy < outH; oy++) {
       vfloat acc[OB][NV];
-      for (int o = 0; o < OB; o++)
-        for (int v = 0; v < NV; v++) acc[o][v] = vfloat{};
+      AE_UNROLL for (int o = 0; o < OB; o++)
+        AE_UNROLL for (int v = 0; v < NV; v++) acc[o][v] = vfloat{};
       const float* wp = wBlock;
       for (int64_t c = 0; c < C; c++) {
         for (int64_t ky = 0; ky < fH; ky++) {
           const float* row = P + (c * rows + oy + ky) * cols;
           for (int64_t kx = 0; kx < fW; kx++, wp += OB) {
             vfloat pv[NV];
-            for (int v = 0; v < NV; v++) std::memcpy(&pv[v], row + kx + v * kVec, sizeof(vfloat));
-            for (int o = 0; o < OB; o++) {
+            AE_UNROLL for (int v = 0; v < NV; v++) std::memcpy(&pv[v], row + kx + v * kVec, sizeof(vfloat));
+            AE_UNROLL for (int o = 0; o < OB; o++) {
               const vfloat wv = splat(wp[o]);
-              for (int v = 0; v < NV; v++) acc[o][v] += wv * pv[v];
+              AE_UNROLL for (int v = 0; v < NV; v++) acc[o][v] += wv * pv[v];
             }
           }
         }
       }
-      for (int o = 0; o < OB; o++)
-        for (int v = 0; v < NV; v++) std::memcpy(outT + ((ob + o) * outH + oy) * OW + v * kVec, &acc[o][v], sizeof(vfloat));
+      AE_UNROLL for (int o = 0; o < OB; o++)
+        AE_UNROLL for (int v = 0; v < NV; v++) std::memcpy(outT + ((ob + o) * outH + oy) * OW + v * kVec, &acc[o][v], sizeof(vfloat));
     }
   }
 }
@@ -135,13 +135,13 @@ void directFilterGrad(const ConvShape& s, const float* x, const float* dy, float
           for (int64_t ky = 0; ky < s.fH; ky++) {
             vfloat sums[kMaxDirectFilterWidth][NV];
             for (int kx = 0; kx < s.fW; kx++)
-              for (int v = 0; v < NV; v++) sums[kx][v] = vfloat{};
+              AE_UNROLL for (int v = 0; v < NV; v++) sums[kx][v] = vfloat{};
             for (int64_t oy = 0; oy < s.outH; oy++) {
               const float* row = P + (c * rows + oy + ky) * cols;
               vfloat d[NV];
-              for (int v = 0; v < NV; v++) std::memcpy(&d[v], dyT + (o * s.outH + oy) * OW + v * kVec, sizeof(vfloat));
+              AE_UNROLL for (int v = 0; v < NV; v++) std::memcpy(&d[v], dyT + (o * s.outH + oy) * OW + v * kVec, sizeof(vfloat));
               for (int kx = 0; kx < s.fW; kx++) {
-                for (int v = 0; v < NV; v++) {
+                AE_UNROLL for (int v = 0; v < NV; v++) {
                   vfloat p;
                   std::memcpy(&p, row + kx + v * kVec, sizeof(vfloat));
                   sums[kx][v] += p * d[v];
@@ -150,7 +150,7 @@ void directFilterGrad(const ConvShape& s, const float* x, const float* dy, float
             }
             for (int kx = 0; kx < s.fW; kx++) {
               vfloat& target = acc[((ky * s.fW + kx) * s.inC + c) * s.outC + o];
-              for (int v = 0; v < NV; v++) target += sums[kx][v];
+              AE_UNROLL for (int v = 0; v < NV; v++) target += sums[kx][v];
             }
           }
         }

@@ -29,8 +29,8 @@ void columnRange(int64_t offset, int64_t stride, int64_t width, int64_t outW, in
 template <int NV, int CB>
 void tapBlock(const float* x, const float* dy, const ConvShape& s, int64_t b, int64_t ky, int64_t kx, int64_t c0, float* dw) {
   vfloat acc[CB][NV];
-  for (int c = 0; c < CB; c++)
-    for (int v = 0; v < NV; v++) acc[c][v] = vfloat{};
+  AE_UNROLL for (int c = 0; c < CB; c++)
+    AE_UNROLL for (int v = 0; v < NV; v++) acc[c][v] = vfloat{};
   const int64_t offset = kx * s.dilW - s.padLeft;
   int64_t ox0, ox1;
   columnRange(offset, s.strideW, s.inW, s.outW, &ox0, &ox1);
@@ -44,16 +44,16 @@ void tapBlock(const float* x, const float* dy, const ConvShape& s, int64_t b, in
     for (int64_t ox = ox0; ox < ox1; ox++) {
       const float* xp = xr + (ox * s.strideW + offset) * s.inC;
       vfloat d[NV];
-      for (int v = 0; v < NV; v++) std::memcpy(&d[v], dr + ox * s.outC + v * kVec, sizeof(vfloat));
-      for (int c = 0; c < CB; c++) {
+      AE_UNROLL for (int v = 0; v < NV; v++) std::memcpy(&d[v], dr + ox * s.outC + v * kVec, sizeof(vfloat));
+      AE_UNROLL for (int c = 0; c < CB; c++) {
         const vfloat xv = splat(xp[c]);
-        for (int v = 0; v < NV; v++) acc[c][v] += xv * d[v];
+        AE_UNROLL for (int v = 0; v < NV; v++) acc[c][v] += xv * d[v];
       }
     }
   }
   float* out = dw + ((ky * s.fW + kx) * s.inC + c0) * s.outC;
-  for (int c = 0; c < CB; c++) {
-    for (int v = 0; v < NV; v++) {
+  AE_UNROLL for (int c = 0; c < CB; c++) {
+    AE_UNROLL for (int v = 0; v < NV; v++) {
       vfloat old;
       std::memcpy(&old, out + c * s.outC + v * kVec, sizeof(vfloat));
       old += acc[c][v];
@@ -108,8 +108,8 @@ constexpr int kTileRows = NV == 1 ? 12 : NV == 2 ? 8 : 6;
 template <int NV, int R>
 void forwardTile(const float* xp, int64_t wp, const float* w, const ConvShape& s, int64_t oy, int64_t ox0, float* y) {
   vfloat acc[R][NV];
-  for (int r = 0; r < R; r++)
-    for (int v = 0; v < NV; v++) acc[r][v] = vfloat{};
+  AE_UNROLL for (int r = 0; r < R; r++)
+    AE_UNROLL for (int v = 0; v < NV; v++) acc[r][v] = vfloat{};
   const int64_t step = s.strideW * s.inC;
   for (int64_t ky = 0; ky < s.fH; ky++) {
     const float* row = xp + (oy * s.strideH + ky * s.dilH) * wp * s.inC;
@@ -118,17 +118,17 @@ void forwardTile(const float* xp, int64_t wp, const float* w, const ConvShape& s
       const float* taps = w + (ky * s.fW + kx) * s.inC * s.outC;
       for (int64_t c = 0; c < s.inC; c++) {
         vfloat wv[NV];
-        for (int v = 0; v < NV; v++) std::memcpy(&wv[v], taps + c * s.outC + v * kVec, sizeof(vfloat));
-        for (int r = 0; r < R; r++) {
+        AE_UNROLL for (int v = 0; v < NV; v++) std::memcpy(&wv[v], taps + c * s.outC + v * kVec, sizeof(vfloat));
+        AE_UNROLL for (int r = 0; r < R; r++) {
           const vfloat xv = splat(base[r * step + c]);
-          for (int v = 0; v < NV; v++) acc[r][v] += xv * wv[v];
+          AE_UNROLL for (int v = 0; v < NV; v++) acc[r][v] += xv * wv[v];
         }
       }
     }
   }
   float* out = y + (oy * s.outW + ox0) * s.outC;
-  for (int r = 0; r < R; r++)
-    for (int v = 0; v < NV; v++) std::memcpy(out + r * s.outC + v * kVec, &acc[r][v], sizeof(vfloat));
+  AE_UNROLL for (int r = 0; r < R; r++)
+    AE_UNROLL for (int v = 0; v < NV; v++) std::memcpy(out + r * s.outC + v * kVec, &acc[r][v], sizeof(vfloat));
 }
 
 /** forwardTile for a tile of `rows` (1 … kTileRows<NV>) positions. */
@@ -176,25 +176,29 @@ void rowsTimesSmall(const float* a, int64_t lda, const float* b, float* c, int64
   for (; i < m; i += R) {
     const int rows = static_cast<int>(std::min<int64_t>(R, m - i));
     vfloat acc[R][NV];
-    for (int r = 0; r < R; r++)
-      for (int v = 0; v < NV; v++) acc[r][v] = vfloat{};
+    AE_UNROLL for (int r = 0; r < R; r++)
+      AE_UNROLL for (int v = 0; v < NV; v++) acc[r][v] = vfloat{};
     for (int64_t p = 0; p < k; p++) {
       vfloat bv[NV];
-      for (int v = 0; v < NV; v++) std::memcpy(&bv[v], b + p * n + v * kVec, sizeof(vfloat));
+      AE_UNROLL for (int v = 0; v < NV; v++) std::memcpy(&bv[v], b + p * n + v * kVec, sizeof(vfloat));
       if (rows == R) {
-        for (int r = 0; r < R; r++) {
+        AE_UNROLL for (int r = 0; r < R; r++) {
           const vfloat av = splat(a[(i + r) * lda + p]);
-          for (int v = 0; v < NV; v++) acc[r][v] += av * bv[v];
+          AE_UNROLL for (int v = 0; v < NV; v++) acc[r][v] += av * bv[v];
         }
       } else {
-        for (int r = 0; r < rows; r++) {
+        // r < R with a test, not r < rows: a run-time index would put acc in memory for the whole function.
+        AE_UNROLL for (int r = 0; r < R; r++) {
+          if (r >= rows) break;
           const vfloat av = splat(a[(i + r) * lda + p]);
-          for (int v = 0; v < NV; v++) acc[r][v] += av * bv[v];
+          AE_UNROLL for (int v = 0; v < NV; v++) acc[r][v] += av * bv[v];
         }
       }
     }
-    for (int r = 0; r < rows; r++)
-      for (int v = 0; v < NV; v++) std::memcpy(c + (i + r) * ldc + v * kVec, &acc[r][v], sizeof(vfloat));
+    AE_UNROLL for (int r = 0; r < R; r++) {
+      if (r >= rows) break;
+      AE_UNROLL for (int v = 0; v < NV; v++) std::memcpy(c + (i + r) * ldc + v * kVec, &acc[r][v], sizeof(vfloat));
+    }
   }
 }
 

@@ -220,19 +220,19 @@ void narrowProductRows(const float* a, const float* b, float* c, int64_t i0, int
   for (; i + kNarrowRows <= i1; i += kNarrowRows) {
     vfloat acc[kNarrowRows][NV];
     for (int r = 0; r < kNarrowRows; r++)
-      for (int v = 0; v < NV; v++) acc[r][v] = vfloat{};
+      AE_UNROLL for (int v = 0; v < NV; v++) acc[r][v] = vfloat{};
     const float* ar = a + i * k;
     for (int64_t p = 0; p < k; p++) {
       vfloat bv[NV];
-      for (int v = 0; v < NV; v++) std::memcpy(&bv[v], b + p * n + v * kVec, sizeof(vfloat));
+      AE_UNROLL for (int v = 0; v < NV; v++) std::memcpy(&bv[v], b + p * n + v * kVec, sizeof(vfloat));
       for (int r = 0; r < kNarrowRows; r++) {
         const vfloat av = splat(ar[r * k + p]);
-        for (int v = 0; v < NV; v++) acc[r][v] += av * bv[v];
+        AE_UNROLL for (int v = 0; v < NV; v++) acc[r][v] += av * bv[v];
       }
     }
     for (int r = 0; r < kNarrowRows; r++) {
       float* cr = c + (i + r) * n;
-      for (int v = 0; v < NV; v++) {
+      AE_UNROLL for (int v = 0; v < NV; v++) {
         if (accumulate) {
           vfloat old;
           std::memcpy(&old, cr + v * kVec, sizeof(vfloat));
@@ -244,17 +244,17 @@ void narrowProductRows(const float* a, const float* b, float* c, int64_t i0, int
   }
   for (; i < i1; i++) {
     vfloat acc[NV];
-    for (int v = 0; v < NV; v++) acc[v] = vfloat{};
+    AE_UNROLL for (int v = 0; v < NV; v++) acc[v] = vfloat{};
     for (int64_t p = 0; p < k; p++) {
       const vfloat av = splat(a[i * k + p]);
-      for (int v = 0; v < NV; v++) {
+      AE_UNROLL for (int v = 0; v < NV; v++) {
         vfloat bv;
         std::memcpy(&bv, b + p * n + v * kVec, sizeof(vfloat));
         acc[v] += av * bv;
       }
     }
     float* cr = c + i * n;
-    for (int v = 0; v < NV; v++) {
+    AE_UNROLL for (int v = 0; v < NV; v++) {
       if (accumulate) {
         vfloat old;
         std::memcpy(&old, cr + v * kVec, sizeof(vfloat));
