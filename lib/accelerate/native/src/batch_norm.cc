@@ -69,11 +69,16 @@ void momentSumsVectors(const float* __restrict__ x, const float* __restrict__ sh
         s2[v] += d * d;
       }
     }
-    AE_UNROLL for (int v = 0; v < NV; v++)
+    AE_UNROLL for (int v = 0; v < NV; v++) {
+      // Through a copy: reading the lanes of s1[v] in place would keep s1 and s2 in memory over the whole row loop.
+      float l1[kVec], l2[kVec];
+      std::memcpy(l1, &s1[v], sizeof(vfloat));
+      std::memcpy(l2, &s2[v], sizeof(vfloat));
       for (int l = 0; l < kVec; l++) {
-        acc[v * kVec + l] += s1[v][l];
-        acc[C + v * kVec + l] += s2[v][l];
+        acc[v * kVec + l] += l1[l];
+        acc[C + v * kVec + l] += l2[l];
       }
+    }
   }
 }
 

@@ -167,11 +167,11 @@ void forward(const ConvShape& s, const float* x, const float* w, float* y, int t
 }
 
 
-/** c[i·ldc + 0 … NV·kVec) = Σ_p a[i·lda + p]·b[p·NV·kVec + …] for i < m: tiles of 8 rows (then single rows) with the output vectors in registers. */
+/** c[i·ldc + 0 … NV·kVec) = Σ_p a[i·lda + p]·b[p·NV·kVec + …] for i < m: tiles of R rows (8; 6 with four vectors) with the output vectors in registers. */
 template <int NV>
 void rowsTimesSmall(const float* a, int64_t lda, const float* b, float* c, int64_t ldc, int64_t m, int64_t k) {
   constexpr int64_t n = NV * kVec;
-  constexpr int R = 8;
+  constexpr int R = NV == 4 ? 6 : 8;  // R·NV accumulators, NV of B and a broadcast within the 32 vector registers
   int64_t i = 0;
   for (; i < m; i += R) {
     const int rows = static_cast<int>(std::min<int64_t>(R, m - i));
