@@ -99,6 +99,28 @@ describe.runIf(built)("the addon", () => {
     }
   });
 
+  test("gemm: a transposed operand gives the bits of the same operand transposed beforehand (packing moves data only)", () => {
+    // The packs of Aᵀ, of A read along its rows and of Bᵀ take their own paths (16-wide blocks transposed in registers on
+    // AVX-512, a scalar remainder, zero-padded edge panels): each must lay out the very values of the plain path.
+    const transpose = (x: Float32Array, rows: number, cols: number) => {
+      const t = new Float32Array(rows * cols);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = x[i * cols + j];
+      return t;
+    };
+    let seed = 900;
+    for (const [m, n, k] of [[8, 32, 16], [9, 31, 257], [130, 65, 300], [128, 400, 784], [17, 100, 47]] as Array<[number, number, number]>) {
+      const a = seededNormal(m * k, seed++);
+      const b = seededNormal(k * n, seed++);
+      const plain = new Float32Array(m * n);
+      addon().gemm(a, b, plain, 1, m, n, k, false, false, 0, 0, 1);
+      for (const [transA, transB] of [[true, false], [false, true], [true, true]]) {
+        const c = new Float32Array(m * n).fill(Number.NaN);
+        addon().gemm(transA ? transpose(a, m, k) : a, transB ? transpose(b, k, n) : b, c, 1, m, n, k, transA, transB, 0, 0, 1);
+        expect(bitwiseDifferences(c, plain), `${m}×${n}×${k} tA ${transA} tB ${transB}`).toEqual([]);
+      }
+    }
+  });
+
   test("gemm: a split between threads, by columns or by rows, gives one thread's bits", () => {
     // Products of ≥ 2e7 flops run on the threads: split by columns (128×400×784, wide) or, for a tall C with k ≥ 64, by
     // rows (an im2col product 448×64×576, a filter gradient 576×64×448 with Aᵀ, an input gradient 896×288×64 with Bᵀ,
