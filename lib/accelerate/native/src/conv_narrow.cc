@@ -150,6 +150,7 @@ void forward(const ConvShape& s, const float* x, const float* w, float* y, int t
   const int64_t hp = std::max(s.inH + s.padTop, (s.outH - 1) * s.strideH + (s.fH - 1) * s.dilH + 1);
   const int64_t wp = std::max(s.inW + s.padLeft, (s.outW - 1) * s.strideW + (s.fW - 1) * s.dilW + 1);
   const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, s.batch)));
+  const int64_t tiles = (s.outW + kTileRows<NV> - 1) / kTileRows<NV>;
   runOnPool(workers, [&](int id) {
     thread_local std::vector<float> buffer;
     float* xp = scratch(buffer, static_cast<size_t>(hp * wp * s.inC));
@@ -159,9 +160,13 @@ void forward(const ConvShape& s, const float* x, const float* w, float* y, int t
       for (int64_t iy = 0; iy < s.inH; iy++)
         std::memcpy(xp + ((iy + s.padTop) * wp + s.padLeft) * s.inC, image + iy * s.inW * s.inC, static_cast<size_t>(s.inW * s.inC) * sizeof(float));
       float* out = y + b * s.outH * s.outW * s.outC;
+      // Tiles of near-equal width: a row of 8 as 4 + 4 rather than 6 + 2 with four vectors (a 2-position tile loads
+      // a filter vector per two multiply-adds). Each output's sum is the same either way.
       for (int64_t oy = 0; oy < s.outH; oy++)
-        for (int64_t ox = 0; ox < s.outW; ox += kTileRows<NV>)
-          forwardTileOf<NV>(static_cast<int>(std::min<int64_t>(kTileRows<NV>, s.outW - ox)), xp, wp, w, s, oy, ox, out);
+        for (int64_t t = 0; t < tiles; t++) {
+          const int64_t ox0 = s.outW * t / tiles, ox1 = s.outW * (t + 1) / tiles;
+          forwardTileOf<NV>(static_cast<int>(ox1 - ox0), xp, wp, w, s, oy, ox0, out);
+        }
     }
   });
 }
