@@ -332,6 +332,38 @@ describe.runIf(built)("the addon", () => {
     }
   });
 
+  test("conv2d, 32 or 64 output channels with a filter larger than L1: the forward pass in bands and tap passes against float64", () => {
+    // conv_narrow.cc splits such filters (9 × 64 × 64 and 9 × 32 × 64 floats: 144 and 72 KB) into passes over the taps, the sums
+    // of a band of rows kept between passes: 1-tap passes in bands of 4, 4, 3 rows; 2-tap passes in bands of 3, 3, 1; and with
+    // 32 output channels, a stride and odd widths. Every output must get every tap once, from its own partial sums.
+    const shapes: ConvCase[] = [
+      { batch: 2, inH: 11, inW: 8, inC: 64, outC: 64, fH: 3, fW: 3, sH: 1, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
+      { batch: 3, inH: 7, inW: 13, inC: 32, outC: 64, fH: 3, fW: 3, sH: 1, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
+      { batch: 2, inH: 13, inW: 11, inC: 48, outC: 32, fH: 3, fW: 3, sH: 2, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 0 },
+    ];
+    for (const [i, s] of shapes.entries()) {
+      const { x, w, geometry: g } = convCase(s, 700 + 10 * i);
+      const expected = new Float64Array(g.batch * g.outH * g.outW * g.outC);
+      for (let b = 0; b < g.batch; b++)
+        for (let oy = 0; oy < g.outH; oy++)
+          for (let ox = 0; ox < g.outW; ox++)
+            for (let ky = 0; ky < g.fH; ky++)
+              for (let kx = 0; kx < g.fW; kx++) {
+                const iy = oy * g.strideH + ky - g.padTop, ix = ox * g.strideW + kx - g.padLeft;
+                if (iy < 0 || iy >= g.inH || ix < 0 || ix >= g.inW) continue;
+                for (let c = 0; c < g.inC; c++) {
+                  const xv = x[((b * g.inH + iy) * g.inW + ix) * g.inC + c];
+                  for (let o = 0; o < g.outC; o++) expected[((b * g.outH + oy) * g.outW + ox) * g.outC + o] += xv * w[((ky * g.fW + kx) * g.inC + c) * g.outC + o];
+                }
+              }
+      for (const threads of [1, 2]) {
+        const y = new Float32Array(expected.length).fill(NaN);
+        addon().conv2d(ConvMode.Forward, ConvAlgorithm.Im2col, x, w, y, g, threads);
+        expect(relativeError(y, expected), `case ${i}, ${threads} thread(s)`).toBeLessThan(1e-6 + 1e-7 * g.fH * g.fW * g.inC);
+      }
+    }
+  });
+
   test("conv2d by im2col: forward and input gradient do not depend on how the images are grouped into chunks or threads", () => {
     // Chunks are balanced over the threads (sizes within one image); each image's outputs must be the bits of that image alone.
     const shapes: ConvCase[] = [
