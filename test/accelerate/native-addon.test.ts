@@ -319,6 +319,8 @@ describe.runIf(built)("the addon", () => {
       // Four vectors (64 with AVX-512) with ≥ 64 positions: forward, filter and input gradients by conv_narrow.cc.
       { batch: 2, inH: 8, inW: 9, inC: 64, outC: 64, fH: 3, fW: 3, sH: 1, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
       { batch: 2, inH: 17, inW: 16, inC: 7, outC: 64, fH: 3, fW: 3, sH: 2, sW: 2, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
+      // (Last, so that the cases above keep their seeds.) The strided input gradient with four vectors of input channels: rows of 7 outputs, a 6-row tile and a 1-row tail.
+      { batch: 1, inH: 6, inW: 14, inC: 64, outC: 32, fH: 2, fW: 2, sH: 2, sW: 2, dH: 1, dW: 1, padTop: 0, padLeft: 0 },
     ];
     const cases = [...im2colShapes.map((s) => ({ s, algorithm: Im2col })), ...directShapes.flatMap((s) => [{ s, algorithm: Im2col }, ...(fitsDirect(s) ? [{ s, algorithm: Direct }] : [])]),
       ...narrowShapes.map((s) => ({ s, algorithm: Im2col }))];
@@ -332,34 +334,54 @@ describe.runIf(built)("the addon", () => {
     }
   });
 
-  test("conv2d, 32 or 64 output channels with a filter larger than L1: the forward pass in bands and tap passes against float64", () => {
-    // conv_narrow.cc splits such filters (9 × 64 × 64 and 9 × 32 × 64 floats: 144 and 72 KB) into passes over the taps, the sums
-    // of a band of rows kept between passes: 1-tap passes in bands of 4, 4, 3 rows; 2-tap passes in bands of 3, 3, 1; and with
-    // 32 output channels, a stride and odd widths. Every output must get every tap once, from its own partial sums.
+  test("conv2d, 32 or 64 output channels with a filter larger than L1: the forward pass in bands and tap passes, bit for bit", () => {
+    // With AVX-512, conv_narrow.cc splits such filters (9 × 64 × 64 and 9 × 32 × 64 floats: 144 and 72 KB) into passes over
+    // the taps, the sums of a band of rows kept between passes: 1-tap passes in bands of 4, 4, 3 rows; 2-tap passes in bands
+    // of 3, 3, 1; 32 output channels at a stride; a dilated filter. Each output must be the float32 multiply-add chain over
+    // its taps (ky, kx) and then channels, in order, from 0, as in one pass: computed here with an exact fused multiply-add.
+    // (Narrower vectors take im2col for these: there, within float32 rounding of the float64 sum.)
+    /** fround(a·b + c) rounded once, as the vector FMA: a·b is exact in float64; TwoSum gives the rounding error of the sum. */
+    const fma32 = (a: number, b: number, c: number) => {
+      const p = a * b, s = p + c, bv = s - p, e = (p - (s - bv)) + (c - bv);
+      const r = Math.fround(s), other = 2 * s - r;
+      // A float64 sum exactly between two float32s rounds by the sign of its error (ties to even only when exact).
+      if (e !== 0 && other !== r && Math.fround(other) === other) return e > 0 ? Math.max(r, other) : Math.min(r, other);
+      return r;
+    };
+    const exact = addon().vectorFloats() === 16;
     const shapes: ConvCase[] = [
       { batch: 2, inH: 11, inW: 8, inC: 64, outC: 64, fH: 3, fW: 3, sH: 1, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
       { batch: 3, inH: 7, inW: 13, inC: 32, outC: 64, fH: 3, fW: 3, sH: 1, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 1 },
       { batch: 2, inH: 13, inW: 11, inC: 48, outC: 32, fH: 3, fW: 3, sH: 2, sW: 1, dH: 1, dW: 1, padTop: 1, padLeft: 0 },
+      { batch: 2, inH: 12, inW: 12, inC: 64, outC: 64, fH: 3, fW: 3, sH: 1, sW: 1, dH: 2, dW: 2, padTop: 2, padLeft: 2 },
     ];
     for (const [i, s] of shapes.entries()) {
       const { x, w, geometry: g } = convCase(s, 700 + 10 * i);
       const expected = new Float64Array(g.batch * g.outH * g.outW * g.outC);
+      const sums = new Float64Array(g.outC);
       for (let b = 0; b < g.batch; b++)
         for (let oy = 0; oy < g.outH; oy++)
-          for (let ox = 0; ox < g.outW; ox++)
+          for (let ox = 0; ox < g.outW; ox++) {
+            sums.fill(0);
             for (let ky = 0; ky < g.fH; ky++)
               for (let kx = 0; kx < g.fW; kx++) {
-                const iy = oy * g.strideH + ky - g.padTop, ix = ox * g.strideW + kx - g.padLeft;
-                if (iy < 0 || iy >= g.inH || ix < 0 || ix >= g.inW) continue;
+                const iy = oy * g.strideH + ky * g.dilH - g.padTop, ix = ox * g.strideW + kx * g.dilW - g.padLeft;
+                if (iy < 0 || iy >= g.inH || ix < 0 || ix >= g.inW) continue;  // a zero tap leaves a float32 sum as it is
                 for (let c = 0; c < g.inC; c++) {
                   const xv = x[((b * g.inH + iy) * g.inW + ix) * g.inC + c];
-                  for (let o = 0; o < g.outC; o++) expected[((b * g.outH + oy) * g.outW + ox) * g.outC + o] += xv * w[((ky * g.fW + kx) * g.inC + c) * g.outC + o];
+                  for (let o = 0; o < g.outC; o++) {
+                    const wv = w[((ky * g.fW + kx) * g.inC + c) * g.outC + o];
+                    sums[o] = exact ? fma32(xv, wv, sums[o]) : sums[o] + xv * wv;
+                  }
                 }
               }
+            expected.set(sums, ((b * g.outH + oy) * g.outW + ox) * g.outC);
+          }
       for (const threads of [1, 2]) {
         const y = new Float32Array(expected.length).fill(NaN);
         addon().conv2d(ConvMode.Forward, ConvAlgorithm.Im2col, x, w, y, g, threads);
-        expect(relativeError(y, expected), `case ${i}, ${threads} thread(s)`).toBeLessThan(1e-6 + 1e-7 * g.fH * g.fW * g.inC);
+        if (exact) expect(bitwiseDifferences(y, Float32Array.from(expected)), `case ${i}, ${threads} thread(s)`).toEqual([]);
+        else expect(relativeError(y, expected), `case ${i}, ${threads} thread(s)`).toBeLessThan(1e-6 + 1e-7 * g.fH * g.fW * g.inC);
       }
     }
   });

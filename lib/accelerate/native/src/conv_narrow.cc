@@ -10,7 +10,8 @@
 // The forward pass with 16, 32 or 64 output channels likewise skips im2col (narrowForward): each
 // image is copied once into a zero-bordered buffer, and a tile of R consecutive output positions
 // keeps its R × (1, 2 or 4) output vectors in registers over every tap and input channel: per
-// (tap, channel) as many vector loads of W and R broadcasts of x. The input gradient at stride
+// (tap, channel) as many vector loads of W and R broadcasts of x. A filter larger than L1 goes in
+// passes over the taps instead, the tiles' sums kept in memory between passes (forward). The input gradient at stride
 // 1 is that forward pass over dy with the filter flipped and its channels swapped; with the
 // stride equal to the filter size and no padding (a 2×2 stride-2 transposed convolution), each
 // tap's share of dx is a small product of dy's rows written straight into place.
@@ -186,7 +187,7 @@ void forward(const ConvShape& s, const float* x, const float* w, float* y, int t
   runOnPool(workers, [&](int id) {
     thread_local std::vector<float> buffer, partials;
     float* xp = scratch(buffer, static_cast<size_t>(hp * wp * s.inC));
-    float* partial = scratch(partials, static_cast<size_t>(bandRows * tiles * kTileRows<NV> * NV * kVec));
+    float* partial = tapsPerPass == taps ? nullptr : scratch(partials, static_cast<size_t>(bandRows * tiles * kTileRows<NV> * NV * kVec));
     std::fill(xp, xp + hp * wp * s.inC, 0.0f);
     for (int64_t b = id; b < s.batch; b += workers) {
       const float* image = x + b * s.inH * s.inW * s.inC;
@@ -199,9 +200,12 @@ void forward(const ConvShape& s, const float* x, const float* w, float* y, int t
           for (int64_t oy = oy0; oy < std::min(s.outH, oy0 + bandRows); oy++)
             for (int64_t t = 0; t < tiles; t++) {
               const int64_t ox0 = s.outW * t / tiles, ox1 = s.outW * (t + 1) / tiles;
-              float* sums = partial + ((oy - oy0) * tiles + t) * kTileRows<NV> * NV * kVec;
-              if (tapsPerPass == taps) forwardTileOf<NV, true>(static_cast<int>(ox1 - ox0), xp, wp, w, s, oy, ox0, 0, taps, sums, out);
-              else forwardTileOf<NV, false>(static_cast<int>(ox1 - ox0), xp, wp, w, s, oy, ox0, tap0, tap1, sums, out);
+              if (tapsPerPass == taps) {
+                forwardTileOf<NV, true>(static_cast<int>(ox1 - ox0), xp, wp, w, s, oy, ox0, 0, taps, nullptr, out);
+              } else {
+                float* sums = partial + ((oy - oy0) * tiles + t) * kTileRows<NV> * NV * kVec;
+                forwardTileOf<NV, false>(static_cast<int>(ox1 - ox0), xp, wp, w, s, oy, ox0, tap0, tap1, sums, out);
+              }
             }
         }
     }

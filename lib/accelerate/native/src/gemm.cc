@@ -309,18 +309,18 @@ void narrowProductRows(const float* a, const float* b, float* c, int64_t i0, int
   int64_t i = i0;
   for (; i + kNarrowRows <= i1; i += kNarrowRows) {
     vfloat acc[kNarrowRows][NV];
-    for (int r = 0; r < kNarrowRows; r++)
+    AE_UNROLL for (int r = 0; r < kNarrowRows; r++)
       AE_UNROLL for (int v = 0; v < NV; v++) acc[r][v] = vfloat{};
     const float* ar = a + i * k;
     for (int64_t p = 0; p < k; p++) {
       vfloat bv[NV];
       AE_UNROLL for (int v = 0; v < NV; v++) std::memcpy(&bv[v], b + p * n + v * kVec, sizeof(vfloat));
-      for (int r = 0; r < kNarrowRows; r++) {
+      AE_UNROLL for (int r = 0; r < kNarrowRows; r++) {
         const vfloat av = splat(ar[r * k + p]);
         AE_UNROLL for (int v = 0; v < NV; v++) acc[r][v] += av * bv[v];
       }
     }
-    for (int r = 0; r < kNarrowRows; r++) {
+    AE_UNROLL for (int r = 0; r < kNarrowRows; r++) {
       float* cr = c + (i + r) * n;
       AE_UNROLL for (int v = 0; v < NV; v++) {
         if (accumulate) {
