@@ -67,7 +67,7 @@ void sumNarrowRows(const float* x, int64_t n, int64_t cols, int64_t period, doub
 }  // namespace
 
 /**
- * Weights below which an optimiser step runs on one thread. Measured on this 2-core EPYC, one
+ * Weights below which an optimiser step runs on one thread. Measured on a 2-core AMD EPYC (the machine of the sessions before 2026-12-08), one
  * call on cache-warm arrays (1 thread → 2 threads): Adam 16k 4.3 → 5.2 µs, 40k 9.3 → 7.5,
  * 64k 19 → 12, 318k 93 → 49; momentum (no division or root) 64k 6.8 → 6.4, 128k 18.7 → 10.8.
  * Each weight's update is the same arithmetic on whichever thread runs it (Adam splits at a
