@@ -22,11 +22,11 @@ namespace {
  * when it waited). A part never runs twice: its claim is one compare-and-swap on a word that also
  * holds the run's generation, so a thread that wakes late cannot claim a part of a later run by mistake.
  * A training step calls the pool dozens of times with a few hundred µs of JavaScript between
- * calls, and waking a thread blocked on a condition variable takes 50–90 µs on this VM; so a
+ * calls, and waking a thread blocked on a condition variable takes 50–90 µs (measured on the AMD EPYC VM of the sessions before 2026-12-08); so a
  * worker that finishes spins for up to kSpinYielding (2 ms, yielding after the first 100 µs) before
  * it blocks, and the caller spins likewise while it waits for parts in progress (a blocked wait is
  * the fallback, never a busy loop without end). PyTorch's OpenMP workers spin likewise (GOMP_SPINCOUNT).
- * A 64×794·794×400 product after 500 µs of JavaScript (idle host, medians of 300): 207–222 µs with 100 µs
+ * A 64×794·794×400 product after 500 µs of JavaScript (same VM, idle host, medians of 300): 207–222 µs with 100 µs
  * of spinning, 160–171 µs with 1 or 3 ms; after 50 µs, 157–164 µs with any of them.
  */
 class Pool {
